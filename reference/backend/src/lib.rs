@@ -1,0 +1,81 @@
+//! Reference implementation of the Karigar backend contract (`karigar-api.md`): the
+//! same routes, validation, status codes, pool limits, password cost and Redis use as
+//! the production Go/Gin service, so that load numbers measured against it mean
+//! something. Configuration comes from the seed's environment variables.
+//!
+//! # Layout
+//! - [`config`]: `Settings` from the environment
+//! - `state`: the shared pool, Redis connection and token keys
+//! - `db`: the Postgres pool (25 open / 5 idle / 5 min) and migrations
+//! - `health`: `/health` and `/health/detailed`
+//! - `auth`: the seven `/api/v1/auth/*` routes
+//! - `ratelimit`: Redis-counted per-client limits on the auth routes
+//! - [`log`]: JSON log lines and the request-id middleware
+//! - `error`: `ApiError`, mapped to status codes and `{"error": ...}` bodies
+
+pub mod config;
+pub mod log;
+
+mod auth;
+mod db;
+mod error;
+mod health;
+mod ratelimit;
+mod state;
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use axum::routing::get;
+use axum::{middleware, Router};
+use tokio::net::TcpListener;
+
+pub use config::Settings;
+pub use state::AppState;
+
+/// The whole HTTP surface, ready to serve.
+pub fn router(state: AppState) -> Router {
+    let auth = auth::routes().route_layer(middleware::from_fn_with_state(state.clone(), ratelimit::auth));
+    Router::new()
+        .route("/health", get(health::health))
+        .route("/health/detailed", get(health::detailed))
+        .nest("/api/v1/auth", auth)
+        .fallback(|| async { (axum::http::StatusCode::NOT_FOUND, error::error_body("not found")) })
+        .layer(middleware::from_fn(log::requests))
+        .with_state(state)
+}
+
+/// Connects, migrates and serves on `listener` until `shutdown` completes, then
+/// finishes the requests in flight.
+pub async fn serve(
+    settings: Settings,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let state = AppState::connect(settings).await?;
+    db::migrate(&state.db).await?;
+    let addr = listener.local_addr()?;
+    log::info(&format!("listening on {addr}"));
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    log::info("shut down");
+    Ok(())
+}
+
+/// Binds the configured address and serves until SIGTERM or SIGINT.
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let listener = TcpListener::bind((settings.host.as_str(), settings.port)).await?;
+    serve(settings, listener, shutdown_signal()).await
+}
+
+/// Completes on SIGTERM (how containers and the harness stop us) or SIGINT.
+pub async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler installs");
+    tokio::select! {
+        _ = term.recv() => log::info("SIGTERM received, shutting down"),
+        _ = tokio::signal::ctrl_c() => log::info("SIGINT received, shutting down"),
+    }
+}

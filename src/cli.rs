@@ -1,0 +1,76 @@
+//! The command line. Help text comes from these doc comments.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::stack::StackKind;
+
+/// Load testing and SLO verification for the Karigar stack.
+#[derive(Debug, Parser)]
+#[command(name = "karigar-perf", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Boot the stack, run a scenario, check its SLOs and write reports.
+    Scenario(ScenarioArgs),
+    /// Serve the reference backend, configured from the environment (used by the
+    /// local stack so that one build serves both).
+    #[command(hide = true)]
+    Backend,
+}
+
+#[derive(Debug, Args)]
+pub struct ScenarioArgs {
+    /// A scenario name (./scenarios/NAME.toml, or built in) or a path to a TOML file.
+    pub scenario: String,
+
+    /// Virtual users (closed model: each runs the steps in a loop).
+    #[arg(long, env = "KARIGAR_PERF_USERS")]
+    pub users: Option<usize>,
+
+    /// Users started per second (default: all at once).
+    #[arg(long, env = "KARIGAR_PERF_INCREASE_RATE")]
+    pub increase_rate: Option<f64>,
+
+    /// How long the load runs once every user has started, e.g. 30s, 2m.
+    #[arg(long, env = "KARIGAR_PERF_DURATION", value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+
+    /// A Goose test plan for ramps, "USERS,TIME;...", e.g. "10,10s;10,1m;0,5s".
+    #[arg(long, env = "KARIGAR_PERF_TEST_PLAN")]
+    pub test_plan: Option<String>,
+
+    /// An extra SLO, e.g. 'p95(register) < 500ms' (repeatable).
+    #[arg(long = "slo", value_name = "EXPR")]
+    pub slos: Vec<String>,
+
+    /// Which stack to run against.
+    #[arg(long, value_enum, default_value = "local", env = "KARIGAR_PERF_STACK")]
+    pub stack: StackKind,
+
+    /// Base URL of an existing backend; skips provisioning.
+    #[arg(long, env = "KARIGAR_PERF_TARGET")]
+    pub target: Option<String>,
+
+    /// Base URL of the frontend, for steps with target = "frontend".
+    #[arg(long, env = "KARIGAR_PERF_FRONTEND")]
+    pub frontend: Option<String>,
+
+    /// Where to write reports (default: reports/RUN-ID).
+    #[arg(long, env = "KARIGAR_PERF_REPORT_DIR")]
+    pub report_dir: Option<PathBuf>,
+
+    /// No progress line.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    crate::scenario::plan::parse_duration(text)
+}

@@ -1,0 +1,53 @@
+//! karigar-perf: boots the Karigar stack, drives real user flows against it with
+//! Goose, measures every request with HdrHistogram, checks SLOs and writes reports.
+//!
+//! # Layout
+//! - [`cli`]: the command line (clap)
+//! - [`run`]: one scenario run, phase by phase (resolve, provision, load, evaluate, report)
+//! - [`scenario`]: TOML scenario files -> validated [`scenario::Plan`]; templates
+//! - [`stack`]: the stack under test: local processes or an external target, behind a guard
+//! - [`load`]: Goose wiring, per-step execution, progress line
+//! - [`metrics`]: outcome classes and per-step HDR histograms with a per-second series
+//! - [`slo`]: SLO expressions and their verdicts
+//! - [`report`]: the summary model and its renderers (console, JSON, Markdown)
+//! - [`interrupt`]: Ctrl-C and SIGTERM handling
+//! - [`exit`], [`error`]: exit codes and the errors that map to them
+
+pub mod cli;
+pub mod error;
+pub mod exit;
+pub mod interrupt;
+pub mod load;
+pub mod metrics;
+pub mod report;
+pub mod run;
+pub mod scenario;
+pub mod slo;
+pub mod stack;
+
+use cli::{Cli, Command};
+
+/// Runs a parsed command line and returns the process exit code.
+pub async fn main(cli: Cli) -> u8 {
+    let result = match cli.command {
+        Command::Scenario(args) => match std::env::current_exe() {
+            Ok(exe) => run::scenario(args, exe).await.map(run::Outcome::exit_code),
+            Err(e) => Err(error::Error::Internal(e.into())),
+        },
+        Command::Backend => serve_backend().await,
+    };
+    result.unwrap_or_else(|error| {
+        eprintln!("error: {error}");
+        error.exit_code()
+    })
+}
+
+/// The hidden `backend` subcommand: the reference backend, configured from the env.
+async fn serve_backend() -> error::Result<u8> {
+    let settings = karigar_backend::Settings::from_env()
+        .map_err(|e| error::Error::config(format!("backend configuration: {e}")))?;
+    karigar_backend::run(settings)
+        .await
+        .map_err(|e| error::Error::Internal(e.context("reference backend")))?;
+    Ok(exit::PASS)
+}

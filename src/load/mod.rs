@@ -1,0 +1,138 @@
+//! The load engine: each scenario step becomes a Goose transaction run by closed-loop
+//! virtual users; our own [`Collector`] measures every request.
+
+mod progress;
+mod session;
+mod step;
+
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Duration;
+
+use goose::config::GooseConfiguration;
+use goose::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::metrics::{Collector, Snapshot};
+use crate::scenario::Plan;
+use session::{RunContext, Session};
+pub use step::{render_json, StepRunner};
+
+/// Where the load goes and how it is shown.
+pub struct LoadOptions {
+    pub backend_url: String,
+    pub frontend_url: Option<String>,
+    /// Short id made part of every unique value (emails) of this run.
+    pub run_tag: String,
+    /// No progress line.
+    pub quiet: bool,
+}
+
+/// What the load phase hands on.
+pub struct LoadResult {
+    pub snapshot: Snapshot,
+    /// The run was stopped early (Ctrl-C, SIGTERM): the snapshot is partial.
+    pub interrupted: bool,
+}
+
+/// Runs `plan` to completion or interruption and returns the measurements.
+pub async fn run(plan: Plan, options: LoadOptions) -> Result<(Plan, LoadResult)> {
+    let config = goose_configuration(&plan, &options.backend_url)?;
+    let runner = Arc::new(StepRunner {
+        collector: Arc::new(Collector::new(plan.step_names())),
+        run: RunContext {
+            run_tag: options.run_tag,
+            sequence: AtomicU64::new(0),
+        },
+        backend_url: options.backend_url,
+        frontend_url: options.frontend_url,
+        plan,
+    });
+    let attack = GooseAttack::initialize_with_config(config)
+        .map_err(|e| Error::config(format!("load settings: {e}")))?
+        .register_scenario(scenario(&runner));
+    let progress = progress::spawn(
+        runner.collector.clone(),
+        planned_duration(&runner.plan),
+        options.quiet,
+    );
+    let outcome = attack.execute().await;
+    progress::finish(progress);
+    let interrupted = goose::is_killswitch_triggered();
+    outcome.map_err(|e| Error::Internal(anyhow::anyhow!("load engine: {e}")))?;
+    let snapshot = runner.collector.snapshot();
+    let plan = Arc::try_unwrap(runner)
+        .map_err(|_| Error::Internal(anyhow::anyhow!("virtual users outlived the load test")))?
+        .plan;
+    Ok((
+        plan,
+        LoadResult {
+            snapshot,
+            interrupted,
+        },
+    ))
+}
+
+/// One Goose scenario whose transactions are the plan's steps, in order.
+fn scenario(runner: &Arc<StepRunner>) -> Scenario {
+    let mut scenario = Scenario::new(&runner.plan.name);
+    for (index, step) in runner.plan.steps.iter().enumerate() {
+        let runner = runner.clone();
+        let function: TransactionFunction = Arc::new(move |user| {
+            let runner = runner.clone();
+            Box::pin(async move {
+                let client = user.client.clone();
+                let id = user.weighted_users_index;
+                if user.get_session_data::<Session>().is_none() {
+                    user.set_session_data(Session::default());
+                }
+                let session = user.get_session_data_unchecked_mut::<Session>();
+                runner.run(index, id, &client, session).await;
+                Ok(())
+            })
+        });
+        scenario = scenario.register_transaction(Transaction::new(function).set_name(&step.name));
+    }
+    scenario
+}
+
+/// Goose's own configuration: our load settings, and everything we do not use off
+/// (its metrics, report, telnet and websocket controllers).
+fn goose_configuration(plan: &Plan, host: &str) -> Result<GooseConfiguration> {
+    let load = &plan.load;
+    let mut args: Vec<String> = vec!["--host".into(), host.into()];
+    match &load.test_plan {
+        Some(test_plan) => args.extend(["--test-plan".into(), test_plan.clone()]),
+        None => {
+            let rate = if load.increase_rate > 0.0 {
+                load.increase_rate
+            } else {
+                load.users as f64
+            };
+            args.extend([
+                "--users".into(),
+                load.users.to_string(),
+                "--increase-rate".into(),
+                rate.to_string(),
+                "--run-time".into(),
+                format!("{}s", load.duration.as_secs().max(1)),
+            ]);
+        }
+    }
+    args.extend(["--no-telnet", "--no-metrics", "--no-print-metrics", "--quiet"].map(String::from));
+    GooseConfiguration::parse_args_default(&args).map_err(|e| Error::config(format!("load settings: {e}")))
+}
+
+/// How long the run is planned to last, for the progress line.
+fn planned_duration(plan: &Plan) -> Option<Duration> {
+    let load = &plan.load;
+    if load.test_plan.is_some() {
+        return None;
+    }
+    let ramp = if load.increase_rate > 0.0 {
+        load.users as f64 / load.increase_rate
+    } else {
+        0.0
+    };
+    Some(load.duration + Duration::from_secs_f64(ramp))
+}

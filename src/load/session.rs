@@ -1,0 +1,45 @@
+//! A virtual user's state between steps: its variables and where it is in the
+//! current iteration. Stored in Goose's session data.
+
+use crate::scenario::template::Context;
+use crate::scenario::Plan;
+
+#[derive(Clone, Debug, Default)]
+pub struct Session {
+    /// Values of the plan's variables, by index.
+    pub vars: Vec<Option<String>>,
+    /// Iterations begun so far.
+    pub iterations: u64,
+    /// An earlier step of this iteration failed: the rest are skipped.
+    pub aborted: bool,
+}
+
+/// Run-wide values every render needs.
+pub struct RunContext {
+    pub run_tag: String,
+    pub sequence: std::sync::atomic::AtomicU64,
+}
+
+impl Session {
+    /// Starts an iteration: clears captures and evaluates `[vars]` afresh.
+    pub fn begin_iteration(&mut self, plan: &Plan, user: usize, run: &RunContext) {
+        self.vars.clear();
+        self.vars.resize(plan.var_names.len(), None);
+        self.aborted = false;
+        for (index, template) in &plan.iteration_vars {
+            let value = template.render(&self.context(user, run));
+            self.vars[*index] = Some(value);
+        }
+        self.iterations += 1;
+    }
+
+    pub fn context<'a>(&'a self, user: usize, run: &'a RunContext) -> Context<'a> {
+        Context {
+            vars: &self.vars,
+            user,
+            iteration: self.iterations.saturating_sub(1),
+            run_tag: &run.run_tag,
+            sequence: &run.sequence,
+        }
+    }
+}

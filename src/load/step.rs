@@ -1,0 +1,128 @@
+//! One step of one virtual user: render the request, send it, read the whole body
+//! (an unread body makes the client drop the connection), classify, capture, record.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::header::CONTENT_TYPE;
+use reqwest::Client;
+use serde_json::Value;
+
+use super::session::{RunContext, Session};
+use crate::metrics::{Collector, Outcome};
+use crate::scenario::template::Context;
+use crate::scenario::{Body, JsonTemplate, Plan, Step, Target};
+
+/// Everything a step needs that is the same for every user.
+pub struct StepRunner {
+    pub plan: Plan,
+    pub collector: Arc<Collector>,
+    pub run: RunContext,
+    pub backend_url: String,
+    pub frontend_url: Option<String>,
+}
+
+impl StepRunner {
+    /// Runs step `index` for the user whose client and session are given.
+    pub async fn run(&self, index: usize, user: usize, client: &Client, session: &mut Session) {
+        if index == 0 {
+            session.begin_iteration(&self.plan, user, &self.run);
+        }
+        if session.aborted {
+            self.collector.skip(index);
+            return;
+        }
+        let step = &self.plan.steps[index];
+        let request = self.build(step, client, &session.context(user, &self.run));
+        let (outcome, latency) = self.send(step, request, session).await;
+        self.collector.record(index, outcome, latency);
+        if !outcome.is_ok() {
+            session.aborted = true;
+        } else if !step.think_time.is_zero() {
+            tokio::time::sleep(step.think_time).await;
+        }
+    }
+
+    fn build(&self, step: &Step, client: &Client, ctx: &Context<'_>) -> reqwest::RequestBuilder {
+        let base = match step.target {
+            Target::Backend => self.backend_url.as_str(),
+            Target::Frontend => self.frontend_url.as_deref().unwrap_or(self.backend_url.as_str()),
+        };
+        let mut url = String::with_capacity(base.len() + 48);
+        url.push_str(base.trim_end_matches('/'));
+        step.path.render_into(ctx, &mut url);
+        let mut request = client
+            .request(step.method.clone(), url)
+            .timeout(self.plan.load.timeout);
+        for (name, value) in &step.headers {
+            request = request.header(name.clone(), value.render(ctx));
+        }
+        match &step.body {
+            Some(Body::Json(template)) => request
+                .header(CONTENT_TYPE, "application/json")
+                .body(render_json(template, ctx).to_string()),
+            Some(Body::Raw(template)) => request.body(template.render(ctx)),
+            None => request,
+        }
+    }
+
+    /// Sends and classifies; latency runs from send to the last byte of the body.
+    async fn send(
+        &self,
+        step: &Step,
+        request: reqwest::RequestBuilder,
+        session: &mut Session,
+    ) -> (Outcome, Duration) {
+        let started = Instant::now();
+        let response = match request.send().await {
+            Ok(response) => response,
+            Err(e) => return (Outcome::of_error(&e), started.elapsed()),
+        };
+        let status = response.status().as_u16();
+        let body = response.bytes().await;
+        let latency = started.elapsed();
+        let body = match body {
+            Ok(body) => body,
+            Err(e) => return (Outcome::of_error(&e), latency),
+        };
+        let mut outcome = Outcome::of_status(status, &step.expect);
+        if outcome.is_ok() && !step.captures.is_empty() && !capture(step, &body, session) {
+            outcome = Outcome::Capture;
+        }
+        (outcome, latency)
+    }
+}
+
+/// Stores every capture of `step` from a JSON `body`; false if one is missing.
+fn capture(step: &Step, body: &[u8], session: &mut Session) -> bool {
+    let Ok(json) = serde_json::from_slice::<Value>(body) else {
+        return false;
+    };
+    step.captures
+        .iter()
+        .all(|capture| match json.pointer(&capture.pointer) {
+            Some(value) => {
+                let text = match value {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                session.vars[capture.var] = Some(text);
+                true
+            }
+            None => false,
+        })
+}
+
+pub fn render_json(template: &JsonTemplate, ctx: &Context<'_>) -> Value {
+    match template {
+        JsonTemplate::Literal(value) => value.clone(),
+        JsonTemplate::Text(text) => Value::String(text.render(ctx)),
+        JsonTemplate::Array(items) => Value::Array(items.iter().map(|t| render_json(t, ctx)).collect()),
+        JsonTemplate::Object(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(k, t)| (k.clone(), render_json(t, ctx)))
+                .collect(),
+        ),
+    }
+}

@@ -1,0 +1,287 @@
+//! Live recording: per step, an HdrHistogram of latency for the whole run (µs, 3
+//! significant digits), outcome counts, and a per-second series. Samples are never
+//! kept; each second is reduced to its figures when the next one starts.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+use super::outcome::{Outcome, OutcomeCounts};
+
+const SIGNIFICANT_DIGITS: u8 = 3;
+
+/// One second of one step.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SecondStats {
+    /// Seconds since the load started.
+    pub second: u64,
+    pub requests: u64,
+    pub errors: u64,
+    pub p50_us: u64,
+    pub p95_us: u64,
+    pub p99_us: u64,
+    pub max_us: u64,
+}
+
+/// What the run has measured so far, per step.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    /// Time since the load started.
+    pub elapsed: Duration,
+    pub steps: Vec<StepSnapshot>,
+}
+
+#[derive(Clone, Debug)]
+pub struct StepSnapshot {
+    pub name: String,
+    pub latency: Histogram<u64>,
+    pub outcomes: OutcomeCounts,
+    /// Iterations in which this step did not run because an earlier step failed.
+    pub skipped: u64,
+    pub series: Vec<SecondStats>,
+}
+
+/// Shared by every virtual user; one short lock per request.
+pub struct Collector {
+    started: Instant,
+    steps: Mutex<Vec<StepRecorder>>,
+    names: Vec<String>,
+}
+
+struct StepRecorder {
+    latency: Histogram<u64>,
+    outcomes: OutcomeCounts,
+    skipped: u64,
+    second: SecondRecorder,
+    series: Vec<SecondStats>,
+}
+
+/// The second being filled.
+struct SecondRecorder {
+    second: u64,
+    latency: Histogram<u64>,
+    outcomes: OutcomeCounts,
+}
+
+impl Collector {
+    pub fn new(step_names: Vec<String>) -> Self {
+        let steps = step_names.iter().map(|_| StepRecorder::new()).collect();
+        Self {
+            started: Instant::now(),
+            steps: Mutex::new(steps),
+            names: step_names,
+        }
+    }
+
+    /// Records a request of step `step` that ended now after `latency`.
+    pub fn record(&self, step: usize, outcome: Outcome, latency: Duration) {
+        let second = self.started.elapsed().as_secs();
+        let micros = (latency.as_micros() as u64).max(1);
+        let mut steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(recorder) = steps.get_mut(step) {
+            recorder.record(second, outcome, micros);
+        }
+    }
+
+    /// Notes that step `step` was skipped in one iteration.
+    pub fn skip(&self, step: usize) {
+        let mut steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(recorder) = steps.get_mut(step) {
+            recorder.skipped += 1;
+        }
+    }
+
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// A copy of everything so far, the current second included.
+    pub fn snapshot(&self) -> Snapshot {
+        let steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
+        let steps = steps
+            .iter()
+            .zip(&self.names)
+            .map(|(recorder, name)| recorder.snapshot(name))
+            .collect();
+        Snapshot {
+            elapsed: self.started.elapsed(),
+            steps,
+        }
+    }
+
+    /// Requests, errors and the p95 over all steps, for the progress line.
+    pub fn totals(&self) -> (u64, u64, u64) {
+        let steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
+        let mut outcomes = OutcomeCounts::default();
+        let mut p95 = 0;
+        for recorder in steps.iter() {
+            outcomes.merge(&recorder.outcomes);
+            p95 = p95.max(recorder.latency.value_at_quantile(0.95));
+        }
+        (outcomes.total(), outcomes.errors(), p95)
+    }
+}
+
+impl StepRecorder {
+    fn new() -> Self {
+        Self {
+            latency: new_histogram(),
+            outcomes: OutcomeCounts::default(),
+            skipped: 0,
+            second: SecondRecorder::new(0),
+            series: Vec::new(),
+        }
+    }
+
+    fn record(&mut self, second: u64, outcome: Outcome, micros: u64) {
+        if second > self.second.second {
+            let finished = std::mem::replace(&mut self.second, SecondRecorder::new(second));
+            if let Some(stats) = finished.stats() {
+                self.series.push(stats);
+            }
+        }
+        self.outcomes.add(outcome);
+        self.second.outcomes.add(outcome);
+        if outcome.has_latency() {
+            record(&mut self.latency, micros);
+            record(&mut self.second.latency, micros);
+        }
+    }
+
+    fn snapshot(&self, name: &str) -> StepSnapshot {
+        let mut series = self.series.clone();
+        series.extend(self.second.stats());
+        StepSnapshot {
+            name: name.to_owned(),
+            latency: self.latency.clone(),
+            outcomes: self.outcomes,
+            skipped: self.skipped,
+            series,
+        }
+    }
+}
+
+impl SecondRecorder {
+    fn new(second: u64) -> Self {
+        Self {
+            second,
+            latency: new_histogram(),
+            outcomes: OutcomeCounts::default(),
+        }
+    }
+
+    /// The second's figures, or `None` if nothing happened in it.
+    fn stats(&self) -> Option<SecondStats> {
+        let requests = self.outcomes.total();
+        (requests > 0).then(|| SecondStats {
+            second: self.second,
+            requests,
+            errors: self.outcomes.errors(),
+            p50_us: self.latency.value_at_quantile(0.50),
+            p95_us: self.latency.value_at_quantile(0.95),
+            p99_us: self.latency.value_at_quantile(0.99),
+            max_us: self.latency.max(),
+        })
+    }
+}
+
+impl StepSnapshot {
+    /// All steps merged into one, for run-wide figures. Histograms merge exactly.
+    pub fn merged(steps: &[StepSnapshot]) -> Self {
+        let mut all = Self {
+            name: "all".into(),
+            latency: new_histogram(),
+            outcomes: OutcomeCounts::default(),
+            skipped: 0,
+            series: Vec::new(),
+        };
+        for step in steps {
+            // Same precision, auto-resizing: adding cannot fail.
+            let _ = all.latency.add(&step.latency);
+            all.outcomes.merge(&step.outcomes);
+            all.skipped += step.skipped;
+        }
+        all
+    }
+}
+
+/// Records `micros`, growing the histogram as needed (`saturating_record` would clamp
+/// instead of growing); clamps only past what a histogram can hold at all.
+fn record(histogram: &mut Histogram<u64>, micros: u64) {
+    if histogram.record(micros).is_err() {
+        histogram.saturating_record(micros);
+    }
+}
+
+fn new_histogram() -> Histogram<u64> {
+    let mut histogram = Histogram::new(SIGNIFICANT_DIGITS).expect("3 significant digits is valid");
+    histogram.auto(true);
+    histogram
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_latency_only_for_answered_requests() {
+        let collector = Collector::new(vec!["a".into(), "b".into()]);
+        collector.record(0, Outcome::Ok, Duration::from_millis(10));
+        collector.record(0, Outcome::RateLimited, Duration::from_secs(5));
+        collector.record(0, Outcome::Timeout, Duration::from_secs(30));
+        collector.record(1, Outcome::UnexpectedStatus(5), Duration::from_millis(20));
+        collector.skip(1);
+        let snap = collector.snapshot();
+        let a = &snap.steps[0];
+        assert_eq!(
+            (a.outcomes.total(), a.outcomes.errors(), a.latency.len()),
+            (3, 2, 1)
+        );
+        assert!((9_990..=10_010).contains(&a.latency.max()), "{}", a.latency.max());
+        assert_eq!(snap.steps[1].skipped, 1);
+        let all = StepSnapshot::merged(&snap.steps);
+        assert_eq!((all.outcomes.total(), all.latency.len()), (4, 2));
+        assert_eq!(collector.totals().0, 4);
+    }
+
+    #[test]
+    fn slow_requests_grow_the_histogram() {
+        let mut step = StepRecorder::new();
+        for micros in [80_000, 90_000, 3_000_000] {
+            step.record(0, Outcome::Ok, micros);
+        }
+        let snap = step.snapshot("s");
+        let p50 = snap.latency.value_at_quantile(0.5);
+        assert!((89_900..=90_100).contains(&p50), "p50 {p50}");
+        assert!(snap.latency.max() >= 2_990_000, "max {}", snap.latency.max());
+        assert_eq!(snap.series[0].max_us, snap.latency.max());
+    }
+
+    #[test]
+    fn seconds_roll_over_into_the_series() {
+        let mut step = StepRecorder::new();
+        step.record(0, Outcome::Ok, 1_000);
+        step.record(0, Outcome::Ok, 3_000);
+        step.record(2, Outcome::Connect, 1);
+        let snap = step.snapshot("s");
+        assert_eq!(snap.series.len(), 2);
+        assert_eq!(
+            (
+                snap.series[0].second,
+                snap.series[0].requests,
+                snap.series[0].errors
+            ),
+            (0, 2, 0)
+        );
+        assert_eq!(
+            (
+                snap.series[1].second,
+                snap.series[1].errors,
+                snap.series[1].max_us
+            ),
+            (2, 1, 0)
+        );
+    }
+}

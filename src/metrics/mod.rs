@@ -1,0 +1,7 @@
+//! Measurement: outcome classes and the live [`Collector`] of per-step histograms.
+
+mod collector;
+mod outcome;
+
+pub use collector::{Collector, SecondStats, Snapshot, StepSnapshot};
+pub use outcome::{Outcome, OutcomeCounts};

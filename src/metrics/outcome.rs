@@ -1,0 +1,176 @@
+//! How one request ended. Each class is counted on its own, so a report can tell a
+//! slow stack from a rate limiter from a dead one.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// An expected status, and every capture found.
+    Ok,
+    /// A status the step did not expect, by class (2 for an unexpected 2xx, ...).
+    UnexpectedStatus(u8),
+    /// 429 Too Many Requests (when not expected).
+    RateLimited,
+    /// No complete answer within the request timeout.
+    Timeout,
+    /// The connection could not be made.
+    Connect,
+    /// Expected status, but a capture's JSON pointer found nothing.
+    Capture,
+    /// Any other transport failure (reset connection, body cut short, ...).
+    Transport,
+}
+
+impl Outcome {
+    pub fn is_ok(self) -> bool {
+        self == Self::Ok
+    }
+
+    /// Whether the request's latency belongs in the histograms: it got an answer that
+    /// was not a rate-limit refusal (429s are reported as a class, never as latency).
+    pub fn has_latency(self) -> bool {
+        matches!(self, Self::Ok | Self::UnexpectedStatus(_) | Self::Capture)
+    }
+
+    /// Classifies a status against the step's expectation (empty: any 2xx).
+    pub fn of_status(status: u16, expected: &[u16]) -> Self {
+        let wanted = if expected.is_empty() {
+            (200..300).contains(&status)
+        } else {
+            expected.contains(&status)
+        };
+        match status {
+            _ if wanted => Self::Ok,
+            429 => Self::RateLimited,
+            _ => Self::UnexpectedStatus((status / 100) as u8),
+        }
+    }
+
+    /// Classifies a transport error from the HTTP client.
+    pub fn of_error(error: &reqwest::Error) -> Self {
+        if error.is_timeout() {
+            Self::Timeout
+        } else if error.is_connect() {
+            Self::Connect
+        } else {
+            Self::Transport
+        }
+    }
+}
+
+/// Requests per outcome class.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutcomeCounts {
+    pub ok: u64,
+    /// Unexpected statuses by class.
+    pub status_1xx: u64,
+    pub status_2xx: u64,
+    pub status_3xx: u64,
+    pub status_4xx: u64,
+    pub status_5xx: u64,
+    pub rate_limited: u64,
+    pub timeout: u64,
+    pub connect: u64,
+    pub capture: u64,
+    pub transport: u64,
+}
+
+impl OutcomeCounts {
+    pub fn add(&mut self, outcome: Outcome) {
+        *self.slot(outcome) += 1;
+    }
+
+    pub fn total(&self) -> u64 {
+        self.ok + self.errors()
+    }
+
+    /// Every request that was not `ok`, 429s included.
+    pub fn errors(&self) -> u64 {
+        self.status_1xx
+            + self.status_2xx
+            + self.status_3xx
+            + self.status_4xx
+            + self.status_5xx
+            + self.rate_limited
+            + self.timeout
+            + self.connect
+            + self.capture
+            + self.transport
+    }
+
+    pub fn merge(&mut self, other: &Self) {
+        let Self {
+            ok,
+            status_1xx,
+            status_2xx,
+            status_3xx,
+            status_4xx,
+            status_5xx,
+            rate_limited,
+            timeout,
+            connect,
+            capture,
+            transport,
+        } = other;
+        self.ok += ok;
+        self.status_1xx += status_1xx;
+        self.status_2xx += status_2xx;
+        self.status_3xx += status_3xx;
+        self.status_4xx += status_4xx;
+        self.status_5xx += status_5xx;
+        self.rate_limited += rate_limited;
+        self.timeout += timeout;
+        self.connect += connect;
+        self.capture += capture;
+        self.transport += transport;
+    }
+
+    fn slot(&mut self, outcome: Outcome) -> &mut u64 {
+        match outcome {
+            Outcome::Ok => &mut self.ok,
+            Outcome::UnexpectedStatus(1) => &mut self.status_1xx,
+            Outcome::UnexpectedStatus(2) => &mut self.status_2xx,
+            Outcome::UnexpectedStatus(3) => &mut self.status_3xx,
+            Outcome::UnexpectedStatus(4) => &mut self.status_4xx,
+            Outcome::UnexpectedStatus(_) => &mut self.status_5xx,
+            Outcome::RateLimited => &mut self.rate_limited,
+            Outcome::Timeout => &mut self.timeout,
+            Outcome::Connect => &mut self.connect,
+            Outcome::Capture => &mut self.capture,
+            Outcome::Transport => &mut self.transport,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_are_classified_against_expectations() {
+        assert_eq!(Outcome::of_status(201, &[201]), Outcome::Ok);
+        assert_eq!(Outcome::of_status(200, &[201]), Outcome::UnexpectedStatus(2));
+        assert_eq!(Outcome::of_status(204, &[]), Outcome::Ok);
+        assert_eq!(Outcome::of_status(429, &[]), Outcome::RateLimited);
+        assert_eq!(Outcome::of_status(429, &[429]), Outcome::Ok);
+        assert_eq!(Outcome::of_status(503, &[]), Outcome::UnexpectedStatus(5));
+    }
+
+    #[test]
+    fn counts_sum_and_merge() {
+        let mut a = OutcomeCounts::default();
+        for o in [
+            Outcome::Ok,
+            Outcome::Ok,
+            Outcome::RateLimited,
+            Outcome::UnexpectedStatus(5),
+            Outcome::Timeout,
+        ] {
+            a.add(o);
+        }
+        assert_eq!((a.total(), a.errors(), a.status_5xx), (5, 3, 1));
+        let mut b = a;
+        b.merge(&a);
+        assert_eq!((b.total(), b.rate_limited), (10, 2));
+    }
+}

@@ -1,0 +1,85 @@
+//! The results table printed at the end of a run.
+
+use std::fmt::Write;
+
+use super::summary::{RunVerdict, StepSummary, Summary};
+
+pub fn render(summary: &Summary) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\n{} — {} requests in {:.1}s ({})",
+        summary.scenario, summary.totals.count, summary.duration_s, summary.target.backend
+    );
+    let _ = writeln!(
+        out,
+        "{:<16} {:>8} {:>7} {:>8} {:>10} {:>10} {:>10} {:>10}",
+        "step", "count", "errors", "rps", "p50", "p95", "p99", "max"
+    );
+    for step in summary.steps.iter().chain(std::iter::once(&summary.totals)) {
+        out.push_str(&row(step));
+    }
+    if summary.totals.errors > 0 {
+        let _ = writeln!(out, "errors by class: {}", error_classes(&summary.totals));
+    }
+    if !summary.slos.is_empty() {
+        out.push('\n');
+    }
+    for slo in &summary.slos {
+        let observed = slo
+            .observed
+            .map(|v| format!("{v:.2}{}", slo.unit))
+            .unwrap_or_else(|| "no data".into());
+        let mark = if slo.pass { "PASS" } else { "FAIL" };
+        let _ = writeln!(out, "  {mark}  {:<36} observed {observed}", slo.expr);
+    }
+    let verdict = match summary.verdict {
+        RunVerdict::Pass => "PASS",
+        RunVerdict::Fail => "FAIL: an SLO was breached",
+        RunVerdict::Interrupted => "INTERRUPTED: partial results",
+    };
+    let _ = writeln!(out, "\nverdict: {verdict}");
+    out
+}
+
+fn row(step: &StepSummary) -> String {
+    let l = &step.latency_us;
+    format!(
+        "{:<16} {:>8} {:>7} {:>8.1} {:>10} {:>10} {:>10} {:>10}\n",
+        step.name,
+        step.count,
+        step.errors,
+        step.rps,
+        ms(l.p50),
+        ms(l.p95),
+        ms(l.p99),
+        ms(l.max)
+    )
+}
+
+/// Microseconds as milliseconds with one decimal.
+pub fn ms(micros: u64) -> String {
+    format!("{:.1}ms", micros as f64 / 1000.0)
+}
+
+/// Non-zero error classes, e.g. `status_5xx 3, timeout 1`.
+pub fn error_classes(step: &StepSummary) -> String {
+    let o = &step.outcomes;
+    [
+        ("status_1xx", o.status_1xx),
+        ("status_2xx", o.status_2xx),
+        ("status_3xx", o.status_3xx),
+        ("status_4xx", o.status_4xx),
+        ("status_5xx", o.status_5xx),
+        ("rate_limited", o.rate_limited),
+        ("timeout", o.timeout),
+        ("connect", o.connect),
+        ("capture", o.capture),
+        ("transport", o.transport),
+    ]
+    .iter()
+    .filter(|(_, n)| *n > 0)
+    .map(|(name, n)| format!("{name} {n}"))
+    .collect::<Vec<_>>()
+    .join(", ")
+}

@@ -1,0 +1,59 @@
+//! `summary.md`: the summary as a Markdown page, ready to paste into a PR comment.
+
+use std::fmt::Write;
+
+use super::console::{error_classes, ms};
+use super::summary::{RunVerdict, Summary};
+
+pub fn render(summary: &Summary) -> String {
+    let mut out = String::new();
+    let verdict = match summary.verdict {
+        RunVerdict::Pass => "✅ pass",
+        RunVerdict::Fail => "❌ fail",
+        RunVerdict::Interrupted => "⚠️ interrupted (partial results)",
+    };
+    let _ = writeln!(out, "# {}: {verdict}\n", summary.scenario);
+    let _ = writeln!(
+        out,
+        "Run `{}` against {} ({} stack), {} users, {:.1}s, started {}.\n",
+        summary.run_id,
+        summary.target.backend,
+        summary.target.stack,
+        summary.load.users,
+        summary.duration_s,
+        summary.started_at
+    );
+    out.push_str("| step | count | errors | rps | p50 | p95 | p99 | p99.9 | max |\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for step in summary.steps.iter().chain(std::iter::once(&summary.totals)) {
+        let l = &step.latency_us;
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {:.1} | {} | {} | {} | {} | {} |",
+            step.name,
+            step.count,
+            step.errors,
+            step.rps,
+            ms(l.p50),
+            ms(l.p95),
+            ms(l.p99),
+            ms(l.p999),
+            ms(l.max)
+        );
+    }
+    if summary.totals.errors > 0 {
+        let _ = writeln!(out, "\nErrors by class: {}.", error_classes(&summary.totals));
+    }
+    if !summary.slos.is_empty() {
+        out.push_str("\n| SLO | observed | result |\n|---|---:|---|\n");
+        for slo in &summary.slos {
+            let observed = slo
+                .observed
+                .map(|v| format!("{v:.2}{}", slo.unit))
+                .unwrap_or_else(|| "no data".into());
+            let result = if slo.pass { "pass" } else { "**fail**" };
+            let _ = writeln!(out, "| `{}` | {observed} | {result} |", slo.expr);
+        }
+    }
+    out
+}

@@ -1,0 +1,177 @@
+//! The run's summary: plain serde data that every renderer reads and that
+//! `summary.json` stores (snake_case throughout).
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+use crate::metrics::{OutcomeCounts, SecondStats, Snapshot, StepSnapshot};
+use crate::scenario::Plan;
+use crate::slo::Verdict;
+
+/// Bumped when a field changes meaning or goes away.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunVerdict {
+    Pass,
+    Fail,
+    /// Stopped early; the figures are partial and no SLO verdict is given.
+    Interrupted,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Summary {
+    pub schema_version: u32,
+    pub run_id: String,
+    pub scenario: String,
+    pub scenario_file: String,
+    pub verdict: RunVerdict,
+    pub interrupted: bool,
+    /// RFC 3339, when the load started.
+    pub started_at: String,
+    /// Measured load duration in seconds.
+    pub duration_s: f64,
+    pub target: TargetInfo,
+    pub load: LoadInfo,
+    /// All steps together.
+    pub totals: StepSummary,
+    pub steps: Vec<StepSummary>,
+    pub slos: Vec<Verdict>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TargetInfo {
+    /// `local` or `external`.
+    pub stack: String,
+    pub backend: String,
+    pub frontend: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LoadInfo {
+    pub model: String,
+    pub users: usize,
+    pub increase_rate: f64,
+    pub duration_s: f64,
+    pub test_plan: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StepSummary {
+    pub name: String,
+    /// Requests sent (every outcome).
+    pub count: u64,
+    /// Requests whose outcome was not `ok`.
+    pub errors: u64,
+    /// Iterations in which the step did not run because an earlier one failed.
+    pub skipped: u64,
+    pub error_rate: f64,
+    pub rps: f64,
+    pub outcomes: OutcomeCounts,
+    /// Service time (send to last byte) of answered requests, in microseconds.
+    pub latency_us: Latency,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub series: Vec<SecondStats>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Latency {
+    pub p50: u64,
+    pub p90: u64,
+    pub p95: u64,
+    pub p99: u64,
+    pub p999: u64,
+    pub max: u64,
+    pub mean: f64,
+}
+
+/// What the summary says about where and how the run happened.
+pub struct RunInfo {
+    pub run_id: String,
+    pub started_at: String,
+    pub target: TargetInfo,
+    pub interrupted: bool,
+}
+
+impl Summary {
+    pub fn new(plan: &Plan, snapshot: &Snapshot, slos: Vec<Verdict>, info: RunInfo) -> Self {
+        let seconds = snapshot.elapsed.as_secs_f64();
+        let verdict = if info.interrupted {
+            RunVerdict::Interrupted
+        } else if slos.iter().all(|v| v.pass) {
+            RunVerdict::Pass
+        } else {
+            RunVerdict::Fail
+        };
+        let load = &plan.load;
+        Self {
+            schema_version: SCHEMA_VERSION,
+            run_id: info.run_id,
+            scenario: plan.name.clone(),
+            scenario_file: plan.origin.clone(),
+            verdict,
+            interrupted: info.interrupted,
+            started_at: info.started_at,
+            duration_s: seconds,
+            target: info.target,
+            load: LoadInfo {
+                model: "closed".into(),
+                users: load.users,
+                increase_rate: load.increase_rate,
+                duration_s: load.duration.as_secs_f64(),
+                test_plan: load.test_plan.clone(),
+            },
+            totals: StepSummary::new(&StepSnapshot::merged(&snapshot.steps), seconds),
+            steps: snapshot
+                .steps
+                .iter()
+                .map(|s| StepSummary::new(s, seconds))
+                .collect(),
+            slos,
+        }
+    }
+}
+
+impl StepSummary {
+    fn new(step: &StepSnapshot, seconds: f64) -> Self {
+        let count = step.outcomes.total();
+        let errors = step.outcomes.errors();
+        Self {
+            name: step.name.clone(),
+            count,
+            errors,
+            skipped: step.skipped,
+            error_rate: if count == 0 {
+                0.0
+            } else {
+                errors as f64 / count as f64
+            },
+            rps: if seconds > 0.0 {
+                count as f64 / seconds
+            } else {
+                0.0
+            },
+            outcomes: step.outcomes,
+            latency_us: Latency::of(&step.latency),
+            series: step.series.clone(),
+        }
+    }
+}
+
+impl Latency {
+    fn of(h: &Histogram<u64>) -> Self {
+        if h.is_empty() {
+            return Self::default();
+        }
+        Self {
+            p50: h.value_at_quantile(0.50),
+            p90: h.value_at_quantile(0.90),
+            p95: h.value_at_quantile(0.95),
+            p99: h.value_at_quantile(0.99),
+            p999: h.value_at_quantile(0.999),
+            max: h.max(),
+            mean: h.mean(),
+        }
+    }
+}

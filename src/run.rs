@@ -1,0 +1,200 @@
+//! One scenario run, phase by phase: resolve -> provision -> load -> evaluate ->
+//! report. Each phase is its own function; this file only sequences them.
+
+use std::path::{Path, PathBuf};
+
+use rand::distributions::{Alphanumeric, DistString};
+
+use crate::cli::ScenarioArgs;
+use crate::error::{Error, Result};
+use crate::interrupt::Interrupt;
+use crate::load::{self, LoadOptions, LoadResult};
+use crate::report::{self, RunInfo, RunVerdict, Summary, TargetInfo};
+use crate::scenario::{LoadOverrides, Plan, Source};
+use crate::stack::{self, Stack, StackKind, StackOptions};
+
+/// How a run ended, when it ran at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Pass,
+    SloBreach,
+    Interrupted,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Self::Pass => crate::exit::PASS,
+            Self::SloBreach => crate::exit::SLO_BREACH,
+            Self::Interrupted => crate::exit::INTERRUPTED,
+        }
+    }
+}
+
+/// Runs a scenario end to end. `backend_exe` serves the reference backend when the
+/// local stack needs one (normally this very executable).
+pub async fn scenario(args: ScenarioArgs, backend_exe: PathBuf) -> Result<Outcome> {
+    let interrupt = Interrupt::listen().map_err(|e| Error::Internal(e.into()))?;
+    let plan = resolve(&args)?;
+    let run_id = run_id(&plan.name);
+    let report_dir = args
+        .report_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports").join(&run_id));
+    let options = stack_options(&args, &report_dir, backend_exe)?;
+    std::fs::create_dir_all(&options.logs_dir).map_err(|e| {
+        Error::config(format!(
+            "cannot create report folder {}: {e}",
+            report_dir.display()
+        ))
+    })?;
+    status(&format!(
+        "run {run_id}: starting the {} stack",
+        kind_name(options.kind)
+    ));
+    let Some(mut stack) = provision(&options, &interrupt).await? else {
+        status("interrupted before the load started; nothing was measured");
+        return Ok(Outcome::Interrupted);
+    };
+    check_targets(&plan, &stack)?;
+    record_stack(&stack, &report_dir)?;
+    status(&format!(
+        "stack ready: backend {} (logs in {})",
+        stack.endpoints.backend,
+        options.logs_dir.display()
+    ));
+    let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let (plan, result) = load::run(plan, load_options(&stack, &args)).await?;
+    stack.teardown();
+    let info = RunInfo {
+        run_id,
+        started_at,
+        target: target_info(&stack),
+        interrupted: result.interrupted || interrupt.fired(),
+    };
+    finish(&plan, &result, info, &report_dir)
+}
+
+/// Scenario file + command line -> a validated plan.
+fn resolve(args: &ScenarioArgs) -> Result<Plan> {
+    let source = Source::locate(&args.scenario)?;
+    let overrides = LoadOverrides {
+        users: args.users,
+        increase_rate: args.increase_rate,
+        duration: args.duration,
+        test_plan: args.test_plan.clone(),
+    };
+    Plan::build(&source, &overrides, &args.slos)
+}
+
+/// The stack flags, checked before anything is created.
+fn stack_options(args: &ScenarioArgs, report_dir: &Path, backend_exe: PathBuf) -> Result<StackOptions> {
+    let kind = if args.target.is_some() {
+        StackKind::External
+    } else {
+        args.stack
+    };
+    if kind == StackKind::External && args.target.is_none() {
+        return Err(Error::config(
+            "--stack external needs --target URL (the deployment to test)",
+        ));
+    }
+    Ok(StackOptions {
+        kind,
+        target: args.target.clone(),
+        frontend: args.frontend.clone(),
+        logs_dir: report_dir.join("logs"),
+        backend_exe,
+    })
+}
+
+/// `stack.json`: what ran where (no secrets), so a run can be inspected afterwards.
+fn record_stack(stack: &Stack, report_dir: &Path) -> Result<()> {
+    let processes: Vec<_> = stack
+        .pids()
+        .into_iter()
+        .map(|(name, pid)| serde_json::json!({ "name": name, "pid": pid }))
+        .collect();
+    let record = serde_json::json!({
+        "stack": kind_name(stack.kind),
+        "backend": stack.endpoints.backend,
+        "frontend": stack.endpoints.frontend,
+        "processes": processes,
+    });
+    let path = report_dir.join("stack.json");
+    std::fs::write(&path, format!("{record:#}\n"))
+        .map_err(|e| Error::Internal(anyhow::anyhow!("cannot write {}: {e}", path.display())))
+}
+
+/// Brings the stack up unless a signal arrives first (`Ok(None)`); a half-started
+/// stack is torn down as its future is dropped.
+async fn provision(options: &StackOptions, interrupt: &Interrupt) -> Result<Option<Stack>> {
+    tokio::select! {
+        stack = stack::provision(options) => stack.map(Some),
+        _ = interrupt.wait() => Ok(None),
+    }
+}
+
+fn check_targets(plan: &Plan, stack: &Stack) -> Result<()> {
+    if plan.uses_frontend() && stack.endpoints.frontend.is_none() {
+        return Err(Error::config(format!(
+            "scenario {} has frontend steps, but there is no frontend: pass --frontend URL",
+            plan.name
+        )));
+    }
+    Ok(())
+}
+
+fn load_options(stack: &Stack, args: &ScenarioArgs) -> LoadOptions {
+    LoadOptions {
+        backend_url: stack.endpoints.backend.clone(),
+        frontend_url: stack.endpoints.frontend.clone(),
+        run_tag: Alphanumeric
+            .sample_string(&mut rand::thread_rng(), 8)
+            .to_ascii_lowercase(),
+        quiet: args.quiet,
+    }
+}
+
+/// Evaluates the SLOs, prints the table, writes the reports, picks the outcome.
+fn finish(plan: &Plan, result: &LoadResult, info: RunInfo, report_dir: &Path) -> Result<Outcome> {
+    let verdicts = crate::slo::evaluate(&plan.slos, &result.snapshot);
+    let summary = Summary::new(plan, &result.snapshot, verdicts, info);
+    print!("{}", report::console::render(&summary));
+    report::write(&summary, report_dir)?;
+    println!("reports: {}", report_dir.display());
+    Ok(match summary.verdict {
+        RunVerdict::Pass => Outcome::Pass,
+        RunVerdict::Fail => Outcome::SloBreach,
+        RunVerdict::Interrupted => Outcome::Interrupted,
+    })
+}
+
+fn target_info(stack: &Stack) -> TargetInfo {
+    TargetInfo {
+        stack: kind_name(stack.kind).into(),
+        backend: stack.endpoints.backend.clone(),
+        frontend: stack.endpoints.frontend.clone(),
+    }
+}
+
+fn kind_name(kind: StackKind) -> &'static str {
+    match kind {
+        StackKind::Local => "local",
+        StackKind::External => "external",
+    }
+}
+
+/// `signup-20261125-171502-a3f9`: sortable, and unique enough for one machine.
+fn run_id(scenario: &str) -> String {
+    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+    let suffix = Alphanumeric
+        .sample_string(&mut rand::thread_rng(), 4)
+        .to_ascii_lowercase();
+    format!("{scenario}-{stamp}-{suffix}")
+}
+
+/// A status line on stderr, apart from the results on stdout.
+fn status(message: &str) {
+    eprintln!("karigar-perf: {message}");
+}

@@ -1,0 +1,66 @@
+//! The scenario file as written (TOML), before validation. Spans are kept so that
+//! errors found later can still point at a line.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// SLO expressions, e.g. `"p95(register) < 500ms"`.
+    #[serde(default)]
+    pub slos: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub load: Option<Spanned<RawLoad>>,
+    /// Per-iteration variables: evaluated once at the start of each iteration.
+    #[serde(default)]
+    pub vars: BTreeMap<String, Spanned<String>>,
+    pub steps: Vec<Spanned<RawStep>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLoad {
+    pub users: Option<usize>,
+    /// Users started per second.
+    pub increase_rate: Option<f64>,
+    pub duration: Option<String>,
+    /// Goose test plan, e.g. `"10,10s;10,1m;0,5s"`; replaces users/duration.
+    pub test_plan: Option<String>,
+    /// Per-request timeout.
+    pub timeout: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStep {
+    pub name: String,
+    #[serde(default = "default_method")]
+    pub method: String,
+    pub path: String,
+    /// `backend` (default) or `frontend`.
+    pub target: Option<String>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// A JSON body; string leaves are templates.
+    pub json: Option<toml::Value>,
+    /// A raw body template (mutually exclusive with `json`).
+    pub body: Option<String>,
+    /// Statuses that count as success; any 2xx when empty.
+    #[serde(default)]
+    pub expect: Vec<u16>,
+    /// Variable name -> JSON pointer into the response body.
+    #[serde(default)]
+    pub capture: BTreeMap<String, String>,
+    /// Pause after the step, e.g. `"500ms"`.
+    pub think_time: Option<String>,
+}
+
+fn default_method() -> String {
+    "GET".into()
+}

@@ -1,0 +1,91 @@
+//! Where a scenario comes from (a path, `./scenarios/NAME.toml`, or the copy built
+//! into the binary) and how byte offsets become `file:line` in error messages.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// Scenarios shipped with the harness, so a named scenario runs from any directory.
+const BUILT_IN: &[(&str, &str)] = &[("signup", include_str!("../../scenarios/signup.toml"))];
+
+/// A scenario file's text and the name errors use for it.
+pub struct Source {
+    pub origin: String,
+    pub text: String,
+}
+
+impl Source {
+    /// Resolves `name_or_path`: an existing file, then `scenarios/NAME.toml` under the
+    /// working directory, then a built-in scenario.
+    pub fn locate(name_or_path: &str) -> Result<Self> {
+        let path = Path::new(name_or_path);
+        if path.is_file() {
+            return Self::read(path);
+        }
+        let local = PathBuf::from("scenarios").join(format!("{name_or_path}.toml"));
+        if local.is_file() {
+            return Self::read(&local);
+        }
+        if let Some((_, text)) = BUILT_IN.iter().find(|(name, _)| *name == name_or_path) {
+            return Ok(Self {
+                origin: format!("scenarios/{name_or_path}.toml (built in)"),
+                text: (*text).to_owned(),
+            });
+        }
+        let known: Vec<&str> = BUILT_IN.iter().map(|(name, _)| *name).collect();
+        Err(Error::config(format!(
+            "no scenario {name_or_path:?}: not a file, not in ./scenarios/, and not built in (built in: {})",
+            known.join(", ")
+        )))
+    }
+
+    fn read(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::config(format!("{}: cannot read: {e}", path.display())))?;
+        Ok(Self {
+            origin: path.display().to_string(),
+            text,
+        })
+    }
+
+    /// `origin:line: message`, the line being that of byte `offset`.
+    pub fn error_at(&self, offset: usize, message: impl std::fmt::Display) -> Error {
+        Error::config(format!("{}:{}: {message}", self.origin, self.line_of(offset)))
+    }
+
+    /// An error with no position (e.g. a missing top-level key).
+    pub fn error(&self, message: impl std::fmt::Display) -> Error {
+        Error::config(format!("{}: {message}", self.origin))
+    }
+
+    fn line_of(&self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        self.text.as_bytes()[..offset]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_become_lines() {
+        let source = Source {
+            origin: "x.toml".into(),
+            text: "a = 1\nb = 2\nc = 3\n".into(),
+        };
+        assert_eq!(source.error_at(0, "m").to_string(), "x.toml:1: m");
+        assert_eq!(source.error_at(6, "m").to_string(), "x.toml:2: m");
+        assert_eq!(source.error_at(999, "m").to_string(), "x.toml:4: m");
+    }
+
+    #[test]
+    fn unknown_names_list_the_built_in_ones() {
+        let err = Source::locate("no-such-scenario").err().unwrap().to_string();
+        assert!(err.contains("built in: signup"), "{err}");
+    }
+}

@@ -1,0 +1,100 @@
+//! Checks SLOs against what a run measured.
+
+use serde::{Deserialize, Serialize};
+
+use super::expr::{Metric, SloExpr};
+use crate::metrics::{Snapshot, StepSnapshot};
+
+/// One SLO's result. `observed` is in the unit the SLO was written in.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub expr: String,
+    /// `None` when there was nothing to measure (no requests): such an SLO fails.
+    pub observed: Option<f64>,
+    pub threshold: f64,
+    pub unit: String,
+    pub pass: bool,
+}
+
+pub fn evaluate(slos: &[SloExpr], snapshot: &Snapshot) -> Vec<Verdict> {
+    let overall = StepSnapshot::merged(&snapshot.steps);
+    slos.iter()
+        .map(|slo| {
+            let scope = match &slo.step {
+                Some(name) => snapshot.steps.iter().find(|s| &s.name == name),
+                None => Some(&overall),
+            };
+            let observed = scope
+                .and_then(|s| observe(&slo.metric, s, snapshot.elapsed.as_secs_f64()))
+                .map(|base| slo.unit.from_base(base));
+            Verdict {
+                expr: slo.text.clone(),
+                observed,
+                threshold: slo.threshold,
+                unit: slo.unit.suffix().to_owned(),
+                pass: observed.is_some_and(|v| slo.cmp.holds(v, slo.threshold)),
+            }
+        })
+        .collect()
+}
+
+/// The metric's value in its base unit (µs, fraction, per second, count).
+fn observe(metric: &Metric, step: &StepSnapshot, seconds: f64) -> Option<f64> {
+    let latency = &step.latency;
+    let total = step.outcomes.total();
+    match metric {
+        Metric::Percentile(q) if !latency.is_empty() => Some(latency.value_at_quantile(*q) as f64),
+        Metric::Mean if !latency.is_empty() => Some(latency.mean()),
+        Metric::Max if !latency.is_empty() => Some(latency.max() as f64),
+        Metric::Percentile(_) | Metric::Mean | Metric::Max => None,
+        Metric::ErrorRate => (total > 0).then(|| step.outcomes.errors() as f64 / total as f64),
+        Metric::Rps => (seconds > 0.0).then(|| total as f64 / seconds),
+        Metric::Requests => Some(total as f64),
+        Metric::Errors => Some(step.outcomes.errors() as f64),
+        Metric::RateLimited => Some(step.outcomes.rate_limited as f64),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::{Collector, Outcome};
+    use std::time::Duration;
+
+    fn snapshot() -> Snapshot {
+        let collector = Collector::new(vec!["register".into(), "me".into()]);
+        for ms in [100, 200, 300, 400] {
+            collector.record(0, Outcome::Ok, Duration::from_millis(ms));
+        }
+        collector.record(1, Outcome::Ok, Duration::from_millis(5));
+        collector.record(1, Outcome::UnexpectedStatus(5), Duration::from_millis(5));
+        let mut snap = collector.snapshot();
+        snap.elapsed = Duration::from_secs(2);
+        snap
+    }
+
+    fn check(text: &str) -> Verdict {
+        evaluate(&[SloExpr::parse(text).unwrap()], &snapshot()).remove(0)
+    }
+
+    #[test]
+    fn per_step_and_overall_figures() {
+        let v = check("p95(register) < 500ms");
+        assert!(v.pass);
+        assert!((399.0..=401.0).contains(&v.observed.unwrap()), "{v:?}");
+        assert!(!check("p95(register) < 1ms").pass);
+        let v = check("error_rate < 10%");
+        assert!(!v.pass);
+        assert!((v.observed.unwrap() - 100.0 / 6.0).abs() < 0.01, "{v:?}");
+        assert!(check("error_rate(register) == 0").pass);
+        assert_eq!(check("rps >= 3").observed, Some(3.0));
+        assert_eq!(check("requests(me) == 2").observed, Some(2.0));
+    }
+
+    #[test]
+    fn no_data_fails() {
+        let empty = Collector::new(vec!["register".into()]).snapshot();
+        let v = evaluate(&[SloExpr::parse("p95 < 1s").unwrap()], &empty).remove(0);
+        assert_eq!((v.observed, v.pass), (None, false));
+    }
+}

@@ -1,0 +1,255 @@
+//! SLO expressions: `METRIC[(STEP)] OP VALUE[UNIT]`, e.g. `p95(register) < 500ms`,
+//! `error_rate < 1%`, `rps >= 20`. Parsed into typed values; step names are checked
+//! against the plan separately, before the run starts.
+
+use std::fmt;
+
+/// Metrics an SLO can name, as users write them.
+pub const METRICS: &str =
+    "pNN (p50, p95, p99, p99.9, ...), mean, max, error_rate, rps, requests, errors, rate_limited";
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Metric {
+    /// A latency percentile, as a quantile in 0..=1.
+    Percentile(f64),
+    Mean,
+    Max,
+    /// Failed requests over all requests.
+    ErrorRate,
+    /// Requests per second over the measured duration.
+    Rps,
+    Requests,
+    Errors,
+    /// 429 answers, counted apart from other errors.
+    RateLimited,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cmp {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+}
+
+/// How a threshold was written, so observations are reported in the same unit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    Micros,
+    Millis,
+    Seconds,
+    Percent,
+    Fraction,
+    PerSecond,
+    Count,
+}
+
+/// A parsed SLO. `threshold` is in `unit`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SloExpr {
+    pub text: String,
+    pub metric: Metric,
+    pub step: Option<String>,
+    pub cmp: Cmp,
+    pub threshold: f64,
+    pub unit: Unit,
+}
+
+impl SloExpr {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let (lhs, cmp, rhs) = split_comparison(text)?;
+        let (metric_text, step) = split_step(lhs.trim())?;
+        let metric = Metric::parse(metric_text)
+            .ok_or_else(|| format!("unknown metric {metric_text:?} in {text:?}; known: {METRICS}"))?;
+        let (threshold, unit) =
+            parse_value(&metric, rhs.trim()).map_err(|why| format!("{why} in {text:?}"))?;
+        Ok(Self {
+            text: text.trim().to_owned(),
+            metric,
+            step,
+            cmp,
+            threshold,
+            unit,
+        })
+    }
+}
+
+impl Cmp {
+    pub fn holds(self, observed: f64, threshold: f64) -> bool {
+        match self {
+            Self::Lt => observed < threshold,
+            Self::Le => observed <= threshold,
+            Self::Gt => observed > threshold,
+            Self::Ge => observed >= threshold,
+            Self::Eq => (observed - threshold).abs() < f64::EPSILON,
+        }
+    }
+}
+
+impl Unit {
+    /// Converts a value in the metric's base unit (µs, fraction, /s, count) to this unit.
+    pub fn from_base(self, value: f64) -> f64 {
+        match self {
+            Self::Millis => value / 1e3,
+            Self::Seconds => value / 1e6,
+            Self::Percent => value * 100.0,
+            Self::Micros | Self::Fraction | Self::PerSecond | Self::Count => value,
+        }
+    }
+
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Self::Micros => "us",
+            Self::Millis => "ms",
+            Self::Seconds => "s",
+            Self::Percent => "%",
+            Self::PerSecond => "/s",
+            Self::Fraction | Self::Count => "",
+        }
+    }
+}
+
+impl Metric {
+    fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "mean" | "avg" => Self::Mean,
+            "max" => Self::Max,
+            "error_rate" => Self::ErrorRate,
+            "rps" => Self::Rps,
+            "requests" => Self::Requests,
+            "errors" => Self::Errors,
+            "rate_limited" => Self::RateLimited,
+            _ => {
+                let number: f64 = text.strip_prefix('p')?.parse().ok()?;
+                // p999 means 99.9, as HdrHistogram users write it.
+                let percent = if number >= 100.0 && text.len() > 3 && !text.contains('.') {
+                    number / 10f64.powi(text.len() as i32 - 3)
+                } else {
+                    number
+                };
+                if !(0.0..=100.0).contains(&percent) {
+                    return None;
+                }
+                Self::Percentile(percent / 100.0)
+            }
+        })
+    }
+
+    fn is_latency(&self) -> bool {
+        matches!(self, Self::Percentile(_) | Self::Mean | Self::Max)
+    }
+}
+
+impl fmt::Display for Cmp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Lt => "<",
+            Self::Le => "<=",
+            Self::Gt => ">",
+            Self::Ge => ">=",
+            Self::Eq => "==",
+        })
+    }
+}
+
+fn split_comparison(text: &str) -> Result<(&str, Cmp, &str), String> {
+    for (token, cmp) in [
+        ("<=", Cmp::Le),
+        (">=", Cmp::Ge),
+        ("==", Cmp::Eq),
+        ("<", Cmp::Lt),
+        (">", Cmp::Gt),
+    ] {
+        if let Some((lhs, rhs)) = text.split_once(token) {
+            return Ok((lhs, cmp, rhs));
+        }
+    }
+    Err(format!("{text:?} has no comparison (one of < <= > >= ==)"))
+}
+
+fn split_step(lhs: &str) -> Result<(&str, Option<String>), String> {
+    match lhs.split_once('(') {
+        None => Ok((lhs, None)),
+        Some((metric, rest)) => {
+            let step = rest
+                .strip_suffix(')')
+                .ok_or_else(|| format!("missing `)` after the step name in {lhs:?}"))?
+                .trim();
+            if step.is_empty() {
+                return Err(format!("empty step name in {lhs:?}"));
+            }
+            Ok((metric.trim(), Some(step.to_owned())))
+        }
+    }
+}
+
+fn parse_value(metric: &Metric, rhs: &str) -> Result<(f64, Unit), String> {
+    let split = rhs
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == '+'))
+        .unwrap_or(rhs.len());
+    let (number, unit) = (rhs[..split].trim(), rhs[split..].trim());
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{rhs:?} does not start with a number"))?;
+    let unit = match (metric, unit) {
+        (m, "us" | "µs") if m.is_latency() => Unit::Micros,
+        (m, "ms") if m.is_latency() => Unit::Millis,
+        (m, "s") if m.is_latency() => Unit::Seconds,
+        (m, "") if m.is_latency() => return Err("a latency needs a unit (us, ms or s)".into()),
+        (Metric::ErrorRate, "%") => Unit::Percent,
+        (Metric::ErrorRate, "") => Unit::Fraction,
+        (Metric::Rps, "" | "/s") => Unit::PerSecond,
+        (Metric::Requests | Metric::Errors | Metric::RateLimited, "") => Unit::Count,
+        (_, unit) => return Err(format!("unit {unit:?} does not fit this metric")),
+    };
+    Ok((value, unit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_documented_forms() {
+        let slo = SloExpr::parse("p95(register) < 500ms").unwrap();
+        assert_eq!(slo.metric, Metric::Percentile(0.95));
+        assert_eq!(slo.step.as_deref(), Some("register"));
+        assert_eq!((slo.cmp, slo.threshold, slo.unit), (Cmp::Lt, 500.0, Unit::Millis));
+
+        let slo = SloExpr::parse("error_rate<=1%").unwrap();
+        assert_eq!(
+            (slo.metric, slo.cmp, slo.unit),
+            (Metric::ErrorRate, Cmp::Le, Unit::Percent)
+        );
+        for text in ["p999 < 1s", "p99.9 < 1s"] {
+            let Metric::Percentile(q) = SloExpr::parse(text).unwrap().metric else {
+                panic!("{text}")
+            };
+            assert!((q - 0.999).abs() < 1e-12, "{text}: {q}");
+        }
+        assert_eq!(SloExpr::parse("rps(login) >= 5/s").unwrap().unit, Unit::PerSecond);
+    }
+
+    #[test]
+    fn rejects_with_reasons() {
+        assert!(SloExpr::parse("p95(register) 500ms")
+            .unwrap_err()
+            .contains("no comparison"));
+        assert!(SloExpr::parse("p95 < 500").unwrap_err().contains("needs a unit"));
+        assert!(SloExpr::parse("latency < 5ms")
+            .unwrap_err()
+            .contains("unknown metric"));
+        assert!(SloExpr::parse("rps < 5ms").unwrap_err().contains("does not fit"));
+        assert!(SloExpr::parse("p95(register < 5ms")
+            .unwrap_err()
+            .contains("missing `)`"));
+    }
+
+    #[test]
+    fn units_convert_from_base() {
+        assert_eq!(Unit::Millis.from_base(1500.0), 1.5);
+        assert_eq!(Unit::Percent.from_base(0.25), 25.0);
+        assert!(Cmp::Lt.holds(1.0, 2.0) && !Cmp::Lt.holds(2.0, 2.0) && Cmp::Le.holds(2.0, 2.0));
+    }
+}

@@ -1,0 +1,101 @@
+//! The `karigar-perf` binary as a user runs it, with its report in a temp folder.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_karigar-perf");
+
+/// A run's report folder, removed when the test ends.
+pub struct Run {
+    pub dir: tempfile::TempDir,
+}
+
+impl Run {
+    pub fn new() -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn report_dir(&self) -> PathBuf {
+        self.dir.path().join("report")
+    }
+
+    /// `karigar-perf scenario ARGS... --report-dir DIR --quiet`, run from a scratch folder.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(BIN);
+        command
+            .arg("scenario")
+            .args(args)
+            .arg("--report-dir")
+            .arg(self.report_dir())
+            .arg("--quiet")
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        command
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("karigar-perf runs")
+    }
+
+    pub fn summary(&self) -> Value {
+        read_json(&self.report_dir().join("summary.json"))
+    }
+
+    /// Pids of the stack's processes, as the run recorded them.
+    pub fn stack_pids(&self) -> Vec<(String, u32)> {
+        let stack = read_json(&self.report_dir().join("stack.json"));
+        stack["processes"]
+            .as_array()
+            .expect("processes listed")
+            .iter()
+            .map(|p| {
+                (
+                    p["name"].as_str().unwrap().to_owned(),
+                    p["pid"].as_u64().unwrap() as u32,
+                )
+            })
+            .collect()
+    }
+}
+
+fn read_json(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Whether a process with this pid exists (and is not a zombie).
+pub fn alive(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => !stat
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z'),
+        Err(_) => false,
+    }
+}
+
+/// Asserts that none of the recorded stack processes is still running.
+pub fn assert_stack_gone(run: &Run) {
+    let pids = run.stack_pids();
+    assert_eq!(
+        pids.len(),
+        3,
+        "postgres, redis-server and backend were recorded: {pids:?}"
+    );
+    for (name, pid) in pids {
+        assert!(!alive(pid), "{name} (pid {pid}) survived the run");
+    }
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}

@@ -1,0 +1,6 @@
+//! Helpers shared by the integration tests: real stores, the backend on port 0, and
+//! the harness binary.
+
+pub mod app;
+pub mod harness;
+pub mod stores;

@@ -1,0 +1,162 @@
+//! The harness as a user runs it: exit codes, reports, and a stack that never
+//! outlives its run.
+
+use std::time::{Duration, Instant};
+
+use crate::common::harness::{assert_stack_gone, stderr, stdout, Run};
+
+#[test]
+fn a_short_signup_run_passes_and_reports_every_step() {
+    let run = Run::new();
+    let output = run.run(&["signup", "--duration", "3s", "--users", "2"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    let summary = run.summary();
+    assert_eq!(summary["scenario"], "signup");
+    assert_eq!(summary["verdict"], "pass");
+    let steps = summary["steps"].as_array().unwrap();
+    let names: Vec<&str> = steps.iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["register", "me", "refresh", "login"]);
+    for step in steps {
+        assert!(step["count"].as_u64().unwrap() > 0, "{step}");
+        assert_eq!(step["errors"], 0, "{step}");
+        assert!(step["latency_us"]["p95"].as_u64().unwrap() > 0, "{step}");
+    }
+    assert!(!summary["slos"].as_array().unwrap().is_empty());
+    assert!(run.report_dir().join("summary.md").is_file());
+    assert!(
+        stdout(&output).contains("register"),
+        "the console table names the steps"
+    );
+    assert_stack_gone(&run);
+}
+
+#[test]
+fn a_breached_slo_exits_3_and_names_it() {
+    let run = Run::new();
+    let output = run.run(&[
+        "signup",
+        "--duration",
+        "2s",
+        "--users",
+        "2",
+        "--slo",
+        "p95(register) < 1ms",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "{}\n{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    assert!(
+        stdout(&output).contains("FAIL  p95(register) < 1ms"),
+        "{}",
+        stdout(&output)
+    );
+    let summary = run.summary();
+    assert_eq!(summary["verdict"], "fail");
+    let failing: Vec<&str> = summary["slos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["pass"] == false)
+        .map(|s| s["expr"].as_str().unwrap())
+        .collect();
+    assert_eq!(failing, ["p95(register) < 1ms"]);
+    assert_stack_gone(&run);
+}
+
+#[test]
+fn a_typo_in_a_scenario_key_exits_2_naming_file_and_line() {
+    let run = Run::new();
+    let file = run.dir.path().join("typo.toml");
+    std::fs::write(
+        &file,
+        "name = \"typo\"\n\n[[steps]]\nname = \"health\"\nmetod = \"GET\"\npath = \"/health\"\n",
+    )
+    .unwrap();
+    let output = run.run(&[file.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let expected = format!("{}:5: unknown field `metod`", file.display());
+    assert!(stderr(&output).contains(&expected), "{}", stderr(&output));
+    assert!(!run.report_dir().exists(), "nothing is started for a bad file");
+}
+
+#[test]
+fn a_misspelled_slo_step_exits_2_before_anything_starts() {
+    let run = Run::new();
+    let output = run.run(&["signup", "--slo", "p95(regster) < 500ms"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("\"regster\""), "{}", stderr(&output));
+    assert!(!run.report_dir().exists());
+}
+
+#[test]
+fn an_unreachable_target_exits_5_within_5_seconds() {
+    let port = karigar_perf::stack::local::free_port().unwrap();
+    let target = format!("http://127.0.0.1:{port}");
+    let run = Run::new();
+    let started = Instant::now();
+    let output = run.run(&["signup", "--target", &target]);
+    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        stderr(&output).contains(&format!("{target}/health is unreachable")),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn sigint_mid_run_tears_down_and_writes_a_partial_report() {
+    let run = Run::new();
+    let mut child = run
+        .command(&["signup", "--duration", "60s", "--users", "2"])
+        .spawn()
+        .unwrap();
+    let stack_file = run.report_dir().join("stack.json");
+    let started = Instant::now();
+    while !stack_file.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "the stack never came up"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(3));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let stopping = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            stopping.elapsed() < Duration::from_secs(30),
+            "the run ignored SIGINT"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(130));
+    let summary = run.summary();
+    assert_eq!(summary["interrupted"], true);
+    assert_eq!(summary["verdict"], "interrupted");
+    assert!(
+        summary["totals"]["count"].as_u64().unwrap() > 0,
+        "requests before the signal were kept"
+    );
+    assert!(summary["duration_s"].as_f64().unwrap() < 30.0);
+    assert_stack_gone(&run);
+}
