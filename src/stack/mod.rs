@@ -4,11 +4,15 @@
 //!
 //! - `local`: Postgres, Redis and the reference backend as child processes
 //! - `external`: an existing deployment given with `--target`; nothing to tear down
-//! - `process`: the child-process guard both the local stack and tests use
+//! - `stores`: Postgres and Redis servers of our own (the local stack's, and tests')
+//! - `host`: server binaries, users, scratch folders and ports on this machine
+//! - `process`: the child-process guard every started server lives in
 
 pub mod external;
+pub mod host;
 pub mod local;
 pub mod process;
+pub mod stores;
 
 use std::path::PathBuf;
 

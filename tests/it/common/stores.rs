@@ -5,7 +5,8 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use karigar_perf::stack::local::{postgres_bin_dir, redis_server_path, LocalPostgres, LocalRedis};
+use karigar_perf::stack::host::{postgres_bin_dir, redis_server_path};
+use karigar_perf::stack::stores::{LocalPostgres, LocalRedis};
 
 pub struct Stores {
     pub pg_bin: PathBuf,

@@ -1,0 +1,165 @@
+//! Postgres and Redis servers of our own, for the local stack and for tests.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use rand::distributions::{Alphanumeric, DistString};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::host::{as_user, free_port, run_to_completion, server_user, write_private};
+use super::local::wait_ready;
+use super::process::ManagedProcess;
+use crate::error::{Error, Result};
+
+const POSTGRES_READY: Duration = Duration::from_secs(30);
+const REDIS_READY: Duration = Duration::from_secs(10);
+
+/// A Postgres server of our own.
+pub struct LocalPostgres {
+    pub process: ManagedProcess,
+    pub port: u16,
+}
+
+impl LocalPostgres {
+    /// `initdb` into `dir/pg` and starts the server; as root, runs it as the
+    /// `postgres` user (Postgres refuses to run as root).
+    pub async fn start(bin: &Path, dir: &Path, logs: &Path) -> Result<Self> {
+        let data = dir.join("pg");
+        std::fs::create_dir_all(&data).map_err(|e| Error::stack(format!("{}: {e}", data.display())))?;
+        let owner = server_user()?;
+        if let Some((uid, gid)) = owner {
+            std::os::unix::fs::chown(&data, Some(uid), Some(gid))
+                .map_err(|e| Error::stack(format!("chown {}: {e}", data.display())))?;
+        }
+        let log = logs.join("postgres.log");
+        let mut initdb = Command::new(bin.join("initdb"));
+        initdb.args([
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+            "--no-instructions",
+            "-D",
+        ]);
+        initdb.arg(data.join("data"));
+        run_to_completion("initdb", as_user(initdb, owner), &log)?;
+        let port = free_port()?;
+        let mut server = Command::new(bin.join("postgres"));
+        server.arg("-D").arg(data.join("data")).arg("-k").arg(&data);
+        server.args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"]);
+        let mut process = ManagedProcess::spawn(
+            "postgres",
+            as_user(server, owner),
+            &log,
+            libc::SIGINT,
+            libc::SIGQUIT,
+        )?;
+        let isready = bin.join("pg_isready");
+        wait_ready(&mut process, &log, POSTGRES_READY, || {
+            let ready = Command::new(&isready)
+                .args(["-q", "-h", "127.0.0.1", "-U", "postgres", "-p", &port.to_string()])
+                .status()
+                .is_ok_and(|s| s.success());
+            async move { ready }
+        })
+        .await?;
+        Ok(Self { process, port })
+    }
+
+    pub fn url(&self, database: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+    }
+
+    pub fn create_database(&self, bin: &Path, name: &str) -> Result<()> {
+        let status = Command::new(bin.join("createdb"))
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-p",
+                &self.port.to_string(),
+                name,
+            ])
+            .status()
+            .map_err(|e| Error::stack(format!("createdb: {e}")))?;
+        if !status.success() {
+            return Err(Error::stack(format!("createdb {name} failed ({status})")));
+        }
+        Ok(())
+    }
+}
+
+/// A Redis server of our own, configured as the seed configures production.
+pub struct LocalRedis {
+    pub process: ManagedProcess,
+    pub port: u16,
+    pub password: String,
+}
+
+impl LocalRedis {
+    pub async fn start(redis_server: &Path, dir: &Path, logs: &Path) -> Result<Self> {
+        let data = dir.join("redis");
+        std::fs::create_dir_all(&data).map_err(|e| Error::stack(format!("{}: {e}", data.display())))?;
+        let port = free_port()?;
+        let password = Alphanumeric.sample_string(&mut rand::thread_rng(), 32);
+        let config = data.join("redis.conf");
+        write_private(&config, &redis_config(port, &password, &data))?;
+        let mut command = Command::new(redis_server);
+        command.arg(&config);
+        let log = logs.join("redis.log");
+        let mut process = ManagedProcess::spawn("redis-server", command, &log, libc::SIGTERM, libc::SIGTERM)?;
+        wait_ready(&mut process, &log, REDIS_READY, || {
+            redis_answers(port, password.clone())
+        })
+        .await?;
+        Ok(Self {
+            process,
+            port,
+            password,
+        })
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://:{}@127.0.0.1:{}/0", self.password, self.port)
+    }
+}
+
+/// The seed's Redis settings: AOF, a password, 512 MB with LRU eviction.
+fn redis_config(port: u16, password: &str, dir: &Path) -> String {
+    format!(
+        "bind 127.0.0.1\nport {port}\nprotected-mode yes\nrequirepass {password}\n\
+         appendonly yes\nappendfsync everysec\nmaxmemory 512mb\nmaxmemory-policy allkeys-lru\n\
+         dir {}\nsave \"\"\ndaemonize no\nlogfile \"\"\n",
+        dir.display()
+    )
+}
+
+/// Whether Redis accepts our password and answers PING.
+async fn redis_answers(port: u16, password: String) -> bool {
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+        let command = format!("AUTH {password}\r\nPING\r\n");
+        stream.write_all(command.as_bytes()).await.ok()?;
+        let mut reply = Vec::new();
+        let mut buf = [0u8; 64];
+        while !reply.windows(5).any(|w| w == b"+PONG") {
+            let n = stream.read(&mut buf).await.ok()?;
+            if n == 0 {
+                return None;
+            }
+            reply.extend_from_slice(&buf[..n]);
+        }
+        Some(())
+    };
+    tokio::time::timeout(Duration::from_secs(1), exchange)
+        .await
+        .ok()
+        .flatten()
+        .is_some()
+}
