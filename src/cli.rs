@@ -72,5 +72,5 @@ pub struct ScenarioArgs {
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    crate::scenario::plan::parse_duration(text)
+    crate::scenario::parse_duration(text)
 }

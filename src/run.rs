@@ -2,6 +2,7 @@
 //! report. Each phase is its own function; this file only sequences them.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rand::distributions::{Alphanumeric, DistString};
 
@@ -64,7 +65,8 @@ pub async fn scenario(args: ScenarioArgs, backend_exe: PathBuf) -> Result<Outcom
         options.logs_dir.display()
     ));
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let (plan, result) = load::run(plan, load_options(&stack, &args)).await?;
+    let plan = Arc::new(plan);
+    let result = load::run(plan.clone(), load_options(&stack, &args)).await?;
     stack.teardown();
     let info = RunInfo {
         run_id,

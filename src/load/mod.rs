@@ -36,7 +36,7 @@ pub struct LoadResult {
 }
 
 /// Runs `plan` to completion or interruption and returns the measurements.
-pub async fn run(plan: Plan, options: LoadOptions) -> Result<(Plan, LoadResult)> {
+pub async fn run(plan: Arc<Plan>, options: LoadOptions) -> Result<LoadResult> {
     let config = goose_configuration(&plan, &options.backend_url)?;
     let runner = Arc::new(StepRunner {
         collector: Arc::new(Collector::new(plan.step_names())),
@@ -61,16 +61,10 @@ pub async fn run(plan: Plan, options: LoadOptions) -> Result<(Plan, LoadResult)>
     let interrupted = goose::is_killswitch_triggered();
     outcome.map_err(|e| Error::Internal(anyhow::anyhow!("load engine: {e}")))?;
     let snapshot = runner.collector.snapshot();
-    let plan = Arc::try_unwrap(runner)
-        .map_err(|_| Error::Internal(anyhow::anyhow!("virtual users outlived the load test")))?
-        .plan;
-    Ok((
-        plan,
-        LoadResult {
-            snapshot,
-            interrupted,
-        },
-    ))
+    Ok(LoadResult {
+        snapshot,
+        interrupted,
+    })
 }
 
 /// One Goose scenario whose transactions are the plan's steps, in order.
@@ -124,15 +118,15 @@ fn goose_configuration(plan: &Plan, host: &str) -> Result<GooseConfiguration> {
 }
 
 /// How long the run is planned to last, for the progress line.
-fn planned_duration(plan: &Plan) -> Option<Duration> {
+fn planned_duration(plan: &Plan) -> Duration {
     let load = &plan.load;
     if load.test_plan.is_some() {
-        return None;
+        return load.duration;
     }
     let ramp = if load.increase_rate > 0.0 {
         load.users as f64 / load.increase_rate
     } else {
         0.0
     };
-    Some(load.duration + Duration::from_secs_f64(ramp))
+    load.duration + Duration::from_secs_f64(ramp)
 }

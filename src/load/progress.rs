@@ -10,7 +10,7 @@ use crate::metrics::Collector;
 /// Prints progress until the returned handle is aborted.
 pub fn spawn(
     collector: Arc<Collector>,
-    planned: Option<Duration>,
+    planned: Duration,
     quiet: bool,
 ) -> Option<tokio::task::JoinHandle<()>> {
     if quiet {
@@ -49,13 +49,13 @@ pub fn finish(handle: Option<tokio::task::JoinHandle<()>>) {
     }
 }
 
-fn line(collector: &Collector, planned: Option<Duration>) -> String {
+fn line(collector: &Collector, planned: Duration) -> String {
     let elapsed = collector.elapsed().as_secs_f64();
     let (requests, errors, p95_us) = collector.totals();
-    let of = planned.map(|p| format!("/{}s", p.as_secs())).unwrap_or_default();
     format!(
-        "  {:>4.0}s{of}  requests {requests}  ({:.1}/s)  errors {errors}  p95 {:.1} ms",
+        "  {:>4.0}s/{}s  requests {requests}  ({:.1}/s)  errors {errors}  p95 {:.1} ms",
         elapsed,
+        planned.as_secs(),
         requests as f64 / elapsed.max(0.001),
         p95_us as f64 / 1000.0,
     )

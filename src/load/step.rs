@@ -15,7 +15,7 @@ use crate::scenario::{Body, JsonTemplate, Plan, Step, Target};
 
 /// Everything a step needs that is the same for every user.
 pub struct StepRunner {
-    pub plan: Plan,
+    pub plan: Arc<Plan>,
     pub collector: Arc<Collector>,
     pub run: RunContext,
     pub backend_url: String,

@@ -7,7 +7,8 @@ use std::time::Duration;
 use reqwest::header::HeaderName;
 use reqwest::Method;
 
-use super::model::{RawLoad, RawScenario, RawStep};
+use super::load::{parse_duration, resolve_load, Load, LoadOverrides};
+use super::model::{RawScenario, RawStep};
 use super::source::Source;
 use super::template::Template;
 use crate::error::Result;
@@ -70,31 +71,6 @@ pub struct Capture {
     pub name: String,
     pub pointer: String,
 }
-
-/// The closed-model load: how many users, how fast they start, for how long.
-#[derive(Clone, Debug)]
-pub struct Load {
-    pub users: usize,
-    /// Users started per second.
-    pub increase_rate: f64,
-    pub duration: Duration,
-    /// A Goose test plan (`"users,time;..."`); when set it replaces the three above.
-    pub test_plan: Option<String>,
-    pub timeout: Duration,
-}
-
-/// Load settings given on the command line; each one beats the scenario file.
-#[derive(Clone, Debug, Default)]
-pub struct LoadOverrides {
-    pub users: Option<usize>,
-    pub increase_rate: Option<f64>,
-    pub duration: Option<Duration>,
-    pub test_plan: Option<String>,
-}
-
-const DEFAULT_USERS: usize = 10;
-const DEFAULT_DURATION: Duration = Duration::from_secs(30);
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Plan {
     /// Parses and validates `source`, then applies the command line's overrides and SLOs.
@@ -293,55 +269,6 @@ fn compile_captures(raw: &RawStep, vars: &mut VarTable) -> Result<Vec<Capture>, 
         .collect()
 }
 
-fn resolve_load(
-    source: &Source,
-    raw: Option<&toml::Spanned<RawLoad>>,
-    overrides: &LoadOverrides,
-) -> Result<Load> {
-    let default = RawLoad::default();
-    let (file, offset) = raw
-        .map(|r| (r.get_ref(), r.span().start))
-        .unwrap_or((&default, 0));
-    let from_file = |field: &str, value: &Option<String>| {
-        value
-            .as_deref()
-            .map(parse_duration)
-            .transpose()
-            .map_err(|e| source.error_at(offset, format!("load.{field}: {e}")))
-    };
-    let load = Load {
-        users: overrides.users.or(file.users).unwrap_or(DEFAULT_USERS),
-        increase_rate: overrides.increase_rate.or(file.increase_rate).unwrap_or(0.0),
-        duration: match overrides.duration {
-            Some(d) => d,
-            None => from_file("duration", &file.duration)?.unwrap_or(DEFAULT_DURATION),
-        },
-        test_plan: overrides.test_plan.clone().or_else(|| file.test_plan.clone()),
-        timeout: from_file("timeout", &file.timeout)?.unwrap_or(DEFAULT_TIMEOUT),
-    };
-    check_load(&load).map_err(crate::error::Error::config)?;
-    Ok(load)
-}
-
-fn check_load(load: &Load) -> Result<(), String> {
-    if load.test_plan.is_some() {
-        return Ok(());
-    }
-    if load.users == 0 {
-        return Err("users must be at least 1".into());
-    }
-    if load.duration < Duration::from_secs(1) {
-        return Err(format!(
-            "duration must be at least 1s, not {}",
-            humantime::format_duration(load.duration)
-        ));
-    }
-    if !(load.increase_rate >= 0.0 && load.increase_rate.is_finite()) {
-        return Err("increase-rate must be a positive number of users per second".into());
-    }
-    Ok(())
-}
-
 /// Parses an SLO and checks that the step it names exists.
 fn check_slo(text: &str, steps: &[Step]) -> Result<SloExpr, String> {
     let slo = SloExpr::parse(text)?;
@@ -367,10 +294,4 @@ fn check_identifier(name: &str) -> Result<(), String> {
     } else {
         Err(format!("{name:?} must be letters, digits, _ or -"))
     }
-}
-
-/// `"30s"`, `"500ms"`, `"1m30s"`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text.trim())
-        .map_err(|e| format!("{text:?} is not a duration ({e}); write e.g. 30s, 500ms, 2m"))
 }
