@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use super::summary::{RunVerdict, StepSummary, Summary};
+use crate::slo::Verdict;
 
 pub fn render(summary: &Summary) -> String {
     let mut out = String::new();
@@ -26,12 +27,8 @@ pub fn render(summary: &Summary) -> String {
         out.push('\n');
     }
     for slo in &summary.slos {
-        let observed = slo
-            .observed
-            .map(|v| format!("{v:.2}{}", slo.unit))
-            .unwrap_or_else(|| "no data".into());
         let mark = if slo.pass { "PASS" } else { "FAIL" };
-        let _ = writeln!(out, "  {mark}  {:<36} observed {observed}", slo.expr);
+        let _ = writeln!(out, "  {mark}  {:<36} observed {}", slo.expr, observed(slo));
     }
     let verdict = match summary.verdict {
         RunVerdict::Pass => "PASS",
@@ -55,6 +52,13 @@ fn row(step: &StepSummary) -> String {
         ms(l.p99),
         ms(l.max)
     )
+}
+
+/// What an SLO observed, in its own unit.
+pub fn observed(slo: &Verdict) -> String {
+    slo.observed
+        .map(|v| format!("{v:.2}{}", slo.unit))
+        .unwrap_or_else(|| "no data".into())
 }
 
 /// Microseconds as milliseconds with one decimal.

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::console::{error_classes, ms};
+use super::console::{error_classes, ms, observed};
 use super::summary::{RunVerdict, Summary};
 
 pub fn render(summary: &Summary) -> String {
@@ -47,12 +47,8 @@ pub fn render(summary: &Summary) -> String {
     if !summary.slos.is_empty() {
         out.push_str("\n| SLO | observed | result |\n|---|---:|---|\n");
         for slo in &summary.slos {
-            let observed = slo
-                .observed
-                .map(|v| format!("{v:.2}{}", slo.unit))
-                .unwrap_or_else(|| "no data".into());
             let result = if slo.pass { "pass" } else { "**fail**" };
-            let _ = writeln!(out, "| `{}` | {observed} | {result} |", slo.expr);
+            let _ = writeln!(out, "| `{}` | {} | {result} |", slo.expr, observed(slo));
         }
     }
     out

@@ -76,23 +76,21 @@ impl LocalPostgres {
     }
 
     pub fn create_database(&self, bin: &Path, name: &str) -> Result<()> {
-        let status = Command::new(bin.join("createdb"))
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-U",
-                "postgres",
-                "-p",
-                &self.port.to_string(),
-                name,
-            ])
-            .status()
-            .map_err(|e| Error::stack(format!("createdb: {e}")))?;
-        if !status.success() {
-            return Err(Error::stack(format!("createdb {name} failed ({status})")));
-        }
-        Ok(())
+        create_database(bin, self.port, name)
     }
+}
+
+/// `createdb NAME` on the server listening on `port`.
+pub fn create_database(bin: &Path, port: u16, name: &str) -> Result<()> {
+    let port = port.to_string();
+    let status = Command::new(bin.join("createdb"))
+        .args(["-h", "127.0.0.1", "-U", "postgres", "-p", &port, name])
+        .status()
+        .map_err(|e| Error::stack(format!("createdb: {e}")))?;
+    if !status.success() {
+        return Err(Error::stack(format!("createdb {name} failed ({status})")));
+    }
+    Ok(())
 }
 
 /// A Redis server of our own, configured as the seed configures production.

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::harness::{assert_stack_gone, stderr, stdout, Run};
+use crate::common::harness::{assert_stack_gone, signal_and_wait, stderr, stdout, Run};
 
 #[test]
 fn a_short_signup_run_passes_and_reports_every_step() {
@@ -136,19 +136,7 @@ fn sigint_mid_run_tears_down_and_writes_a_partial_report() {
         std::thread::sleep(Duration::from_millis(100));
     }
     std::thread::sleep(Duration::from_secs(3));
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let stopping = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            stopping.elapsed() < Duration::from_secs(30),
-            "the run ignored SIGINT"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = signal_and_wait(&mut child, libc::SIGINT, Duration::from_secs(30));
     assert_eq!(status.code(), Some(130));
     let summary = run.summary();
     assert_eq!(summary["interrupted"], true);

@@ -1,7 +1,8 @@
 //! The `karigar-perf` binary as a user runs it, with its report in a temp folder.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, ExitStatus, Output};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -89,6 +90,23 @@ pub fn assert_stack_gone(run: &Run) {
     );
     for (name, pid) in pids {
         assert!(!alive(pid), "{name} (pid {pid}) survived the run");
+    }
+}
+
+/// Sends `signal` to `child` and waits up to `limit` for it to end.
+pub fn signal_and_wait(child: &mut Child, signal: i32, limit: Duration) -> ExitStatus {
+    // SAFETY: signalling our own child, which has not been reaped.
+    unsafe { libc::kill(child.id() as i32, signal) };
+    let sent = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            sent.elapsed() < limit,
+            "still running {limit:?} after signal {signal}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use karigar_perf::stack::host::{postgres_bin_dir, redis_server_path};
-use karigar_perf::stack::stores::{LocalPostgres, LocalRedis};
+use karigar_perf::stack::stores::{create_database, LocalPostgres, LocalRedis};
 
 pub struct Stores {
     pub pg_bin: PathBuf,
@@ -59,19 +59,7 @@ impl Stores {
     /// A new empty database, so tests never see each other's rows.
     pub fn fresh_database(&self) -> String {
         let name = format!("test_{}", uuid::Uuid::new_v4().simple());
-        let status = std::process::Command::new(self.pg_bin.join("createdb"))
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-U",
-                "postgres",
-                "-p",
-                &self.pg_port.to_string(),
-                &name,
-            ])
-            .status()
-            .expect("createdb runs");
-        assert!(status.success(), "createdb {name}");
+        create_database(&self.pg_bin, self.pg_port, &name).expect("createdb");
         name
     }
 
