@@ -10,6 +10,7 @@ use crate::cli::ScenarioArgs;
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
 use crate::load::{self, LoadOptions, LoadResult};
+use crate::metrics::Collector;
 use crate::report::{self, RunInfo, RunVerdict, Summary, TargetInfo};
 use crate::scenario::{LoadOverrides, Plan, Source};
 use crate::stack::{self, Stack, StackKind, StackOptions};
@@ -37,44 +38,85 @@ impl Outcome {
 pub async fn scenario(args: ScenarioArgs, backend_exe: PathBuf) -> Result<Outcome> {
     let interrupt = Interrupt::listen().map_err(|e| Error::Internal(e.into()))?;
     let plan = resolve(&args)?;
+    let setup = prepare(&args, &plan, backend_exe)?;
+    status(&format!(
+        "run {}: starting the {} stack",
+        setup.run_id,
+        kind_name(setup.stack.kind)
+    ));
+    let Some(mut stack) = provision(&setup.stack, &interrupt).await? else {
+        return interrupted_before_load(&plan, setup);
+    };
+    check_targets(&plan, &stack)?;
+    record_stack(&stack, &setup.report_dir)?;
+    status(&format!(
+        "stack ready: backend {} (logs in {})",
+        stack.endpoints.backend,
+        setup.stack.logs_dir.display()
+    ));
+    let started_at = now();
+    let plan = Arc::new(plan);
+    let result = load::run(plan.clone(), load_options(&stack, &args)).await?;
+    stack.teardown();
+    let info = RunInfo {
+        run_id: setup.run_id,
+        started_at,
+        target: target_info(&stack),
+        interrupted: result.interrupted || interrupt.fired(),
+    };
+    finish(&plan, &result, info, &setup.report_dir)
+}
+
+/// What a run needs before its stack starts.
+struct Setup {
+    run_id: String,
+    report_dir: PathBuf,
+    stack: StackOptions,
+}
+
+/// Names the run and creates its report folder, once the flags are known to be good.
+fn prepare(args: &ScenarioArgs, plan: &Plan, backend_exe: PathBuf) -> Result<Setup> {
     let run_id = run_id(&plan.name);
     let report_dir = args
         .report_dir
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports").join(&run_id));
-    let options = stack_options(&args, &report_dir, backend_exe)?;
-    std::fs::create_dir_all(&options.logs_dir).map_err(|e| {
+    let stack = stack_options(args, &report_dir, backend_exe)?;
+    std::fs::create_dir_all(&stack.logs_dir).map_err(|e| {
         Error::config(format!(
             "cannot create report folder {}: {e}",
             report_dir.display()
         ))
     })?;
-    status(&format!(
-        "run {run_id}: starting the {} stack",
-        kind_name(options.kind)
-    ));
-    let Some(mut stack) = provision(&options, &interrupt).await? else {
-        status("interrupted before the load started; nothing was measured");
-        return Ok(Outcome::Interrupted);
-    };
-    check_targets(&plan, &stack)?;
-    record_stack(&stack, &report_dir)?;
-    status(&format!(
-        "stack ready: backend {} (logs in {})",
-        stack.endpoints.backend,
-        options.logs_dir.display()
-    ));
-    let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let plan = Arc::new(plan);
-    let result = load::run(plan.clone(), load_options(&stack, &args)).await?;
-    stack.teardown();
-    let info = RunInfo {
+    Ok(Setup {
         run_id,
-        started_at,
-        target: target_info(&stack),
-        interrupted: result.interrupted || interrupt.fired(),
+        report_dir,
+        stack,
+    })
+}
+
+/// A signal arrived while the stack was starting: an empty report, marked interrupted.
+fn interrupted_before_load(plan: &Plan, setup: Setup) -> Result<Outcome> {
+    status("interrupted before the load started; nothing was measured");
+    let nothing = LoadResult {
+        snapshot: Collector::new(plan.step_names()).snapshot(),
+        interrupted: true,
     };
-    finish(&plan, &result, info, &report_dir)
+    let info = RunInfo {
+        run_id: setup.run_id,
+        started_at: now(),
+        target: TargetInfo {
+            stack: kind_name(setup.stack.kind).into(),
+            backend: setup
+                .stack
+                .target
+                .clone()
+                .unwrap_or_else(|| "(not started)".into()),
+            frontend: setup.stack.frontend.clone(),
+        },
+        interrupted: true,
+    };
+    finish(plan, &nothing, info, &setup.report_dir)
 }
 
 /// Scenario file + command line -> a validated plan.
@@ -185,6 +227,11 @@ fn kind_name(kind: StackKind) -> &'static str {
         StackKind::Local => "local",
         StackKind::External => "external",
     }
+}
+
+/// The current time, RFC 3339, for reports.
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// `signup-20261125-171502-a3f9`: sortable, and unique enough for one machine.

@@ -123,6 +123,8 @@ fn sigint_mid_run_tears_down_and_writes_a_partial_report() {
     let run = Run::new();
     let mut child = run
         .command(&["signup", "--duration", "60s", "--users", "2"])
+        .stdout(run.log_file("stdout.log"))
+        .stderr(run.log_file("stderr.log"))
         .spawn()
         .unwrap();
     let stack_file = run.report_dir().join("stack.json");
@@ -137,7 +139,7 @@ fn sigint_mid_run_tears_down_and_writes_a_partial_report() {
     }
     std::thread::sleep(Duration::from_secs(3));
     let status = signal_and_wait(&mut child, libc::SIGINT, Duration::from_secs(30));
-    assert_eq!(status.code(), Some(130));
+    assert_eq!(status.code(), Some(130), "{}", run.read_log("stderr.log"));
     let summary = run.summary();
     assert_eq!(summary["interrupted"], true);
     assert_eq!(summary["verdict"], "interrupted");
@@ -147,4 +149,21 @@ fn sigint_mid_run_tears_down_and_writes_a_partial_report() {
     );
     assert!(summary["duration_s"].as_f64().unwrap() < 30.0);
     assert_stack_gone(&run);
+}
+
+#[test]
+fn a_missing_redis_server_names_the_package_and_exits_5() {
+    let run = Run::new();
+    let output = run
+        .command(&["signup"])
+        .env("PATH", run.dir.path())
+        .env_remove("KARIGAR_PERF_REDIS_SERVER")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("apt-get install redis-server"),
+        "{}",
+        stderr(&output)
+    );
 }

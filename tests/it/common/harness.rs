@@ -41,6 +41,15 @@ impl Run {
         self.command(args).output().expect("karigar-perf runs")
     }
 
+    /// A file in the run's folder for a spawned run's output.
+    pub fn log_file(&self, name: &str) -> std::fs::File {
+        std::fs::File::create(self.dir.path().join(name)).unwrap()
+    }
+
+    pub fn read_log(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default()
+    }
+
     pub fn summary(&self) -> Value {
         read_json(&self.report_dir().join("summary.json"))
     }
