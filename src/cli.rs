@@ -15,9 +15,13 @@ pub struct Cli {
     pub command: Command,
 }
 
+const EXIT_CODES: &str = "Exit codes: 0 every SLO held, 1 internal error, 2 usage or configuration error, \
+3 an SLO was breached, 5 stack failed to start or target unreachable, 130 interrupted (partial report written)";
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Boot the stack, run a scenario, check its SLOs and write reports.
+    #[command(after_help = EXIT_CODES)]
     Scenario(ScenarioArgs),
     /// Serve the reference backend, configured from the environment (used by the
     /// local stack so that one build serves both).
