@@ -22,7 +22,7 @@ const EXIT_CODES: &str = "Exit codes: 0 every SLO held, 1 internal error, 2 usag
 pub enum Command {
     /// Boot the stack, run a scenario, check its SLOs and write reports.
     #[command(after_help = EXIT_CODES)]
-    Scenario(ScenarioArgs),
+    Scenario(Box<ScenarioArgs>),
     /// Serve the reference backend, configured from the environment (used by the
     /// local stack so that one build serves both).
     #[command(hide = true)]
@@ -66,6 +66,16 @@ pub struct ScenarioArgs {
     #[arg(long, env = "KARIGAR_PERF_FRONTEND")]
     pub frontend: Option<String>,
 
+    /// CPU limit of one backend instance in cores, the base of "CPU %" for local
+    /// processes (default: the cores of this machine).
+    #[arg(long, env = "KARIGAR_PERF_CPU_LIMIT")]
+    pub cpu_limit: Option<f64>,
+
+    /// Memory limit of one backend instance, the base of "memory %" for local
+    /// processes, e.g. 512MiB, 2GiB (default: the seed's development 512MiB).
+    #[arg(long, env = "KARIGAR_PERF_MEMORY_LIMIT", value_parser = parse_bytes, default_value = "512MiB")]
+    pub memory_limit: u64,
+
     /// Where to write reports (default: reports/RUN-ID).
     #[arg(long, env = "KARIGAR_PERF_REPORT_DIR")]
     pub report_dir: Option<PathBuf>,
@@ -75,6 +85,43 @@ pub struct ScenarioArgs {
     pub quiet: bool,
 }
 
+/// `512MiB`, `2GiB`, `1.5GB`, `1048576`.
+fn parse_bytes(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let number: f64 = text[..split]
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size such as 512MiB"))?;
+    let unit: f64 = match text[split..].trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "kib" => 1024.0,
+        "m" | "mb" => 1e6,
+        "mib" => 1024.0 * 1024.0,
+        "g" | "gb" => 1e9,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        other => {
+            return Err(format!(
+                "unknown size unit {other:?}: use B, KiB, MiB, GiB, KB, MB or GB"
+            ))
+        }
+    };
+    Ok((number * unit) as u64)
+}
+
 fn parse_duration(text: &str) -> Result<Duration, String> {
     crate::scenario::parse_duration(text)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes() {
+        assert_eq!(super::parse_bytes("512MiB"), Ok(512 * 1024 * 1024));
+        assert_eq!(super::parse_bytes("1.5GB"), Ok(1_500_000_000));
+        assert_eq!(super::parse_bytes("2048"), Ok(2048));
+        assert!(super::parse_bytes("12 parsecs").is_err());
+    }
 }

@@ -8,11 +8,14 @@
 //! - [`stack`]: the stack under test: local processes or an external target, behind a guard
 //! - [`load`]: Goose wiring, per-step execution, progress line
 //! - [`metrics`]: outcome classes and per-step HDR histograms with a per-second series
+//! - [`telemetry`]: 1 Hz samplers of backend CPU/memory, Postgres, Redis, health and in-flight
+//! - [`autoscale`]: the seed's scale-out triggers and an HPA simulation over a run
 //! - [`slo`]: SLO expressions and their verdicts
 //! - [`report`]: the summary model and its renderers (console, JSON, Markdown)
 //! - [`interrupt`]: Ctrl-C and SIGTERM handling
 //! - [`exit`], [`error`]: exit codes and the errors that map to them
 
+pub mod autoscale;
 pub mod cli;
 pub mod error;
 pub mod exit;
@@ -24,6 +27,7 @@ pub mod run;
 pub mod scenario;
 pub mod slo;
 pub mod stack;
+pub mod telemetry;
 
 use cli::{Cli, Command};
 
@@ -31,7 +35,7 @@ use cli::{Cli, Command};
 pub async fn main(cli: Cli) -> u8 {
     let result = match cli.command {
         Command::Scenario(args) => match std::env::current_exe() {
-            Ok(exe) => run::scenario(args, exe).await.map(run::Outcome::exit_code),
+            Ok(exe) => run::scenario(*args, exe).await.map(run::Outcome::exit_code),
             Err(e) => Err(error::Error::Internal(e.into())),
         },
         Command::Backend => serve_backend().await,

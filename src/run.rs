@@ -14,6 +14,7 @@ use crate::metrics::Collector;
 use crate::report::{self, RunInfo, RunVerdict, Summary, TargetInfo};
 use crate::scenario::{LoadOverrides, Plan, Source};
 use crate::stack::{self, Stack, StackKind, StackOptions};
+use crate::telemetry::{available_cores, Limits, Sampler, Targets};
 
 /// How a run ended, when it ran at all.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,8 +57,13 @@ pub async fn scenario(args: ScenarioArgs, backend_exe: PathBuf) -> Result<Outcom
     ));
     let started_at = now();
     let plan = Arc::new(plan);
-    let result = load::run(plan.clone(), load_options(&stack, &args)).await?;
+    let collector = Arc::new(Collector::new(plan.step_names()));
+    let sampler = Sampler::start(telemetry_targets(&stack, &args), collector.clone());
+    let result = load::run(plan.clone(), collector, load_options(&stack, &args)).await;
+    let telemetry = sampler.finish().await;
     stack.teardown();
+    let mut result = result?;
+    result.telemetry = Some(telemetry);
     let info = RunInfo {
         run_id: setup.run_id,
         started_at,
@@ -65,6 +71,24 @@ pub async fn scenario(args: ScenarioArgs, backend_exe: PathBuf) -> Result<Outcom
         interrupted: result.interrupted || interrupt.fired(),
     };
     finish(&plan, &result, info, &setup.report_dir)
+}
+
+/// What the telemetry samplers watch: the stack's backend processes and stores.
+fn telemetry_targets(stack: &Stack, args: &ScenarioArgs) -> Targets {
+    Targets {
+        backends: stack
+            .pids()
+            .into_iter()
+            .filter(|(name, _)| name == "backend")
+            .collect(),
+        backend_url: stack.endpoints.backend.clone(),
+        postgres_url: stack.endpoints.postgres.clone(),
+        redis_url: stack.endpoints.redis.clone(),
+        limits: Limits {
+            cpu_cores: args.cpu_limit.unwrap_or_else(available_cores),
+            memory_bytes: args.memory_limit,
+        },
+    }
 }
 
 /// What a run needs before its stack starts.
@@ -101,6 +125,7 @@ fn interrupted_before_load(plan: &Plan, setup: Setup) -> Result<Outcome> {
     let nothing = LoadResult {
         snapshot: Collector::new(plan.step_names()).snapshot(),
         interrupted: true,
+        telemetry: None,
     };
     let info = RunInfo {
         run_id: setup.run_id,
@@ -202,8 +227,8 @@ fn load_options(stack: &Stack, args: &ScenarioArgs) -> LoadOptions {
 
 /// Evaluates the SLOs, prints the table, writes the reports, picks the outcome.
 fn finish(plan: &Plan, result: &LoadResult, info: RunInfo, report_dir: &Path) -> Result<Outcome> {
-    let verdicts = crate::slo::evaluate(&plan.slos, &result.snapshot);
-    let summary = Summary::new(plan, &result.snapshot, verdicts, info);
+    let verdicts = crate::slo::evaluate(&plan.slos, &result.snapshot, result.telemetry.as_ref());
+    let summary = Summary::new(plan, &result.snapshot, result.telemetry.as_ref(), verdicts, info);
     print!("{}", report::console::render(&summary));
     report::write(&summary, report_dir)?;
     println!("reports: {}", report_dir.display());

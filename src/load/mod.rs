@@ -15,6 +15,7 @@ use goose::prelude::*;
 use crate::error::{Error, Result};
 use crate::metrics::{Collector, Snapshot};
 use crate::scenario::Plan;
+use crate::telemetry::Telemetry;
 use session::{RunContext, Session};
 pub use step::{render_json, StepRunner};
 
@@ -33,13 +34,15 @@ pub struct LoadResult {
     pub snapshot: Snapshot,
     /// The run was stopped early (Ctrl-C, SIGTERM): the snapshot is partial.
     pub interrupted: bool,
+    /// What the samplers saw while the load ran.
+    pub telemetry: Option<Telemetry>,
 }
 
 /// Runs `plan` to completion or interruption and returns the measurements.
-pub async fn run(plan: Arc<Plan>, options: LoadOptions) -> Result<LoadResult> {
+pub async fn run(plan: Arc<Plan>, collector: Arc<Collector>, options: LoadOptions) -> Result<LoadResult> {
     let config = goose_configuration(&plan, &options.backend_url)?;
     let runner = Arc::new(StepRunner {
-        collector: Arc::new(Collector::new(plan.step_names())),
+        collector,
         run: RunContext {
             run_tag: options.run_tag,
             sequence: AtomicU64::new(0),
@@ -64,6 +67,7 @@ pub async fn run(plan: Arc<Plan>, options: LoadOptions) -> Result<LoadResult> {
     Ok(LoadResult {
         snapshot,
         interrupted,
+        telemetry: None,
     })
 }
 

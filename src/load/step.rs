@@ -34,7 +34,9 @@ impl StepRunner {
         }
         let step = &self.plan.steps[index];
         let request = self.build(step, client, &session.context(user, &self.run));
+        self.collector.begin_request();
         let (outcome, latency) = self.send(step, request, session).await;
+        self.collector.end_request();
         self.collector.record(index, outcome, latency);
         if !outcome.is_ok() {
             session.aborted = true;

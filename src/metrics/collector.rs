@@ -2,6 +2,7 @@
 //! significant digits), outcome counts, and a per-second series. Samples are never
 //! kept; each second is reduced to its figures when the next one starts.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -48,6 +49,10 @@ pub struct Collector {
     started: Instant,
     steps: Mutex<Vec<StepRecorder>>,
     names: Vec<String>,
+    /// Requests sent and not yet answered.
+    in_flight: AtomicU64,
+    /// The most in flight at once since telemetry last asked.
+    in_flight_peak: AtomicU64,
 }
 
 struct StepRecorder {
@@ -72,7 +77,26 @@ impl Collector {
             started: Instant::now(),
             steps: Mutex::new(steps),
             names: step_names,
+            in_flight: AtomicU64::new(0),
+            in_flight_peak: AtomicU64::new(0),
         }
+    }
+
+    /// A request is about to be sent.
+    pub fn begin_request(&self) {
+        let now = self.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        self.in_flight_peak.fetch_max(now, Ordering::Relaxed);
+    }
+
+    /// A request has been answered (or failed).
+    pub fn end_request(&self) {
+        self.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// The peak in flight since the last call; the next period starts from now.
+    pub fn take_in_flight_peak(&self) -> u64 {
+        let current = self.in_flight.load(Ordering::Relaxed);
+        self.in_flight_peak.swap(current, Ordering::Relaxed)
     }
 
     /// Records a request of step `step` that ended now after `latency`.
@@ -257,6 +281,16 @@ mod tests {
         assert!((89_900..=90_100).contains(&p50), "p50 {p50}");
         assert!(snap.latency.max() >= 2_990_000, "max {}", snap.latency.max());
         assert_eq!(snap.series[0].max_us, snap.latency.max());
+    }
+
+    #[test]
+    fn in_flight_peaks_are_taken_per_period() {
+        let collector = Collector::new(vec!["a".into()]);
+        collector.begin_request();
+        collector.begin_request();
+        collector.end_request();
+        assert_eq!(collector.take_in_flight_peak(), 2);
+        assert_eq!(collector.take_in_flight_peak(), 1, "one is still in flight");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use super::infra_text;
 use super::summary::{RunVerdict, StepSummary, Summary};
 use crate::slo::Verdict;
 
@@ -22,6 +23,12 @@ pub fn render(summary: &Summary) -> String {
     }
     if summary.totals.errors > 0 {
         let _ = writeln!(out, "errors by class: {}", error_classes(&summary.totals));
+    }
+    if let Some(infra) = &summary.infrastructure {
+        out.push('\n');
+        for (label, text) in infra_text::lines(infra) {
+            let _ = writeln!(out, "{label:<16} {text}");
+        }
     }
     if !summary.slos.is_empty() {
         out.push('\n');

@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use super::console::{error_classes, ms, observed};
+use super::infra_text;
 use super::summary::{RunVerdict, Summary};
 
 pub fn render(summary: &Summary) -> String {
@@ -43,6 +44,12 @@ pub fn render(summary: &Summary) -> String {
     }
     if summary.totals.errors > 0 {
         let _ = writeln!(out, "\nErrors by class: {}.", error_classes(&summary.totals));
+    }
+    if let Some(infra) = &summary.infrastructure {
+        out.push_str("\n| infrastructure | |\n|---|---|\n");
+        for (label, text) in infra_text::lines(infra) {
+            let _ = writeln!(out, "| {label} | {text} |");
+        }
     }
     if !summary.slos.is_empty() {
         out.push_str("\n| SLO | observed | result |\n|---|---:|---|\n");

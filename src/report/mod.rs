@@ -2,6 +2,8 @@
 //! `summary.md` in the run's report folder.
 
 pub mod console;
+pub mod infra_text;
+pub mod infrastructure;
 pub mod markdown;
 pub mod summary;
 

@@ -4,9 +4,11 @@
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
+use super::infrastructure::Infrastructure;
 use crate::metrics::{OutcomeCounts, SecondStats, Snapshot, StepSnapshot};
 use crate::scenario::Plan;
 use crate::slo::Verdict;
+use crate::telemetry::Telemetry;
 
 /// Bumped when a field changes meaning or goes away.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -38,6 +40,10 @@ pub struct Summary {
     pub totals: StepSummary,
     pub steps: Vec<StepSummary>,
     pub slos: Vec<Verdict>,
+    /// Telemetry reduced to the seed's figures, triggers and the HPA simulation.
+    pub infrastructure: Option<Infrastructure>,
+    /// The per-second telemetry samples.
+    pub telemetry: Option<Telemetry>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -95,7 +101,13 @@ pub struct RunInfo {
 }
 
 impl Summary {
-    pub fn new(plan: &Plan, snapshot: &Snapshot, slos: Vec<Verdict>, info: RunInfo) -> Self {
+    pub fn new(
+        plan: &Plan,
+        snapshot: &Snapshot,
+        telemetry: Option<&Telemetry>,
+        slos: Vec<Verdict>,
+        info: RunInfo,
+    ) -> Self {
         let seconds = snapshot.elapsed.as_secs_f64();
         let verdict = if info.interrupted {
             RunVerdict::Interrupted
@@ -129,6 +141,8 @@ impl Summary {
                 .map(|s| StepSummary::new(s, seconds))
                 .collect(),
             slos,
+            infrastructure: telemetry.map(|t| Infrastructure::new(t, snapshot)),
+            telemetry: telemetry.cloned(),
         }
     }
 }

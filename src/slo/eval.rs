@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::expr::{Metric, SloExpr};
 use crate::metrics::{Snapshot, StepSnapshot};
+use crate::telemetry::Telemetry;
 
 /// One SLO's result. `observed` is in the unit the SLO was written in.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -16,7 +17,7 @@ pub struct Verdict {
     pub pass: bool,
 }
 
-pub fn evaluate(slos: &[SloExpr], snapshot: &Snapshot) -> Vec<Verdict> {
+pub fn evaluate(slos: &[SloExpr], snapshot: &Snapshot, telemetry: Option<&Telemetry>) -> Vec<Verdict> {
     let overall = StepSnapshot::merged(&snapshot.steps);
     slos.iter()
         .map(|slo| {
@@ -24,9 +25,13 @@ pub fn evaluate(slos: &[SloExpr], snapshot: &Snapshot) -> Vec<Verdict> {
                 Some(name) => snapshot.steps.iter().find(|s| &s.name == name),
                 None => Some(&overall),
             };
-            let observed = scope
-                .and_then(|s| observe(&slo.metric, s, snapshot.elapsed.as_secs_f64()))
-                .map(|base| slo.unit.from_base(base));
+            let observed = match &slo.metric {
+                Metric::Telemetry(series, aggregate) => {
+                    telemetry.and_then(|t| aggregate.apply(&t.values(*series)))
+                }
+                metric => scope.and_then(|s| observe(metric, s, snapshot.elapsed.as_secs_f64())),
+            }
+            .map(|base| slo.unit.from_base(base));
             Verdict {
                 expr: slo.text.clone(),
                 observed,
@@ -52,6 +57,7 @@ fn observe(metric: &Metric, step: &StepSnapshot, seconds: f64) -> Option<f64> {
         Metric::Requests => Some(total as f64),
         Metric::Errors => Some(step.outcomes.errors() as f64),
         Metric::RateLimited => Some(step.outcomes.rate_limited as f64),
+        Metric::Telemetry(..) => None,
     }
 }
 
@@ -74,7 +80,7 @@ mod tests {
     }
 
     fn check(text: &str) -> Verdict {
-        evaluate(&[SloExpr::parse(text).unwrap()], &snapshot()).remove(0)
+        evaluate(&[SloExpr::parse(text).unwrap()], &snapshot(), None).remove(0)
     }
 
     #[test]
@@ -94,7 +100,40 @@ mod tests {
     #[test]
     fn no_data_fails() {
         let empty = Collector::new(vec!["register".into()]).snapshot();
-        let v = evaluate(&[SloExpr::parse("p95 < 1s").unwrap()], &empty).remove(0);
+        let v = evaluate(&[SloExpr::parse("p95 < 1s").unwrap()], &empty, None).remove(0);
         assert_eq!((v.observed, v.pass), (None, false));
+        let v = evaluate(
+            &[SloExpr::parse("db_connections.max <= 25").unwrap()],
+            &empty,
+            None,
+        )
+        .remove(0);
+        assert_eq!(
+            (v.observed, v.pass),
+            (None, false),
+            "no telemetry fails, never passes"
+        );
+    }
+
+    #[test]
+    fn telemetry_slos_read_the_series() {
+        use crate::telemetry::{DbSample, Sample};
+        let sample = |conns: u32| Sample {
+            db: Some(DbSample {
+                per_instance: [("a".to_string(), conns)].into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let telemetry = Telemetry {
+            samples: vec![sample(4), sample(12)],
+            ..Default::default()
+        };
+        let check =
+            |text: &str| evaluate(&[SloExpr::parse(text).unwrap()], &snapshot(), Some(&telemetry)).remove(0);
+        assert_eq!(check("db_connections.max <= 25").observed, Some(12.0));
+        assert!(check("db_connections.max <= 25").pass);
+        assert!(!check("db_connections.max <= 1").pass);
+        assert_eq!(check("db_connections.min < 5").observed, Some(4.0));
     }
 }

@@ -4,9 +4,11 @@
 
 use std::fmt;
 
+use crate::telemetry::{Aggregate, SeriesKind, SeriesName, SERIES};
+
 /// Metrics an SLO can name, as users write them.
-pub const METRICS: &str =
-    "pNN (p50, p95, p99, p99.9, ...), mean, max, error_rate, rps, requests, errors, rate_limited";
+pub const METRICS: &str = "pNN (p50, p95, p99, p99.9, ...), mean, max, error_rate, rps, requests, errors, \
+                           rate_limited, or telemetry SERIES[.AGG] with AGG one of max, min, mean, last, pNN";
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Metric {
@@ -22,6 +24,8 @@ pub enum Metric {
     Errors,
     /// 429 answers, counted apart from other errors.
     RateLimited,
+    /// An aggregate of a telemetry series (`db_connections.max`, `backend.cpu.p95`).
+    Telemetry(SeriesName, Aggregate),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,8 +64,14 @@ impl SloExpr {
     pub fn parse(text: &str) -> Result<Self, String> {
         let (lhs, cmp, rhs) = split_comparison(text)?;
         let (metric_text, step) = split_step(lhs.trim())?;
-        let metric = Metric::parse(metric_text)
-            .ok_or_else(|| format!("unknown metric {metric_text:?} in {text:?}; known: {METRICS}"))?;
+        let metric = Metric::parse(metric_text).ok_or_else(|| {
+            format!("unknown metric {metric_text:?} in {text:?}; known: {METRICS}; series: {SERIES}")
+        })?;
+        if step.is_some() && matches!(metric, Metric::Telemetry(..)) {
+            return Err(format!(
+                "{metric_text} is telemetry and takes no step, in {text:?}"
+            ));
+        }
         let (threshold, unit) =
             parse_value(&metric, rhs.trim()).map_err(|why| format!("{why} in {text:?}"))?;
         Ok(Self {
@@ -112,6 +122,15 @@ impl Unit {
 
 impl Metric {
     fn parse(text: &str) -> Option<Self> {
+        if let Some(series) = SeriesName::parse(text) {
+            return Some(Self::Telemetry(series, Aggregate::Max));
+        }
+        if let Some((series, aggregate)) = text.rsplit_once('.') {
+            if let (Some(series), Some(aggregate)) = (SeriesName::parse(series), Aggregate::parse(aggregate))
+            {
+                return Some(Self::Telemetry(series, aggregate));
+            }
+        }
         Some(match text {
             "mean" | "avg" => Self::Mean,
             "max" => Self::Max,
@@ -137,7 +156,24 @@ impl Metric {
     }
 
     fn is_latency(&self) -> bool {
-        matches!(self, Self::Percentile(_) | Self::Mean | Self::Max)
+        match self {
+            Self::Telemetry(series, _) => series.kind() == SeriesKind::Latency,
+            other => matches!(other, Self::Percentile(_) | Self::Mean | Self::Max),
+        }
+    }
+
+    fn is_fraction(&self) -> bool {
+        match self {
+            Self::Telemetry(series, _) => series.kind() == SeriesKind::Fraction,
+            other => *other == Self::ErrorRate,
+        }
+    }
+
+    fn is_count(&self) -> bool {
+        match self {
+            Self::Telemetry(series, _) => series.kind() == SeriesKind::Count,
+            other => matches!(other, Self::Requests | Self::Errors | Self::RateLimited),
+        }
     }
 }
 
@@ -197,10 +233,10 @@ fn parse_value(metric: &Metric, rhs: &str) -> Result<(f64, Unit), String> {
         (m, "ms") if m.is_latency() => Unit::Millis,
         (m, "s") if m.is_latency() => Unit::Seconds,
         (m, "") if m.is_latency() => return Err("a latency needs a unit (us, ms or s)".into()),
-        (Metric::ErrorRate, "%") => Unit::Percent,
-        (Metric::ErrorRate, "") => Unit::Fraction,
+        (m, "%") if m.is_fraction() => Unit::Percent,
+        (m, "") if m.is_fraction() => Unit::Fraction,
         (Metric::Rps, "" | "/s") => Unit::PerSecond,
-        (Metric::Requests | Metric::Errors | Metric::RateLimited, "") => Unit::Count,
+        (m, "") if m.is_count() => Unit::Count,
         (_, unit) => return Err(format!("unit {unit:?} does not fit this metric")),
     };
     Ok((value, unit))
@@ -229,6 +265,38 @@ mod tests {
             assert!((q - 0.999).abs() < 1e-12, "{text}: {q}");
         }
         assert_eq!(SloExpr::parse("rps(login) >= 5/s").unwrap().unit, Unit::PerSecond);
+    }
+
+    #[test]
+    fn telemetry_metrics_take_their_own_units() {
+        let slo = SloExpr::parse("db_connections.max <= 25").unwrap();
+        assert_eq!(
+            slo.metric,
+            Metric::Telemetry(SeriesName::DbConnections, Aggregate::Max)
+        );
+        let slo = SloExpr::parse("backend.cpu.p95 < 70%").unwrap();
+        assert_eq!(
+            slo.metric,
+            Metric::Telemetry(SeriesName::BackendCpu, Aggregate::Percentile(0.95))
+        );
+        assert_eq!(slo.unit, Unit::Percent);
+        let slo = SloExpr::parse("redis.evicted_keys == 0").unwrap();
+        assert_eq!(
+            slo.metric,
+            Metric::Telemetry(SeriesName::RedisEvictedKeys, Aggregate::Max)
+        );
+        assert_eq!(SloExpr::parse("health.p99 < 1s").unwrap().unit, Unit::Seconds);
+        assert!(SloExpr::parse("health.p99 < 1")
+            .unwrap_err()
+            .contains("needs a unit"));
+        assert!(SloExpr::parse("db_connection.max < 5")
+            .unwrap_err()
+            .contains("unknown metric"));
+        assert!(SloExpr::parse("backend.cpu.median < 5%")
+            .unwrap_err()
+            .contains("unknown metric"));
+        let stepped = SloExpr::parse("db_connections(register) < 5").unwrap_err();
+        assert!(stepped.contains("takes no step"), "{stepped}");
     }
 
     #[test]

@@ -28,6 +28,29 @@ fn a_short_signup_run_passes_and_reports_every_step() {
         assert!(step["latency_us"]["p95"].as_u64().unwrap() > 0, "{step}");
     }
     assert!(!summary["slos"].as_array().unwrap().is_empty());
+    let infra = &summary["infrastructure"];
+    assert!(infra["db_connections_max"].as_f64().unwrap() >= 1.0, "{infra}");
+    assert_eq!(infra["max_connections"], 100);
+    assert!(
+        infra["backend_cpu_max_percent"].as_f64().unwrap() > 0.0,
+        "{infra}"
+    );
+    assert!(
+        infra["backend_memory_max_percent"].as_f64().unwrap() > 0.0,
+        "{infra}"
+    );
+    assert!(infra["redis_memory_max_bytes"].as_f64().unwrap() > 0.0, "{infra}");
+    assert!(infra["hpa"]["peak_replicas"].as_u64().unwrap() >= 2, "{infra}");
+    let triggers: Vec<&str> = infra["triggers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(triggers, ["cpu", "memory", "response_time_p95", "queue_depth"]);
+    let samples = summary["telemetry"]["samples"].as_array().unwrap();
+    assert!(samples.len() >= 2, "one sample a second");
+    assert!(samples.iter().any(|s| s["db"]["total"].as_u64().unwrap_or(0) > 0));
     assert!(run.report_dir().join("summary.md").is_file());
     assert!(
         stdout(&output).contains("register"),
@@ -47,6 +70,8 @@ fn a_breached_slo_exits_3_and_names_it() {
         "2",
         "--slo",
         "p95(register) < 1ms",
+        "--slo",
+        "db_connections.max < 1",
     ]);
     assert_eq!(
         output.status.code(),
@@ -69,7 +94,12 @@ fn a_breached_slo_exits_3_and_names_it() {
         .filter(|s| s["pass"] == false)
         .map(|s| s["expr"].as_str().unwrap())
         .collect();
-    assert_eq!(failing, ["p95(register) < 1ms"]);
+    assert_eq!(failing, ["p95(register) < 1ms", "db_connections.max < 1"]);
+    let connections = summary["slos"][summary["slos"].as_array().unwrap().len() - 1]["observed"].as_f64();
+    assert!(
+        connections.is_some_and(|c| c >= 1.0),
+        "measured, not missing: {connections:?}"
+    );
     assert_stack_gone(&run);
 }
 

@@ -1,0 +1,106 @@
+//! The infrastructure block as text lines, shared by the console and Markdown.
+
+use super::infrastructure::Infrastructure;
+
+/// `(label, value)` lines describing what the samplers saw.
+pub fn lines(infra: &Infrastructure) -> Vec<(&'static str, String)> {
+    let mut lines = vec![
+        (
+            "db connections",
+            format!(
+                "max {} per instance (seed limit 25; server max_connections {})",
+                number(infra.db_connections_max, 0),
+                infra.max_connections.map_or("-".into(), |m| m.to_string())
+            ),
+        ),
+        (
+            "backend cpu",
+            format!(
+                "p95 {}%, max {}% of {} cores",
+                number(infra.backend_cpu_p95_percent, 0),
+                number(infra.backend_cpu_max_percent, 0),
+                infra.cpu_limit_cores
+            ),
+        ),
+        (
+            "backend memory",
+            format!(
+                "max {}% of {}",
+                number(infra.backend_memory_max_percent, 1),
+                mib(Some(infra.memory_limit_bytes as f64))
+            ),
+        ),
+        (
+            "redis",
+            format!(
+                "memory max {} of {}, evicted {}, hit ratio {}, AOF {}",
+                mib(infra.redis_memory_max_bytes),
+                mib(infra.redis_maxmemory_bytes.map(|b| b as f64)),
+                number(infra.redis_evicted_keys, 0),
+                infra
+                    .redis_hit_ratio
+                    .map_or("-".into(), |r| format!("{:.0}%", r * 100.0)),
+                infra
+                    .redis_aof_ok
+                    .map_or("-", |ok| if ok { "ok" } else { "NOT ok" })
+            ),
+        ),
+        (
+            "health",
+            format!(
+                "p99 {} ms (/health), {} ms (/health/detailed)",
+                number(infra.health_p99_ms, 1),
+                number(infra.health_detailed_p99_ms, 1)
+            ),
+        ),
+        ("in flight", format!("max {}", number(infra.in_flight_max, 0))),
+    ];
+    lines.push(("triggers", triggers(infra)));
+    lines.push(("hpa", hpa(infra)));
+    lines
+}
+
+fn triggers(infra: &Infrastructure) -> String {
+    infra
+        .triggers
+        .iter()
+        .map(|t| {
+            let when = match (t.first_fired_s, t.seconds_measured) {
+                (_, 0) => "not measured".to_string(),
+                (Some(first), _) => format!("fired at {first}s, above for {}s", t.seconds_above),
+                (None, _) => "never fired".to_string(),
+            };
+            format!("{} > {}{}: {when}", t.name, t.threshold, t.unit)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn hpa(infra: &Infrastructure) -> String {
+    let Some(policy) = infra.hpa.policy else {
+        return "-".into();
+    };
+    let beyond = if infra.hpa.unclamped_peak > policy.max_replicas {
+        format!(
+            " (the load calls for {}: beyond the maximum)",
+            infra.hpa.unclamped_peak
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "peak {} replicas (min {}, max {}, target CPU {:.0}%){beyond}",
+        infra.hpa.peak_replicas,
+        policy.min_replicas,
+        policy.max_replicas,
+        policy.target * 100.0
+    )
+}
+
+fn number(value: Option<f64>, decimals: usize) -> String {
+    value.map_or("-".into(), |v| format!("{v:.decimals$}"))
+}
+
+fn mib(bytes: Option<f64>) -> String {
+    bytes.map_or("-".into(), |b| format!("{:.1} MiB", b / (1024.0 * 1024.0)))
+}

@@ -1,0 +1,133 @@
+//! The infrastructure part of a summary: what the samplers saw, reduced to the figures
+//! the seed's thresholds talk about, with the trigger timeline and the HPA simulation.
+
+use serde::{Deserialize, Serialize};
+
+use crate::autoscale::{self, HpaPolicy, HpaSimulation, Trigger, TriggerReport};
+use crate::metrics::Snapshot;
+use crate::telemetry::{Aggregate, SeriesName, Telemetry};
+
+/// The seed's scale-out thresholds.
+pub const CPU_TRIGGER_PERCENT: f64 = 70.0;
+pub const MEMORY_TRIGGER_PERCENT: f64 = 80.0;
+pub const RESPONSE_TRIGGER_MS: f64 = 500.0;
+/// Requests in flight beyond one instance's 25 database connections must queue.
+pub const QUEUE_TRIGGER: f64 = 25.0;
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Infrastructure {
+    pub backend_instances: usize,
+    pub cpu_limit_cores: f64,
+    pub memory_limit_bytes: u64,
+    /// Connections of the busiest backend instance (the seed allows 25).
+    pub db_connections_max: Option<f64>,
+    /// Postgres `max_connections`.
+    pub max_connections: Option<u32>,
+    pub backend_cpu_p95_percent: Option<f64>,
+    pub backend_cpu_max_percent: Option<f64>,
+    pub backend_memory_max_percent: Option<f64>,
+    pub redis_memory_max_bytes: Option<f64>,
+    pub redis_maxmemory_bytes: Option<u64>,
+    pub redis_evicted_keys: Option<f64>,
+    pub redis_hit_ratio: Option<f64>,
+    pub redis_aof_ok: Option<bool>,
+    pub health_p99_ms: Option<f64>,
+    pub health_detailed_p99_ms: Option<f64>,
+    pub in_flight_max: Option<f64>,
+    pub triggers: Vec<TriggerReport>,
+    pub hpa: HpaSimulation,
+}
+
+impl Infrastructure {
+    pub fn new(telemetry: &Telemetry, snapshot: &Snapshot) -> Self {
+        let agg = |name: SeriesName, aggregate: Aggregate| aggregate.apply(&telemetry.values(name));
+        let percent = |name, aggregate| agg(name, aggregate).map(|v| v * 100.0);
+        let last_redis = telemetry.samples.iter().rev().find_map(|s| s.redis.as_ref());
+        Self {
+            backend_instances: telemetry
+                .samples
+                .iter()
+                .map(|s| s.backends.len())
+                .max()
+                .unwrap_or(0),
+            cpu_limit_cores: telemetry.cpu_limit_cores,
+            memory_limit_bytes: telemetry.memory_limit_bytes,
+            db_connections_max: agg(SeriesName::DbConnections, Aggregate::Max),
+            max_connections: telemetry.max_connections,
+            backend_cpu_p95_percent: percent(SeriesName::BackendCpu, Aggregate::Percentile(0.95)),
+            backend_cpu_max_percent: percent(SeriesName::BackendCpu, Aggregate::Max),
+            backend_memory_max_percent: percent(SeriesName::BackendMemory, Aggregate::Max),
+            redis_memory_max_bytes: Aggregate::Max.apply(
+                &telemetry
+                    .samples
+                    .iter()
+                    .filter_map(|s| Some(s.redis.as_ref()?.used_memory_bytes as f64))
+                    .collect::<Vec<_>>(),
+            ),
+            redis_maxmemory_bytes: last_redis.map(|r| r.maxmemory_bytes),
+            redis_evicted_keys: agg(SeriesName::RedisEvictedKeys, Aggregate::Last),
+            redis_hit_ratio: agg(SeriesName::RedisHitRatio, Aggregate::Last),
+            redis_aof_ok: last_redis.map(|r| r.aof_enabled && r.aof_ok),
+            health_p99_ms: agg(SeriesName::Health, Aggregate::Percentile(0.99)).map(|us| us / 1000.0),
+            health_detailed_p99_ms: agg(SeriesName::HealthDetailed, Aggregate::Percentile(0.99))
+                .map(|us| us / 1000.0),
+            in_flight_max: agg(SeriesName::InFlight, Aggregate::Max),
+            triggers: triggers(telemetry, snapshot),
+            hpa: autoscale::simulate(&telemetry.cpu_demand(), HpaPolicy::default()),
+        }
+    }
+}
+
+/// The seed's four triggers over this run's series.
+fn triggers(telemetry: &Telemetry, snapshot: &Snapshot) -> Vec<TriggerReport> {
+    let percent = |name| -> Vec<(u64, f64)> {
+        telemetry
+            .points(name)
+            .into_iter()
+            .map(|(s, v)| (s, v * 100.0))
+            .collect()
+    };
+    let cpu = percent(SeriesName::BackendCpu);
+    let memory = percent(SeriesName::BackendMemory);
+    let response = response_time_ms(snapshot);
+    let queue = telemetry.points(SeriesName::InFlight);
+    autoscale::timeline(&[
+        Trigger {
+            name: "cpu",
+            threshold: CPU_TRIGGER_PERCENT,
+            unit: "%",
+            series: &cpu,
+        },
+        Trigger {
+            name: "memory",
+            threshold: MEMORY_TRIGGER_PERCENT,
+            unit: "%",
+            series: &memory,
+        },
+        Trigger {
+            name: "response_time_p95",
+            threshold: RESPONSE_TRIGGER_MS,
+            unit: "ms",
+            series: &response,
+        },
+        Trigger {
+            name: "queue_depth",
+            threshold: QUEUE_TRIGGER,
+            unit: "",
+            series: &queue,
+        },
+    ])
+}
+
+/// Per second, the slowest step's p95 in milliseconds.
+pub fn response_time_ms(snapshot: &Snapshot) -> Vec<(u64, f64)> {
+    let mut by_second = std::collections::BTreeMap::<u64, f64>::new();
+    for step in &snapshot.steps {
+        for second in &step.series {
+            let ms = second.p95_us as f64 / 1000.0;
+            let slot = by_second.entry(second.second).or_insert(ms);
+            *slot = slot.max(ms);
+        }
+    }
+    by_second.into_iter().collect()
+}

@@ -1,0 +1,220 @@
+//! Telemetry sampled once a second from the outside while the load runs: backend CPU
+//! and memory per instance, Postgres connections, Redis `INFO`, health-check latency
+//! and the generator's requests in flight. Works for any backend; what cannot be
+//! reached (an external target's database, say) is simply absent.
+
+mod process;
+mod series;
+mod stores;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::metrics::Collector;
+pub use process::available_cores;
+pub use series::{Aggregate, SeriesKind, SeriesName, SERIES};
+pub use stores::{DbSample, RedisSample};
+use stores::{PostgresProbe, RedisProbe};
+
+const EVERY: Duration = Duration::from_secs(1);
+/// A probe slower than this is skipped for the second.
+const PROBE_TIMEOUT: Duration = Duration::from_millis(900);
+
+/// What to watch, and the limits percentages are taken of.
+#[derive(Clone, Debug)]
+pub struct Targets {
+    /// Backend instances started locally: name and pid.
+    pub backends: Vec<(String, u32)>,
+    pub backend_url: String,
+    pub postgres_url: Option<String>,
+    pub redis_url: Option<String>,
+    pub limits: Limits,
+}
+
+/// The resource limits of one backend instance.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Limits {
+    pub cpu_cores: f64,
+    pub memory_bytes: u64,
+}
+
+/// Everything sampled during a run.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Telemetry {
+    pub cpu_limit_cores: f64,
+    pub memory_limit_bytes: u64,
+    /// Postgres `max_connections`, when the database was reachable.
+    pub max_connections: Option<u32>,
+    pub samples: Vec<Sample>,
+}
+
+/// One second.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Sample {
+    /// Seconds since the load started.
+    pub second: u64,
+    pub backends: Vec<InstanceSample>,
+    pub db: Option<DbSample>,
+    pub redis: Option<RedisSample>,
+    pub health_ms: Option<f64>,
+    pub health_detailed_ms: Option<f64>,
+    /// Most requests the generator had in flight at once during the second.
+    pub in_flight: u64,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct InstanceSample {
+    pub name: String,
+    /// Percent of the instance's CPU limit.
+    pub cpu_percent: f64,
+    /// Percent of the instance's memory limit.
+    pub memory_percent: f64,
+    pub rss_bytes: u64,
+}
+
+/// The running sampler; [`finish`](Self::finish) stops it and hands over the series.
+pub struct Sampler {
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<Telemetry>,
+}
+
+impl Sampler {
+    pub fn start(targets: Targets, collector: Arc<Collector>) -> Self {
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(sample_until(targets, collector, stopped));
+        Self { stop, task }
+    }
+
+    pub async fn finish(self) -> Telemetry {
+        let _ = self.stop.send(());
+        self.task.await.unwrap_or_default()
+    }
+}
+
+async fn sample_until(
+    targets: Targets,
+    collector: Arc<Collector>,
+    mut stopped: oneshot::Receiver<()>,
+) -> Telemetry {
+    let mut probes = Probes::new(&targets);
+    let mut telemetry = Telemetry {
+        cpu_limit_cores: targets.limits.cpu_cores,
+        memory_limit_bytes: targets.limits.memory_bytes,
+        max_connections: None,
+        samples: Vec::new(),
+    };
+    if let Some(pg) = probes.postgres.as_mut() {
+        telemetry.max_connections = within(pg.max_connections()).await.flatten();
+    }
+    let mut ticker = tokio::time::interval(EVERY);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = &mut stopped => break,
+        }
+        let sample = probes.sample(&targets, &collector).await;
+        telemetry.samples.push(sample);
+    }
+    telemetry
+}
+
+/// The probes and what they remember between seconds.
+struct Probes {
+    cpu: Vec<Option<process::CpuReading>>,
+    postgres: Option<PostgresProbe>,
+    redis: Option<RedisProbe>,
+    http: reqwest::Client,
+}
+
+impl Probes {
+    fn new(targets: &Targets) -> Self {
+        Self {
+            cpu: targets
+                .backends
+                .iter()
+                .map(|(_, pid)| process::cpu_reading(*pid))
+                .collect(),
+            postgres: targets.postgres_url.clone().map(PostgresProbe::new),
+            redis: targets.redis_url.as_deref().map(RedisProbe::new),
+            http: reqwest::Client::builder()
+                .timeout(PROBE_TIMEOUT)
+                .build()
+                .unwrap_or_default(),
+        }
+    }
+
+    async fn sample(&mut self, targets: &Targets, collector: &Collector) -> Sample {
+        let second = collector.elapsed().as_secs();
+        let in_flight = collector.take_in_flight_peak();
+        let backends = self.backends(targets);
+        let health = format!("{}/health", targets.backend_url);
+        let detailed = format!("{}/health/detailed", targets.backend_url);
+        let (db, redis, health_ms, health_detailed_ms) = tokio::join!(
+            async {
+                match self.postgres.as_mut() {
+                    Some(pg) => within(pg.sample()).await.flatten(),
+                    None => None,
+                }
+            },
+            async {
+                match self.redis.as_mut() {
+                    Some(redis) => within(redis.sample()).await.flatten(),
+                    None => None,
+                }
+            },
+            timed_get(&self.http, &health),
+            timed_get(&self.http, &detailed),
+        );
+        Sample {
+            second,
+            backends,
+            db,
+            redis,
+            health_ms,
+            health_detailed_ms,
+            in_flight,
+        }
+    }
+
+    fn backends(&mut self, targets: &Targets) -> Vec<InstanceSample> {
+        let limits = targets.limits;
+        targets
+            .backends
+            .iter()
+            .zip(self.cpu.iter_mut())
+            .map(|((name, pid), last)| {
+                let now = process::cpu_reading(*pid);
+                let cpu_percent = match (*last, now) {
+                    (Some(before), Some(after)) => process::cpu_percent(before, after, limits.cpu_cores),
+                    _ => 0.0,
+                };
+                *last = now;
+                let rss_bytes = process::rss_bytes(*pid).unwrap_or(0);
+                InstanceSample {
+                    name: name.clone(),
+                    cpu_percent,
+                    memory_percent: rss_bytes as f64 / limits.memory_bytes.max(1) as f64 * 100.0,
+                    rss_bytes,
+                }
+            })
+            .collect()
+    }
+}
+
+async fn within<T>(probe: impl std::future::Future<Output = T>) -> Option<T> {
+    tokio::time::timeout(PROBE_TIMEOUT, probe).await.ok()
+}
+
+/// Milliseconds a GET took to answer 2xx, or `None`.
+async fn timed_get(client: &reqwest::Client, url: &str) -> Option<f64> {
+    let started = std::time::Instant::now();
+    let response = client.get(url).send().await.ok()?;
+    let ok = response.status().is_success();
+    let _ = response.bytes().await;
+    ok.then(|| started.elapsed().as_secs_f64() * 1000.0)
+}

@@ -1,0 +1,82 @@
+//! CPU and memory of a local process from `/proc`, as percentages of the limits the
+//! instance is given (a local process has no cgroup limit, so the limit is configured:
+//! by default the machine's cores and the seed's 512 MB development budget).
+
+use std::time::Instant;
+
+/// Cumulative CPU time of a process at one instant.
+#[derive(Clone, Copy, Debug)]
+pub struct CpuReading {
+    ticks: u64,
+    at: Instant,
+}
+
+/// Reads `utime + stime` of `pid`, in clock ticks.
+pub fn cpu_reading(pid: u32) -> Option<CpuReading> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the `(comm)`, which may itself contain spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(CpuReading {
+        ticks: utime + stime,
+        at: Instant::now(),
+    })
+}
+
+/// CPU used between two readings, as a percentage of `limit_cores`.
+pub fn cpu_percent(before: CpuReading, after: CpuReading, limit_cores: f64) -> f64 {
+    let seconds = after.at.duration_since(before.at).as_secs_f64();
+    if seconds <= 0.0 || limit_cores <= 0.0 {
+        return 0.0;
+    }
+    let cpu_seconds = after.ticks.saturating_sub(before.ticks) as f64 / clock_ticks_per_second();
+    cpu_seconds / seconds / limit_cores * 100.0
+}
+
+/// Resident memory of `pid` in bytes.
+pub fn rss_bytes(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// Cores this process may use: the default CPU limit of a local instance.
+pub fn available_cores() -> f64 {
+    std::thread::available_parallelism()
+        .map(|n| n.get() as f64)
+        .unwrap_or(1.0)
+}
+
+fn clock_ticks_per_second() -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if ticks > 0 {
+        ticks as f64
+    } else {
+        100.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_thread_reads_as_cpu_use() {
+        let pid = std::process::id();
+        let before = cpu_reading(pid).unwrap();
+        let spin = Instant::now();
+        let mut x = 0u64;
+        while spin.elapsed().as_millis() < 300 {
+            x = x.wrapping_mul(31).wrapping_add(7);
+        }
+        std::hint::black_box(x);
+        let after = cpu_reading(pid).unwrap();
+        let percent_of_one_core = cpu_percent(before, after, 1.0);
+        assert!(percent_of_one_core > 50.0, "{percent_of_one_core}");
+        assert!(cpu_percent(before, after, 4.0) < percent_of_one_core);
+        assert!(rss_bytes(pid).unwrap() > 1024 * 1024);
+    }
+}
