@@ -16,13 +16,17 @@ pub struct Cli {
 }
 
 const EXIT_CODES: &str = "Exit codes: 0 every SLO held, 1 internal error, 2 usage or configuration error, \
-3 an SLO was breached, 5 stack failed to start or target unreachable, 130 interrupted (partial report written)";
+3 an SLO was breached, 4 slower than the baseline, 5 stack failed to start or target unreachable, \
+130 interrupted (partial report written)";
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Boot the stack, run a scenario, check its SLOs and write reports.
     #[command(after_help = EXIT_CODES)]
     Scenario(Box<ScenarioArgs>),
+    /// Compare two runs' summary.json: exit 4 when NEW is slower than BASE beyond noise.
+    #[command(after_help = EXIT_CODES)]
+    Compare(CompareArgs),
     /// Serve the reference backend, configured from the environment (used by the
     /// local stack so that one build serves both).
     #[command(hide = true)]
@@ -76,6 +80,13 @@ pub struct ScenarioArgs {
     #[arg(long, env = "KARIGAR_PERF_MEMORY_LIMIT", value_parser = parse_bytes, default_value = "512MiB")]
     pub memory_limit: u64,
 
+    /// A baseline run's summary.json: compare this run with it (exit 4 when slower).
+    #[arg(long, env = "KARIGAR_PERF_BASELINE")]
+    pub baseline: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub gate: GateArgs,
+
     /// Where to write reports (default: reports/RUN-ID).
     #[arg(long, env = "KARIGAR_PERF_REPORT_DIR")]
     pub report_dir: Option<PathBuf>,
@@ -83,6 +94,44 @@ pub struct ScenarioArgs {
     /// No progress line.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The baseline run's summary.json.
+    pub base: PathBuf,
+    /// The new run's summary.json.
+    pub new: PathBuf,
+    #[command(flatten)]
+    pub gate: GateArgs,
+    /// Also write a JUnit XML report here.
+    #[arg(long)]
+    pub junit: Option<PathBuf>,
+}
+
+/// How a regression is told from noise.
+#[derive(Clone, Copy, Debug, Args)]
+pub struct GateArgs {
+    /// Smallest slowdown of a step's per-second median that counts, as a fraction.
+    #[arg(long, default_value_t = 0.15)]
+    pub min_effect: f64,
+    /// Smallest slowdown that counts in absolute terms, e.g. 5ms.
+    #[arg(long, default_value = "5ms", value_parser = parse_duration)]
+    pub min_delta: Duration,
+    /// Significance level of the one-sided Mann-Whitney U test.
+    #[arg(long, default_value_t = 0.001)]
+    pub alpha: f64,
+}
+
+impl GateArgs {
+    pub fn policy(self) -> crate::compare::Policy {
+        crate::compare::Policy {
+            alpha: self.alpha,
+            min_effect: self.min_effect,
+            min_delta_us: self.min_delta.as_secs_f64() * 1e6,
+            ..Default::default()
+        }
+    }
 }
 
 /// `512MiB`, `2GiB`, `1.5GB`, `1048576`.

@@ -8,6 +8,8 @@ pub const INTERNAL: u8 = 1;
 pub const CONFIG: u8 = 2;
 /// The run completed and at least one SLO was breached.
 pub const SLO_BREACH: u8 = 3;
+/// Every SLO held, but the run is slower than its baseline beyond noise.
+pub const REGRESSION: u8 = 4;
 /// The stack could not be started, or the target is unreachable.
 pub const STACK: u8 = 5;
 /// Stopped by Ctrl-C or SIGTERM; a partial report was written.

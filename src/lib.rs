@@ -11,12 +11,14 @@
 //! - [`telemetry`]: 1 Hz samplers of backend CPU/memory, Postgres, Redis, health and in-flight
 //! - [`autoscale`]: the seed's scale-out triggers and an HPA simulation over a run
 //! - [`slo`]: SLO expressions and their verdicts
+//! - [`compare`]: baseline comparison (Mann-Whitney U over per-second percentiles) for CI gates
 //! - [`report`]: the summary model and its renderers (console, JSON, Markdown)
 //! - [`interrupt`]: Ctrl-C and SIGTERM handling
 //! - [`exit`], [`error`]: exit codes and the errors that map to them
 
 pub mod autoscale;
 pub mod cli;
+pub mod compare;
 pub mod error;
 pub mod exit;
 pub mod interrupt;
@@ -38,6 +40,7 @@ pub async fn main(cli: Cli) -> u8 {
             Ok(exe) => run::scenario(*args, exe).await.map(run::Outcome::exit_code),
             Err(e) => Err(error::Error::Internal(e.into())),
         },
+        Command::Compare(args) => run::compare_files(&args),
         Command::Backend => serve_backend().await,
     };
     result.unwrap_or_else(|error| {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use rand::distributions::{Alphanumeric, DistString};
 
-use crate::cli::ScenarioArgs;
+use crate::cli::{CompareArgs, ScenarioArgs};
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
 use crate::load::{self, LoadOptions, LoadResult};
@@ -21,6 +21,7 @@ use crate::telemetry::{available_cores, Limits, Sampler, Targets};
 pub enum Outcome {
     Pass,
     SloBreach,
+    Regression,
     Interrupted,
 }
 
@@ -29,6 +30,7 @@ impl Outcome {
         match self {
             Self::Pass => crate::exit::PASS,
             Self::SloBreach => crate::exit::SLO_BREACH,
+            Self::Regression => crate::exit::REGRESSION,
             Self::Interrupted => crate::exit::INTERRUPTED,
         }
     }
@@ -39,6 +41,7 @@ impl Outcome {
 pub async fn scenario(args: ScenarioArgs, backend_exe: PathBuf) -> Result<Outcome> {
     let interrupt = Interrupt::listen().map_err(|e| Error::Internal(e.into()))?;
     let plan = resolve(&args)?;
+    let baseline = args.baseline.as_deref().map(report::load).transpose()?;
     let setup = prepare(&args, &plan, backend_exe)?;
     status(&format!(
         "run {}: starting the {} stack",
@@ -70,7 +73,27 @@ pub async fn scenario(args: ScenarioArgs, backend_exe: PathBuf) -> Result<Outcom
         target: target_info(&stack),
         interrupted: result.interrupted || interrupt.fired(),
     };
-    finish(&plan, &result, info, &setup.report_dir)
+    let gate = baseline.map(|base| (base, args.gate.policy()));
+    finish(&plan, &result, info, gate, &setup.report_dir)
+}
+
+/// `karigar-perf compare BASE NEW`: prints the comparison as Markdown.
+pub fn compare_files(args: &CompareArgs) -> Result<u8> {
+    let base = report::load(&args.base)?;
+    let mut new = report::load(&args.new)?;
+    let comparison = crate::compare::compare(&base, &new, args.gate.policy());
+    print!("{}", report::comparison_md::render(&comparison));
+    let regression = comparison.regression;
+    if let Some(path) = &args.junit {
+        new.comparison = Some(comparison);
+        std::fs::write(path, report::junit::render(&new))
+            .map_err(|e| Error::config(format!("cannot write {}: {e}", path.display())))?;
+    }
+    Ok(if regression {
+        crate::exit::REGRESSION
+    } else {
+        crate::exit::PASS
+    })
 }
 
 /// What the telemetry samplers watch: the stack's backend processes and stores.
@@ -141,7 +164,7 @@ fn interrupted_before_load(plan: &Plan, setup: Setup) -> Result<Outcome> {
         },
         interrupted: true,
     };
-    finish(plan, &nothing, info, &setup.report_dir)
+    finish(plan, &nothing, info, None, &setup.report_dir)
 }
 
 /// Scenario file + command line -> a validated plan.
@@ -225,14 +248,24 @@ fn load_options(stack: &Stack, args: &ScenarioArgs) -> LoadOptions {
     }
 }
 
-/// Evaluates the SLOs, prints the table, writes the reports, picks the outcome.
-fn finish(plan: &Plan, result: &LoadResult, info: RunInfo, report_dir: &Path) -> Result<Outcome> {
+/// Evaluates the SLOs, compares with the baseline, prints the table, writes the
+/// reports, picks the outcome.
+fn finish(
+    plan: &Plan,
+    result: &LoadResult,
+    info: RunInfo,
+    gate: Option<(Summary, crate::compare::Policy)>,
+    report_dir: &Path,
+) -> Result<Outcome> {
     let verdicts = crate::slo::evaluate(&plan.slos, &result.snapshot, result.telemetry.as_ref());
-    let summary = Summary::new(plan, &result.snapshot, result.telemetry.as_ref(), verdicts, info);
+    let mut summary = Summary::new(plan, &result.snapshot, result.telemetry.as_ref(), verdicts, info);
+    summary.comparison = gate.map(|(base, policy)| crate::compare::compare(&base, &summary, policy));
     print!("{}", report::console::render(&summary));
     report::write(&summary, report_dir)?;
     println!("reports: {}", report_dir.display());
+    // A baseline is the gate the user asked for: a regression outranks an SLO breach.
     Ok(match summary.verdict {
+        RunVerdict::Pass | RunVerdict::Fail if summary.regressed() => Outcome::Regression,
         RunVerdict::Pass => Outcome::Pass,
         RunVerdict::Fail => Outcome::SloBreach,
         RunVerdict::Interrupted => Outcome::Interrupted,

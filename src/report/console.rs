@@ -37,7 +37,12 @@ pub fn render(summary: &Summary) -> String {
         let mark = if slo.pass { "PASS" } else { "FAIL" };
         let _ = writeln!(out, "  {mark}  {:<36} observed {}", slo.expr, observed(slo));
     }
+    if let Some(comparison) = &summary.comparison {
+        out.push('\n');
+        out.push_str(&super::comparison_md::render(comparison));
+    }
     let verdict = match summary.verdict {
+        RunVerdict::Pass | RunVerdict::Fail if summary.regressed() => "REGRESSION: slower than the baseline",
         RunVerdict::Pass => "PASS",
         RunVerdict::Fail => "FAIL: an SLO was breached",
         RunVerdict::Interrupted => "INTERRUPTED: partial results",

@@ -58,5 +58,9 @@ pub fn render(summary: &Summary) -> String {
             let _ = writeln!(out, "| `{}` | {} | {result} |", slo.expr, observed(slo));
         }
     }
+    if let Some(comparison) = &summary.comparison {
+        out.push('\n');
+        out.push_str(&super::comparison_md::render(comparison));
+    }
     out
 }

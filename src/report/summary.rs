@@ -5,6 +5,7 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use super::infrastructure::Infrastructure;
+use crate::compare::Comparison;
 use crate::metrics::{OutcomeCounts, SecondStats, Snapshot, StepSnapshot};
 use crate::scenario::Plan;
 use crate::slo::Verdict;
@@ -20,6 +21,13 @@ pub enum RunVerdict {
     Fail,
     /// Stopped early; the figures are partial and no SLO verdict is given.
     Interrupted,
+}
+
+impl Summary {
+    /// Whether a baseline comparison found the run slower.
+    pub fn regressed(&self) -> bool {
+        self.comparison.as_ref().is_some_and(|c| c.regression)
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -44,6 +52,9 @@ pub struct Summary {
     pub infrastructure: Option<Infrastructure>,
     /// The per-second telemetry samples.
     pub telemetry: Option<Telemetry>,
+    /// The comparison with a baseline run, when one was given.
+    #[serde(default)]
+    pub comparison: Option<Comparison>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -143,6 +154,7 @@ impl Summary {
             slos,
             infrastructure: telemetry.map(|t| Infrastructure::new(t, snapshot)),
             telemetry: telemetry.cloned(),
+            comparison: None,
         }
     }
 }

@@ -5,3 +5,4 @@ mod backend_api;
 mod backend_process;
 mod common;
 mod harness_cli;
+mod reports;

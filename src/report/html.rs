@@ -1,0 +1,282 @@
+//! `report.html`: one self-contained page (inline CSS and SVG, no script, nothing
+//! fetched) with the run's charts and tables, readable offline and attachable to CI.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use super::console::{ms, observed};
+use super::infra_text;
+use super::infrastructure::{
+    Infrastructure, CPU_TRIGGER_PERCENT, MEMORY_TRIGGER_PERCENT, QUEUE_TRIGGER, RESPONSE_TRIGGER_MS,
+};
+use super::summary::{RunVerdict, Summary};
+use super::svg::{escape, Chart, Line, Threshold};
+use crate::compare::{Comparison, RowVerdict};
+use crate::telemetry::{SeriesName, Telemetry};
+
+const COLORS: [&str; 6] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
+
+pub fn render(summary: &Summary) -> String {
+    let mut body = header(summary);
+    body.push_str(&slo_table(summary));
+    if let Some(comparison) = &summary.comparison {
+        body.push_str(&comparison_table(comparison));
+    }
+    body.push_str("<h2>Latency per step</h2><div class=\"grid\">");
+    for (i, step) in summary.steps.iter().enumerate() {
+        body.push_str(&latency_chart(&step.name, &step.series, i));
+    }
+    body.push_str("</div><h2>Throughput and errors</h2><div class=\"grid\">");
+    body.push_str(&throughput_chart(summary));
+    body.push_str("</div>");
+    if let (Some(infra), Some(telemetry)) = (&summary.infrastructure, &summary.telemetry) {
+        body.push_str(&infrastructure(infra, telemetry));
+    }
+    page(&summary.scenario, &body)
+}
+
+fn header(summary: &Summary) -> String {
+    let (label, class) = match summary.verdict {
+        RunVerdict::Pass | RunVerdict::Fail if summary.regressed() => ("regression", "fail"),
+        RunVerdict::Pass => ("pass", "pass"),
+        RunVerdict::Fail => ("fail", "fail"),
+        RunVerdict::Interrupted => ("interrupted", "warn"),
+    };
+    format!(
+        "<h1>{} <span class=\"badge {class}\">{label}</span></h1>\
+         <p class=\"meta\">Run <code>{}</code> against {} ({} stack) · {} users · {:.1}s · {} requests, {} errors · started {}</p>",
+        escape(&summary.scenario),
+        escape(&summary.run_id),
+        escape(&summary.target.backend),
+        escape(&summary.target.stack),
+        summary.load.users,
+        summary.duration_s,
+        summary.totals.count,
+        summary.totals.errors,
+        escape(&summary.started_at)
+    )
+}
+
+fn slo_table(summary: &Summary) -> String {
+    let mut out = String::from("<h2>SLOs</h2><table><tr><th>SLO</th><th>observed</th><th>result</th></tr>");
+    for slo in &summary.slos {
+        let (text, class) = if slo.pass {
+            ("pass", "pass")
+        } else {
+            ("fail", "fail")
+        };
+        let _ = write!(
+            out,
+            "<tr><td><code>{}</code></td><td>{}</td><td class=\"{class}\">{text}</td></tr>",
+            escape(&slo.expr),
+            escape(&observed(slo))
+        );
+    }
+    out.push_str("</table>");
+    out
+}
+
+fn comparison_table(comparison: &Comparison) -> String {
+    let mut out = format!(
+        "<h2>Compared with baseline <code>{}</code></h2><table><tr><th>step</th><th>per-second</th>\
+         <th>baseline</th><th>new</th><th>change</th><th>p (slower)</th><th>verdict</th></tr>",
+        escape(&comparison.baseline_run)
+    );
+    for row in &comparison.rows {
+        let (verdict, class) = match row.verdict {
+            RowVerdict::Regression => ("regression", "fail"),
+            RowVerdict::Improvement => ("improvement", "pass"),
+            RowVerdict::Unchanged => ("unchanged", ""),
+            RowVerdict::InsufficientData => ("too little data", "warn"),
+        };
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{verdict}</td></tr>",
+            escape(&row.step),
+            row.metric,
+            row.base_us.map_or("-".into(), |v| ms(v as u64)),
+            row.new_us.map_or("-".into(), |v| ms(v as u64)),
+            row.change.map_or("-".into(), |c| format!("{:+.1}%", c * 100.0)),
+            row.p_slower.map_or("-".into(), |p| format!("{p:.4}"))
+        );
+    }
+    out.push_str("</table>");
+    out
+}
+
+fn latency_chart(name: &str, series: &[crate::metrics::SecondStats], index: usize) -> String {
+    let line = |label, color, pick: fn(&crate::metrics::SecondStats) -> u64| Line {
+        label,
+        color,
+        points: series
+            .iter()
+            .map(|s| (s.second as f64, pick(s) as f64 / 1000.0))
+            .collect(),
+    };
+    let title = format!("{name}: latency per second");
+    Chart {
+        title: &title,
+        unit: "ms",
+        lines: vec![
+            line("p50", COLORS[index % 3 + 2], |s| s.p50_us),
+            line("p95", COLORS[0], |s| s.p95_us),
+            line("p99", COLORS[1], |s| s.p99_us),
+        ],
+        thresholds: vec![Threshold {
+            label: "seed: 500 ms",
+            value: RESPONSE_TRIGGER_MS,
+        }],
+        y_floor_max: 0.0,
+    }
+    .render()
+}
+
+fn throughput_chart(summary: &Summary) -> String {
+    let mut requests = BTreeMap::<u64, (f64, f64)>::new();
+    for step in &summary.steps {
+        for s in &step.series {
+            let slot = requests.entry(s.second).or_default();
+            slot.0 += s.requests as f64;
+            slot.1 += s.errors as f64;
+        }
+    }
+    Chart {
+        title: "requests and errors per second",
+        unit: "req/s",
+        lines: vec![
+            Line {
+                label: "requests",
+                color: COLORS[0],
+                points: requests.iter().map(|(s, v)| (*s as f64, v.0)).collect(),
+            },
+            Line {
+                label: "errors",
+                color: COLORS[1],
+                points: requests.iter().map(|(s, v)| (*s as f64, v.1)).collect(),
+            },
+        ],
+        thresholds: Vec::new(),
+        y_floor_max: 0.0,
+    }
+    .render()
+}
+
+fn infrastructure(infra: &Infrastructure, telemetry: &Telemetry) -> String {
+    let series = |name: SeriesName, scale: f64| -> Vec<(f64, f64)> {
+        telemetry
+            .points(name)
+            .into_iter()
+            .map(|(s, v)| (s as f64, v * scale))
+            .collect()
+    };
+    let chart = |title: &str, unit: &str, label: &str, points, threshold: Option<(&str, f64)>, floor: f64| {
+        Chart {
+            title,
+            unit,
+            lines: vec![Line {
+                label,
+                color: COLORS[0],
+                points,
+            }],
+            thresholds: threshold
+                .map(|(label, value)| Threshold { label, value })
+                .into_iter()
+                .collect(),
+            y_floor_max: floor,
+        }
+        .render()
+    };
+    let mut out = String::from("<h2>Infrastructure</h2><div class=\"grid\">");
+    out.push_str(&chart(
+        "backend CPU",
+        "% of limit",
+        "cpu",
+        series(SeriesName::BackendCpu, 100.0),
+        Some(("scale out > 70%", CPU_TRIGGER_PERCENT)),
+        100.0,
+    ));
+    out.push_str(&chart(
+        "backend memory",
+        "% of limit",
+        "memory",
+        series(SeriesName::BackendMemory, 100.0),
+        Some(("scale out > 80%", MEMORY_TRIGGER_PERCENT)),
+        100.0,
+    ));
+    out.push_str(&chart(
+        "DB connections per instance",
+        "connections",
+        "connections",
+        series(SeriesName::DbConnections, 1.0),
+        Some(("pool max 25", 25.0)),
+        0.0,
+    ));
+    out.push_str(&chart(
+        "Redis memory",
+        "% of maxmemory",
+        "used",
+        series(SeriesName::RedisMemory, 100.0),
+        None,
+        1.0,
+    ));
+    out.push_str(&chart(
+        "requests in flight",
+        "requests",
+        "in flight",
+        series(SeriesName::InFlight, 1.0),
+        Some(("queue > 25", QUEUE_TRIGGER)),
+        0.0,
+    ));
+    out.push_str(&chart(
+        "/health latency under load",
+        "ms",
+        "health",
+        series(SeriesName::Health, 0.001),
+        None,
+        0.0,
+    ));
+    let replicas = infra
+        .hpa
+        .replicas
+        .iter()
+        .map(|(s, r)| (*s as f64, f64::from(*r)))
+        .collect();
+    out.push_str(&chart(
+        "HPA replicas (simulated)",
+        "replicas",
+        "replicas",
+        replicas,
+        Some(("max 10", 10.0)),
+        10.0,
+    ));
+    out.push_str("</div><table>");
+    for (label, text) in infra_text::lines(infra) {
+        let _ = write!(
+            out,
+            "<tr><th>{}</th><td>{}</td></tr>",
+            escape(label),
+            escape(&text)
+        );
+    }
+    out.push_str("</table>");
+    out
+}
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{} — karigar-perf</title>\
+         <style>{STYLE}</style></head><body>{body}</body></html>\n",
+        escape(title)
+    )
+}
+
+const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;background:#fff}\
+h1{font-size:22px}h2{font-size:17px;margin-top:28px}code{background:#f3f3f3;padding:1px 4px}\
+.meta{color:#555}.badge{font-size:13px;padding:2px 8px;border-radius:10px;color:#fff;vertical-align:middle}\
+.badge.pass{background:#2ca02c}.badge.fail{background:#d62728}.badge.warn{background:#ff7f0e}\
+td.pass{color:#2ca02c}td.fail{color:#d62728;font-weight:bold}td.warn{color:#ff7f0e}\
+table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:4px 8px;text-align:left}\
+.grid{display:flex;flex-wrap:wrap;gap:12px}.chart{width:640px;height:220px;border:1px solid #eee}\
+.chart .title{font-size:13px;font-weight:600}.chart .tick{font-size:10px;fill:#666}\
+.chart .legend{font-size:11px}.chart .axis{stroke:#999}.chart .grid{stroke:#eee}\
+.chart .threshold{stroke:#d62728;stroke-dasharray:5 4}.chart .threshold-label{font-size:10px;fill:#d62728}";
