@@ -80,6 +80,10 @@ pub struct ScenarioArgs {
     #[arg(long, env = "KARIGAR_PERF_MEMORY_LIMIT", value_parser = parse_bytes, default_value = "512MiB")]
     pub memory_limit: u64,
 
+    /// Stop the load once a windowed SLO is breached in N consecutive windows (exit 3).
+    #[arg(long, value_name = "N", env = "KARIGAR_PERF_ABORT_AFTER")]
+    pub abort_after: Option<u32>,
+
     /// A baseline run's summary.json: compare this run with it (exit 4 when slower).
     #[arg(long, env = "KARIGAR_PERF_BASELINE")]
     pub baseline: Option<PathBuf>,

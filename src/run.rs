@@ -13,6 +13,7 @@ use crate::load::{self, LoadOptions, LoadResult};
 use crate::metrics::Collector;
 use crate::report::{self, RunInfo, RunVerdict, Summary, TargetInfo};
 use crate::scenario::{LoadOverrides, Plan, Source};
+use crate::slo::{Watch, WatchReport};
 use crate::stack::{self, Stack, StackKind, StackOptions};
 use crate::telemetry::{available_cores, Limits, Sampler, Targets};
 
@@ -60,18 +61,31 @@ pub async fn scenario(args: ScenarioArgs, backend_exe: PathBuf) -> Result<Outcom
     ));
     let started_at = now();
     let plan = Arc::new(plan);
-    let collector = Arc::new(Collector::new(plan.step_names()));
+    let collector = Arc::new(Collector::with_windows(plan.step_names(), plan.max_window()));
     let sampler = Sampler::start(telemetry_targets(&stack, &args), collector.clone());
+    let watch = Watch::start(
+        &plan.slos,
+        &plan.step_names(),
+        plan.abort_after,
+        collector.clone(),
+    );
     let result = load::run(plan.clone(), collector, load_options(&stack, &args)).await;
     let telemetry = sampler.finish().await;
+    let windows = match watch {
+        Some(watch) => watch.finish().await,
+        None => WatchReport::default(),
+    };
     stack.teardown();
     let mut result = result?;
     result.telemetry = Some(telemetry);
+    result.windows = windows.results;
     let info = RunInfo {
         run_id: setup.run_id,
         started_at,
         target: target_info(&stack),
-        interrupted: result.interrupted || interrupt.fired(),
+        // Our own abort pulls Goose's killswitch too; only a signal is an interruption.
+        interrupted: interrupt.fired() || (result.interrupted && windows.aborted.is_none()),
+        aborted: windows.aborted,
     };
     let gate = baseline.map(|base| (base, args.gate.policy()));
     finish(&plan, &result, info, gate, &setup.report_dir)
@@ -149,6 +163,7 @@ fn interrupted_before_load(plan: &Plan, setup: Setup) -> Result<Outcome> {
         snapshot: Collector::new(plan.step_names()).snapshot(),
         interrupted: true,
         telemetry: None,
+        windows: Vec::new(),
     };
     let info = RunInfo {
         run_id: setup.run_id,
@@ -163,6 +178,7 @@ fn interrupted_before_load(plan: &Plan, setup: Setup) -> Result<Outcome> {
             frontend: setup.stack.frontend.clone(),
         },
         interrupted: true,
+        aborted: None,
     };
     finish(plan, &nothing, info, None, &setup.report_dir)
 }
@@ -176,7 +192,7 @@ fn resolve(args: &ScenarioArgs) -> Result<Plan> {
         duration: args.duration,
         test_plan: args.test_plan.clone(),
     };
-    Plan::build(&source, &overrides, &args.slos)
+    Plan::build_with_abort(&source, &overrides, &args.slos, args.abort_after)
 }
 
 /// The stack flags, checked before anything is created.
@@ -257,7 +273,12 @@ fn finish(
     gate: Option<(Summary, crate::compare::Policy)>,
     report_dir: &Path,
 ) -> Result<Outcome> {
-    let verdicts = crate::slo::evaluate(&plan.slos, &result.snapshot, result.telemetry.as_ref());
+    let verdicts = crate::slo::evaluate(
+        &plan.slos,
+        &result.snapshot,
+        result.telemetry.as_ref(),
+        &result.windows,
+    );
     let mut summary = Summary::new(plan, &result.snapshot, result.telemetry.as_ref(), verdicts, info);
     summary.comparison = gate.map(|(base, policy)| crate::compare::compare(&base, &summary, policy));
     print!("{}", report::console::render(&summary));

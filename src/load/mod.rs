@@ -15,6 +15,7 @@ use goose::prelude::*;
 use crate::error::{Error, Result};
 use crate::metrics::{Collector, Snapshot};
 use crate::scenario::Plan;
+use crate::slo::WindowResult;
 use crate::telemetry::Telemetry;
 use session::{RunContext, Session};
 pub use step::{render_json, StepRunner};
@@ -36,6 +37,8 @@ pub struct LoadResult {
     pub interrupted: bool,
     /// What the samplers saw while the load ran.
     pub telemetry: Option<Telemetry>,
+    /// Live results of windowed SLOs, per SLO of the plan.
+    pub windows: Vec<Option<WindowResult>>,
 }
 
 /// Runs `plan` to completion or interruption and returns the measurements.
@@ -68,6 +71,7 @@ pub async fn run(plan: Arc<Plan>, collector: Arc<Collector>, options: LoadOption
         snapshot,
         interrupted,
         telemetry: None,
+        windows: Vec::new(),
     })
 }
 

@@ -2,6 +2,7 @@
 //! significant digits), outcome counts, and a per-second series. Samples are never
 //! kept; each second is reduced to its figures when the next one starts.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -55,12 +56,22 @@ pub struct Collector {
     in_flight_peak: AtomicU64,
 }
 
+/// Requests of a range of seconds merged: what a sliding-window SLO looks at.
+#[derive(Clone, Debug)]
+pub struct Window {
+    pub latency: Histogram<u64>,
+    pub outcomes: OutcomeCounts,
+}
+
 struct StepRecorder {
     latency: Histogram<u64>,
     outcomes: OutcomeCounts,
     skipped: u64,
     second: SecondRecorder,
     series: Vec<SecondStats>,
+    /// The last closed seconds, kept whole for sliding windows (none without them).
+    recent: VecDeque<SecondRecorder>,
+    keep_recent: usize,
 }
 
 /// The second being filled.
@@ -72,7 +83,15 @@ struct SecondRecorder {
 
 impl Collector {
     pub fn new(step_names: Vec<String>) -> Self {
-        let steps = step_names.iter().map(|_| StepRecorder::new()).collect();
+        Self::with_windows(step_names, 0)
+    }
+
+    /// A collector that keeps the last `window_s` seconds whole, for sliding windows.
+    pub fn with_windows(step_names: Vec<String>, window_s: u64) -> Self {
+        let steps = step_names
+            .iter()
+            .map(|_| StepRecorder::new(window_s as usize))
+            .collect();
         Self {
             started: Instant::now(),
             steps: Mutex::new(steps),
@@ -135,6 +154,27 @@ impl Collector {
         }
     }
 
+    /// Seconds `from..=to` of step `step` (all steps when `None`) merged. Seconds older
+    /// than the window the collector was made for are gone.
+    pub fn window(&self, step: Option<usize>, from: u64, to: u64) -> Window {
+        let steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
+        let mut window = Window {
+            latency: new_histogram(),
+            outcomes: OutcomeCounts::default(),
+        };
+        for (index, recorder) in steps.iter().enumerate() {
+            if step.is_some_and(|s| s != index) {
+                continue;
+            }
+            let seconds = recorder.recent.iter().chain(std::iter::once(&recorder.second));
+            for second in seconds.filter(|s| (from..=to).contains(&s.second)) {
+                let _ = window.latency.add(&second.latency);
+                window.outcomes.merge(&second.outcomes);
+            }
+        }
+        window
+    }
+
     /// Requests, errors and the p95 over all steps, for the progress line.
     pub fn totals(&self) -> (u64, u64, u64) {
         let steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
@@ -149,13 +189,15 @@ impl Collector {
 }
 
 impl StepRecorder {
-    fn new() -> Self {
+    fn new(keep_recent: usize) -> Self {
         Self {
             latency: new_histogram(),
             outcomes: OutcomeCounts::default(),
             skipped: 0,
             second: SecondRecorder::new(0),
             series: Vec::new(),
+            recent: VecDeque::with_capacity(keep_recent),
+            keep_recent,
         }
     }
 
@@ -164,6 +206,12 @@ impl StepRecorder {
             let finished = std::mem::replace(&mut self.second, SecondRecorder::new(second));
             if let Some(stats) = finished.stats() {
                 self.series.push(stats);
+            }
+            if self.keep_recent > 0 {
+                if self.recent.len() == self.keep_recent {
+                    self.recent.pop_front();
+                }
+                self.recent.push_back(finished);
             }
         }
         self.outcomes.add(outcome);
@@ -272,7 +320,7 @@ mod tests {
 
     #[test]
     fn slow_requests_grow_the_histogram() {
-        let mut step = StepRecorder::new();
+        let mut step = StepRecorder::new(0);
         for micros in [80_000, 90_000, 3_000_000] {
             step.record(0, Outcome::Ok, micros);
         }
@@ -294,8 +342,32 @@ mod tests {
     }
 
     #[test]
+    fn windows_merge_the_seconds_asked_for() {
+        let mut step = StepRecorder::new(3);
+        for second in 0..6 {
+            step.record(second, Outcome::Ok, 1_000 * (second + 1));
+        }
+        step.record(6, Outcome::UnexpectedStatus(5), 9_000);
+        let collector = Collector::with_windows(vec!["s".into()], 3);
+        *collector.steps.lock().unwrap() = vec![step];
+        let window = collector.window(None, 4, 6);
+        assert_eq!((window.outcomes.total(), window.outcomes.errors()), (3, 1));
+        assert!(
+            (4_990..=5_010).contains(&window.latency.min()),
+            "{}",
+            window.latency.min()
+        );
+        let gone = collector.window(Some(0), 0, 2);
+        assert_eq!(
+            gone.outcomes.total(),
+            0,
+            "only the last 3 closed seconds are kept"
+        );
+    }
+
+    #[test]
     fn seconds_roll_over_into_the_series() {
-        let mut step = StepRecorder::new();
+        let mut step = StepRecorder::new(0);
         step.record(0, Outcome::Ok, 1_000);
         step.record(0, Outcome::Ok, 3_000);
         step.record(2, Outcome::Connect, 1);

@@ -3,5 +3,5 @@
 mod collector;
 mod outcome;
 
-pub use collector::{Collector, SecondStats, Snapshot, StepSnapshot};
+pub use collector::{Collector, SecondStats, Snapshot, StepSnapshot, Window};
 pub use outcome::{Outcome, OutcomeCounts};

@@ -47,6 +47,9 @@ pub fn render(summary: &Summary) -> String {
         RunVerdict::Fail => "FAIL: an SLO was breached",
         RunVerdict::Interrupted => "INTERRUPTED: partial results",
     };
+    if let Some(reason) = &summary.aborted {
+        let _ = writeln!(out, "\nABORTED early: {reason}");
+    }
     let _ = writeln!(out, "\nverdict: {verdict}");
     out
 }

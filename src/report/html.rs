@@ -58,7 +58,17 @@ fn header(summary: &Summary) -> String {
 }
 
 fn slo_table(summary: &Summary) -> String {
-    let mut out = String::from("<h2>SLOs</h2><table><tr><th>SLO</th><th>observed</th><th>result</th></tr>");
+    let mut out = summary
+        .aborted
+        .as_ref()
+        .map(|reason| {
+            format!(
+                "<p class=\"fail\"><strong>Stopped early:</strong> {}</p>",
+                escape(reason)
+            )
+        })
+        .unwrap_or_default();
+    out.push_str("<h2>SLOs</h2><table><tr><th>SLO</th><th>observed</th><th>result</th></tr>");
     for slo in &summary.slos {
         let (text, class) = if slo.pass {
             ("pass", "pass")

@@ -14,6 +14,9 @@ pub fn render(summary: &Summary) -> String {
         RunVerdict::Interrupted => "⚠️ interrupted (partial results)",
     };
     let _ = writeln!(out, "# {}: {verdict}\n", summary.scenario);
+    if let Some(reason) = &summary.aborted {
+        let _ = writeln!(out, "**Stopped early:** {reason}.\n");
+    }
     let _ = writeln!(
         out,
         "Run `{}` against {} ({} stack), {} users, {:.1}s, started {}.\n",

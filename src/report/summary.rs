@@ -38,6 +38,9 @@ pub struct Summary {
     pub scenario_file: String,
     pub verdict: RunVerdict,
     pub interrupted: bool,
+    /// Why the load was stopped early by an SLO (`abort_after`), when it was.
+    #[serde(default)]
+    pub aborted: Option<String>,
     /// RFC 3339, when the load started.
     pub started_at: String,
     /// Measured load duration in seconds.
@@ -109,6 +112,7 @@ pub struct RunInfo {
     pub started_at: String,
     pub target: TargetInfo,
     pub interrupted: bool,
+    pub aborted: Option<String>,
 }
 
 impl Summary {
@@ -122,7 +126,7 @@ impl Summary {
         let seconds = snapshot.elapsed.as_secs_f64();
         let verdict = if info.interrupted {
             RunVerdict::Interrupted
-        } else if slos.iter().all(|v| v.pass) {
+        } else if info.aborted.is_none() && slos.iter().all(|v| v.pass) {
             RunVerdict::Pass
         } else {
             RunVerdict::Fail
@@ -135,6 +139,7 @@ impl Summary {
             scenario_file: plan.origin.clone(),
             verdict,
             interrupted: info.interrupted,
+            aborted: info.aborted,
             started_at: info.started_at,
             duration_s: seconds,
             target: info.target,

@@ -15,6 +15,8 @@ pub struct RawScenario {
     /// SLO expressions, e.g. `"p95(register) < 500ms"`.
     #[serde(default)]
     pub slos: Vec<Spanned<String>>,
+    /// Stop the load when a windowed SLO is breached in this many windows in a row.
+    pub abort_after: Option<u32>,
     #[serde(default)]
     pub load: Option<Spanned<RawLoad>>,
     /// Per-iteration variables: evaluated once at the start of each iteration.

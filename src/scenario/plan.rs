@@ -27,6 +27,8 @@ pub struct Plan {
     pub steps: Vec<Step>,
     pub load: Load,
     pub slos: Vec<SloExpr>,
+    /// Consecutive breached windows that stop the load early.
+    pub abort_after: Option<u32>,
 }
 
 #[derive(Debug)]
@@ -75,6 +77,16 @@ pub struct Capture {
 impl Plan {
     /// Parses and validates `source`, then applies the command line's overrides and SLOs.
     pub fn build(source: &Source, overrides: &LoadOverrides, extra_slos: &[String]) -> Result<Self> {
+        Self::build_with_abort(source, overrides, extra_slos, None)
+    }
+
+    /// As [`build`](Self::build), with `--abort-after` from the command line.
+    pub fn build_with_abort(
+        source: &Source,
+        overrides: &LoadOverrides,
+        extra_slos: &[String],
+        abort_after: Option<u32>,
+    ) -> Result<Self> {
         let raw: RawScenario = toml::from_str(&source.text).map_err(|e| match e.span() {
             Some(span) => source.error_at(span.start, e.message()),
             None => source.error(e.message()),
@@ -103,6 +115,12 @@ impl Plan {
                     .map_err(|why| crate::error::Error::config(format!("--slo: {why}")))?,
             );
         }
+        let abort_after = abort_after.or(raw.abort_after);
+        if abort_after.is_some() && slos.iter().all(|s| s.window.is_none()) {
+            return Err(crate::error::Error::config(
+                "abort_after needs an SLO with a window, e.g. 'p95(register)[10s] < 500ms'",
+            ));
+        }
         Ok(Self {
             name: raw.name,
             description: raw.description,
@@ -112,11 +130,17 @@ impl Plan {
             steps,
             load,
             slos,
+            abort_after,
         })
     }
 
     pub fn step_names(&self) -> Vec<String> {
         self.steps.iter().map(|s| s.name.clone()).collect()
+    }
+
+    /// The longest SLO window in seconds (0 without windows).
+    pub fn max_window(&self) -> u64 {
+        self.slos.iter().filter_map(|s| s.window).max().unwrap_or(0)
     }
 
     /// Whether any step needs the frontend's address.

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::expr::{Metric, SloExpr};
+use super::window::WindowResult;
 use crate::metrics::{Snapshot, StepSnapshot};
 use crate::telemetry::Telemetry;
 
@@ -15,12 +16,25 @@ pub struct Verdict {
     pub threshold: f64,
     pub unit: String,
     pub pass: bool,
+    /// For a windowed SLO: how its windows fared (`observed` is the worst one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<WindowResult>,
 }
 
-pub fn evaluate(slos: &[SloExpr], snapshot: &Snapshot, telemetry: Option<&Telemetry>) -> Vec<Verdict> {
+/// Checks `slos`; `windows` holds, per SLO, the live results of windowed ones.
+pub fn evaluate(
+    slos: &[SloExpr],
+    snapshot: &Snapshot,
+    telemetry: Option<&Telemetry>,
+    windows: &[Option<WindowResult>],
+) -> Vec<Verdict> {
     let overall = StepSnapshot::merged(&snapshot.steps);
     slos.iter()
-        .map(|slo| {
+        .enumerate()
+        .map(|(index, slo)| {
+            if let Some(window) = windows.get(index).cloned().flatten() {
+                return windowed(slo, window);
+            }
             let scope = match &slo.step {
                 Some(name) => snapshot.steps.iter().find(|s| &s.name == name),
                 None => Some(&overall),
@@ -38,13 +52,26 @@ pub fn evaluate(slos: &[SloExpr], snapshot: &Snapshot, telemetry: Option<&Teleme
                 threshold: slo.threshold,
                 unit: slo.unit.suffix().to_owned(),
                 pass: observed.is_some_and(|v| slo.cmp.holds(v, slo.threshold)),
+                window: None,
             }
         })
         .collect()
 }
 
+/// A windowed SLO holds when it was checked at least once and never breached.
+fn windowed(slo: &SloExpr, window: WindowResult) -> Verdict {
+    Verdict {
+        expr: slo.text.clone(),
+        observed: window.worst.map(|w| slo.unit.from_base(w)),
+        threshold: slo.threshold,
+        unit: slo.unit.suffix().to_owned(),
+        pass: window.windows > 0 && window.breached == 0,
+        window: Some(window),
+    }
+}
+
 /// The metric's value in its base unit (µs, fraction, per second, count).
-fn observe(metric: &Metric, step: &StepSnapshot, seconds: f64) -> Option<f64> {
+pub(super) fn observe(metric: &Metric, step: &StepSnapshot, seconds: f64) -> Option<f64> {
     let latency = &step.latency;
     let total = step.outcomes.total();
     match metric {
@@ -80,7 +107,7 @@ mod tests {
     }
 
     fn check(text: &str) -> Verdict {
-        evaluate(&[SloExpr::parse(text).unwrap()], &snapshot(), None).remove(0)
+        evaluate(&[SloExpr::parse(text).unwrap()], &snapshot(), None, &[]).remove(0)
     }
 
     #[test]
@@ -100,12 +127,13 @@ mod tests {
     #[test]
     fn no_data_fails() {
         let empty = Collector::new(vec!["register".into()]).snapshot();
-        let v = evaluate(&[SloExpr::parse("p95 < 1s").unwrap()], &empty, None).remove(0);
+        let v = evaluate(&[SloExpr::parse("p95 < 1s").unwrap()], &empty, None, &[]).remove(0);
         assert_eq!((v.observed, v.pass), (None, false));
         let v = evaluate(
             &[SloExpr::parse("db_connections.max <= 25").unwrap()],
             &empty,
             None,
+            &[],
         )
         .remove(0);
         assert_eq!(
@@ -129,8 +157,15 @@ mod tests {
             samples: vec![sample(4), sample(12)],
             ..Default::default()
         };
-        let check =
-            |text: &str| evaluate(&[SloExpr::parse(text).unwrap()], &snapshot(), Some(&telemetry)).remove(0);
+        let check = |text: &str| {
+            evaluate(
+                &[SloExpr::parse(text).unwrap()],
+                &snapshot(),
+                Some(&telemetry),
+                &[],
+            )
+            .remove(0)
+        };
         assert_eq!(check("db_connections.max <= 25").observed, Some(12.0));
         assert!(check("db_connections.max <= 25").pass);
         assert!(!check("db_connections.max <= 1").pass);

@@ -55,6 +55,8 @@ pub struct SloExpr {
     pub text: String,
     pub metric: Metric,
     pub step: Option<String>,
+    /// Checked over every sliding window of this many seconds, not the whole run.
+    pub window: Option<u64>,
     pub cmp: Cmp,
     pub threshold: f64,
     pub unit: Unit,
@@ -63,7 +65,8 @@ pub struct SloExpr {
 impl SloExpr {
     pub fn parse(text: &str) -> Result<Self, String> {
         let (lhs, cmp, rhs) = split_comparison(text)?;
-        let (metric_text, step) = split_step(lhs.trim())?;
+        let (lhs, window) = split_window(lhs.trim())?;
+        let (metric_text, step) = split_step(lhs)?;
         let metric = Metric::parse(metric_text).ok_or_else(|| {
             format!("unknown metric {metric_text:?} in {text:?}; known: {METRICS}; series: {SERIES}")
         })?;
@@ -72,12 +75,18 @@ impl SloExpr {
                 "{metric_text} is telemetry and takes no step, in {text:?}"
             ));
         }
+        if window.is_some() && matches!(metric, Metric::Telemetry(..)) {
+            return Err(format!(
+                "windows apply to request metrics, not telemetry, in {text:?}"
+            ));
+        }
         let (threshold, unit) =
             parse_value(&metric, rhs.trim()).map_err(|why| format!("{why} in {text:?}"))?;
         Ok(Self {
             text: text.trim().to_owned(),
             metric,
             step,
+            window,
             cmp,
             threshold,
             unit,
@@ -104,6 +113,16 @@ impl Unit {
             Self::Millis => value / 1e3,
             Self::Seconds => value / 1e6,
             Self::Percent => value * 100.0,
+            Self::Micros | Self::Fraction | Self::PerSecond | Self::Count => value,
+        }
+    }
+
+    /// Converts a value in this unit to the metric's base unit.
+    pub fn to_base(self, value: f64) -> f64 {
+        match self {
+            Self::Millis => value * 1e3,
+            Self::Seconds => value * 1e6,
+            Self::Percent => value / 100.0,
             Self::Micros | Self::Fraction | Self::PerSecond | Self::Count => value,
         }
     }
@@ -204,6 +223,26 @@ fn split_comparison(text: &str) -> Result<(&str, Cmp, &str), String> {
     Err(format!("{text:?} has no comparison (one of < <= > >= ==)"))
 }
 
+/// Longest window an SLO may use: the collector keeps this many seconds of histograms.
+pub const MAX_WINDOW_S: u64 = 60;
+
+/// `p95(register)[10s]` -> (`p95(register)`, 10).
+fn split_window(lhs: &str) -> Result<(&str, Option<u64>), String> {
+    let Some(open) = lhs.rfind('[') else {
+        return Ok((lhs, None));
+    };
+    let inner = lhs[open + 1..]
+        .strip_suffix(']')
+        .ok_or_else(|| format!("missing `]` after the window in {lhs:?}"))?;
+    let window = humantime::parse_duration(inner.trim())
+        .map_err(|_| format!("window {inner:?} is not a duration such as 10s"))?
+        .as_secs();
+    if !(1..=MAX_WINDOW_S).contains(&window) {
+        return Err(format!("window {inner:?} must be from 1s to {MAX_WINDOW_S}s"));
+    }
+    Ok((lhs[..open].trim_end(), Some(window)))
+}
+
 fn split_step(lhs: &str) -> Result<(&str, Option<String>), String> {
     match lhs.split_once('(') {
         None => Ok((lhs, None)),
@@ -297,6 +336,23 @@ mod tests {
             .contains("unknown metric"));
         let stepped = SloExpr::parse("db_connections(register) < 5").unwrap_err();
         assert!(stepped.contains("takes no step"), "{stepped}");
+    }
+
+    #[test]
+    fn windows() {
+        let slo = SloExpr::parse("p95(register)[10s] < 500ms").unwrap();
+        assert_eq!((slo.step.as_deref(), slo.window), (Some("register"), Some(10)));
+        assert_eq!(SloExpr::parse("error_rate[1m] < 5%").unwrap().window, Some(60));
+        assert_eq!(SloExpr::parse("p95 < 1s").unwrap().window, None);
+        assert!(SloExpr::parse("p95[2m] < 1s")
+            .unwrap_err()
+            .contains("from 1s to 60s"));
+        assert!(SloExpr::parse("p95[ten] < 1s")
+            .unwrap_err()
+            .contains("not a duration"));
+        assert!(SloExpr::parse("backend.cpu[10s] < 70%")
+            .unwrap_err()
+            .contains("not telemetry"));
     }
 
     #[test]

@@ -3,6 +3,8 @@
 
 mod eval;
 mod expr;
+mod window;
 
 pub use eval::{evaluate, Verdict};
-pub use expr::{Cmp, Metric, SloExpr, Unit, METRICS};
+pub use expr::{Cmp, Metric, SloExpr, Unit, MAX_WINDOW_S, METRICS};
+pub use window::{Watch, WatchReport, WindowResult};

@@ -197,3 +197,59 @@ fn a_missing_redis_server_names_the_package_and_exits_5() {
         stderr(&output)
     );
 }
+
+#[test]
+fn a_window_breached_three_times_in_a_row_stops_the_run() {
+    let run = Run::new();
+    let started = Instant::now();
+    let args = [
+        "signup",
+        "--duration",
+        "60s",
+        "--users",
+        "2",
+        "--slo",
+        "p95(register)[2s] < 1ms",
+        "--abort-after",
+        "3",
+    ];
+    let output = run.run(&args);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(
+        started.elapsed() < Duration::from_secs(40),
+        "stopped early: {:?}",
+        started.elapsed()
+    );
+    let summary = run.summary();
+    let reason = summary["aborted"].as_str().expect("the reason is recorded");
+    assert!(
+        reason.contains("p95(register)[2s] < 1ms") && reason.contains("3 consecutive"),
+        "{reason}"
+    );
+    assert_eq!(
+        (&summary["verdict"], &summary["interrupted"]),
+        (&"fail".into(), &false.into())
+    );
+    let slo = summary["slos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["expr"] == "p95(register)[2s] < 1ms")
+        .unwrap();
+    assert_eq!(slo["pass"], false);
+    assert!(slo["window"]["breached"].as_u64().unwrap() >= 3, "{slo}");
+    assert!(stdout(&output).contains("ABORTED early"), "{}", stdout(&output));
+    assert_stack_gone(&run);
+}
+
+#[test]
+fn abort_after_without_a_windowed_slo_is_a_config_error() {
+    let run = Run::new();
+    let output = run.run(&["signup", "--abort-after", "3"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("needs an SLO with a window"),
+        "{}",
+        stderr(&output)
+    );
+}

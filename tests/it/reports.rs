@@ -27,7 +27,15 @@ fn assert_matches_schema(summary: &Value) {
 #[test]
 fn summaries_match_the_schema_and_feed_the_gate() {
     let base = Run::new();
-    let output = base.run(&["signup", "--duration", "4s", "--users", "2"]);
+    let output = base.run(&[
+        "signup",
+        "--duration",
+        "4s",
+        "--users",
+        "2",
+        "--slo",
+        "p95(me)[2s] < 5s",
+    ]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let base_summary = base.summary();
     assert_matches_schema(&base_summary);

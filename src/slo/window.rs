@@ -1,0 +1,203 @@
+//! Sliding-window SLOs, checked live: every second, each windowed SLO is evaluated over
+//! the window that ends at the last complete second. The worst window is its verdict;
+//! with `abort_after`, that many breached windows in a row stop the load.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use super::eval::observe;
+use super::expr::{Cmp, SloExpr};
+use crate::metrics::{Collector, StepSnapshot};
+
+/// How one windowed SLO fared.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WindowResult {
+    /// Window length in seconds.
+    pub seconds: u64,
+    /// Full windows checked.
+    pub windows: u64,
+    pub breached: u64,
+    /// Last second of the first breached window.
+    pub first_breach_s: Option<u64>,
+    /// The value furthest on the wrong side of the threshold (base units).
+    #[serde(skip)]
+    pub worst: Option<f64>,
+    #[serde(skip)]
+    consecutive: u32,
+}
+
+/// What the watch hands over at the end.
+#[derive(Clone, Debug, Default)]
+pub struct WatchReport {
+    /// Per SLO of the plan, in order; `None` for SLOs without a window.
+    pub results: Vec<Option<WindowResult>>,
+    /// Why the load was stopped early, when it was.
+    pub aborted: Option<String>,
+}
+
+/// The running watch; [`finish`](Self::finish) stops it.
+pub struct Watch {
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<WatchReport>,
+}
+
+impl Watch {
+    /// Starts watching, or returns `None` when no SLO has a window.
+    pub fn start(
+        slos: &[SloExpr],
+        steps: &[String],
+        abort_after: Option<u32>,
+        collector: Arc<Collector>,
+    ) -> Option<Self> {
+        if slos.iter().all(|s| s.window.is_none()) {
+            return None;
+        }
+        let watched: Vec<(SloExpr, Option<usize>)> = slos
+            .iter()
+            .map(|slo| {
+                (
+                    slo.clone(),
+                    slo.step
+                        .as_ref()
+                        .and_then(|name| steps.iter().position(|s| s == name)),
+                )
+            })
+            .collect();
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(watch(watched, abort_after, collector, stopped));
+        Some(Self { stop, task })
+    }
+
+    pub async fn finish(self) -> WatchReport {
+        let _ = self.stop.send(());
+        self.task.await.unwrap_or_default()
+    }
+}
+
+async fn watch(
+    slos: Vec<(SloExpr, Option<usize>)>,
+    abort_after: Option<u32>,
+    collector: Arc<Collector>,
+    mut stopped: oneshot::Receiver<()>,
+) -> WatchReport {
+    let mut report = WatchReport {
+        results: slos
+            .iter()
+            .map(|(slo, _)| {
+                slo.window.map(|seconds| WindowResult {
+                    seconds,
+                    ..Default::default()
+                })
+            })
+            .collect(),
+        aborted: None,
+    };
+    let mut checked_up_to = None;
+    let mut ticker = tokio::time::interval(Duration::from_millis(250));
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = &mut stopped => break,
+        }
+        let now = collector.elapsed().as_secs();
+        let Some(last) = now.checked_sub(1) else { continue };
+        if checked_up_to == Some(last) || report.aborted.is_some() {
+            continue;
+        }
+        checked_up_to = Some(last);
+        for ((slo, step), result) in slos.iter().zip(report.results.iter_mut()) {
+            let Some(result) = result.as_mut() else { continue };
+            if last + 1 < result.seconds {
+                continue;
+            }
+            let value = window_value(slo, *step, &collector, last + 1 - result.seconds, last);
+            if record(slo, result, value, last) && abort_after.is_some_and(|n| result.consecutive >= n) {
+                let reason = abort_reason(slo, result);
+                goose::trigger_killswitch(&reason);
+                report.aborted = Some(reason);
+            }
+        }
+    }
+    report
+}
+
+/// The SLO's metric over seconds `from..=to`, in base units.
+fn window_value(
+    slo: &SloExpr,
+    step: Option<usize>,
+    collector: &Collector,
+    from: u64,
+    to: u64,
+) -> Option<f64> {
+    let window = collector.window(step, from, to);
+    let snapshot = StepSnapshot {
+        name: String::new(),
+        latency: window.latency,
+        outcomes: window.outcomes,
+        skipped: 0,
+        series: Vec::new(),
+    };
+    observe(&slo.metric, &snapshot, (to + 1 - from) as f64)
+}
+
+/// Counts one window; returns whether it breached. A window without data (no requests)
+/// neither passes nor breaches.
+fn record(slo: &SloExpr, result: &mut WindowResult, value: Option<f64>, last: u64) -> bool {
+    let Some(value) = value else { return false };
+    let threshold = slo.unit.to_base(slo.threshold);
+    result.windows += 1;
+    let breached = !slo.cmp.holds(value, threshold);
+    result.worst = Some(match (result.worst, slo.cmp) {
+        (None, _) => value,
+        (Some(w), Cmp::Lt | Cmp::Le) => w.max(value),
+        (Some(w), Cmp::Gt | Cmp::Ge) => w.min(value),
+        (Some(w), Cmp::Eq) if breached => w.max(value),
+        (Some(w), Cmp::Eq) => w,
+    });
+    if breached {
+        result.breached += 1;
+        result.consecutive += 1;
+        result.first_breach_s.get_or_insert(last);
+    } else {
+        result.consecutive = 0;
+    }
+    breached
+}
+
+fn abort_reason(slo: &SloExpr, result: &WindowResult) -> String {
+    let worst = result.worst.map(|w| slo.unit.from_base(w)).unwrap_or(0.0);
+    format!(
+        "{} was breached in {} consecutive {}s windows (worst {worst:.2}{})",
+        slo.text,
+        result.consecutive,
+        result.seconds,
+        slo.unit.suffix()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_count_breaches_and_keep_the_worst() {
+        let slo = SloExpr::parse("p95[5s] < 500ms").unwrap();
+        let mut result = WindowResult {
+            seconds: 5,
+            ..Default::default()
+        };
+        assert!(!record(&slo, &mut result, Some(300_000.0), 4));
+        assert!(record(&slo, &mut result, Some(700_000.0), 5));
+        assert!(record(&slo, &mut result, Some(600_000.0), 6));
+        assert!(!record(&slo, &mut result, None, 7), "no data is no verdict");
+        assert_eq!((result.windows, result.breached, result.consecutive), (3, 2, 2));
+        assert_eq!((result.first_breach_s, result.worst), (Some(5), Some(700_000.0)));
+        assert!(!record(&slo, &mut result, Some(100_000.0), 8));
+        assert_eq!(result.consecutive, 0);
+        assert!(abort_reason(&slo, &result).contains("worst 700.00ms"));
+    }
+}
