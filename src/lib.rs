@@ -10,9 +10,9 @@
 //! - [`metrics`]: outcome classes and per-step HDR histograms with a per-second series
 //! - [`telemetry`]: 1 Hz samplers of backend CPU/memory, Postgres, Redis, health and in-flight
 //! - [`autoscale`]: the seed's scale-out triggers and an HPA simulation over a run
-//! - [`slo`]: SLO expressions and their verdicts
+//! - [`slo`]: SLO expressions, their verdicts, and live sliding-window checks (abort)
 //! - [`compare`]: baseline comparison (Mann-Whitney U over per-second percentiles) for CI gates
-//! - [`report`]: the summary model and its renderers (console, JSON, Markdown)
+//! - [`report`]: the summary model and its renderers (console, JSON, Markdown, HTML, JUnit)
 //! - [`interrupt`]: Ctrl-C and SIGTERM handling
 //! - [`exit`], [`error`]: exit codes and the errors that map to them
 
