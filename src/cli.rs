@@ -27,6 +27,8 @@ pub enum Command {
     /// Compare two runs' summary.json: exit 4 when NEW is slower than BASE beyond noise.
     #[command(after_help = EXIT_CODES)]
     Compare(CompareArgs),
+    /// Load the deterministic marketplace dataset into a database.
+    Seed(SeedArgs),
     /// Serve the reference backend, configured from the environment (used by the
     /// local stack so that one build serves both).
     #[command(hide = true)]
@@ -84,6 +86,18 @@ pub struct ScenarioArgs {
     #[arg(long, value_name = "N", env = "KARIGAR_PERF_ABORT_AFTER")]
     pub abort_after: Option<u32>,
 
+    /// Seed the local stack's database with this many providers before the load.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        env = "KARIGAR_PERF_SEED_PROVIDERS"
+    )]
+    pub seed_providers: usize,
+
+    #[command(flatten)]
+    pub seed_shape: SeedShape,
+
     /// A baseline run's summary.json: compare this run with it (exit 4 when slower).
     #[arg(long, env = "KARIGAR_PERF_BASELINE")]
     pub baseline: Option<PathBuf>,
@@ -98,6 +112,39 @@ pub struct ScenarioArgs {
     /// No progress line.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// Postgres URL of a database with the Karigar schema.
+    #[arg(long, env = "KARIGAR_PERF_DATABASE_URL")]
+    pub database_url: String,
+    /// Providers to create, spread around five city centres.
+    #[arg(long, default_value_t = 10_000)]
+    pub providers: usize,
+    #[command(flatten)]
+    pub shape: SeedShape,
+}
+
+/// The rest of a dataset's size, relative to its providers.
+#[derive(Clone, Copy, Debug, Args)]
+pub struct SeedShape {
+    /// Services per seeded provider.
+    #[arg(long, default_value_t = 5)]
+    pub services_per_provider: usize,
+    /// Customers (emails customer-N@seed.karigar.test, password Seeded123).
+    #[arg(long, default_value_t = 1_000)]
+    pub seed_customers: usize,
+}
+
+impl SeedShape {
+    pub fn size(self, providers: usize) -> crate::seed::SeedSize {
+        crate::seed::SeedSize {
+            providers,
+            services_per_provider: self.services_per_provider,
+            customers: self.seed_customers,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

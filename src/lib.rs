@@ -5,6 +5,7 @@
 //! - [`cli`]: the command line (clap)
 //! - [`run`]: one scenario run, phase by phase (resolve, provision, load, evaluate, report)
 //! - [`scenario`]: TOML scenario files -> validated [`scenario::Plan`]; templates
+//! - [`seed`]: the deterministic marketplace dataset (providers, services, customers)
 //! - [`stack`]: the stack under test: local processes or an external target, behind a guard
 //! - [`load`]: Goose wiring, per-step execution, progress line
 //! - [`metrics`]: outcome classes and per-step HDR histograms with a per-second series
@@ -27,6 +28,7 @@ pub mod metrics;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod seed;
 pub mod slo;
 pub mod stack;
 pub mod telemetry;
@@ -41,6 +43,7 @@ pub async fn main(cli: Cli) -> u8 {
             Err(e) => Err(error::Error::Internal(e.into())),
         },
         Command::Compare(args) => run::compare_files(&args),
+        Command::Seed(args) => run::seed_database(&args).await,
         Command::Backend => serve_backend().await,
     };
     result.unwrap_or_else(|error| {

@@ -6,13 +6,14 @@ use std::sync::Arc;
 
 use rand::distributions::{Alphanumeric, DistString};
 
-use crate::cli::{CompareArgs, ScenarioArgs};
+use crate::cli::{CompareArgs, ScenarioArgs, SeedArgs};
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
 use crate::load::{self, LoadOptions, LoadResult};
 use crate::metrics::Collector;
 use crate::report::{self, RunInfo, RunVerdict, Summary, TargetInfo};
 use crate::scenario::{LoadOverrides, Plan, Source};
+use crate::seed::SeedReport;
 use crate::slo::{Watch, WatchReport};
 use crate::stack::{self, Stack, StackKind, StackOptions};
 use crate::telemetry::{available_cores, Limits, Sampler, Targets};
@@ -54,6 +55,7 @@ pub async fn scenario(args: ScenarioArgs, backend_exe: PathBuf) -> Result<Outcom
     };
     check_targets(&plan, &stack)?;
     record_stack(&stack, &setup.report_dir)?;
+    let dataset = seed_stack(&stack, &args).await?;
     status(&format!(
         "stack ready: backend {} (logs in {})",
         stack.endpoints.backend,
@@ -78,6 +80,7 @@ pub async fn scenario(args: ScenarioArgs, backend_exe: PathBuf) -> Result<Outcom
     stack.teardown();
     let mut result = result?;
     result.telemetry = Some(telemetry);
+    result.dataset = dataset;
     result.windows = windows.results;
     let info = RunInfo {
         run_id: setup.run_id,
@@ -89,6 +92,51 @@ pub async fn scenario(args: ScenarioArgs, backend_exe: PathBuf) -> Result<Outcom
     };
     let gate = baseline.map(|base| (base, args.gate.policy()));
     finish(&plan, &result, info, gate, &setup.report_dir)
+}
+
+/// Seeds the stack's database when `--seed-providers` asks for it.
+async fn seed_stack(stack: &Stack, args: &ScenarioArgs) -> Result<Option<SeedReport>> {
+    if args.seed_providers == 0 {
+        return Ok(None);
+    }
+    let url = stack.endpoints.postgres.as_deref().ok_or_else(|| {
+        Error::config(
+            "--seed-providers needs a stack the harness started (for a deployment, use `karigar-perf seed`)",
+        )
+    })?;
+    let report = seed_url(url, args.seed_shape.size(args.seed_providers)).await?;
+    status(&format!(
+        "seeded {} providers, {} services, {} customers in {:.1}s",
+        report.size.providers, report.services, report.size.customers, report.seconds
+    ));
+    Ok(Some(report))
+}
+
+/// `karigar-perf seed`: loads the dataset into any database with the schema.
+pub async fn seed_database(args: &SeedArgs) -> Result<u8> {
+    let report = seed_url(&args.database_url, args.shape.size(args.providers)).await?;
+    println!(
+        "seeded {} providers, {} services, {} customers in {:.2}s",
+        report.size.providers, report.services, report.size.customers, report.seconds
+    );
+    Ok(crate::exit::PASS)
+}
+
+async fn seed_url(url: &str, size: crate::seed::SeedSize) -> Result<SeedReport> {
+    let pool = sqlx::PgPool::connect(url)
+        .await
+        .map_err(|e| Error::stack(format!("cannot connect to {}: {e}", redact(url))))?;
+    let report = crate::seed::seed(&pool, size).await;
+    pool.close().await;
+    report
+}
+
+/// A database URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}://***{}", &url[..scheme], &url[at..]),
+        _ => url.to_owned(),
+    }
 }
 
 /// `karigar-perf compare BASE NEW`: prints the comparison as Markdown.
@@ -164,6 +212,7 @@ fn interrupted_before_load(plan: &Plan, setup: Setup) -> Result<Outcome> {
         interrupted: true,
         telemetry: None,
         windows: Vec::new(),
+        dataset: None,
     };
     let info = RunInfo {
         run_id: setup.run_id,
@@ -280,6 +329,7 @@ fn finish(
         &result.windows,
     );
     let mut summary = Summary::new(plan, &result.snapshot, result.telemetry.as_ref(), verdicts, info);
+    summary.dataset = result.dataset.clone();
     summary.comparison = gate.map(|(base, policy)| crate::compare::compare(&base, &summary, policy));
     print!("{}", report::console::render(&summary));
     report::write(&summary, report_dir)?;

@@ -39,6 +39,8 @@ pub struct LoadResult {
     pub telemetry: Option<Telemetry>,
     /// Live results of windowed SLOs, per SLO of the plan.
     pub windows: Vec<Option<WindowResult>>,
+    /// The dataset seeded before the load, if any.
+    pub dataset: Option<crate::seed::SeedReport>,
 }
 
 /// Runs `plan` to completion or interruption and returns the measurements.
@@ -72,6 +74,7 @@ pub async fn run(plan: Arc<Plan>, collector: Arc<Collector>, options: LoadOption
         interrupted,
         telemetry: None,
         windows: Vec::new(),
+        dataset: None,
     })
 }
 

@@ -8,6 +8,7 @@ use super::infrastructure::Infrastructure;
 use crate::compare::Comparison;
 use crate::metrics::{OutcomeCounts, SecondStats, Snapshot, StepSnapshot};
 use crate::scenario::Plan;
+use crate::seed::SeedReport;
 use crate::slo::Verdict;
 use crate::telemetry::Telemetry;
 
@@ -55,6 +56,9 @@ pub struct Summary {
     pub infrastructure: Option<Infrastructure>,
     /// The per-second telemetry samples.
     pub telemetry: Option<Telemetry>,
+    /// The dataset seeded before the load (`--seed-providers`), when there was one.
+    #[serde(default)]
+    pub dataset: Option<SeedReport>,
     /// The comparison with a baseline run, when one was given.
     #[serde(default)]
     pub comparison: Option<Comparison>,
@@ -159,6 +163,7 @@ impl Summary {
             slos,
             infrastructure: telemetry.map(|t| Infrastructure::new(t, snapshot)),
             telemetry: telemetry.cloned(),
+            dataset: None,
             comparison: None,
         }
     }

@@ -335,7 +335,7 @@ async fn requests_carry_an_id_and_unknown_routes_are_json_404s() {
 }
 
 /// Limits count in whole minutes: start early in one so that 11 calls share it.
-async fn wait_for_a_fresh_window() {
+pub async fn wait_for_a_fresh_window() {
     let into_minute = chrono_now() % 60;
     if into_minute > 50 {
         tokio::time::sleep(std::time::Duration::from_secs(61 - into_minute)).await;

@@ -5,4 +5,5 @@ mod backend_api;
 mod backend_process;
 mod common;
 mod harness_cli;
+mod marketplace_api;
 mod reports;

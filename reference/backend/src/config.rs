@@ -41,6 +41,10 @@ pub struct Settings {
     /// deliberately slower build is made for regression-gate tests.
     pub bcrypt_cost: u32,
     pub rate_limit: RateLimitSettings,
+    /// How long search results stay in the Redis cache (`SEARCH_CACHE_TTL`, 0 = off).
+    pub search_cache_ttl: Duration,
+    /// `LOG_LEVEL`: `info` (every request), `error` or `off`.
+    pub log_level: String,
 }
 
 #[derive(Clone, Debug)]
@@ -82,6 +86,10 @@ pub struct RateLimitSettings {
     pub enabled: bool,
     /// `RATE_LIMIT_AUTH_PER_MINUTE`: requests per client per minute on `/api/v1/auth/*`.
     pub auth_per_minute: u32,
+    /// `RATE_LIMIT_SEARCH_PER_MINUTE`: per client on `/services` and `/providers`.
+    pub search_per_minute: u32,
+    /// `RATE_LIMIT_API_PER_MINUTE`: per user on the other API routes.
+    pub api_per_minute: u32,
 }
 
 impl Settings {
@@ -123,7 +131,11 @@ impl Settings {
             rate_limit: RateLimitSettings {
                 enabled: env.parse("RATE_LIMIT_ENABLED", false)?,
                 auth_per_minute: env.parse("RATE_LIMIT_AUTH_PER_MINUTE", 10)?,
+                search_per_minute: env.parse("RATE_LIMIT_SEARCH_PER_MINUTE", 30)?,
+                api_per_minute: env.parse("RATE_LIMIT_API_PER_MINUTE", 100)?,
             },
+            search_cache_ttl: env.duration("SEARCH_CACHE_TTL", "60s")?,
+            log_level: env.string("LOG_LEVEL", "info"),
         })
     }
 }

@@ -15,6 +15,12 @@ pub enum ApiError {
     /// 401: missing, invalid or expired credentials or tokens.
     #[error("{0}")]
     Unauthorized(String),
+    /// 403: authenticated, but not allowed (a provider booking a service).
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404: the resource does not exist.
+    #[error("{0}")]
+    NotFound(String),
     /// 409: the resource exists already (an email taken).
     #[error("{0}")]
     Conflict(String),
@@ -31,6 +37,8 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

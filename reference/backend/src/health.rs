@@ -28,8 +28,12 @@ pub async fn detailed(State(state): State<AppState>) -> (StatusCode, Json<Value>
     let body = json!({
         "status": if healthy { "ok" } else { "degraded" },
         "environment": state.settings.environment,
-        "database": database,
+                "database": database,
         "redis": redis,
+        "cache": {
+            "hits": state.cache.hits.load(std::sync::atomic::Ordering::Relaxed),
+            "misses": state.cache.misses.load(std::sync::atomic::Ordering::Relaxed),
+        },
     });
     (status, Json(body))
 }

@@ -9,7 +9,8 @@
 //! - `db`: the Postgres pool (25 open / 5 idle / 5 min) and migrations
 //! - `health`: `/health` and `/health/detailed`
 //! - `auth`: the seven `/api/v1/auth/*` routes
-//! - `ratelimit`: Redis-counted per-client limits on the auth routes
+//! - `marketplace`: service and provider search (cached in Redis), booking, own requests
+//! - `ratelimit`: Redis-counted limits: auth and search per client, the API per user
 //! - [`log`]: JSON log lines and the request-id middleware
 //! - `error`: `ApiError`, mapped to status codes and `{"error": ...}` bodies
 
@@ -20,6 +21,7 @@ mod auth;
 mod db;
 mod error;
 mod health;
+pub mod marketplace;
 mod ratelimit;
 mod state;
 
@@ -35,11 +37,23 @@ pub use state::AppState;
 
 /// The whole HTTP surface, ready to serve.
 pub fn router(state: AppState) -> Router {
-    let auth = auth::routes().route_layer(middleware::from_fn_with_state(state.clone(), ratelimit::auth));
+    let api = Router::new()
+        .nest(
+            "/auth",
+            auth::routes().route_layer(middleware::from_fn_with_state(state.clone(), ratelimit::auth)),
+        )
+        .merge(
+            marketplace::search_routes()
+                .route_layer(middleware::from_fn_with_state(state.clone(), ratelimit::search)),
+        )
+        .merge(
+            marketplace::api_routes()
+                .route_layer(middleware::from_fn_with_state(state.clone(), ratelimit::api)),
+        );
     Router::new()
         .route("/health", get(health::health))
         .route("/health/detailed", get(health::detailed))
-        .nest("/api/v1/auth", auth)
+        .nest("/api/v1", api)
         .fallback(|| async { (axum::http::StatusCode::NOT_FOUND, error::error_body("not found")) })
         .layer(middleware::from_fn(log::requests))
         .with_state(state)
@@ -52,6 +66,7 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    log::set_level(&settings.log_level);
     let state = AppState::connect(settings).await?;
     db::migrate(&state.db).await?;
     let addr = listener.local_addr()?;

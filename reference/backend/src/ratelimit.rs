@@ -1,5 +1,6 @@
-//! Per-client limits on the auth routes, counted in Redis in fixed one-minute windows
-//! so that every backend instance shares them. Off unless `RATE_LIMIT_ENABLED=true`.
+//! The contract's rate limits, counted in Redis in fixed one-minute windows so that
+//! every backend instance shares them: auth routes per client, search per client, the
+//! rest of the API per user. Off unless `RATE_LIMIT_ENABLED=true`.
 
 use std::net::SocketAddr;
 
@@ -22,12 +23,44 @@ struct Window {
 }
 
 pub async fn auth(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let limits = &state.settings.rate_limit;
-    if !limits.enabled {
+    let limit = state.settings.rate_limit.auth_per_minute;
+    let client = client_id(&request);
+    limited(&state, "auth", limit, &client, request, next).await
+}
+
+pub async fn search(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let limit = state.settings.rate_limit.search_per_minute;
+    let client = client_id(&request);
+    limited(&state, "search", limit, &client, request, next).await
+}
+
+/// Per user when the request carries a valid access token, else per client.
+pub async fn api(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let limit = state.settings.rate_limit.api_per_minute;
+    let user = crate::auth::bearer_token(request.headers())
+        .and_then(|token| {
+            state
+                .keys
+                .verify(token, crate::auth::tokens::TokenKind::Access)
+                .ok()
+        })
+        .map(|claims| format!("user:{}", claims.user_id));
+    let who = user.unwrap_or_else(|| client_id(&request));
+    limited(&state, "api", limit, &who, request, next).await
+}
+
+async fn limited(
+    state: &AppState,
+    bucket: &str,
+    limit: u32,
+    who: &str,
+    request: Request,
+    next: Next,
+) -> Response {
+    if !state.settings.rate_limit.enabled {
         return next.run(request).await;
     }
-    let client = client_id(&request);
-    let window = match count(&state, &client, limits.auth_per_minute).await {
+    let window = match count(state, bucket, who, limit).await {
         Ok(window) => window,
         Err(e) => {
             // Fail open: a limiter outage must not take the API down with it.
@@ -67,10 +100,10 @@ fn client_id(request: &Request) -> String {
     forwarded.map(str::to_owned).unwrap_or_else(peer)
 }
 
-async fn count(state: &AppState, client: &str, limit: u32) -> redis::RedisResult<Window> {
+async fn count(state: &AppState, bucket: &str, who: &str, limit: u32) -> redis::RedisResult<Window> {
     let now = chrono::Utc::now().timestamp().max(0) as u64;
     let window_start = now - now % WINDOW_SECS;
-    let key = format!("ratelimit:auth:{client}:{window_start}");
+    let key = format!("ratelimit:{bucket}:{who}:{window_start}");
     let mut redis = state.redis.clone();
     let (used,): (u64,) = redis::pipe()
         .atomic()

@@ -8,6 +8,7 @@ use sqlx::PgPool;
 
 use crate::auth::tokens::TokenKeys;
 use crate::config::{RedisSettings, Settings};
+use crate::marketplace::CacheStats;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -16,6 +17,7 @@ pub struct AppState {
     pub redis: ConnectionManager,
     pub keys: Arc<TokenKeys>,
     pub settings: Arc<Settings>,
+    pub cache: Arc<CacheStats>,
 }
 
 impl AppState {
@@ -29,6 +31,7 @@ impl AppState {
             redis,
             keys: Arc::new(TokenKeys::new(&settings.jwt)),
             settings: Arc::new(settings),
+            cache: Arc::new(CacheStats::default()),
         })
     }
 }

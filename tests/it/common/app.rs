@@ -39,6 +39,8 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
             "JWT_SECRET".into(),
             "test-secret-that-is-at-least-32-characters".into(),
         ),
+        // The backend writes to stdout directly, past the test harness's capture.
+        ("LOG_LEVEL".into(), "error".into()),
     ];
     env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let settings = karigar_backend::Settings::from_lookup(|name| {
@@ -80,6 +82,15 @@ impl TestApp {
 
     pub async fn post(&self, path: &str, body: Value) -> Reply {
         self.post_from(path, body, None).await
+    }
+
+    /// A POST with an optional bearer token.
+    pub async fn post_authed(&self, path: &str, body: Value, token: Option<&str>) -> Reply {
+        let mut request = self.client.post(format!("{}{path}", self.address)).json(&body);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        reply(request.send().await.unwrap()).await
     }
 
     /// A POST that claims to come from `client_ip` (through `X-Forwarded-For`).

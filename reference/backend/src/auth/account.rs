@@ -151,9 +151,18 @@ async fn insert_user(
     role: &str,
 ) -> Result<AuthUser, ApiError> {
     let inserted = sqlx::query_as(
-        "INSERT INTO users (email, password_hash, name, role, email_verify_token, email_verify_expires_at)
-         VALUES ($1, $2, $3, $4, $5, now() + make_interval(hours => $6))
-         RETURNING id, email, role, is_email_verified",
+        // One statement: the user and its role's profile row exist together or not at all.
+        "WITH new_user AS (
+             INSERT INTO users (email, password_hash, name, role, email_verify_token, email_verify_expires_at)
+             VALUES ($1, $2, $3, $4, $5, now() + make_interval(hours => $6))
+             RETURNING id, email, role, is_email_verified
+         ), customer AS (
+             INSERT INTO customers (user_id) SELECT id FROM new_user WHERE role = 'customer'
+         ), provider AS (
+             INSERT INTO service_providers (user_id, business_name)
+             SELECT id, $3 FROM new_user WHERE role = 'service_provider'
+         )
+         SELECT id, email, role, is_email_verified FROM new_user",
     )
     .bind(email)
     .bind(hash)

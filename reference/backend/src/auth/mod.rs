@@ -47,6 +47,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     }
 }
 
+/// The token of an `Authorization: Bearer <token>` header.
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
 /// The claims of a valid `Authorization: Bearer <access token>`.
 pub struct Bearer(pub Claims);
 
@@ -54,12 +63,8 @@ impl FromRequestParts<AppState> for Bearer {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let token = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+        let token = bearer_token(&parts.headers)
             .ok_or_else(|| ApiError::Unauthorized("missing bearer token".into()))?;
-        state.keys.verify(token.trim(), TokenKind::Access).map(Self)
+        state.keys.verify(token, TokenKind::Access).map(Self)
     }
 }
