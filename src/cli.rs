@@ -86,14 +86,10 @@ pub struct ScenarioArgs {
     #[arg(long, value_name = "N", env = "KARIGAR_PERF_ABORT_AFTER")]
     pub abort_after: Option<u32>,
 
-    /// Seed the local stack's database with this many providers before the load.
-    #[arg(
-        long,
-        value_name = "N",
-        default_value_t = 0,
-        env = "KARIGAR_PERF_SEED_PROVIDERS"
-    )]
-    pub seed_providers: usize,
+    /// Seed the local stack's database with this many providers before the load
+    /// (default: the scenario's `seed_providers`, else none).
+    #[arg(long, value_name = "N", env = "KARIGAR_PERF_SEED_PROVIDERS")]
+    pub seed_providers: Option<usize>,
 
     #[command(flatten)]
     pub seed_shape: SeedShape,

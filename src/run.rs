@@ -55,7 +55,7 @@ pub async fn scenario(args: ScenarioArgs, backend_exe: PathBuf) -> Result<Outcom
     };
     check_targets(&plan, &stack)?;
     record_stack(&stack, &setup.report_dir)?;
-    let dataset = seed_stack(&stack, &args).await?;
+    let dataset = seed_stack(&stack, &args, plan.seed_providers).await?;
     status(&format!(
         "stack ready: backend {} (logs in {})",
         stack.endpoints.backend,
@@ -95,8 +95,13 @@ pub async fn scenario(args: ScenarioArgs, backend_exe: PathBuf) -> Result<Outcom
 }
 
 /// Seeds the stack's database when `--seed-providers` asks for it.
-async fn seed_stack(stack: &Stack, args: &ScenarioArgs) -> Result<Option<SeedReport>> {
-    if args.seed_providers == 0 {
+async fn seed_stack(
+    stack: &Stack,
+    args: &ScenarioArgs,
+    scenario_default: Option<usize>,
+) -> Result<Option<SeedReport>> {
+    let providers = args.seed_providers.or(scenario_default).unwrap_or(0);
+    if providers == 0 {
         return Ok(None);
     }
     let url = stack.endpoints.postgres.as_deref().ok_or_else(|| {
@@ -104,7 +109,7 @@ async fn seed_stack(stack: &Stack, args: &ScenarioArgs) -> Result<Option<SeedRep
             "--seed-providers needs a stack the harness started (for a deployment, use `karigar-perf seed`)",
         )
     })?;
-    let report = seed_url(url, args.seed_shape.size(args.seed_providers)).await?;
+    let report = seed_url(url, args.seed_shape.size(providers)).await?;
     status(&format!(
         "seeded {} providers, {} services, {} customers in {:.1}s",
         report.size.providers, report.services, report.size.customers, report.seconds

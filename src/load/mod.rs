@@ -14,6 +14,7 @@ use goose::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::metrics::{Collector, Snapshot};
+use crate::scenario::plan::Kind;
 use crate::scenario::Plan;
 use crate::slo::WindowResult;
 use crate::telemetry::Telemetry;
@@ -56,9 +57,11 @@ pub async fn run(plan: Arc<Plan>, collector: Arc<Collector>, options: LoadOption
         frontend_url: options.frontend_url,
         plan,
     });
-    let attack = GooseAttack::initialize_with_config(config)
-        .map_err(|e| Error::config(format!("load settings: {e}")))?
-        .register_scenario(scenario(&runner));
+    let mut attack = GooseAttack::initialize_with_config(config)
+        .map_err(|e| Error::config(format!("load settings: {e}")))?;
+    for kind in &runner.plan.kinds {
+        attack = attack.register_scenario(scenario(&runner, kind)?);
+    }
     let progress = progress::spawn(
         runner.collector.clone(),
         planned_duration(&runner.plan),
@@ -78,10 +81,19 @@ pub async fn run(plan: Arc<Plan>, collector: Arc<Collector>, options: LoadOption
     })
 }
 
-/// One Goose scenario whose transactions are the plan's steps, in order.
-fn scenario(runner: &Arc<StepRunner>) -> Scenario {
-    let mut scenario = Scenario::new(&runner.plan.name);
-    for (index, step) in runner.plan.steps.iter().enumerate() {
+/// One Goose scenario per kind of user, weighted, whose transactions are its steps.
+fn scenario(runner: &Arc<StepRunner>, kind: &Kind) -> Result<Scenario> {
+    let mut scenario = Scenario::new(&kind.name)
+        .set_weight(kind.weight)
+        .map_err(|e| Error::config(format!("kind {}: {e}", kind.name)))?;
+    let steps = runner
+        .plan
+        .steps
+        .iter()
+        .enumerate()
+        .skip(kind.first)
+        .take(kind.len);
+    for (index, step) in steps {
         let runner = runner.clone();
         let function: TransactionFunction = Arc::new(move |user| {
             let runner = runner.clone();
@@ -98,7 +110,7 @@ fn scenario(runner: &Arc<StepRunner>) -> Scenario {
         });
         scenario = scenario.register_transaction(Transaction::new(function).set_name(&step.name));
     }
-    scenario
+    Ok(scenario)
 }
 
 /// Goose's own configuration: our load settings, and everything we do not use off

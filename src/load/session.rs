@@ -21,7 +21,8 @@ pub struct RunContext {
 }
 
 impl Session {
-    /// Starts an iteration: clears captures and evaluates `[vars]` afresh.
+    /// Starts an iteration: clears captures, evaluates `[vars]` afresh and draws a row
+    /// from every pool.
     pub fn begin_iteration(&mut self, plan: &Plan, user: usize, run: &RunContext) {
         self.vars.clear();
         self.vars.resize(plan.var_names.len(), None);
@@ -29,6 +30,11 @@ impl Session {
         for (index, template) in &plan.iteration_vars {
             let value = template.render(&self.context(user, run));
             self.vars[*index] = Some(value);
+        }
+        for pool in &plan.pools {
+            for (var, value) in pool.vars.iter().zip(pool.row(user)) {
+                self.vars[*var] = Some(value.clone());
+            }
         }
         self.iterations += 1;
     }

@@ -25,7 +25,7 @@ pub struct StepRunner {
 impl StepRunner {
     /// Runs step `index` for the user whose client and session are given.
     pub async fn run(&self, index: usize, user: usize, client: &Client, session: &mut Session) {
-        if index == 0 {
+        if self.plan.steps[index].starts_iteration {
             session.begin_iteration(&self.plan, user, &self.run);
         }
         if session.aborted {

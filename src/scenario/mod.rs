@@ -4,6 +4,7 @@
 pub mod load;
 pub mod model;
 pub mod plan;
+pub mod pool;
 pub mod source;
 pub mod template;
 

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
+pub use super::pool::RawPool;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawScenario {
@@ -22,7 +24,31 @@ pub struct RawScenario {
     /// Per-iteration variables: evaluated once at the start of each iteration.
     #[serde(default)]
     pub vars: BTreeMap<String, Spanned<String>>,
+    /// Data pools by name.
+    #[serde(default)]
+    pub pools: BTreeMap<String, Spanned<RawPool>>,
+    /// Providers to seed before the load when the harness starts the stack.
+    pub seed_providers: Option<usize>,
+    /// The steps of a scenario with one kind of user.
+    #[serde(default)]
     pub steps: Vec<Spanned<RawStep>>,
+    /// Kinds of users, each with its steps and a weight (instead of `steps`).
+    #[serde(default)]
+    pub kinds: Vec<Spanned<RawKind>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawKind {
+    pub name: String,
+    /// Share of the virtual users, relative to the other kinds.
+    #[serde(default = "one")]
+    pub weight: usize,
+    pub steps: Vec<Spanned<RawStep>>,
+}
+
+fn one() -> usize {
+    1
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -9,6 +9,7 @@ use reqwest::Method;
 
 use super::load::{parse_duration, resolve_load, Load, LoadOverrides};
 use super::model::{RawScenario, RawStep};
+use super::pool::{self, Pool};
 use super::source::Source;
 use super::template::Template;
 use crate::error::Result;
@@ -24,11 +25,28 @@ pub struct Plan {
     pub var_names: Vec<String>,
     /// `[vars]`: evaluated in this order at the start of every iteration.
     pub iteration_vars: Vec<(usize, Template)>,
+    /// Data pools: a row drawn at the start of every iteration.
+    pub pools: Vec<Pool>,
+    /// Every step of every kind; a kind's steps are contiguous.
     pub steps: Vec<Step>,
+    /// Kinds of virtual users (one when the file has plain `steps`).
+    pub kinds: Vec<Kind>,
     pub load: Load,
     pub slos: Vec<SloExpr>,
     /// Consecutive breached windows that stop the load early.
     pub abort_after: Option<u32>,
+    /// Providers to seed before the load, unless the command line says otherwise.
+    pub seed_providers: Option<usize>,
+}
+
+/// A kind of virtual user: its share of the users and its steps.
+#[derive(Debug)]
+pub struct Kind {
+    pub name: String,
+    pub weight: usize,
+    /// Its steps are `steps[first..first + len]`.
+    pub first: usize,
+    pub len: usize,
 }
 
 #[derive(Debug)]
@@ -43,6 +61,8 @@ pub struct Step {
     pub expect: Vec<u16>,
     pub captures: Vec<Capture>,
     pub think_time: Duration,
+    /// The first step of its kind: an iteration starts here.
+    pub starts_iteration: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,28 +113,18 @@ impl Plan {
         })?;
         let mut vars = VarTable::default();
         let iteration_vars = compile_vars(source, &raw, &mut vars)?;
-        if raw.steps.is_empty() {
-            return Err(source.error("a scenario needs at least one [[steps]] table"));
-        }
-        let mut steps = Vec::with_capacity(raw.steps.len());
-        for raw_step in &raw.steps {
-            let step = compile_step(raw_step.get_ref(), &mut vars, &steps)
-                .map_err(|why| source.error_at(raw_step.span().start, why))?;
-            steps.push(step);
-        }
+        let pools = compile_pools(source, &raw, &mut vars)?;
+        let (steps, kinds) = compile_kinds(source, &raw, &mut vars)?;
         let load = resolve_load(source, raw.load.as_ref(), overrides)?;
-        let mut slos = Vec::new();
-        for slo in &raw.slos {
-            let checked =
-                check_slo(slo.get_ref(), &steps).map_err(|why| source.error_at(slo.span().start, why))?;
-            slos.push(checked);
+        if load.test_plan.is_none() && load.users < kinds.len() {
+            return Err(crate::error::Error::config(format!(
+                "{} kinds of users need at least {} virtual users, not {}",
+                kinds.len(),
+                kinds.len(),
+                load.users
+            )));
         }
-        for text in extra_slos {
-            slos.push(
-                check_slo(text, &steps)
-                    .map_err(|why| crate::error::Error::config(format!("--slo: {why}")))?,
-            );
-        }
+        let slos = compile_slos(source, &raw, extra_slos, &steps)?;
         let abort_after = abort_after.or(raw.abort_after);
         if abort_after.is_some() && slos.iter().all(|s| s.window.is_none()) {
             return Err(crate::error::Error::config(
@@ -127,10 +137,13 @@ impl Plan {
             origin: source.origin.clone(),
             var_names: vars.names,
             iteration_vars,
+            pools,
             steps,
+            kinds,
             load,
             slos,
             abort_after,
+            seed_providers: raw.seed_providers,
         })
     }
 
@@ -180,7 +193,122 @@ fn compile_vars(source: &Source, raw: &RawScenario, vars: &mut VarTable) -> Resu
     Ok(compiled)
 }
 
-fn compile_step(raw: &RawStep, vars: &mut VarTable, earlier: &[Step]) -> Result<Step, String> {
+/// The variables a step may read: `[vars]`, pool columns, and captures of earlier
+/// steps of its own kind.
+struct Scope {
+    visible: Vec<usize>,
+    /// Whether the step being compiled is its kind's first.
+    first_step: bool,
+}
+
+impl Scope {
+    fn see(&mut self, var: usize) -> usize {
+        if !self.visible.contains(&var) {
+            self.visible.push(var);
+        }
+        var
+    }
+}
+
+fn compile_pools(source: &Source, raw: &RawScenario, vars: &mut VarTable) -> Result<Vec<Pool>> {
+    let mut pools = Vec::new();
+    for (name, spanned) in &raw.pools {
+        let at = |why: String| source.error_at(spanned.span().start, why);
+        check_identifier(name).map_err(|why| at(format!("pool name: {why}")))?;
+        let (columns, rows) = pool::load(name, spanned.get_ref(), source.dir.as_deref()).map_err(at)?;
+        let mut pool_vars = Vec::with_capacity(columns.len());
+        for column in &columns {
+            check_identifier(column).map_err(|why| at(format!("pool {name} column: {why}")))?;
+            pool_vars.push(vars.define(&format!("{name}.{column}")));
+        }
+        let pick = pool::pick(spanned.get_ref(), name).map_err(at)?;
+        pools.push(Pool {
+            name: name.clone(),
+            vars: pool_vars,
+            rows,
+            pick,
+        });
+    }
+    Ok(pools)
+}
+
+/// Every kind's steps, in order, and the kinds; plain `steps` make one kind.
+fn compile_kinds(source: &Source, raw: &RawScenario, vars: &mut VarTable) -> Result<(Vec<Step>, Vec<Kind>)> {
+    let raw_kinds: Vec<(&str, usize, &[toml::Spanned<RawStep>], usize)> =
+        match (raw.steps.is_empty(), raw.kinds.is_empty()) {
+            (false, true) => vec![(raw.name.as_str(), 1, raw.steps.as_slice(), 0)],
+            (true, false) => raw
+                .kinds
+                .iter()
+                .map(|k| {
+                    (
+                        k.get_ref().name.as_str(),
+                        k.get_ref().weight,
+                        k.get_ref().steps.as_slice(),
+                        k.span().start,
+                    )
+                })
+                .collect(),
+            (false, false) => return Err(source.error("give either [[steps]] or [[kinds]], not both")),
+            (true, true) => {
+                return Err(source.error("a scenario needs [[steps]] (or [[kinds]] with their steps)"))
+            }
+        };
+    let shared: Vec<usize> = (0..vars.names.len()).collect();
+    let (mut steps, mut kinds) = (Vec::new(), Vec::new());
+    for (name, weight, raw_steps, at) in raw_kinds {
+        check_identifier(name).map_err(|why| source.error_at(at, format!("kind name: {why}")))?;
+        if weight == 0 || raw_steps.is_empty() {
+            return Err(source.error_at(
+                at,
+                format!("kind {name} needs a weight of at least 1 and at least one step"),
+            ));
+        }
+        let mut scope = Scope {
+            visible: shared.clone(),
+            first_step: true,
+        };
+        let first = steps.len();
+        for raw_step in raw_steps {
+            let step = compile_step(raw_step.get_ref(), vars, &mut scope, &steps)
+                .map_err(|why| source.error_at(raw_step.span().start, why))?;
+            scope.first_step = false;
+            steps.push(step);
+        }
+        kinds.push(Kind {
+            name: name.to_owned(),
+            weight,
+            first,
+            len: steps.len() - first,
+        });
+    }
+    Ok((steps, kinds))
+}
+
+fn compile_slos(
+    source: &Source,
+    raw: &RawScenario,
+    extra: &[String],
+    steps: &[Step],
+) -> Result<Vec<SloExpr>> {
+    let mut slos = Vec::new();
+    for slo in &raw.slos {
+        slos.push(check_slo(slo.get_ref(), steps).map_err(|why| source.error_at(slo.span().start, why))?);
+    }
+    for text in extra {
+        slos.push(
+            check_slo(text, steps).map_err(|why| crate::error::Error::config(format!("--slo: {why}")))?,
+        );
+    }
+    Ok(slos)
+}
+
+fn compile_step(
+    raw: &RawStep,
+    vars: &mut VarTable,
+    scope: &mut Scope,
+    earlier: &[Step],
+) -> Result<Step, String> {
     let name = raw.name.trim();
     check_identifier(name).map_err(|why| format!("step name: {why}"))?;
     if earlier.iter().any(|s| s.name == name) {
@@ -189,7 +317,7 @@ fn compile_step(raw: &RawStep, vars: &mut VarTable, earlier: &[Step]) -> Result<
     let in_step = |why: String| format!("step {name:?}: {why}");
     let method = Method::from_bytes(raw.method.to_ascii_uppercase().as_bytes())
         .map_err(|_| in_step(format!("invalid method {:?}", raw.method)))?;
-    let lookup = |n: &str| vars.index(n);
+    let lookup = |n: &str| vars.index(n).filter(|i| scope.visible.contains(i));
     let path = Template::compile(&raw.path, lookup).map_err(|e| in_step(format!("path: {e}")))?;
     if !raw.path.starts_with('/') {
         return Err(in_step(format!("path {:?} must start with /", raw.path)));
@@ -224,7 +352,7 @@ fn compile_step(raw: &RawStep, vars: &mut VarTable, earlier: &[Step]) -> Result<
         .map(|t| parse_duration(t).map_err(|e| in_step(format!("think_time: {e}"))))
         .transpose()?
         .unwrap_or_default();
-    let captures = compile_captures(raw, vars).map_err(in_step)?;
+    let captures = compile_captures(raw, vars, scope).map_err(in_step)?;
     Ok(Step {
         name: name.to_owned(),
         method,
@@ -235,6 +363,7 @@ fn compile_step(raw: &RawStep, vars: &mut VarTable, earlier: &[Step]) -> Result<
         expect: raw.expect.clone(),
         captures,
         think_time,
+        starts_iteration: scope.first_step,
     })
 }
 
@@ -276,7 +405,7 @@ fn compile_json(
     })
 }
 
-fn compile_captures(raw: &RawStep, vars: &mut VarTable) -> Result<Vec<Capture>, String> {
+fn compile_captures(raw: &RawStep, vars: &mut VarTable, scope: &mut Scope) -> Result<Vec<Capture>, String> {
     raw.capture
         .iter()
         .map(|(name, pointer)| {
@@ -285,7 +414,7 @@ fn compile_captures(raw: &RawStep, vars: &mut VarTable) -> Result<Vec<Capture>, 
                 return Err(format!("capture {name}: {pointer:?} is not a JSON pointer (it starts with /, e.g. /access_token)"));
             }
             Ok(Capture {
-                var: vars.define(name),
+                var: scope.see(vars.define(name)),
                 name: name.clone(),
                 pointer: pointer.clone(),
             })
@@ -317,5 +446,84 @@ fn check_identifier(name: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("{name:?} must be letters, digits, _ or -"))
+    }
+}
+
+#[cfg(test)]
+mod kind_tests {
+    use super::*;
+
+    fn build(text: &str) -> crate::error::Result<Plan> {
+        let source = Source {
+            origin: "t.toml".into(),
+            text: text.into(),
+            dir: None,
+        };
+        Plan::build(&source, &LoadOverrides::default(), &[])
+    }
+
+    const TWO_KINDS: &str = r#"
+name = "mix"
+[pools.people]
+columns = ["email"]
+rows = [["a@b.co"], ["c@d.co"]]
+[[kinds]]
+name = "reader"
+weight = 3
+[[kinds.steps]]
+name = "login"
+path = "/login/{{people.email}}"
+capture = { token = "/t" }
+[[kinds.steps]]
+name = "read"
+path = "/read/{{token}}"
+[[kinds]]
+name = "writer"
+[[kinds.steps]]
+name = "write"
+path = "/write"
+"#;
+
+    #[test]
+    fn kinds_have_weights_and_their_own_first_steps() {
+        let plan = build(TWO_KINDS).unwrap();
+        let kinds: Vec<(&str, usize, usize, usize)> = plan
+            .kinds
+            .iter()
+            .map(|k| (k.name.as_str(), k.weight, k.first, k.len))
+            .collect();
+        assert_eq!(kinds, [("reader", 3, 0, 2), ("writer", 1, 2, 1)]);
+        let starts: Vec<bool> = plan.steps.iter().map(|s| s.starts_iteration).collect();
+        assert_eq!(starts, [true, false, true]);
+        assert_eq!(plan.pools[0].rows.len(), 2);
+    }
+
+    #[test]
+    fn a_kind_cannot_read_another_kinds_captures() {
+        let leaky = TWO_KINDS.replace("path = \"/write\"", "path = \"/write/{{token}}\"");
+        let err = build(&leaky).unwrap_err().to_string();
+        assert!(
+            err.contains("t.toml:") && err.contains("unknown placeholder {{token}}"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn steps_and_kinds_do_not_mix() {
+        let both = r#"
+name = "both"
+[[steps]]
+name = "top"
+path = "/top"
+[[kinds]]
+name = "reader"
+[[kinds.steps]]
+name = "read"
+path = "/read"
+"#;
+        assert!(build(both)
+            .unwrap_err()
+            .to_string()
+            .contains("either [[steps]] or [[kinds]]"));
     }
 }

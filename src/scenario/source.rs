@@ -12,6 +12,8 @@ const BUILT_IN: &[(&str, &str)] = &[("signup", include_str!("../../scenarios/sig
 pub struct Source {
     pub origin: String,
     pub text: String,
+    /// The folder of a scenario file, for the data files it names (none if built in).
+    pub dir: Option<PathBuf>,
 }
 
 impl Source {
@@ -30,6 +32,7 @@ impl Source {
             return Ok(Self {
                 origin: format!("scenarios/{name_or_path}.toml (built in)"),
                 text: (*text).to_owned(),
+                dir: None,
             });
         }
         let known: Vec<&str> = BUILT_IN.iter().map(|(name, _)| *name).collect();
@@ -45,6 +48,7 @@ impl Source {
         Ok(Self {
             origin: path.display().to_string(),
             text,
+            dir: path.parent().map(Path::to_path_buf),
         })
     }
 
@@ -77,6 +81,7 @@ mod tests {
         let source = Source {
             origin: "x.toml".into(),
             text: "a = 1\nb = 2\nc = 3\n".into(),
+            dir: None,
         };
         assert_eq!(source.error_at(0, "m").to_string(), "x.toml:1: m");
         assert_eq!(source.error_at(6, "m").to_string(), "x.toml:2: m");

@@ -12,7 +12,7 @@ use rand::Rng;
 
 /// Built-in placeholders, as users write them.
 pub const FUNCTIONS: &str =
-    "unique_email, uuid, random_alnum(N), random_int(MIN,MAX), user, iteration, run_id";
+    "unique_email, uuid, random_alnum(N), random_int(MIN,MAX), random_choice(A|B|...), user, iteration, run_id";
 
 /// A compiled template string.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,6 +33,7 @@ enum Func {
     Uuid,
     RandomAlnum(usize),
     RandomInt(i64, i64),
+    RandomChoice(Vec<String>),
     User,
     Iteration,
     RunId,
@@ -146,10 +147,19 @@ impl Func {
                 }
                 Self::RandomInt(min, max)
             }
+            ("random_choice", Some(args)) => {
+                let choices: Vec<String> = args.split('|').map(|c| c.trim().to_owned()).collect();
+                if choices.iter().any(String::is_empty) {
+                    return Err(format!(
+                        "{{{{{inner}}}}}: random_choice takes non-empty choices split by |"
+                    ));
+                }
+                Self::RandomChoice(choices)
+            }
             ("unique_email" | "uuid" | "user" | "iteration" | "run_id", Some(_)) => {
                 return Err(format!("{{{{{inner}}}}}: {name} takes no arguments"))
             }
-            ("random_alnum" | "random_int", None) => {
+            ("random_alnum" | "random_int" | "random_choice", None) => {
                 return Err(format!("{{{{{inner}}}}}: {name} needs arguments"))
             }
             (_, Some(_)) => return Err(format!("unknown function in {{{{{inner}}}}}; known: {FUNCTIONS}")),
@@ -170,6 +180,9 @@ impl Func {
             Self::RandomAlnum(len) => Alphanumeric.append_string(&mut rand::thread_rng(), out, *len),
             Self::RandomInt(min, max) => {
                 let _ = write!(out, "{}", rand::thread_rng().gen_range(*min..=*max));
+            }
+            Self::RandomChoice(choices) => {
+                out.push_str(&choices[rand::thread_rng().gen_range(0..choices.len())])
             }
             Self::User => {
                 let _ = write!(out, "{}", ctx.user);
@@ -226,6 +239,17 @@ mod tests {
         assert_eq!(parts[3].len(), 5);
         assert!(parts[3].chars().all(|c| c.is_ascii_alphanumeric()));
         assert_eq!(parts[4], "4");
+    }
+
+    #[test]
+    fn random_choice_picks_one_of_its_choices() {
+        let t = compile("{{random_choice(plumbing | cleaning)}}").unwrap();
+        for _ in 0..20 {
+            assert!(["plumbing", "cleaning"].contains(&render(&t, &[]).as_str()));
+        }
+        assert!(compile("{{random_choice(a||b)}}")
+            .unwrap_err()
+            .contains("non-empty"));
     }
 
     #[test]

@@ -253,3 +253,43 @@ fn abort_after_without_a_windowed_slo_is_a_config_error() {
         stderr(&output)
     );
 }
+
+#[test]
+fn the_marketplace_scenarios_run_clean_on_a_seeded_stack() {
+    for (scenario, users) in [("search", "4"), ("book", "4"), ("day", "9")] {
+        let run = Run::new();
+        let args = [
+            scenario,
+            "--duration",
+            "4s",
+            "--users",
+            users,
+            "--seed-providers",
+            "500",
+            "--seed-customers",
+            "50",
+        ];
+        let output = run.run(&args);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{scenario}: {}\n{}",
+            stdout(&output),
+            stderr(&output)
+        );
+        let summary = run.summary();
+        assert_eq!(summary["dataset"]["size"]["providers"], 500, "{scenario}");
+        assert_eq!(
+            summary["totals"]["errors"], 0,
+            "{scenario}: {}",
+            summary["totals"]
+        );
+        let ran = summary["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["count"].as_u64().unwrap() > 0)
+            .count();
+        assert!(ran >= 4, "{scenario}: most steps ran: {}", stdout(&output));
+    }
+}
