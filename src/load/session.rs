@@ -27,6 +27,8 @@ impl Session {
         self.vars.clear();
         self.vars.resize(plan.var_names.len(), None);
         self.aborted = false;
+        // Counted first, so that `{{iteration}}` in `[vars]` names this iteration.
+        self.iterations += 1;
         for (index, template) in &plan.iteration_vars {
             let value = template.render(&self.context(user, run));
             self.vars[*index] = Some(value);
@@ -36,7 +38,6 @@ impl Session {
                 self.vars[*var] = Some(value.clone());
             }
         }
-        self.iterations += 1;
     }
 
     pub fn context<'a>(&'a self, user: usize, run: &'a RunContext) -> Context<'a> {
@@ -47,5 +48,34 @@ impl Session {
             run_tag: &run.run_tag,
             sequence: &run.sequence,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{LoadOverrides, Source};
+
+    #[test]
+    fn each_iteration_renders_its_own_number() {
+        let text =
+            "name = \"n\"\n[vars]\nclient = \"c{{iteration}}\"\n[[steps]]\nname = \"s\"\npath = \"/\"\n";
+        let source = Source {
+            origin: "t.toml".into(),
+            text: text.into(),
+            dir: None,
+        };
+        let plan = Plan::build(&source, &LoadOverrides::default(), &[]).unwrap();
+        let run = RunContext {
+            run_tag: "t".into(),
+            sequence: Default::default(),
+        };
+        let mut session = Session::default();
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            session.begin_iteration(&plan, 0, &run);
+            seen.push(session.vars[0].clone().unwrap());
+        }
+        assert_eq!(seen, ["c0", "c1", "c2"]);
     }
 }

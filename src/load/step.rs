@@ -33,14 +33,22 @@ impl StepRunner {
             return;
         }
         let step = &self.plan.steps[index];
-        let request = self.build(step, client, &session.context(user, &self.run));
-        self.collector.begin_request();
-        let (outcome, latency) = self.send(step, request, session).await;
-        self.collector.end_request();
-        self.collector.record(index, outcome, latency);
-        if !outcome.is_ok() {
-            session.aborted = true;
-        } else if !step.think_time.is_zero() {
+        for _ in 0..step.repeat {
+            let (request, expected_headers) = {
+                let ctx = session.context(user, &self.run);
+                let expected: Vec<String> = step.expect_headers.iter().map(|(_, t)| t.render(&ctx)).collect();
+                (self.build(step, client, &ctx), expected)
+            };
+            self.collector.begin_request();
+            let (outcome, latency) = self.send(step, request, &expected_headers, session).await;
+            self.collector.end_request();
+            self.collector.record(index, outcome, latency);
+            if !outcome.is_ok() {
+                session.aborted = true;
+                return;
+            }
+        }
+        if !step.think_time.is_zero() {
             tokio::time::sleep(step.think_time).await;
         }
     }
@@ -73,6 +81,7 @@ impl StepRunner {
         &self,
         step: &Step,
         request: reqwest::RequestBuilder,
+        expected_headers: &[String],
         session: &mut Session,
     ) -> (Outcome, Duration) {
         let started = Instant::now();
@@ -81,6 +90,16 @@ impl StepRunner {
             Err(e) => return (Outcome::of_error(&e), started.elapsed()),
         };
         let status = response.status().as_u16();
+        let headers_hold = step
+            .expect_headers
+            .iter()
+            .zip(expected_headers)
+            .all(|((name, _), want)| {
+                response
+                    .headers()
+                    .get(name)
+                    .is_some_and(|v| v.as_bytes() == want.as_bytes())
+            });
         let body = response.bytes().await;
         let latency = started.elapsed();
         let body = match body {
@@ -88,6 +107,9 @@ impl StepRunner {
             Err(e) => return (Outcome::of_error(&e), latency),
         };
         let mut outcome = Outcome::of_status(status, &step.expect);
+        if outcome.is_ok() && !headers_hold {
+            outcome = Outcome::Assertion;
+        }
         if outcome.is_ok() && !step.captures.is_empty() && !capture(step, &body, session) {
             outcome = Outcome::Capture;
         }

@@ -308,8 +308,13 @@ mod tests {
         let snap = collector.snapshot();
         let a = &snap.steps[0];
         assert_eq!(
-            (a.outcomes.total(), a.outcomes.errors(), a.latency.len()),
-            (3, 2, 1)
+            (
+                a.outcomes.total(),
+                a.outcomes.errors(),
+                a.outcomes.rate_limited,
+                a.latency.len()
+            ),
+            (3, 1, 1, 1)
         );
         assert!((9_990..=10_010).contains(&a.latency.max()), "{}", a.latency.max());
         assert_eq!(snap.steps[1].skipped, 1);

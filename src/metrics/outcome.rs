@@ -9,27 +9,35 @@ pub enum Outcome {
     Ok,
     /// A status the step did not expect, by class (2 for an unexpected 2xx, ...).
     UnexpectedStatus(u8),
-    /// 429 Too Many Requests (when not expected).
+    /// 429 Too Many Requests when the step did not expect it: the iteration stops.
     RateLimited,
+    /// 429 Too Many Requests that the step expected (a rate-limit check).
+    Throttled,
     /// No complete answer within the request timeout.
     Timeout,
     /// The connection could not be made.
     Connect,
     /// Expected status, but a capture's JSON pointer found nothing.
     Capture,
+    /// Expected status, but an expected header was missing or different.
+    Assertion,
     /// Any other transport failure (reset connection, body cut short, ...).
     Transport,
 }
 
 impl Outcome {
+    /// Whether the iteration may go on.
     pub fn is_ok(self) -> bool {
-        self == Self::Ok
+        matches!(self, Self::Ok | Self::Throttled)
     }
 
     /// Whether the request's latency belongs in the histograms: it got an answer that
     /// was not a rate-limit refusal (429s are reported as a class, never as latency).
     pub fn has_latency(self) -> bool {
-        matches!(self, Self::Ok | Self::UnexpectedStatus(_) | Self::Capture)
+        matches!(
+            self,
+            Self::Ok | Self::UnexpectedStatus(_) | Self::Capture | Self::Assertion
+        )
     }
 
     /// Classifies a status against the step's expectation (empty: any 2xx).
@@ -40,6 +48,7 @@ impl Outcome {
             expected.contains(&status)
         };
         match status {
+            429 if wanted => Self::Throttled,
             _ if wanted => Self::Ok,
             429 => Self::RateLimited,
             _ => Self::UnexpectedStatus((status / 100) as u8),
@@ -72,6 +81,8 @@ pub struct OutcomeCounts {
     pub timeout: u64,
     pub connect: u64,
     pub capture: u64,
+    #[serde(default)]
+    pub assertion: u64,
     pub transport: u64,
 }
 
@@ -81,20 +92,21 @@ impl OutcomeCounts {
     }
 
     pub fn total(&self) -> u64 {
-        self.ok + self.errors()
+        self.ok + self.errors() + self.rate_limited
     }
 
-    /// Every request that was not `ok`, 429s included.
+    /// Every request that failed, apart from unexpected 429s: a rate limiter's refusal
+    /// is its own class (see `rate_limited`), not a broken stack.
     pub fn errors(&self) -> u64 {
         self.status_1xx
             + self.status_2xx
             + self.status_3xx
             + self.status_4xx
             + self.status_5xx
-            + self.rate_limited
             + self.timeout
             + self.connect
             + self.capture
+            + self.assertion
             + self.transport
     }
 
@@ -110,6 +122,7 @@ impl OutcomeCounts {
             timeout,
             connect,
             capture,
+            assertion,
             transport,
         } = other;
         self.ok += ok;
@@ -122,6 +135,7 @@ impl OutcomeCounts {
         self.timeout += timeout;
         self.connect += connect;
         self.capture += capture;
+        self.assertion += assertion;
         self.transport += transport;
     }
 
@@ -133,10 +147,11 @@ impl OutcomeCounts {
             Outcome::UnexpectedStatus(3) => &mut self.status_3xx,
             Outcome::UnexpectedStatus(4) => &mut self.status_4xx,
             Outcome::UnexpectedStatus(_) => &mut self.status_5xx,
-            Outcome::RateLimited => &mut self.rate_limited,
+            Outcome::RateLimited | Outcome::Throttled => &mut self.rate_limited,
             Outcome::Timeout => &mut self.timeout,
             Outcome::Connect => &mut self.connect,
             Outcome::Capture => &mut self.capture,
+            Outcome::Assertion => &mut self.assertion,
             Outcome::Transport => &mut self.transport,
         }
     }
@@ -152,7 +167,9 @@ mod tests {
         assert_eq!(Outcome::of_status(200, &[201]), Outcome::UnexpectedStatus(2));
         assert_eq!(Outcome::of_status(204, &[]), Outcome::Ok);
         assert_eq!(Outcome::of_status(429, &[]), Outcome::RateLimited);
-        assert_eq!(Outcome::of_status(429, &[429]), Outcome::Ok);
+        assert_eq!(Outcome::of_status(429, &[429]), Outcome::Throttled);
+        assert!(Outcome::Throttled.is_ok() && !Outcome::Throttled.has_latency());
+        assert!(!Outcome::RateLimited.is_ok());
         assert_eq!(Outcome::of_status(503, &[]), Outcome::UnexpectedStatus(5));
     }
 
@@ -168,7 +185,11 @@ mod tests {
         ] {
             a.add(o);
         }
-        assert_eq!((a.total(), a.errors(), a.status_5xx), (5, 3, 1));
+        assert_eq!(
+            (a.total(), a.errors(), a.status_5xx),
+            (5, 2, 1),
+            "the 429 is not an error"
+        );
         let mut b = a;
         b.merge(&a);
         assert_eq!((b.total(), b.rate_limited), (10, 2));

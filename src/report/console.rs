@@ -15,8 +15,8 @@ pub fn render(summary: &Summary) -> String {
     );
     let _ = writeln!(
         out,
-        "{:<16} {:>8} {:>7} {:>8} {:>10} {:>10} {:>10} {:>10}",
-        "step", "count", "errors", "rps", "p50", "p95", "p99", "max"
+        "{:<16} {:>8} {:>7} {:>6} {:>8} {:>10} {:>10} {:>10} {:>10}",
+        "step", "count", "errors", "429", "rps", "p50", "p95", "p99", "max"
     );
     for step in summary.steps.iter().chain(std::iter::once(&summary.totals)) {
         out.push_str(&row(step));
@@ -57,10 +57,11 @@ pub fn render(summary: &Summary) -> String {
 fn row(step: &StepSummary) -> String {
     let l = &step.latency_us;
     format!(
-        "{:<16} {:>8} {:>7} {:>8.1} {:>10} {:>10} {:>10} {:>10}\n",
+        "{:<16} {:>8} {:>7} {:>6} {:>8.1} {:>10} {:>10} {:>10} {:>10}\n",
         step.name,
         step.count,
         step.errors,
+        step.outcomes.rate_limited,
         step.rps,
         ms(l.p50),
         ms(l.p95),

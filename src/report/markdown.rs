@@ -27,16 +27,17 @@ pub fn render(summary: &Summary) -> String {
         summary.duration_s,
         summary.started_at
     );
-    out.push_str("| step | count | errors | rps | p50 | p95 | p99 | p99.9 | max |\n");
-    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    out.push_str("| step | count | errors | 429 | rps | p50 | p95 | p99 | p99.9 | max |\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for step in summary.steps.iter().chain(std::iter::once(&summary.totals)) {
         let l = &step.latency_us;
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {:.1} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {:.1} | {} | {} | {} | {} | {} |",
             step.name,
             step.count,
             step.errors,
+            step.outcomes.rate_limited,
             step.rps,
             ms(l.p50),
             ms(l.p95),

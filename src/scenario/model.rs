@@ -82,9 +82,14 @@ pub struct RawStep {
     /// Statuses that count as success; any 2xx when empty.
     #[serde(default)]
     pub expect: Vec<u16>,
+    /// Response headers that must have these values (templates).
+    #[serde(default)]
+    pub expect_headers: BTreeMap<String, String>,
     /// Variable name -> JSON pointer into the response body.
     #[serde(default)]
     pub capture: BTreeMap<String, String>,
+    /// Send the request this many times in a row (default 1).
+    pub repeat: Option<u32>,
     /// Pause after the step, e.g. `"500ms"`.
     pub think_time: Option<String>,
 }

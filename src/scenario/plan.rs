@@ -59,6 +59,10 @@ pub struct Step {
     pub body: Option<Body>,
     /// Statuses that count as success; empty means any 2xx.
     pub expect: Vec<u16>,
+    /// Response headers that must have these values.
+    pub expect_headers: Vec<(HeaderName, Template)>,
+    /// Times in a row the request is sent.
+    pub repeat: u32,
     pub captures: Vec<Capture>,
     pub think_time: Duration,
     /// The first step of its kind: an iteration starts here.
@@ -334,6 +338,21 @@ fn compile_step(
         })
         .collect::<Result<Vec<_>, String>>()?;
     let body = compile_body(raw, &lookup).map_err(in_step)?;
+    let expect_headers = raw
+        .expect_headers
+        .iter()
+        .map(|(key, value)| {
+            let header = HeaderName::from_bytes(key.as_bytes())
+                .map_err(|_| in_step(format!("invalid header name {key:?} in expect_headers")))?;
+            let template = Template::compile(value, lookup)
+                .map_err(|e| in_step(format!("expect_headers {key}: {e}")))?;
+            Ok((header, template))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    let repeat = raw.repeat.unwrap_or(1);
+    if !(1..=10_000).contains(&repeat) {
+        return Err(in_step(format!("repeat must be from 1 to 10000, not {repeat}")));
+    }
     let target = match raw.target.as_deref() {
         None | Some("backend") => Target::Backend,
         Some("frontend") => Target::Frontend,
@@ -361,6 +380,8 @@ fn compile_step(
         headers,
         body,
         expect: raw.expect.clone(),
+        expect_headers,
+        repeat,
         captures,
         think_time,
         starts_iteration: scope.first_step,

@@ -293,3 +293,48 @@ fn the_marketplace_scenarios_run_clean_on_a_seeded_stack() {
         assert!(ran >= 4, "{scenario}: most steps ran: {}", stdout(&output));
     }
 }
+
+#[test]
+fn the_ratelimit_scenario_proves_the_limits_only_when_they_are_on() {
+    let on = Run::new();
+    let output = on
+        .command(&["ratelimit", "--duration", "3s"])
+        .env("RATE_LIMIT_ENABLED", "true")
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    let summary = on.summary();
+    let limited = |name: &str| {
+        summary["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap()["outcomes"]["rate_limited"]
+            .as_u64()
+            .unwrap()
+    };
+    assert!(limited("auth_over_limit") > 0 && limited("api_over_limit") > 0);
+    assert_eq!(limited("auth_within_limit") + limited("api_within_limit"), 0);
+    assert_eq!(
+        summary["totals"]["errors"], 0,
+        "429s are their own class, not errors"
+    );
+    let off = Run::new();
+    let output = off
+        .command(&["ratelimit", "--duration", "2s"])
+        .env("RATE_LIMIT_ENABLED", "false")
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(3),
+        "without limits the scenario must fail"
+    );
+}

@@ -236,7 +236,6 @@ async fn search_and_api_limits_count_per_client_and_per_user() {
         ("RATE_LIMIT_API_PER_MINUTE", "2"),
     ])
     .await;
-    crate::backend_api::wait_for_a_fresh_window().await;
     for n in 1..=3 {
         assert_eq!(
             app.get("/api/v1/services", None).await.status,

@@ -1,5 +1,5 @@
-//! The contract's rate limits, counted in Redis in fixed one-minute windows so that
-//! every backend instance shares them: auth routes per client, search per client, the
+//! The contract's rate limits, kept in Redis so that every backend instance shares
+//! them: auth routes per client, search per client, the
 //! rest of the API per user. Off unless `RATE_LIMIT_ENABLED=true`.
 
 use std::net::SocketAddr;
@@ -15,10 +15,12 @@ use crate::state::AppState;
 
 const WINDOW_SECS: u64 = 60;
 
-/// A window's count and when it ends.
+/// One request's verdict and what the headers say.
 struct Window {
     limit: u32,
-    used: u64,
+    allowed: bool,
+    remaining: u64,
+    /// Unix time (s) when the next request is allowed (refused) or the bucket is full.
     resets_at: u64,
 }
 
@@ -68,7 +70,7 @@ async fn limited(
             return next.run(request).await;
         }
     };
-    let mut response = if window.used > u64::from(window.limit) {
+    let mut response = if !window.allowed {
         (
             StatusCode::TOO_MANY_REQUESTS,
             error_body("Rate limit exceeded. Please try again later."),
@@ -100,30 +102,47 @@ fn client_id(request: &Request) -> String {
     forwarded.map(str::to_owned).unwrap_or_else(peer)
 }
 
+/// GCRA (a token bucket, as Go's `x/time/rate`): `limit` requests at once, refilled
+/// evenly over a minute. Unlike fixed windows it never resets mid-burst, so "the 11th
+/// request in a minute" is refused wherever the minute boundary falls. Atomic in Redis.
+const GCRA: &str = r"
+local now = tonumber(ARGV[1])
+local interval = tonumber(ARGV[2])
+local window = tonumber(ARGV[3])
+local tat = tonumber(redis.call('GET', KEYS[1]) or ARGV[1])
+if tat < now then tat = now end
+local next_tat = tat + interval
+if next_tat - window > now then
+  return {0, 0, tat - window + interval}
+end
+redis.call('SET', KEYS[1], next_tat, 'PX', window)
+return {1, math.floor((now - (next_tat - window)) / interval), next_tat}
+";
+
 async fn count(state: &AppState, bucket: &str, who: &str, limit: u32) -> redis::RedisResult<Window> {
-    let now = chrono::Utc::now().timestamp().max(0) as u64;
-    let window_start = now - now % WINDOW_SECS;
-    let key = format!("ratelimit:{bucket}:{who}:{window_start}");
+    let now_ms = chrono::Utc::now().timestamp_millis().max(0) as u64;
+    let window_ms = WINDOW_SECS * 1000;
+    let interval_ms = window_ms / u64::from(limit.max(1));
     let mut redis = state.redis.clone();
-    let (used,): (u64,) = redis::pipe()
-        .atomic()
-        .incr(&key, 1)
-        .expire(&key, (2 * WINDOW_SECS) as i64)
-        .ignore()
-        .query_async(&mut redis)
+    let (allowed, remaining, reset_ms): (u8, u64, u64) = redis::Script::new(GCRA)
+        .key(format!("ratelimit:{bucket}:{who}"))
+        .arg(now_ms)
+        .arg(interval_ms)
+        .arg(window_ms)
+        .invoke_async(&mut redis)
         .await?;
     Ok(Window {
         limit,
-        used,
-        resets_at: window_start + WINDOW_SECS,
+        allowed: allowed == 1,
+        remaining,
+        resets_at: reset_ms.div_ceil(1000),
     })
 }
 
 fn set_headers(headers: &mut HeaderMap, window: &Window) {
-    let remaining = u64::from(window.limit).saturating_sub(window.used);
     for (name, value) in [
         ("x-ratelimit-limit", u64::from(window.limit)),
-        ("x-ratelimit-remaining", remaining),
+        ("x-ratelimit-remaining", window.remaining),
         ("x-ratelimit-reset", window.resets_at),
     ] {
         headers.insert(name, HeaderValue::from(value));
