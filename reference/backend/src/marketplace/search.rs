@@ -140,17 +140,9 @@ async fn find_providers(state: &AppState, search: &Search) -> Result<Value, ApiE
     let providers: Vec<Value> = rows
         .iter()
         .map(|r| -> Result<Value, sqlx::Error> {
-            Ok(json!({
-                "id": r.try_get::<uuid::Uuid, _>("id")?,
-                "business_name": r.try_get::<String, _>("business_name")?,
-                "rating": r.try_get::<f64, _>("rating")?,
-                "total_reviews": r.try_get::<i32, _>("total_reviews")?,
-                "address": r.try_get::<Option<String>, _>("address")?,
-                "latitude": r.try_get::<Option<f64>, _>("latitude")?,
-                "longitude": r.try_get::<Option<f64>, _>("longitude")?,
-                "is_verified": r.try_get::<bool, _>("is_verified")?,
-                "distance_km": r.try_get::<Option<f64>, _>("distance_km")?,
-            }))
+            let mut provider = provider_json(r, "id")?;
+            provider["is_verified"] = json!(r.try_get::<bool, _>("is_verified")?);
+            Ok(provider)
         })
         .collect::<Result<_, _>>()?;
     Ok(page("providers", providers, total(&rows)?, search))
@@ -212,16 +204,21 @@ fn service_json(r: &PgRow) -> Result<Value, sqlx::Error> {
         "description": r.try_get::<String, _>("description")?,
         "price": r.try_get::<f64, _>("price")?,
         "duration_minutes": r.try_get::<i32, _>("duration_minutes")?,
-        "provider": {
-            "id": r.try_get::<uuid::Uuid, _>("provider_id")?,
-            "business_name": r.try_get::<String, _>("business_name")?,
-            "rating": r.try_get::<f64, _>("rating")?,
-            "total_reviews": r.try_get::<i32, _>("total_reviews")?,
-            "address": r.try_get::<Option<String>, _>("address")?,
-            "latitude": r.try_get::<Option<f64>, _>("latitude")?,
-            "longitude": r.try_get::<Option<f64>, _>("longitude")?,
-            "distance_km": r.try_get::<Option<f64>, _>("distance_km")?,
-        },
+        "provider": provider_json(r, "provider_id")?,
+    }))
+}
+
+/// A provider as both routes show it; `id_column` names its id in the row.
+fn provider_json(r: &PgRow, id_column: &str) -> Result<Value, sqlx::Error> {
+    Ok(json!({
+        "id": r.try_get::<uuid::Uuid, _>(id_column)?,
+        "business_name": r.try_get::<String, _>("business_name")?,
+        "rating": r.try_get::<f64, _>("rating")?,
+        "total_reviews": r.try_get::<i32, _>("total_reviews")?,
+        "address": r.try_get::<Option<String>, _>("address")?,
+        "latitude": r.try_get::<Option<f64>, _>("latitude")?,
+        "longitude": r.try_get::<Option<f64>, _>("longitude")?,
+        "distance_km": r.try_get::<Option<f64>, _>("distance_km")?,
     }))
 }
 
