@@ -14,8 +14,7 @@ use goose::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::metrics::{Collector, Snapshot};
-use crate::scenario::plan::Kind;
-use crate::scenario::Plan;
+use crate::scenario::{Kind, Plan};
 use crate::slo::WindowResult;
 use crate::telemetry::Telemetry;
 use session::{RunContext, Session};
