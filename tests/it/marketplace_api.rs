@@ -97,6 +97,12 @@ async fn filters_and_pages_hold() {
     assert!(a.iter().all(|id| !b.contains(id)), "pages do not overlap");
     assert_eq!(first.body["total"], second.body["total"]);
     assert_eq!(first.body["total"], 900, "300 providers x 3 services");
+    let past_the_end = app.get("/api/v1/services?limit=10&offset=5000", None).await;
+    assert!(services(&past_the_end.body).is_empty());
+    assert_eq!(
+        past_the_end.body["total"], 900,
+        "the total holds past the last page"
+    );
 }
 
 #[tokio::test]

@@ -72,7 +72,8 @@ async fn cached(state: &AppState, kind: &str, search: &Search, find: Finder) -> 
 async fn find_services(state: &AppState, search: &Search) -> Result<Value, ApiError> {
     let rows = services_query("", search).build().fetch_all(&state.db).await?;
     let services: Vec<Value> = rows.iter().map(service_json).collect::<Result<_, _>>()?;
-    Ok(page("services", services, total(&rows)?, search))
+    let total = total(state, &rows, search, services_query).await?;
+    Ok(page("services", services, total, search))
 }
 
 /// The plan Postgres picks for a `GET /services` search with these query parameters:
@@ -120,7 +121,22 @@ fn services_query<'a>(prefix: &str, search: &'a Search) -> QueryBuilder<'a, Post
 }
 
 async fn find_providers(state: &AppState, search: &Search) -> Result<Value, ApiError> {
-    let mut q = QueryBuilder::<Postgres>::new(
+    let rows = providers_query("", search).build().fetch_all(&state.db).await?;
+    let providers: Vec<Value> = rows
+        .iter()
+        .map(|r| -> Result<Value, sqlx::Error> {
+            let mut provider = provider_json(r, "id")?;
+            provider["is_verified"] = json!(r.try_get::<bool, _>("is_verified")?);
+            Ok(provider)
+        })
+        .collect::<Result<_, _>>()?;
+    let total = total(state, &rows, search, providers_query).await?;
+    Ok(page("providers", providers, total, search))
+}
+
+fn providers_query<'a>(prefix: &str, search: &'a Search) -> QueryBuilder<'a, Postgres> {
+    let mut q = QueryBuilder::<Postgres>::new(prefix);
+    q.push(
         "SELECT p.id, p.business_name, p.rating::float8 AS rating, p.total_reviews, p.address, p.latitude, \
          p.longitude, p.is_verified, ",
     );
@@ -136,16 +152,7 @@ async fn find_providers(state: &AppState, search: &Search) -> Result<Value, ApiE
         q.push(" AND p.rating >= ").push_bind(rating);
     }
     push_order_and_page(&mut q, search, "p.rating DESC, p.id");
-    let rows = q.build().fetch_all(&state.db).await?;
-    let providers: Vec<Value> = rows
-        .iter()
-        .map(|r| -> Result<Value, sqlx::Error> {
-            let mut provider = provider_json(r, "id")?;
-            provider["is_verified"] = json!(r.try_get::<bool, _>("is_verified")?);
-            Ok(provider)
-        })
-        .collect::<Result<_, _>>()?;
-    Ok(page("providers", providers, total(&rows)?, search))
+    q
 }
 
 /// Great-circle distance in km from the search point (haversine), or NULL.
@@ -222,9 +229,27 @@ fn provider_json(r: &PgRow, id_column: &str) -> Result<Value, sqlx::Error> {
     }))
 }
 
-/// The window count of the first row; an empty page past the end reports 0.
-fn total(rows: &[PgRow]) -> Result<i64, sqlx::Error> {
-    rows.first().map_or(Ok(0), |r| r.try_get::<i64, _>("total"))
+/// How many rows match in all: the window count of the first row, or, for an empty
+/// page past the end, of a one-row probe of the same search from the start.
+async fn total(
+    state: &AppState,
+    rows: &[PgRow],
+    search: &Search,
+    query: for<'a> fn(&str, &'a Search) -> QueryBuilder<'a, Postgres>,
+) -> Result<i64, ApiError> {
+    if let Some(first) = rows.first() {
+        return Ok(first.try_get::<i64, _>("total")?);
+    }
+    if search.offset == 0 {
+        return Ok(0);
+    }
+    let probe = Search {
+        offset: 0,
+        limit: 1,
+        ..search.clone()
+    };
+    let rows = query("", &probe).build().fetch_all(&state.db).await?;
+    Ok(rows.first().map_or(Ok(0), |r| r.try_get::<i64, _>("total"))?)
 }
 
 fn page(kind: &str, items: Vec<Value>, total: i64, search: &Search) -> Value {
