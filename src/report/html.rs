@@ -171,89 +171,92 @@ fn throughput_chart(summary: &Summary) -> String {
     .render()
 }
 
+/// One telemetry chart: a series, scaled for display, and the line it must stay under.
+struct TelemetryChart {
+    title: &'static str,
+    unit: &'static str,
+    series: SeriesName,
+    scale: f64,
+    threshold: Option<(&'static str, f64)>,
+    /// The y axis reaches at least this.
+    floor: f64,
+}
+
+const TELEMETRY_CHARTS: [TelemetryChart; 6] = [
+    TelemetryChart {
+        title: "backend CPU",
+        unit: "% of limit",
+        series: SeriesName::BackendCpu,
+        scale: 100.0,
+        threshold: Some(("scale out > 70%", CPU_TRIGGER_PERCENT)),
+        floor: 100.0,
+    },
+    TelemetryChart {
+        title: "backend memory",
+        unit: "% of limit",
+        series: SeriesName::BackendMemory,
+        scale: 100.0,
+        threshold: Some(("scale out > 80%", MEMORY_TRIGGER_PERCENT)),
+        floor: 100.0,
+    },
+    TelemetryChart {
+        title: "DB connections per instance",
+        unit: "connections",
+        series: SeriesName::DbConnections,
+        scale: 1.0,
+        threshold: Some(("pool max 25", 25.0)),
+        floor: 0.0,
+    },
+    TelemetryChart {
+        title: "Redis memory",
+        unit: "% of maxmemory",
+        series: SeriesName::RedisMemory,
+        scale: 100.0,
+        threshold: None,
+        floor: 1.0,
+    },
+    TelemetryChart {
+        title: "requests in flight",
+        unit: "requests",
+        series: SeriesName::InFlight,
+        scale: 1.0,
+        threshold: Some(("queue > 25", QUEUE_TRIGGER)),
+        floor: 0.0,
+    },
+    TelemetryChart {
+        title: "/health latency under load",
+        unit: "ms",
+        series: SeriesName::Health,
+        scale: 0.001,
+        threshold: None,
+        floor: 0.0,
+    },
+];
+
 fn infrastructure(infra: &Infrastructure, telemetry: &Telemetry) -> String {
-    let series = |name: SeriesName, scale: f64| -> Vec<(f64, f64)> {
-        telemetry
-            .points(name)
-            .into_iter()
-            .map(|(s, v)| (s as f64, v * scale))
-            .collect()
-    };
-    let chart = |title: &str, unit: &str, label: &str, points, threshold: Option<(&str, f64)>, floor: f64| {
-        Chart {
-            title,
-            unit,
-            lines: vec![Line {
-                label,
-                color: COLORS[0],
-                points,
-            }],
-            thresholds: threshold
-                .map(|(label, value)| Threshold { label, value })
-                .into_iter()
-                .collect(),
-            y_floor_max: floor,
-        }
-        .render()
-    };
     let mut out = String::from("<h2>Infrastructure</h2><div class=\"grid\">");
-    out.push_str(&chart(
-        "backend CPU",
-        "% of limit",
-        "cpu",
-        series(SeriesName::BackendCpu, 100.0),
-        Some(("scale out > 70%", CPU_TRIGGER_PERCENT)),
-        100.0,
-    ));
-    out.push_str(&chart(
-        "backend memory",
-        "% of limit",
-        "memory",
-        series(SeriesName::BackendMemory, 100.0),
-        Some(("scale out > 80%", MEMORY_TRIGGER_PERCENT)),
-        100.0,
-    ));
-    out.push_str(&chart(
-        "DB connections per instance",
-        "connections",
-        "connections",
-        series(SeriesName::DbConnections, 1.0),
-        Some(("pool max 25", 25.0)),
-        0.0,
-    ));
-    out.push_str(&chart(
-        "Redis memory",
-        "% of maxmemory",
-        "used",
-        series(SeriesName::RedisMemory, 100.0),
-        None,
-        1.0,
-    ));
-    out.push_str(&chart(
-        "requests in flight",
-        "requests",
-        "in flight",
-        series(SeriesName::InFlight, 1.0),
-        Some(("queue > 25", QUEUE_TRIGGER)),
-        0.0,
-    ));
-    out.push_str(&chart(
-        "/health latency under load",
-        "ms",
-        "health",
-        series(SeriesName::Health, 0.001),
-        None,
-        0.0,
-    ));
+    for spec in &TELEMETRY_CHARTS {
+        let points = telemetry
+            .points(spec.series)
+            .into_iter()
+            .map(|(s, v)| (s as f64, v * spec.scale))
+            .collect();
+        out.push_str(&single_line_chart(
+            spec.title,
+            spec.unit,
+            points,
+            spec.threshold,
+            spec.floor,
+        ));
+    }
     let replicas = infra
         .hpa
         .replicas
         .iter()
         .map(|(s, r)| (*s as f64, f64::from(*r)))
         .collect();
-    out.push_str(&chart(
+    out.push_str(&single_line_chart(
         "HPA replicas (simulated)",
-        "replicas",
         "replicas",
         replicas,
         Some(("max 10", 10.0)),
@@ -270,6 +273,30 @@ fn infrastructure(infra: &Infrastructure, telemetry: &Telemetry) -> String {
     }
     out.push_str("</table>");
     out
+}
+
+fn single_line_chart(
+    title: &str,
+    unit: &str,
+    points: Vec<(f64, f64)>,
+    threshold: Option<(&str, f64)>,
+    floor: f64,
+) -> String {
+    Chart {
+        title,
+        unit,
+        lines: vec![Line {
+            label: unit,
+            color: COLORS[0],
+            points,
+        }],
+        thresholds: threshold
+            .map(|(label, value)| Threshold { label, value })
+            .into_iter()
+            .collect(),
+        y_floor_max: floor,
+    }
+    .render()
 }
 
 fn page(title: &str, body: &str) -> String {

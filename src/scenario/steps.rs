@@ -114,29 +114,9 @@ pub(super) fn compile_step(
     if !raw.path.starts_with('/') {
         return Err(in_step(format!("path {:?} must start with /", raw.path)));
     }
-    let headers = raw
-        .headers
-        .iter()
-        .map(|(key, value)| {
-            let header = HeaderName::from_bytes(key.as_bytes())
-                .map_err(|_| in_step(format!("invalid header name {key:?}")))?;
-            let template =
-                Template::compile(value, lookup).map_err(|e| in_step(format!("header {key}: {e}")))?;
-            Ok((header, template))
-        })
-        .collect::<Result<Vec<_>, String>>()?;
+    let headers = compile_headers(&raw.headers, "headers", &lookup).map_err(&in_step)?;
     let body = compile_body(raw, &lookup).map_err(in_step)?;
-    let expect_headers = raw
-        .expect_headers
-        .iter()
-        .map(|(key, value)| {
-            let header = HeaderName::from_bytes(key.as_bytes())
-                .map_err(|_| in_step(format!("invalid header name {key:?} in expect_headers")))?;
-            let template = Template::compile(value, lookup)
-                .map_err(|e| in_step(format!("expect_headers {key}: {e}")))?;
-            Ok((header, template))
-        })
-        .collect::<Result<Vec<_>, String>>()?;
+    let expect_headers = compile_headers(&raw.expect_headers, "expect_headers", &lookup).map_err(&in_step)?;
     let repeat = raw.repeat.unwrap_or(1);
     if !(1..=10_000).contains(&repeat) {
         return Err(in_step(format!("repeat must be from 1 to 10000, not {repeat}")));
@@ -174,6 +154,23 @@ pub(super) fn compile_step(
         think_time,
         starts_iteration: scope.first_step,
     })
+}
+
+/// Header name -> value template, for `headers` and `expect_headers`.
+fn compile_headers(
+    headers: &std::collections::BTreeMap<String, String>,
+    key: &str,
+    lookup: &impl Fn(&str) -> Option<usize>,
+) -> Result<Vec<(HeaderName, Template)>, String> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let header = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| format!("{key}: invalid header name {name:?}"))?;
+            let template = Template::compile(value, lookup).map_err(|e| format!("{key} {name}: {e}"))?;
+            Ok((header, template))
+        })
+        .collect()
 }
 
 fn compile_body(raw: &RawStep, lookup: &impl Fn(&str) -> Option<usize>) -> Result<Option<Body>, String> {
