@@ -29,10 +29,17 @@ pub enum Command {
     Compare(CompareArgs),
     /// Load the deterministic marketplace dataset into a database.
     Seed(SeedArgs),
+    /// Manage Docker stacks: `stack down` removes what runs left behind.
+    #[command(subcommand)]
+    Stack(StackCommand),
     /// Serve the reference backend, configured from the environment (used by the
     /// local stack so that one build serves both).
     #[command(hide = true)]
     Backend,
+    /// Serve the reference frontend, configured from the environment (`HOSTNAME`,
+    /// `PORT`, `NEXT_PUBLIC_API_URL`).
+    #[command(hide = true)]
+    Frontend,
 }
 
 #[derive(Debug, Args)]
@@ -63,6 +70,9 @@ pub struct ScenarioArgs {
     /// Which stack to run against.
     #[arg(long, value_enum, default_value = "local", env = "KARIGAR_PERF_STACK")]
     pub stack: StackKind,
+
+    #[command(flatten)]
+    pub docker: DockerArgs,
 
     /// Base URL of an existing backend; skips provisioning.
     #[arg(long, env = "KARIGAR_PERF_TARGET")]
@@ -108,6 +118,79 @@ pub struct ScenarioArgs {
     /// No progress line.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StackCommand {
+    /// Remove every container and network of karigar-perf runs (labelled with a run
+    /// id), e.g. after a harness was killed with SIGKILL.
+    Down {
+        /// Only those whose harness process is gone (what every Docker run sweeps at start).
+        #[arg(long)]
+        orphans: bool,
+    },
+}
+
+/// The Docker stack's shape and images (`--stack docker`).
+#[derive(Debug, Args)]
+pub struct DockerArgs {
+    /// The seed's resource budgets per container: dev (backend 0.5 CPU / 512 MB) or
+    /// prod (backend 2 CPU / 2 GB).
+    #[arg(long, value_enum, default_value = "prod", env = "KARIGAR_PERF_PROFILE")]
+    pub profile: crate::stack::Profile,
+
+    /// Backend containers; more than one run behind nginx.
+    #[arg(long, default_value_t = 1, env = "KARIGAR_PERF_REPLICAS", value_parser = clap::value_parser!(u16).range(1..=10))]
+    pub replicas: u16,
+
+    /// Postgres image (default: karigar-perf/postgres:15 when docker/build.sh made it,
+    /// else postgres:15-alpine).
+    #[arg(long, env = "KARIGAR_PERF_POSTGRES_IMAGE")]
+    pub postgres_image: Option<String>,
+
+    /// Redis image (default: karigar-perf/redis:7 when built locally, else redis:7-alpine).
+    #[arg(long, env = "KARIGAR_PERF_REDIS_IMAGE")]
+    pub redis_image: Option<String>,
+
+    /// Your own backend image, honouring the contract (default: the reference backend).
+    #[arg(long, env = "KARIGAR_PERF_BACKEND_IMAGE", conflicts_with = "backend_build")]
+    pub backend_image: Option<String>,
+
+    /// Build the backend image from this Dockerfile context first, and run it.
+    #[arg(long, value_name = "DIR", env = "KARIGAR_PERF_BACKEND_BUILD")]
+    pub backend_build: Option<PathBuf>,
+
+    /// Your own frontend image (default: the reference frontend).
+    #[arg(long, env = "KARIGAR_PERF_FRONTEND_IMAGE")]
+    pub frontend_image: Option<String>,
+
+    /// Debian 12 image the reference backend and frontend run in (default:
+    /// karigar-perf/base:bookworm when built locally, else debian:bookworm-slim).
+    #[arg(long, env = "KARIGAR_PERF_RUNTIME_IMAGE")]
+    pub runtime_image: Option<String>,
+
+    /// Load balancer image with nginx (default: karigar-perf/base:bookworm when built
+    /// locally, else nginx:1.27-alpine).
+    #[arg(long, env = "KARIGAR_PERF_NGINX_IMAGE")]
+    pub nginx_image: Option<String>,
+}
+
+impl DockerArgs {
+    pub fn options(&self) -> crate::stack::DockerOptions {
+        crate::stack::DockerOptions {
+            profile: self.profile,
+            replicas: usize::from(self.replicas),
+            images: crate::stack::docker::ImageChoice {
+                postgres: self.postgres_image.clone(),
+                redis: self.redis_image.clone(),
+                backend: self.backend_image.clone(),
+                frontend: self.frontend_image.clone(),
+                runtime: self.runtime_image.clone(),
+                nginx: self.nginx_image.clone(),
+            },
+            backend_build: self.backend_build.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Args)]

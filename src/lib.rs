@@ -44,7 +44,9 @@ pub async fn main(cli: Cli) -> u8 {
         },
         Command::Compare(args) => run::compare_files(&args),
         Command::Seed(args) => run::seed_database(&args).await,
+        Command::Stack(cli::StackCommand::Down { orphans }) => run::stack_down(orphans).await,
         Command::Backend => serve_backend().await,
+        Command::Frontend => serve_frontend().await,
     };
     result.unwrap_or_else(|error| {
         eprintln!("error: {error}");
@@ -59,5 +61,15 @@ async fn serve_backend() -> error::Result<u8> {
     karigar_backend::run(settings)
         .await
         .map_err(|e| error::Error::Internal(e.context("reference backend")))?;
+    Ok(exit::PASS)
+}
+
+/// The hidden `frontend` subcommand: the reference frontend, configured from the env.
+async fn serve_frontend() -> error::Result<u8> {
+    let settings = karigar_frontend::Settings::from_env()
+        .map_err(|e| error::Error::config(format!("frontend configuration: {e}")))?;
+    karigar_frontend::run(settings)
+        .await
+        .map_err(|e| error::Error::Internal(anyhow::Error::new(e).context("reference frontend")))?;
     Ok(exit::PASS)
 }

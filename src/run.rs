@@ -79,6 +79,8 @@ pub async fn scenario(args: ScenarioArgs, backend_exe: PathBuf) -> Result<Outcom
     };
     stack.teardown();
     let mut result = result?;
+    let mut telemetry = telemetry;
+    telemetry.served = stack.served();
     result.telemetry = Some(telemetry);
     result.dataset = dataset;
     result.windows = windows.results;
@@ -144,6 +146,16 @@ fn redact(url: &str) -> String {
     }
 }
 
+/// `karigar-perf stack down`: sweeps containers and networks of runs.
+pub async fn stack_down(orphans_only: bool) -> Result<u8> {
+    let swept = crate::stack::docker::down(orphans_only).await?;
+    println!(
+        "removed {} container(s) and {} network(s)",
+        swept.containers, swept.networks
+    );
+    Ok(crate::exit::PASS)
+}
+
 /// `karigar-perf compare BASE NEW`: prints the comparison as Markdown.
 pub fn compare_files(args: &CompareArgs) -> Result<u8> {
     let base = report::load(&args.base)?;
@@ -163,14 +175,18 @@ pub fn compare_files(args: &CompareArgs) -> Result<u8> {
     })
 }
 
-/// What the telemetry samplers watch: the stack's backend processes and stores.
+/// What the telemetry samplers watch: the stack's backend processes or containers,
+/// and its stores.
 fn telemetry_targets(stack: &Stack, args: &ScenarioArgs) -> Targets {
-    Targets {
+    let mut targets = Targets {
         backends: stack
             .pids()
             .into_iter()
             .filter(|(name, _)| name == "backend")
             .collect(),
+        containers: Vec::new(),
+        docker: None,
+        addresses: Default::default(),
         backend_url: stack.endpoints.backend.clone(),
         postgres_url: stack.endpoints.postgres.clone(),
         redis_url: stack.endpoints.redis.clone(),
@@ -178,7 +194,23 @@ fn telemetry_targets(stack: &Stack, args: &ScenarioArgs) -> Targets {
             cpu_cores: args.cpu_limit.unwrap_or_else(available_cores),
             memory_bytes: args.memory_limit,
         },
+    };
+    if let Some(parts) = &stack.docker {
+        let instances = parts.backends();
+        targets.containers = instances
+            .iter()
+            .map(|i| (i.name.clone(), i.container_id.clone()))
+            .collect();
+        targets.addresses = instances.iter().map(|i| (i.ip.clone(), i.name.clone())).collect();
+        targets.docker = Some(parts.docker().clone());
+        if let Some(first) = instances.first() {
+            targets.limits = Limits {
+                cpu_cores: first.limits.cpus,
+                memory_bytes: first.limits.memory_bytes,
+            };
+        }
     }
+    targets
 }
 
 /// What a run needs before its stack starts.
@@ -195,7 +227,7 @@ fn prepare(args: &ScenarioArgs, plan: &Plan, backend_exe: PathBuf) -> Result<Set
         .report_dir
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports").join(&run_id));
-    let stack = stack_options(args, &report_dir, backend_exe)?;
+    let stack = stack_options(args, &report_dir, backend_exe, &run_id)?;
     std::fs::create_dir_all(&stack.logs_dir).map_err(|e| {
         Error::config(format!(
             "cannot create report folder {}: {e}",
@@ -250,7 +282,12 @@ fn resolve(args: &ScenarioArgs) -> Result<Plan> {
 }
 
 /// The stack flags, checked before anything is created.
-fn stack_options(args: &ScenarioArgs, report_dir: &Path, backend_exe: PathBuf) -> Result<StackOptions> {
+fn stack_options(
+    args: &ScenarioArgs,
+    report_dir: &Path,
+    backend_exe: PathBuf,
+    run_id: &str,
+) -> Result<StackOptions> {
     let kind = if args.target.is_some() {
         StackKind::External
     } else {
@@ -267,6 +304,8 @@ fn stack_options(args: &ScenarioArgs, report_dir: &Path, backend_exe: PathBuf) -
         frontend: args.frontend.clone(),
         logs_dir: report_dir.join("logs"),
         backend_exe,
+        run_id: run_id.to_owned(),
+        docker: args.docker.options(),
     })
 }
 
@@ -277,11 +316,20 @@ fn record_stack(stack: &Stack, report_dir: &Path) -> Result<()> {
         .into_iter()
         .map(|(name, pid)| serde_json::json!({ "name": name, "pid": pid }))
         .collect();
+    let containers: Vec<_> = stack
+        .docker
+        .as_ref()
+        .map(|parts| parts.containers())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, id)| serde_json::json!({ "name": name, "id": id }))
+        .collect();
     let record = serde_json::json!({
         "stack": kind_name(stack.kind),
         "backend": stack.endpoints.backend,
         "frontend": stack.endpoints.frontend,
         "processes": processes,
+        "containers": containers,
     });
     let path = report_dir.join("stack.json");
     std::fs::write(&path, format!("{record:#}\n"))
@@ -358,7 +406,9 @@ fn target_info(stack: &Stack) -> TargetInfo {
 
 fn kind_name(kind: StackKind) -> &'static str {
     match kind {
+        StackKind::Auto => "auto",
         StackKind::Local => "local",
+        StackKind::Docker => "docker",
         StackKind::External => "external",
     }
 }

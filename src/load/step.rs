@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::session::{RunContext, Session};
 use crate::metrics::{Collector, Outcome};
 use crate::scenario::template::Context;
-use crate::scenario::{Body, JsonTemplate, Plan, Step, Target};
+use crate::scenario::{Body, CaptureFrom, JsonTemplate, Plan, Step, Target};
 
 /// Everything a step needs that is the same for every user.
 pub struct StepRunner {
@@ -117,24 +117,35 @@ impl StepRunner {
     }
 }
 
-/// Stores every capture of `step` from a JSON `body`; false if one is missing.
+/// Stores every capture of `step` from `body`; false if one is missing.
 fn capture(step: &Step, body: &[u8], session: &mut Session) -> bool {
-    let Ok(json) = serde_json::from_slice::<Value>(body) else {
-        return false;
-    };
-    step.captures
-        .iter()
-        .all(|capture| match json.pointer(&capture.pointer) {
-            Some(value) => {
-                let text = match value {
+    let mut json = None;
+    step.captures.iter().all(|capture| {
+        let value = match &capture.from {
+            CaptureFrom::Pointer(pointer) => json
+                .get_or_insert_with(|| serde_json::from_slice::<Value>(body).ok())
+                .as_ref()
+                .and_then(|json| json.pointer(pointer))
+                .map(|value| match value {
                     Value::String(s) => s.clone(),
                     other => other.to_string(),
-                };
-                session.vars[capture.var] = Some(text);
-                true
-            }
-            None => false,
-        })
+                }),
+            CaptureFrom::Pattern(pattern) => first_match(pattern, body),
+        };
+        let found = value.is_some();
+        session.vars[capture.var] = value;
+        found
+    })
+}
+
+/// The first group of `pattern`'s first match in `body` (the whole match without groups).
+fn first_match(pattern: &regex::Regex, body: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    let found = pattern.captures(text)?;
+    found
+        .get(1)
+        .or_else(|| found.get(0))
+        .map(|m| m.as_str().to_owned())
 }
 
 pub fn render_json(template: &JsonTemplate, ctx: &Context<'_>) -> Value {

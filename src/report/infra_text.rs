@@ -55,9 +55,31 @@ pub fn lines(infra: &Infrastructure) -> Vec<(&'static str, String)> {
         ),
         ("in flight", format!("max {}", number(infra.in_flight_max, 0))),
     ];
+    if infra.instances.len() > 1 {
+        lines.push(("instances", instances(infra)));
+    }
     lines.push(("triggers", triggers(infra)));
     lines.push(("hpa", hpa(infra)));
     lines
+}
+
+/// `backend-1 12.3 req/s, cpu mean 41% max 63%, 6 db conns; backend-2 ...`
+fn instances(infra: &Infrastructure) -> String {
+    infra
+        .instances
+        .iter()
+        .map(|i| {
+            let rate = i.rps.map_or(String::new(), |r| format!(" {r:.1} req/s,"));
+            format!(
+                "{}{rate} cpu mean {:.0}% max {:.0}%, {} db conns",
+                i.name,
+                i.cpu_mean_percent,
+                i.cpu_max_percent,
+                i.db_connections_max.map_or("-".into(), |c| c.to_string())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn triggers(infra: &Infrastructure) -> String {

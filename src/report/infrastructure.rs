@@ -36,6 +36,22 @@ pub struct Infrastructure {
     pub in_flight_max: Option<f64>,
     pub triggers: Vec<TriggerReport>,
     pub hpa: HpaSimulation,
+    /// Each backend instance on its own: how replicas shared the load.
+    #[serde(default)]
+    pub instances: Vec<InstanceReport>,
+}
+
+/// One backend instance over the run.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct InstanceReport {
+    pub name: String,
+    pub cpu_mean_percent: f64,
+    pub cpu_max_percent: f64,
+    /// Most Postgres connections it held at once.
+    pub db_connections_max: Option<u32>,
+    /// Requests it served and their rate, where a load balancer counted them.
+    pub requests: Option<u64>,
+    pub rps: Option<f64>,
 }
 
 impl Infrastructure {
@@ -74,8 +90,50 @@ impl Infrastructure {
             in_flight_max: agg(SeriesName::InFlight, Aggregate::Max),
             triggers: triggers(telemetry, snapshot),
             hpa: autoscale::simulate(&telemetry.cpu_demand(), HpaPolicy::default()),
+            instances: instances(telemetry, snapshot.elapsed.as_secs_f64()),
         }
     }
+}
+
+/// Per instance: CPU from the samples, connections from `pg_stat_activity`, requests
+/// from the balancer's count.
+fn instances(telemetry: &Telemetry, seconds: f64) -> Vec<InstanceReport> {
+    let mut names: Vec<&str> = Vec::new();
+    for sample in &telemetry.samples {
+        for backend in &sample.backends {
+            if !names.contains(&backend.name.as_str()) {
+                names.push(&backend.name);
+            }
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            let cpu: Vec<f64> = telemetry
+                .samples
+                .iter()
+                .flat_map(|s| {
+                    s.backends
+                        .iter()
+                        .filter(|b| b.name == name)
+                        .map(|b| b.cpu_percent)
+                })
+                .collect();
+            let requests = telemetry.served.get(name).copied();
+            InstanceReport {
+                name: name.to_owned(),
+                cpu_mean_percent: cpu.iter().sum::<f64>() / cpu.len().max(1) as f64,
+                cpu_max_percent: cpu.iter().copied().fold(0.0, f64::max),
+                db_connections_max: telemetry
+                    .samples
+                    .iter()
+                    .filter_map(|s| s.db.as_ref()?.per_instance.get(name).copied())
+                    .max(),
+                requests,
+                rps: requests.filter(|_| seconds > 0.0).map(|r| r as f64 / seconds),
+            }
+        })
+        .collect()
 }
 
 /// The seed's four triggers over this run's series.

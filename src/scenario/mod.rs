@@ -12,5 +12,5 @@ pub mod template;
 pub use load::{parse_duration, Load, LoadOverrides};
 pub use plan::{Kind, Plan};
 pub use source::Source;
-pub use steps::{Body, Capture, JsonTemplate, Step, Target};
+pub use steps::{Body, Capture, CaptureFrom, JsonTemplate, Step, Target};
 pub use template::Template;

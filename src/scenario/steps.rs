@@ -51,12 +51,22 @@ pub enum JsonTemplate {
     Object(Vec<(String, JsonTemplate)>),
 }
 
-/// Copies the value at `pointer` (RFC 6901) in a JSON response into variable `var`.
+/// Copies a value of the response into variable `var`.
 #[derive(Debug)]
 pub struct Capture {
     pub var: usize,
     pub name: String,
-    pub pointer: String,
+    pub from: CaptureFrom,
+}
+
+/// Where in the response a captured value is.
+#[derive(Debug)]
+pub enum CaptureFrom {
+    /// The value at this JSON pointer (RFC 6901) of a JSON body (`/access_token`).
+    Pointer(String),
+    /// The first group (else the whole match) of a regular expression over the body,
+    /// written `~PATTERN`: how a page's asset links are found in its HTML.
+    Pattern(regex::Regex),
 }
 
 /// Variable names, in the order they were first defined.
@@ -111,7 +121,8 @@ pub(super) fn compile_step(
         .map_err(|_| in_step(format!("invalid method {:?}", raw.method)))?;
     let lookup = |n: &str| vars.index(n).filter(|i| scope.visible.contains(i));
     let path = Template::compile(&raw.path, lookup).map_err(|e| in_step(format!("path: {e}")))?;
-    if !raw.path.starts_with('/') {
+    // A path starts with / (or is a variable holding one, e.g. a captured asset link).
+    if !raw.path.starts_with('/') && !raw.path.starts_with("{{") {
         return Err(in_step(format!("path {:?} must start with /", raw.path)));
     }
     let headers = compile_headers(&raw.headers, "headers", &lookup).map_err(&in_step)?;
@@ -216,16 +227,28 @@ fn compile_captures(raw: &RawStep, vars: &mut VarTable, scope: &mut Scope) -> Re
         .iter()
         .map(|(name, pointer)| {
             check_identifier(name).map_err(|why| format!("capture: {why}"))?;
-            if !pointer.is_empty() && !pointer.starts_with('/') {
-                return Err(format!("capture {name}: {pointer:?} is not a JSON pointer (it starts with /, e.g. /access_token)"));
-            }
+            let from = capture_from(pointer).map_err(|why| format!("capture {name}: {why}"))?;
             Ok(Capture {
                 var: scope.see(vars.define(name)),
                 name: name.clone(),
-                pointer: pointer.clone(),
+                from,
             })
         })
         .collect()
+}
+
+fn capture_from(text: &str) -> Result<CaptureFrom, String> {
+    if let Some(pattern) = text.strip_prefix('~') {
+        return regex::Regex::new(pattern)
+            .map(CaptureFrom::Pattern)
+            .map_err(|e| format!("{pattern:?} is not a regular expression: {e}"));
+    }
+    if !text.is_empty() && !text.starts_with('/') {
+        return Err(format!(
+            "{text:?} is neither a JSON pointer (it starts with /, e.g. /access_token) nor a ~pattern"
+        ));
+    }
+    Ok(CaptureFrom::Pointer(text.to_owned()))
 }
 
 pub(super) fn check_identifier(name: &str) -> Result<(), String> {

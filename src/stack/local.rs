@@ -1,22 +1,19 @@
 //! The local stack: a real Postgres (fresh `initdb` in a scratch folder), a real Redis
-//! with the seed's configuration and the reference backend, each on a free loopback
-//! port, each checked for readiness before the next starts.
+//! with the seed's configuration, the reference backend and the reference frontend
+//! (unless `--frontend` names one), each on a free loopback port, each checked for readiness before the next starts.
 
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use rand::distributions::{Alphanumeric, DistString};
-
 use super::host::{free_port, postgres_bin_dir, redis_server_path, scratch_dir};
 use super::process::{log_tail, ManagedProcess};
 use super::stores::{LocalPostgres, LocalRedis};
-use super::{Endpoints, Stack, StackKind, StackOptions};
+use super::{backend_env, Endpoints, Stack, StackKind, StackOptions, Store, DATABASE};
 use crate::error::{Error, Result};
 
-/// Includes connecting to both stores and running migrations.
-const BACKEND_READY: Duration = Duration::from_secs(60);
-const DATABASE: &str = "karigar";
+/// For the backend, includes connecting to both stores and running migrations.
+const APP_READY: Duration = Duration::from_secs(60);
 
 /// Starts Postgres, Redis and the backend; stops what started if a later part fails.
 pub async fn start(options: &StackOptions) -> Result<Stack> {
@@ -28,6 +25,7 @@ pub async fn start(options: &StackOptions) -> Result<Stack> {
         kind: StackKind::Local,
         parts: Vec::new(),
         scratch: None,
+        docker: None,
     };
     let postgres = LocalPostgres::start(&pg_bin, scratch.path(), &options.logs_dir).await?;
     postgres.create_database(&pg_bin, DATABASE)?;
@@ -36,65 +34,90 @@ pub async fn start(options: &StackOptions) -> Result<Stack> {
     stack.parts.push(postgres.process);
     let redis = LocalRedis::start(&redis_server, scratch.path(), &options.logs_dir).await?;
     stack.endpoints.redis = Some(redis.url());
-    let backend_env = backend_env(postgres_port, &redis);
+    let backend_env = backend_env(
+        Store::new("127.0.0.1", postgres_port, ""),
+        Store::new("127.0.0.1", redis.port, &redis.password),
+    );
     stack.parts.push(redis.process);
-    let (backend, url) = start_backend(&options.backend_exe, backend_env, &options.logs_dir).await?;
-    stack.parts.push(backend);
-    stack.endpoints.backend = url;
-    stack.endpoints.frontend = options.frontend.clone();
+    let backend = App::BACKEND
+        .start(&options.backend_exe, &backend_env, &options.logs_dir)
+        .await?;
+    stack.endpoints.backend = backend.1.clone();
+    stack.parts.push(backend.0);
+    stack.endpoints.frontend = match &options.frontend {
+        Some(url) => Some(url.clone()),
+        None => {
+            let env = [(
+                "NEXT_PUBLIC_API_URL",
+                format!("{}/api/v1", stack.endpoints.backend),
+            )];
+            let (frontend, url) = App::FRONTEND
+                .start(&options.backend_exe, &env, &options.logs_dir)
+                .await?;
+            stack.parts.push(frontend);
+            Some(url)
+        }
+    };
     stack.scratch = Some(scratch);
     Ok(stack)
 }
 
-/// Environment for the backend: the seed's variables pointing at our stores.
-fn backend_env(postgres_port: u16, redis: &LocalRedis) -> Vec<(&'static str, String)> {
-    vec![
-        ("SERVER_ENVIRONMENT", "loadtest".into()),
-        ("DB_HOST", "127.0.0.1".into()),
-        ("DB_PORT", postgres_port.to_string()),
-        ("DB_USER", "postgres".into()),
-        ("DB_PASSWORD", String::new()),
-        ("DB_NAME", DATABASE.into()),
-        ("DB_SSLMODE", "disable".into()),
-        ("REDIS_HOST", "127.0.0.1".into()),
-        ("REDIS_PORT", redis.port.to_string()),
-        ("REDIS_PASSWORD", redis.password.clone()),
-        ("REDIS_DB", "0".into()),
-        (
-            "JWT_SECRET",
-            Alphanumeric.sample_string(&mut rand::thread_rng(), 48),
-        ),
-    ]
+/// A server the harness executable serves through a hidden subcommand.
+struct App {
+    /// The subcommand, also the part's name and its log file's stem.
+    name: &'static str,
+    /// Environment variables that set the listening address.
+    host_var: &'static str,
+    port_var: &'static str,
+    /// Answers 2xx once the server is ready.
+    health_path: &'static str,
 }
 
-/// Starts `exe backend` on a free port; settings the user exported (BCRYPT_COST,
-/// RATE_LIMIT_*, ...) pass through, the stack's own addresses win.
-async fn start_backend(
-    exe: &Path,
-    env: Vec<(&'static str, String)>,
-    logs: &Path,
-) -> Result<(ManagedProcess, String)> {
-    let port = free_port()?;
-    let mut command = Command::new(exe);
-    command
-        .arg("backend")
-        .envs(env)
-        .env("SERVER_HOST", "127.0.0.1")
-        .env("SERVER_PORT", port.to_string());
-    let log = logs.join("backend.log");
-    let mut process = ManagedProcess::spawn("backend", command, &log, libc::SIGTERM, libc::SIGTERM)?;
-    let url = format!("http://127.0.0.1:{port}");
-    let health = format!("{url}/health");
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(2))
-        .build()
-        .map_err(|e| Error::Internal(e.into()))?;
-    wait_ready(&mut process, &log, BACKEND_READY, || {
-        let request = client.get(&health).send();
-        async move { request.await.is_ok_and(|r| r.status().is_success()) }
-    })
-    .await?;
-    Ok((process, url))
+impl App {
+    const BACKEND: App = App {
+        name: "backend",
+        host_var: "SERVER_HOST",
+        port_var: "SERVER_PORT",
+        health_path: "/health",
+    };
+    const FRONTEND: App = App {
+        name: "frontend",
+        host_var: "HOSTNAME",
+        port_var: "PORT",
+        health_path: "/",
+    };
+
+    /// Starts `exe NAME` on a free loopback port and waits for its health check.
+    /// Settings the user exported (BCRYPT_COST, RATE_LIMIT_*, ...) pass through; the
+    /// stack's own addresses win.
+    async fn start<V: AsRef<std::ffi::OsStr>>(
+        &self,
+        exe: &Path,
+        env: &[(&'static str, V)],
+        logs: &Path,
+    ) -> Result<(ManagedProcess, String)> {
+        let port = free_port()?;
+        let mut command = Command::new(exe);
+        command
+            .arg(self.name)
+            .envs(env.iter().map(|(k, v)| (k, v.as_ref())))
+            .env(self.host_var, "127.0.0.1")
+            .env(self.port_var, port.to_string());
+        let log = logs.join(format!("{}.log", self.name));
+        let mut process = ManagedProcess::spawn(self.name, command, &log, libc::SIGTERM, libc::SIGTERM)?;
+        let url = format!("http://127.0.0.1:{port}");
+        let health = format!("{url}{}", self.health_path);
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(2))
+            .build()
+            .map_err(|e| Error::Internal(e.into()))?;
+        wait_ready(&mut process, &log, APP_READY, || {
+            let request = client.get(&health).send();
+            async move { request.await.is_ok_and(|r| r.status().is_success()) }
+        })
+        .await?;
+        Ok((process, url))
+    }
 }
 
 /// Polls `probe` until it says ready, the process exits, or `timeout` passes.

@@ -2,12 +2,15 @@
 //! holding the endpoints the load needs and the parts to tear down, which happens on
 //! success, on error, on panic (drop) and on interruption.
 //!
-//! - `local`: Postgres, Redis and the reference backend as child processes
+//! - `local`: Postgres, Redis, the reference backend and frontend as child processes
+//! - `docker`: the same four (or the user's own images) as containers on a per-run
+//!   network, with the seed's resource limits, backend replicas behind nginx
 //! - `external`: an existing deployment given with `--target`; nothing to tear down
 //! - `stores`: Postgres and Redis servers of our own (the local stack's, and tests')
 //! - `host`: server binaries, users, scratch folders and ports on this machine
 //! - `process`: the child-process guard every started server lives in
 
+pub mod docker;
 pub mod external;
 pub mod host;
 pub mod local;
@@ -16,8 +19,14 @@ pub mod stores;
 
 use std::path::PathBuf;
 
+use rand::distributions::{Alphanumeric, DistString};
+
 use crate::error::Result;
+pub use docker::{DockerOptions, DockerParts, Profile};
 pub use process::ManagedProcess;
+
+/// The database the backend uses, in every stack the harness starts.
+pub const DATABASE: &str = "karigar";
 
 /// Where the load goes and where telemetry can look.
 #[derive(Clone, Debug, Default)]
@@ -33,8 +42,12 @@ pub struct Endpoints {
 /// Which provider runs the stack.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum StackKind {
-    /// Postgres, Redis and the reference backend as local processes.
+    /// Docker when a daemon answers, else local processes.
+    Auto,
+    /// Postgres, Redis, the reference backend and frontend as local processes.
     Local,
+    /// The same stack as containers (testcontainers), with the seed's limits.
+    Docker,
     /// An existing deployment (`--target`); chosen automatically when a target is given.
     External,
 }
@@ -49,6 +62,9 @@ pub struct StackOptions {
     pub logs_dir: PathBuf,
     /// The executable that serves the reference backend with `backend` as argument.
     pub backend_exe: PathBuf,
+    /// Names containers and networks, so that runs never collide.
+    pub run_id: String,
+    pub docker: DockerOptions,
 }
 
 /// A provisioned stack. Dropping it tears it down, last-started part first.
@@ -58,6 +74,8 @@ pub struct Stack {
     parts: Vec<ManagedProcess>,
     /// Data directories of the local stack, removed after the parts stop.
     scratch: Option<tempfile::TempDir>,
+    /// The containers and network of the Docker stack.
+    pub docker: Option<DockerParts>,
 }
 
 impl Stack {
@@ -67,6 +85,7 @@ impl Stack {
             kind: StackKind::External,
             parts: Vec::new(),
             scratch: None,
+            docker: None,
         }
     }
 
@@ -78,8 +97,20 @@ impl Stack {
             .collect()
     }
 
+    /// Requests each backend replica served, by name, once the stack is down (counted
+    /// by the load balancer; empty without one).
+    pub fn served(&self) -> std::collections::BTreeMap<String, u64> {
+        self.docker
+            .as_ref()
+            .map(|parts| parts.served.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// Stops every part in reverse start order and removes scratch data.
     pub fn teardown(&mut self) {
+        if let Some(docker) = self.docker.as_mut() {
+            docker.teardown();
+        }
         while let Some(mut part) = self.parts.pop() {
             part.stop();
         }
@@ -103,5 +134,43 @@ pub async fn provision(options: &StackOptions) -> Result<Stack> {
             Err(crate::error::Error::config("--stack external needs --target URL"))
         }
         (None, StackKind::Local) => local::start(options).await,
+        (None, StackKind::Docker) => docker::start(options).await,
+        (None, StackKind::Auto) if docker::engine::answers().await => docker::start(options).await,
+        (None, StackKind::Auto) => local::start(options).await,
     }
+}
+
+/// Where a store listens, as the backend reaches it.
+pub struct Store<'a> {
+    host: &'a str,
+    port: u16,
+    password: &'a str,
+}
+
+impl<'a> Store<'a> {
+    pub fn new(host: &'a str, port: u16, password: &'a str) -> Self {
+        Self { host, port, password }
+    }
+}
+
+/// Environment for the backend: the seed's variables pointing at our stores, with a
+/// fresh JWT secret that every replica shares.
+pub fn backend_env(postgres: Store<'_>, redis: Store<'_>) -> Vec<(&'static str, String)> {
+    vec![
+        ("SERVER_ENVIRONMENT", "loadtest".into()),
+        ("DB_HOST", postgres.host.into()),
+        ("DB_PORT", postgres.port.to_string()),
+        ("DB_USER", "postgres".into()),
+        ("DB_PASSWORD", postgres.password.into()),
+        ("DB_NAME", DATABASE.into()),
+        ("DB_SSLMODE", "disable".into()),
+        ("REDIS_HOST", redis.host.into()),
+        ("REDIS_PORT", redis.port.to_string()),
+        ("REDIS_PASSWORD", redis.password.into()),
+        ("REDIS_DB", "0".into()),
+        (
+            "JWT_SECRET",
+            Alphanumeric.sample_string(&mut rand::thread_rng(), 48),
+        ),
+    ]
 }

@@ -3,6 +3,7 @@
 //! and the generator's requests in flight. Works for any backend; what cannot be
 //! reached (an external target's database, say) is simply absent.
 
+mod container;
 mod process;
 mod series;
 mod stores;
@@ -29,6 +30,11 @@ const PROBE_TIMEOUT: Duration = Duration::from_millis(900);
 pub struct Targets {
     /// Backend instances started locally: name and pid.
     pub backends: Vec<(String, u32)>,
+    /// Backend instances in containers: name and container id, read through `docker`.
+    pub containers: Vec<(String, String)>,
+    pub docker: Option<testcontainers::bollard::Docker>,
+    /// Names for Postgres client addresses (a container's IP -> `backend-2`).
+    pub addresses: std::collections::BTreeMap<String, String>,
     pub backend_url: String,
     pub postgres_url: Option<String>,
     pub redis_url: Option<String>,
@@ -50,6 +56,10 @@ pub struct Telemetry {
     /// Postgres `max_connections`, when the database was reachable.
     pub max_connections: Option<u32>,
     pub samples: Vec<Sample>,
+    /// Requests each backend replica served, by name, as the load balancer counted
+    /// them (empty without one).
+    #[serde(default)]
+    pub served: std::collections::BTreeMap<String, u64>,
 }
 
 /// One second.
@@ -106,6 +116,7 @@ async fn sample_until(
         memory_limit_bytes: targets.limits.memory_bytes,
         max_connections: None,
         samples: Vec::new(),
+        served: Default::default(),
     };
     if let Some(pg) = probes.postgres.as_mut() {
         telemetry.max_connections = within(pg.max_connections()).await.flatten();
@@ -126,6 +137,7 @@ async fn sample_until(
 /// The probes and what they remember between seconds.
 struct Probes {
     cpu: Vec<Option<process::CpuReading>>,
+    containers: Vec<container::Watcher>,
     postgres: Option<PostgresProbe>,
     redis: Option<RedisProbe>,
     http: reqwest::Client,
@@ -139,6 +151,14 @@ impl Probes {
                 .iter()
                 .map(|(_, pid)| process::cpu_reading(*pid))
                 .collect(),
+            containers: match &targets.docker {
+                Some(docker) => targets
+                    .containers
+                    .iter()
+                    .map(|(_, id)| container::Watcher::start(docker.clone(), id.clone()))
+                    .collect(),
+                None => Vec::new(),
+            },
             postgres: targets.postgres_url.clone().map(PostgresProbe::new),
             redis: targets.redis_url.as_deref().map(RedisProbe::new),
             http: reqwest::Client::builder()
@@ -151,7 +171,8 @@ impl Probes {
     async fn sample(&mut self, targets: &Targets, collector: &Collector) -> Sample {
         let second = collector.elapsed().as_secs();
         let in_flight = collector.take_in_flight_peak();
-        let backends = self.backends(targets);
+        let mut backends = self.backends(targets);
+        backends.extend(self.containers(targets));
         let health = format!("{}/health", targets.backend_url);
         let detailed = format!("{}/health/detailed", targets.backend_url);
         let (db, redis, health_ms, health_detailed_ms) = tokio::join!(
@@ -173,7 +194,7 @@ impl Probes {
         Sample {
             second,
             backends,
-            db,
+            db: db.map(|db| db.named(&targets.addresses)),
             redis,
             health_ms,
             health_detailed_ms,
@@ -198,6 +219,29 @@ impl Probes {
                 InstanceSample {
                     name: name.clone(),
                     cpu_percent,
+                    memory_percent: rss_bytes as f64 / limits.memory_bytes.max(1) as f64 * 100.0,
+                    rss_bytes,
+                }
+            })
+            .collect()
+    }
+}
+
+impl Probes {
+    /// CPU and memory of each backend container, as shares of its limits.
+    fn containers(&self, targets: &Targets) -> Vec<InstanceSample> {
+        let limits = targets.limits;
+        targets
+            .containers
+            .iter()
+            .zip(&self.containers)
+            .map(|((name, _), watcher)| {
+                let reading = watcher.latest();
+                let rss_bytes = reading.map_or(0, |r| r.memory_bytes);
+                InstanceSample {
+                    name: name.clone(),
+                    cpu_percent: reading
+                        .map_or(0.0, |r| r.cores / limits.cpu_cores.max(f64::EPSILON) * 100.0),
                     memory_percent: rss_bytes as f64 / limits.memory_bytes.max(1) as f64 * 100.0,
                     rss_bytes,
                 }

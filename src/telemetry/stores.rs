@@ -18,6 +18,16 @@ pub struct DbSample {
 }
 
 impl DbSample {
+    /// The same sample with client addresses replaced by the names of the instances
+    /// behind them, where known.
+    pub fn named(mut self, names: &BTreeMap<String, String>) -> Self {
+        self.per_instance = std::mem::take(&mut self.per_instance)
+            .into_iter()
+            .map(|(address, count)| (names.get(&address).cloned().unwrap_or(address), count))
+            .collect();
+        self
+    }
+
     /// The busiest instance's connection count: what the seed's 25 limits.
     pub fn max_per_instance(&self) -> u32 {
         self.per_instance.values().copied().max().unwrap_or(0)

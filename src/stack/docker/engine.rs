@@ -1,0 +1,174 @@
+//! The Docker engine, through the bollard client testcontainers re-exports: what
+//! testcontainers' own API lacks (networks with labels, logs, kill, stats, sweeping
+//! leftovers of crashed runs).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use futures::StreamExt;
+use testcontainers::bollard::models::NetworkCreateRequest;
+use testcontainers::bollard::query_parameters::{
+    ListContainersOptionsBuilder, ListNetworksOptionsBuilder, LogsOptionsBuilder,
+    RemoveContainerOptionsBuilder,
+};
+use testcontainers::bollard::Docker;
+
+use crate::error::{Error, Result};
+
+/// Every container and network of a run carries its run id under this label ...
+pub const RUN_LABEL: &str = "dev.karigar-perf.run";
+/// ... and the pid of the harness that owns it, so that a sweep knows which are orphans.
+pub const PID_LABEL: &str = "dev.karigar-perf.pid";
+
+/// How long the daemon may take to answer a ping.
+const PING_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A client of a daemon that answered.
+pub async fn connect() -> Result<Docker> {
+    let docker = testcontainers::core::client::docker_client_instance()
+        .await
+        .map_err(|e| no_daemon(&e.to_string()))?;
+    match tokio::time::timeout(PING_TIMEOUT, docker.ping()).await {
+        Ok(Ok(_)) => Ok(docker),
+        Ok(Err(e)) => Err(no_daemon(&e.to_string())),
+        Err(_) => Err(no_daemon("no answer within 3s")),
+    }
+}
+
+fn no_daemon(why: &str) -> Error {
+    Error::stack(format!(
+        "no Docker daemon answers ({why}); start dockerd (Debian: apt-get install docker.io), \
+         or use --stack local"
+    ))
+}
+
+/// Whether a daemon answers: how `--stack auto` chooses.
+pub async fn answers() -> bool {
+    connect().await.is_ok()
+}
+
+/// The labels of everything a run creates.
+pub fn labels(run_id: &str) -> HashMap<String, String> {
+    HashMap::from([
+        (RUN_LABEL.to_owned(), run_id.to_owned()),
+        (PID_LABEL.to_owned(), std::process::id().to_string()),
+    ])
+}
+
+/// Creates the run's own bridge network; its containers find each other by name.
+pub async fn create_network(docker: &Docker, name: &str, run_id: &str) -> Result<()> {
+    let request = NetworkCreateRequest {
+        name: name.to_owned(),
+        driver: Some("bridge".into()),
+        labels: Some(labels(run_id)),
+        ..Default::default()
+    };
+    docker
+        .create_network(request)
+        .await
+        .map(|_| ())
+        .map_err(|e| Error::stack(format!("cannot create Docker network {name}: {e}")))
+}
+
+/// Whether an image is in the local store (nothing is pulled to find out).
+pub async fn has_image(docker: &Docker, image: &str) -> bool {
+    docker.inspect_image(image).await.is_ok()
+}
+
+/// Writes a container's stdout and stderr to `path`; best effort.
+pub async fn save_logs(docker: &Docker, id: &str, path: &Path) {
+    let options = LogsOptionsBuilder::default().stdout(true).stderr(true).build();
+    let mut stream = docker.logs(id, Some(options));
+    let mut text = Vec::new();
+    while let Some(Ok(chunk)) = stream.next().await {
+        text.extend_from_slice(&chunk.into_bytes());
+    }
+    let _ = std::fs::write(path, text);
+}
+
+/// The last `lines` lines a container wrote, for start-up errors.
+pub async fn log_tail(docker: &Docker, id: &str, lines: usize) -> String {
+    let options = LogsOptionsBuilder::default()
+        .stdout(true)
+        .stderr(true)
+        .tail(&lines.to_string())
+        .build();
+    let mut stream = docker.logs(id, Some(options));
+    let mut text = String::new();
+    while let Some(Ok(chunk)) = stream.next().await {
+        text.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+    }
+    text
+}
+
+/// Removes a container and its anonymous volumes, running or not.
+pub async fn remove_container(docker: &Docker, id: &str) {
+    let options = RemoveContainerOptionsBuilder::default()
+        .force(true)
+        .v(true)
+        .build();
+    let _ = docker.remove_container(id, Some(options)).await;
+}
+
+/// What a sweep removed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Swept {
+    pub containers: usize,
+    pub networks: usize,
+}
+
+/// Removes the containers and networks of karigar-perf runs: all of them, or (with
+/// `orphans_only`) those whose harness process is gone, i.e. leftovers of a run that
+/// was killed before it could tear down.
+pub async fn sweep(docker: &Docker, orphans_only: bool) -> Result<Swept> {
+    let filters = HashMap::from([("label", vec![RUN_LABEL])]);
+    let containers = docker
+        .list_containers(Some(
+            ListContainersOptionsBuilder::default()
+                .all(true)
+                .filters(&filters)
+                .build(),
+        ))
+        .await
+        .map_err(|e| Error::stack(format!("cannot list containers: {e}")))?;
+    let mut swept = Swept::default();
+    for container in containers {
+        if orphans_only && owner_alive(container.labels.as_ref()) {
+            continue;
+        }
+        if let Some(id) = container.id {
+            remove_container(docker, &id).await;
+            swept.containers += 1;
+        }
+    }
+    let networks = docker
+        .list_networks(Some(
+            ListNetworksOptionsBuilder::default().filters(&filters).build(),
+        ))
+        .await
+        .map_err(|e| Error::stack(format!("cannot list networks: {e}")))?;
+    for network in networks {
+        if orphans_only && owner_alive(network.labels.as_ref()) {
+            continue;
+        }
+        if let Some(name) = network.name {
+            if docker.remove_network(&name).await.is_ok() {
+                swept.networks += 1;
+            }
+        }
+    }
+    Ok(swept)
+}
+
+/// Whether the harness named by a resource's pid label still runs on this machine.
+fn owner_alive(labels: Option<&HashMap<String, String>>) -> bool {
+    let Some(pid) = labels
+        .and_then(|l| l.get(PID_LABEL))
+        .and_then(|p| p.parse::<i32>().ok())
+    else {
+        return false;
+    };
+    // Signal 0 checks existence without touching the process.
+    pid > 0 && unsafe { libc::kill(pid, 0) } == 0
+}

@@ -1,0 +1,435 @@
+//! The containers of one Docker stack: how one is described ([`Spec`]) and started
+//! (testcontainers), and the guard that owns them all ([`DockerParts`]).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use testcontainers::bollard::models::PortBinding;
+use testcontainers::bollard::query_parameters::RemoveContainerOptionsBuilder;
+use testcontainers::bollard::Docker;
+use testcontainers::core::{AccessMode, IntoContainerPort, Mount, WaitFor};
+use testcontainers::runners::AsyncRunner;
+use testcontainers::{ContainerAsync, GenericImage, Healthcheck, ImageExt};
+
+use super::profile::Limits;
+use super::{engine, images, lb, READY};
+use crate::error::{Error, Result};
+
+/// Where the harness executable is mounted in the runtime image.
+pub const EXE_IN_CONTAINER: &str = "/usr/local/bin/karigar-perf";
+
+/// How a container proves it is ready.
+#[derive(Clone, Debug)]
+enum Health {
+    /// A shell command inside the container (the seed's `pg_isready`, `redis-cli ping`).
+    Command(String),
+    /// A 2xx answer to `GET path` on the published port, asked from the host, so that
+    /// any image works, with or without wget inside.
+    Http(String),
+}
+
+/// One container to start.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    role: String,
+    image: String,
+    port: u16,
+    limits: Limits,
+    env: Vec<(String, String)>,
+    cmd: Option<Vec<String>>,
+    health: Option<Health>,
+    copies: Vec<(String, Vec<u8>)>,
+    exe: Option<PathBuf>,
+}
+
+impl Spec {
+    pub fn new(role: &str, image: &str, port: u16, limits: Limits) -> Self {
+        Self {
+            role: role.to_owned(),
+            image: image.to_owned(),
+            port,
+            limits,
+            env: Vec::new(),
+            cmd: None,
+            health: None,
+            copies: Vec::new(),
+            exe: None,
+        }
+    }
+
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn cmd(mut self, args: &[&str]) -> Self {
+        self.cmd = Some(args.iter().map(|a| (*a).to_owned()).collect());
+        self
+    }
+
+    pub fn health(mut self, command: &str) -> Self {
+        self.health = Some(Health::Command(command.to_owned()));
+        self
+    }
+
+    pub fn http_health(mut self, path: &str) -> Self {
+        self.health = Some(Health::Http(path.to_owned()));
+        self
+    }
+
+    pub fn copy(mut self, path: &str, content: Vec<u8>) -> Self {
+        self.copies.push((path.to_owned(), content));
+        self
+    }
+
+    pub fn mount_exe(mut self, exe: &Path) -> Self {
+        self.exe = Some(exe.to_owned());
+        self
+    }
+
+    /// The testcontainers request: network, name, labels, limits, loopback-only port.
+    fn request(
+        &self,
+        name: &str,
+        network: &str,
+        run_id: &str,
+    ) -> testcontainers::ContainerRequest<GenericImage> {
+        let (image_name, tag) = images::name_and_tag(&self.image);
+        let mut image = GenericImage::new(image_name, tag).with_exposed_port(self.port.tcp());
+        if let Some(Health::Command(_)) = &self.health {
+            image = image.with_wait_for(WaitFor::healthcheck());
+        }
+        let mut request = image
+            .with_container_name(name)
+            .with_network(network)
+            .with_labels(engine::labels(run_id))
+            .with_startup_timeout(READY)
+            .with_host_config_modifier(host_config(self.port, self.limits));
+        for (key, value) in &self.env {
+            request = request.with_env_var(key, value);
+        }
+        if let Some(cmd) = &self.cmd {
+            request = request.with_cmd(cmd);
+        }
+        if let Some(Health::Command(command)) = &self.health {
+            request = request.with_health_check(
+                Healthcheck::cmd_shell(command)
+                    .with_interval(Duration::from_millis(500))
+                    .with_timeout(Duration::from_secs(5))
+                    .with_retries(240),
+            );
+        }
+        for (path, content) in &self.copies {
+            request = request.with_copy_to(path.as_str(), content.clone());
+        }
+        if let Some(exe) = &self.exe {
+            request = request.with_mount(
+                Mount::bind_mount(exe.to_string_lossy(), EXE_IN_CONTAINER)
+                    .with_access_mode(AccessMode::ReadOnly),
+            );
+        }
+        request
+    }
+}
+
+/// The seed's limits, and the port published on 127.0.0.1 only (a random host port).
+fn host_config(
+    port: u16,
+    limits: Limits,
+) -> impl Fn(&mut testcontainers::bollard::models::HostConfig) + Send + Sync {
+    move |config| {
+        config.nano_cpus = Some((limits.cpus * 1e9) as i64);
+        config.memory = Some(limits.memory_bytes as i64);
+        config.publish_all_ports = Some(false);
+        config.port_bindings = Some(HashMap::from([(
+            format!("{port}/tcp"),
+            Some(vec![PortBinding {
+                host_ip: Some("127.0.0.1".into()),
+                host_port: Some(String::new()),
+            }]),
+        )]));
+    }
+}
+
+/// A started container.
+struct Started {
+    role: String,
+    name: String,
+    id: String,
+    /// Its port, as published on 127.0.0.1.
+    host_port: u16,
+    /// Its address on the run's network.
+    ip: String,
+    limits: Limits,
+    handle: ContainerAsync<GenericImage>,
+}
+
+impl Started {
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.host_port)
+    }
+}
+
+/// Where a started container can be reached from the harness.
+#[derive(Clone, Debug)]
+pub struct Placed {
+    pub id: String,
+    pub host_port: u16,
+}
+
+impl Placed {
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.host_port)
+    }
+}
+
+/// A backend replica, for telemetry and fault injection.
+#[derive(Clone, Debug)]
+pub struct Instance {
+    /// `backend-1`, `backend-2`, ...
+    pub name: String,
+    pub container_id: String,
+    pub ip: String,
+    pub limits: Limits,
+}
+
+/// Owns a run's containers and network; [`teardown`](Self::teardown) saves their logs
+/// and removes them.
+pub struct DockerParts {
+    docker: Docker,
+    run_id: String,
+    network: String,
+    logs_dir: PathBuf,
+    started: Vec<Started>,
+    backends: Vec<Instance>,
+    balancer: Option<String>,
+    /// Requests each backend served, counted from the balancer's log at teardown.
+    pub served: Vec<(String, u64)>,
+    torn_down: bool,
+}
+
+impl DockerParts {
+    pub fn new(docker: Docker, run_id: String, network: String, logs_dir: PathBuf) -> Self {
+        Self {
+            docker,
+            run_id,
+            network,
+            logs_dir,
+            started: Vec::new(),
+            backends: Vec::new(),
+            balancer: None,
+            served: Vec::new(),
+            torn_down: false,
+        }
+    }
+
+    pub fn docker(&self) -> &Docker {
+        &self.docker
+    }
+
+    /// Container names are daemon-wide, so they carry the run id.
+    pub fn container_name(&self, role: &str) -> String {
+        format!("karigar-{}-{role}", self.run_id)
+    }
+
+    /// Starts `spec` and waits for its health check.
+    pub async fn start(&mut self, spec: Spec) -> Result<Placed> {
+        let name = self.container_name(&spec.role);
+        let request = spec.request(&name, &self.network, &self.run_id);
+        let handle = match request.start().await {
+            Ok(handle) => handle,
+            Err(e) => return Err(self.failed(&spec, &name, &e.to_string()).await),
+        };
+        let host_port = handle
+            .get_host_port_ipv4(spec.port.tcp())
+            .await
+            .map_err(|e| Error::stack(format!("{name}: no published port: {e}")))?;
+        let started = Started {
+            role: spec.role.clone(),
+            id: handle.id().to_owned(),
+            ip: self.address(handle.id()).await,
+            name: name.clone(),
+            host_port,
+            limits: spec.limits,
+            handle,
+        };
+        if let Some(Health::Http(path)) = &spec.health {
+            if let Err(why) = wait_http(&started, path).await {
+                return Err(self.failed(&spec, &name, &why).await);
+            }
+        }
+        let placed = Placed {
+            id: started.id.clone(),
+            host_port,
+        };
+        self.started.push(started);
+        Ok(placed)
+    }
+
+    /// A start-up failure, with the container's last log lines.
+    async fn failed(&self, spec: &Spec, name: &str, why: &str) -> Error {
+        let tail = engine::log_tail(&self.docker, name, 15).await;
+        Error::stack(format!(
+            "{} ({}) did not become ready: {why}; last lines of its log:\n{}",
+            spec.role,
+            spec.image,
+            tail.trim_end()
+        ))
+    }
+
+    async fn address(&self, id: &str) -> String {
+        let inspected = self.docker.inspect_container(id, None).await.ok();
+        inspected
+            .and_then(|c| c.network_settings)
+            .and_then(|n| n.networks)
+            .and_then(|n| n.get(&self.network).and_then(|e| e.ip_address.clone()))
+            .unwrap_or_default()
+    }
+
+    pub fn mark_backend(&mut self, started_id: &str) {
+        if let Some(s) = self.started.iter().find(|s| s.id == started_id) {
+            self.backends.push(Instance {
+                name: s.role.clone(),
+                container_id: s.id.clone(),
+                ip: s.ip.clone(),
+                limits: s.limits,
+            });
+        }
+    }
+
+    pub fn mark_balancer(&mut self, started_id: &str) {
+        self.balancer = Some(started_id.to_owned());
+    }
+
+    /// Container names of the backends, as nginx reaches them.
+    pub fn backend_names(&self) -> Vec<String> {
+        self.backends
+            .iter()
+            .map(|b| self.container_name(&b.name))
+            .collect()
+    }
+
+    pub fn backends(&self) -> &[Instance] {
+        &self.backends
+    }
+
+    /// (name, container id) of every container, for `stack.json`.
+    pub fn containers(&self) -> Vec<(String, String)> {
+        self.started
+            .iter()
+            .map(|s| (s.name.clone(), s.id.clone()))
+            .collect()
+    }
+
+    /// Saves every container's log, counts requests per replica, removes everything
+    /// labelled with the run id (also what failed half-way through starting) and the
+    /// network.
+    pub fn teardown(&mut self) {
+        if std::mem::replace(&mut self.torn_down, true) {
+            return;
+        }
+        let handles: Vec<_> = self.started.drain(..).collect();
+        block_on(async {
+            for started in &handles {
+                let path = self.logs_dir.join(format!("{}.log", started.role));
+                engine::save_logs(&self.docker, &started.id, &path).await;
+            }
+            self.served = self.count_served().await;
+            self.remove_all().await;
+        });
+        // Their handles' own drop would remove them again, and needs a runtime to do
+        // so; they are gone already.
+        for started in handles {
+            std::mem::forget(started.handle);
+        }
+    }
+
+    async fn count_served(&self) -> Vec<(String, u64)> {
+        let Some(_) = &self.balancer else {
+            return Vec::new();
+        };
+        let log = std::fs::read_to_string(self.logs_dir.join("lb.log")).unwrap_or_default();
+        let counts = lb::requests_per_upstream(&log);
+        self.backends
+            .iter()
+            .map(|b| {
+                let served = counts
+                    .iter()
+                    .filter(|(addr, _)| addr.split(':').next() == Some(b.ip.as_str()))
+                    .map(|(_, n)| n)
+                    .sum();
+                (b.name.clone(), served)
+            })
+            .collect()
+    }
+
+    async fn remove_all(&self) {
+        let filters = HashMap::from([("label", vec![format!("{}={}", engine::RUN_LABEL, self.run_id)])]);
+        let options = testcontainers::bollard::query_parameters::ListContainersOptionsBuilder::default()
+            .all(true)
+            .filters(&filters)
+            .build();
+        if let Ok(containers) = self.docker.list_containers(Some(options)).await {
+            for id in containers.into_iter().filter_map(|c| c.id) {
+                let remove = RemoveContainerOptionsBuilder::default()
+                    .force(true)
+                    .v(true)
+                    .build();
+                let _ = self.docker.remove_container(&id, Some(remove)).await;
+            }
+        }
+        let _ = self.docker.remove_network(&self.network).await;
+    }
+}
+
+impl Drop for DockerParts {
+    fn drop(&mut self) {
+        self.teardown();
+    }
+}
+
+/// Polls `GET path` until it answers 2xx, the container stops, or [`READY`] passes.
+async fn wait_http(started: &Started, path: &str) -> std::result::Result<(), String> {
+    let url = format!("{}{path}", started.url());
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let begun = Instant::now();
+    loop {
+        if let Ok(response) = client.get(&url).send().await {
+            if response.status().is_success() {
+                return Ok(());
+            }
+        }
+        if !started.handle.is_running().await.unwrap_or(false) {
+            return Err("the container exited".into());
+        }
+        if begun.elapsed() > READY {
+            return Err(format!(
+                "GET {url} did not answer 2xx within {}s",
+                READY.as_secs()
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Runs async teardown from a synchronous `Drop`, inside or outside a runtime.
+fn block_on<F: std::future::Future<Output = ()> + Send>(future: F) {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(|| handle.block_on(future));
+        }
+        _ => {
+            std::thread::scope(|scope| {
+                scope.spawn(|| {
+                    if let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                        runtime.block_on(future);
+                    }
+                });
+            });
+        }
+    }
+}
