@@ -139,9 +139,10 @@ pub struct DockerArgs {
     #[arg(long, value_enum, default_value = "prod", env = "KARIGAR_PERF_PROFILE")]
     pub profile: crate::stack::Profile,
 
-    /// Backend containers; more than one run behind nginx.
-    #[arg(long, default_value_t = 1, env = "KARIGAR_PERF_REPLICAS", value_parser = clap::value_parser!(u16).range(1..=10))]
-    pub replicas: u16,
+    /// Backend containers; more than one run behind nginx (default: the scenario's
+    /// `replicas`, else 1).
+    #[arg(long, env = "KARIGAR_PERF_REPLICAS", value_parser = clap::value_parser!(u16).range(1..=10))]
+    pub replicas: Option<u16>,
 
     /// Postgres image (default: karigar-perf/postgres:15 when docker/build.sh made it,
     /// else postgres:15-alpine).
@@ -176,10 +177,11 @@ pub struct DockerArgs {
 }
 
 impl DockerArgs {
-    pub fn options(&self) -> crate::stack::DockerOptions {
+    /// The resolved options; `scenario_replicas` applies unless `--replicas` was given.
+    pub fn options(&self, scenario_replicas: Option<u16>) -> crate::stack::DockerOptions {
         crate::stack::DockerOptions {
             profile: self.profile,
-            replicas: usize::from(self.replicas),
+            replicas: usize::from(self.replicas.or(scenario_replicas).unwrap_or(1)),
             images: crate::stack::docker::ImageChoice {
                 postgres: self.postgres_image.clone(),
                 redis: self.redis_image.clone(),

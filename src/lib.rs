@@ -6,10 +6,12 @@
 //! - [`run`]: one scenario run, phase by phase (resolve, provision, load, evaluate, report)
 //! - [`scenario`]: TOML scenario files -> validated [`scenario::Plan`]; templates
 //! - [`seed`]: the deterministic marketplace dataset (providers, services, customers)
-//! - [`stack`]: the stack under test: local processes or an external target, behind a guard
+//! - [`stack`]: the stack under test: local processes, Docker containers or an external
+//!   target, behind a guard
 //! - [`load`]: Goose wiring, per-step execution, progress line
 //! - [`metrics`]: outcome classes and per-step HDR histograms with a per-second series
 //! - [`telemetry`]: 1 Hz samplers of backend CPU/memory, Postgres, Redis, health and in-flight
+//! - [`faults`]: kill, pause or stop a backend instance mid-run; the error burst and recovery
 //! - [`autoscale`]: the seed's scale-out triggers and an HPA simulation over a run
 //! - [`slo`]: SLO expressions, their verdicts, and live sliding-window checks (abort)
 //! - [`compare`]: baseline comparison (Mann-Whitney U over per-second percentiles) for CI gates
@@ -22,6 +24,7 @@ pub mod cli;
 pub mod compare;
 pub mod error;
 pub mod exit;
+pub mod faults;
 pub mod interrupt;
 pub mod load;
 pub mod metrics;

@@ -71,7 +71,12 @@ pub async fn scenario(args: ScenarioArgs, backend_exe: PathBuf) -> Result<Outcom
         plan.abort_after,
         collector.clone(),
     );
+    let injector = start_faults(&plan, &stack, &collector);
     let result = load::run(plan.clone(), collector, load_options(&stack, &args)).await;
+    let faults = match injector {
+        Some(injector) => injector.finish().await,
+        None => Vec::new(),
+    };
     let telemetry = sampler.finish().await;
     let windows = match watch {
         Some(watch) => watch.finish().await,
@@ -83,6 +88,7 @@ pub async fn scenario(args: ScenarioArgs, backend_exe: PathBuf) -> Result<Outcom
     telemetry.served = stack.served();
     result.telemetry = Some(telemetry);
     result.dataset = dataset;
+    result.faults = faults;
     result.windows = windows.results;
     let info = RunInfo {
         run_id: setup.run_id,
@@ -94,6 +100,22 @@ pub async fn scenario(args: ScenarioArgs, backend_exe: PathBuf) -> Result<Outcom
     };
     let gate = baseline.map(|base| (base, args.gate.policy()));
     finish(&plan, &result, info, gate, &setup.report_dir)
+}
+
+/// Starts the scenario's fault schedule against the Docker stack's backends.
+fn start_faults(plan: &Plan, stack: &Stack, clock: &Arc<Collector>) -> Option<crate::faults::Injector> {
+    let parts = stack.docker.as_ref().filter(|_| !plan.faults.is_empty())?;
+    let instances = parts
+        .backends()
+        .iter()
+        .map(|b| (b.name.clone(), b.container_id.clone()))
+        .collect();
+    Some(crate::faults::Injector::start(
+        plan.faults.clone(),
+        instances,
+        parts.docker().clone(),
+        clock.clone(),
+    ))
 }
 
 /// Seeds the stack's database when `--seed-providers` asks for it.
@@ -227,7 +249,7 @@ fn prepare(args: &ScenarioArgs, plan: &Plan, backend_exe: PathBuf) -> Result<Set
         .report_dir
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports").join(&run_id));
-    let stack = stack_options(args, &report_dir, backend_exe, &run_id)?;
+    let stack = stack_options(args, plan, &report_dir, backend_exe, &run_id)?;
     std::fs::create_dir_all(&stack.logs_dir).map_err(|e| {
         Error::config(format!(
             "cannot create report folder {}: {e}",
@@ -250,6 +272,7 @@ fn interrupted_before_load(plan: &Plan, setup: Setup) -> Result<Outcome> {
         telemetry: None,
         windows: Vec::new(),
         dataset: None,
+        faults: Vec::new(),
     };
     let info = RunInfo {
         run_id: setup.run_id,
@@ -284,6 +307,7 @@ fn resolve(args: &ScenarioArgs) -> Result<Plan> {
 /// The stack flags, checked before anything is created.
 fn stack_options(
     args: &ScenarioArgs,
+    plan: &Plan,
     report_dir: &Path,
     backend_exe: PathBuf,
     run_id: &str,
@@ -293,6 +317,12 @@ fn stack_options(
     } else {
         args.stack
     };
+    if !plan.faults.is_empty() && !matches!(kind, StackKind::Docker | StackKind::Auto) {
+        return Err(Error::config(format!(
+            "scenario {} injects faults: they need --stack docker",
+            plan.name
+        )));
+    }
     if kind == StackKind::External && args.target.is_none() {
         return Err(Error::config(
             "--stack external needs --target URL (the deployment to test)",
@@ -305,7 +335,7 @@ fn stack_options(
         logs_dir: report_dir.join("logs"),
         backend_exe,
         run_id: run_id.to_owned(),
-        docker: args.docker.options(),
+        docker: args.docker.options(plan.replicas),
     })
 }
 
@@ -346,6 +376,20 @@ async fn provision(options: &StackOptions, interrupt: &Interrupt) -> Result<Opti
 }
 
 fn check_targets(plan: &Plan, stack: &Stack) -> Result<()> {
+    if !plan.faults.is_empty() {
+        let replicas = stack.docker.as_ref().map_or(0, |parts| parts.backends().len());
+        if replicas == 0 {
+            return Err(Error::config(
+                "faults need the Docker stack, and no Docker daemon answered (--stack auto chose local)",
+            ));
+        }
+        if let Some(fault) = plan.faults.iter().find(|f| f.replica() > replicas) {
+            return Err(Error::config(format!(
+                "fault target {} does not exist: the stack has {replicas} backend replica(s) (--replicas)",
+                fault.target
+            )));
+        }
+    }
     if plan.uses_frontend() && stack.endpoints.frontend.is_none() {
         return Err(Error::config(format!(
             "scenario {} has frontend steps, but there is no frontend: pass --frontend URL",
@@ -383,6 +427,11 @@ fn finish(
     );
     let mut summary = Summary::new(plan, &result.snapshot, result.telemetry.as_ref(), verdicts, info);
     summary.dataset = result.dataset.clone();
+    summary.faults = crate::faults::analyse(
+        &result.faults,
+        &result.snapshot,
+        crate::report::infrastructure::RESPONSE_TRIGGER_MS,
+    );
     summary.comparison = gate.map(|(base, policy)| crate::compare::compare(&base, &summary, policy));
     print!("{}", report::console::render(&summary));
     report::write(&summary, report_dir)?;

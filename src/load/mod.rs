@@ -41,6 +41,8 @@ pub struct LoadResult {
     pub windows: Vec<Option<WindowResult>>,
     /// The dataset seeded before the load, if any.
     pub dataset: Option<crate::seed::SeedReport>,
+    /// Faults injected while the load ran.
+    pub faults: Vec<crate::faults::FaultEvent>,
 }
 
 /// Runs `plan` to completion or interruption and returns the measurements.
@@ -77,6 +79,7 @@ pub async fn run(plan: Arc<Plan>, collector: Arc<Collector>, options: LoadOption
         telemetry: None,
         windows: Vec::new(),
         dataset: None,
+        faults: Vec::new(),
     })
 }
 

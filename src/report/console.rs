@@ -26,7 +26,7 @@ pub fn render(summary: &Summary) -> String {
     }
     if let Some(infra) = &summary.infrastructure {
         out.push('\n');
-        for (label, text) in infra_text::lines(infra) {
+        for (label, text) in infra_text::lines(infra, &summary.faults) {
             let _ = writeln!(out, "{label:<16} {text}");
         }
     }

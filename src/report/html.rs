@@ -30,7 +30,7 @@ pub fn render(summary: &Summary) -> String {
     body.push_str(&throughput_chart(summary));
     body.push_str("</div>");
     if let (Some(infra), Some(telemetry)) = (&summary.infrastructure, &summary.telemetry) {
-        body.push_str(&infrastructure(infra, telemetry));
+        body.push_str(&infrastructure(infra, telemetry, &summary.faults));
     }
     page(&summary.scenario, &body)
 }
@@ -233,7 +233,11 @@ const TELEMETRY_CHARTS: [TelemetryChart; 6] = [
     },
 ];
 
-fn infrastructure(infra: &Infrastructure, telemetry: &Telemetry) -> String {
+fn infrastructure(
+    infra: &Infrastructure,
+    telemetry: &Telemetry,
+    faults: &[crate::faults::FaultReport],
+) -> String {
     let mut out = String::from("<h2>Infrastructure</h2><div class=\"grid\">");
     for spec in &TELEMETRY_CHARTS {
         let points = telemetry
@@ -263,7 +267,7 @@ fn infrastructure(infra: &Infrastructure, telemetry: &Telemetry) -> String {
         10.0,
     ));
     out.push_str("</div><table>");
-    for (label, text) in infra_text::lines(infra) {
+    for (label, text) in infra_text::lines(infra, faults) {
         let _ = write!(
             out,
             "<tr><th>{}</th><td>{}</td></tr>",

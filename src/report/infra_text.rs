@@ -1,9 +1,10 @@
 //! The infrastructure block as text lines, shared by the console and Markdown.
 
 use super::infrastructure::Infrastructure;
+use crate::faults::FaultReport;
 
 /// `(label, value)` lines describing what the samplers saw.
-pub fn lines(infra: &Infrastructure) -> Vec<(&'static str, String)> {
+pub fn lines(infra: &Infrastructure, faults: &[FaultReport]) -> Vec<(&'static str, String)> {
     let mut lines = vec![
         (
             "db connections",
@@ -60,7 +61,34 @@ pub fn lines(infra: &Infrastructure) -> Vec<(&'static str, String)> {
     }
     lines.push(("triggers", triggers(infra)));
     lines.push(("hpa", hpa(infra)));
+    lines.extend(faults.iter().map(|f| ("fault", fault(f))));
     lines
+}
+
+/// `kill backend-2 at 15.0s, back at 25.0s: 12 errors over 2s; p95 under 500 ms again after 4.0s`
+pub fn fault(report: &FaultReport) -> String {
+    let action = crate::faults::action_name(report.action);
+    if let Some(error) = &report.error {
+        return format!(
+            "{action} {} at {:.1}s failed: {error}",
+            report.target, report.at_s
+        );
+    }
+    let back = report
+        .restored_s
+        .map_or(", not brought back".into(), |s| format!(", back at {s:.1}s"));
+    let burst = match report.burst_errors {
+        0 => "no errors".to_string(),
+        n => format!("{n} errors over {}s", report.burst_seconds),
+    };
+    let recovery = report.recovery_s.map_or(
+        format!("p95 never back under {:.0} ms", report.threshold_ms),
+        |s| format!("p95 under {:.0} ms again after {s:.1}s", report.threshold_ms),
+    );
+    format!(
+        "{action} {} at {:.1}s{back}: {burst}; {recovery}",
+        report.target, report.at_s
+    )
 }
 
 /// `backend-1 12.3 req/s, cpu mean 41% max 63%, 6 db conns; backend-2 ...`

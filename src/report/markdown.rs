@@ -51,7 +51,7 @@ pub fn render(summary: &Summary) -> String {
     }
     if let Some(infra) = &summary.infrastructure {
         out.push_str("\n| infrastructure | |\n|---|---|\n");
-        for (label, text) in infra_text::lines(infra) {
+        for (label, text) in infra_text::lines(infra, &summary.faults) {
             let _ = writeln!(out, "| {label} | {text} |");
         }
     }

@@ -62,6 +62,9 @@ pub struct Summary {
     /// The comparison with a baseline run, when one was given.
     #[serde(default)]
     pub comparison: Option<Comparison>,
+    /// Faults injected during the run and what each did.
+    #[serde(default)]
+    pub faults: Vec<crate::faults::FaultReport>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -165,6 +168,7 @@ impl Summary {
             telemetry: telemetry.cloned(),
             dataset: None,
             comparison: None,
+            faults: Vec::new(),
         }
     }
 }

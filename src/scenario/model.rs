@@ -29,12 +29,28 @@ pub struct RawScenario {
     pub pools: BTreeMap<String, Spanned<RawPool>>,
     /// Providers to seed before the load when the harness starts the stack.
     pub seed_providers: Option<usize>,
+    /// Backend replicas of the Docker stack, unless `--replicas` says otherwise.
+    pub replicas: Option<u16>,
+    /// Faults injected while the load runs (Docker stack).
+    #[serde(default)]
+    pub faults: Vec<Spanned<RawFault>>,
     /// The steps of a scenario with one kind of user.
     #[serde(default)]
     pub steps: Vec<Spanned<RawStep>>,
     /// Kinds of users, each with its steps and a weight (instead of `steps`).
     #[serde(default)]
     pub kinds: Vec<Spanned<RawKind>>,
+}
+
+/// `[[faults]]`: at `at` into the load, `action` the backend instance `target` (e.g.
+/// `backend-2`) for `duration`, then bring it back.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFault {
+    pub at: String,
+    pub action: String,
+    pub target: String,
+    pub duration: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -33,6 +33,10 @@ pub struct Plan {
     pub abort_after: Option<u32>,
     /// Providers to seed before the load, unless the command line says otherwise.
     pub seed_providers: Option<usize>,
+    /// Backend replicas, unless the command line says otherwise.
+    pub replicas: Option<u16>,
+    /// Faults to inject while the load runs, in time order.
+    pub faults: Vec<crate::faults::Fault>,
 }
 
 /// A kind of virtual user: its share of the users and its steps.
@@ -95,6 +99,8 @@ impl Plan {
             slos,
             abort_after,
             seed_providers: raw.seed_providers,
+            replicas: raw.replicas,
+            faults: crate::faults::compile(source, &raw.faults)?,
         })
     }
 
