@@ -352,7 +352,7 @@ fn record_stack(stack: &Stack, report_dir: &Path) -> Result<()> {
         .map(|parts| parts.containers())
         .unwrap_or_default()
         .into_iter()
-        .map(|(name, id)| serde_json::json!({ "name": name, "id": id }))
+        .map(|(name, id, image)| serde_json::json!({ "name": name, "id": id, "image": image }))
         .collect();
     let record = serde_json::json!({
         "stack": kind_name(stack.kind),

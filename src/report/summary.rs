@@ -69,7 +69,7 @@ pub struct Summary {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TargetInfo {
-    /// `local` or `external`.
+    /// `local`, `docker` or `external`.
     pub stack: String,
     pub backend: String,
     pub frontend: Option<String>,

@@ -6,7 +6,11 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 
 /// Scenarios shipped with the harness, so a named scenario runs from any directory.
-const BUILT_IN: &[(&str, &str)] = &[("signup", include_str!("../../scenarios/signup.toml"))];
+const BUILT_IN: &[(&str, &str)] = &[
+    ("signup", include_str!("../../scenarios/signup.toml")),
+    ("browse", include_str!("../../scenarios/browse.toml")),
+    ("failover", include_str!("../../scenarios/failover.toml")),
+];
 
 /// A scenario file's text and the name errors use for it.
 pub struct Source {
@@ -91,6 +95,6 @@ mod tests {
     #[test]
     fn unknown_names_list_the_built_in_ones() {
         let err = Source::locate("no-such-scenario").err().unwrap().to_string();
-        assert!(err.contains("built in: signup"), "{err}");
+        assert!(err.contains("built in: signup, browse, failover"), "{err}");
     }
 }

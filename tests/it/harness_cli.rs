@@ -256,7 +256,7 @@ fn abort_after_without_a_windowed_slo_is_a_config_error() {
 
 #[test]
 fn the_marketplace_scenarios_run_clean_on_a_seeded_stack() {
-    for (scenario, users) in [("search", "4"), ("book", "4"), ("day", "9")] {
+    for (scenario, users) in [("search", "4"), ("book", "4"), ("day", "12"), ("browse", "2")] {
         let run = Run::new();
         let args = [
             scenario,

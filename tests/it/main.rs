@@ -4,6 +4,8 @@
 mod backend_api;
 mod backend_process;
 mod common;
+mod compose;
+mod docker_stack;
 mod harness_cli;
 mod marketplace_api;
 mod reports;

@@ -10,7 +10,7 @@ use crate::common::harness::{stderr, stdout, Run, BIN};
 
 const SCHEMA: &str = include_str!("../../schemas/summary.schema.json");
 
-fn assert_matches_schema(summary: &Value) {
+pub fn assert_matches_schema(summary: &Value) {
     let schema: Value = serde_json::from_str(SCHEMA).unwrap();
     let validator = jsonschema::validator_for(&schema).expect("the schema itself is valid");
     let errors: Vec<String> = validator

@@ -156,6 +156,7 @@ fn host_config(
 struct Started {
     role: String,
     name: String,
+    image: String,
     id: String,
     /// Its port, as published on 127.0.0.1.
     host_port: u16,
@@ -250,6 +251,7 @@ impl DockerParts {
             id: handle.id().to_owned(),
             ip: self.address(handle.id()).await,
             name: name.clone(),
+            image: spec.image.clone(),
             host_port,
             limits: spec.limits,
             handle,
@@ -314,11 +316,11 @@ impl DockerParts {
         &self.backends
     }
 
-    /// (name, container id) of every container, for `stack.json`.
-    pub fn containers(&self) -> Vec<(String, String)> {
+    /// Name, container id and image of every container, for `stack.json`.
+    pub fn containers(&self) -> Vec<(String, String, String)> {
         self.started
             .iter()
-            .map(|s| (s.name.clone(), s.id.clone()))
+            .map(|s| (s.name.clone(), s.id.clone(), s.image.clone()))
             .collect()
     }
 

@@ -94,8 +94,8 @@ pub fn assert_stack_gone(run: &Run) {
     let pids = run.stack_pids();
     assert_eq!(
         pids.len(),
-        3,
-        "postgres, redis-server and backend were recorded: {pids:?}"
+        4,
+        "postgres, redis-server, backend and frontend were recorded: {pids:?}"
     );
     for (name, pid) in pids {
         assert!(!alive(pid), "{name} (pid {pid}) survived the run");

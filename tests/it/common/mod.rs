@@ -2,5 +2,6 @@
 //! the harness binary.
 
 pub mod app;
+pub mod docker;
 pub mod harness;
 pub mod stores;

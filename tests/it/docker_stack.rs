@@ -1,0 +1,241 @@
+//! The Docker stack as a user runs it: the full stack in containers, replicas behind
+//! nginx with a fault injected, a team's own image built from a Dockerfile, and no
+//! container or network left behind, even after Ctrl-C or a killed harness.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::docker::{self, assert_run_gone, containers_of};
+use crate::common::harness::{signal_and_wait, stderr, stdout, Run, BIN};
+
+fn run_id(run: &Run) -> String {
+    run.summary()["run_id"].as_str().unwrap().to_owned()
+}
+
+fn assert_exit(output: &std::process::Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "{}\n{}",
+        stdout(output),
+        stderr(output)
+    );
+}
+
+#[test]
+fn a_signup_run_in_containers_passes_and_leaves_nothing_behind() {
+    if !docker::ready() {
+        return;
+    }
+    let run = Run::new();
+    let output = run.run(&["signup", "--stack", "docker", "--duration", "4s", "--users", "2"]);
+    assert_exit(&output, 0);
+    let summary = run.summary();
+    crate::reports::assert_matches_schema(&summary);
+    assert_eq!(summary["target"]["stack"], "docker");
+    for step in summary["steps"].as_array().unwrap() {
+        assert!(step["count"].as_u64().unwrap() > 0, "{step}");
+        assert_eq!(step["errors"], 0, "{step}");
+    }
+    let infra = &summary["infrastructure"];
+    // 2 CPUs and 2 GiB: the production profile, the default.
+    assert_eq!(infra["cpu_limit_cores"], 2.0, "{infra}");
+    assert!(
+        infra["backend_cpu_max_percent"].as_f64().unwrap() > 0.0,
+        "{infra}"
+    );
+    assert_eq!(infra["instances"][0]["name"], "backend-1", "{infra}");
+    assert!(
+        infra["instances"][0]["db_connections_max"].as_u64().unwrap() >= 1,
+        "{infra}"
+    );
+    let logs = run.report_dir().join("logs");
+    for part in ["postgres", "redis", "backend-1", "frontend"] {
+        assert!(logs.join(format!("{part}.log")).is_file(), "{part}.log saved");
+    }
+    assert_run_gone(&run_id(&run));
+}
+
+#[test]
+fn browse_loads_every_frontend_page_and_its_assets_in_containers() {
+    if !docker::ready() {
+        return;
+    }
+    let run = Run::new();
+    // One iteration thinks for 8 s in all.
+    let output = run.run(&["browse", "--stack", "docker", "--duration", "10s", "--users", "2"]);
+    assert_exit(&output, 0);
+    let summary = run.summary();
+    for step in summary["steps"].as_array().unwrap() {
+        assert!(step["count"].as_u64().unwrap() > 0, "{step}");
+        assert_eq!(step["outcomes"]["ok"], step["count"], "{step}");
+    }
+    assert_run_gone(&run_id(&run));
+}
+
+#[test]
+fn a_killed_replica_behind_nginx_is_reported_with_its_burst_and_recovery() {
+    if !docker::ready() {
+        return;
+    }
+    let run = Run::new();
+    let scenario = run.dir.path().join("kill.toml");
+    std::fs::write(
+        &scenario,
+        r#"name = "kill"
+replicas = 2
+slos = ["error_rate < 50%"]
+[load]
+users = 4
+duration = "9s"
+[[faults]]
+at = "3s"
+action = "kill"
+target = "backend-2"
+duration = "3s"
+[[steps]]
+name = "health"
+path = "/health"
+think_time = "50ms"
+"#,
+    )
+    .unwrap();
+    let output = run.run(&[scenario.to_str().unwrap(), "--stack", "docker"]);
+    assert_exit(&output, 0);
+    let summary = run.summary();
+    crate::reports::assert_matches_schema(&summary);
+    let fault = &summary["faults"][0];
+    assert_eq!(fault["action"], "kill", "{fault}");
+    assert_eq!(fault["target"], "backend-2", "{fault}");
+    assert!(fault["error"].is_null(), "{fault}");
+    let (at, back) = (
+        fault["at_s"].as_f64().unwrap(),
+        fault["restored_s"].as_f64().unwrap(),
+    );
+    assert!((2.5..4.5).contains(&at) && back > at + 2.5, "{fault}");
+    assert!(fault["recovery_s"].as_f64().is_some(), "{fault}");
+    let instances = summary["infrastructure"]["instances"].as_array().unwrap();
+    assert_eq!(instances.len(), 2);
+    for instance in instances {
+        assert!(
+            instance["requests"].as_u64().unwrap() > 0,
+            "both replicas served: {instance}"
+        );
+    }
+    assert!(run.report_dir().join("logs/lb.log").is_file());
+    assert!(
+        stdout(&output).contains("kill backend-2 at"),
+        "{}",
+        stdout(&output)
+    );
+    assert_run_gone(&run_id(&run));
+}
+
+#[test]
+fn backend_build_runs_an_image_built_from_the_reference_dockerfile() {
+    if !docker::ready() {
+        return;
+    }
+    let run = Run::new();
+    let context = run.dir.path().join("context");
+    std::fs::create_dir(&context).unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(
+        root.join("reference/backend/Dockerfile"),
+        context.join("Dockerfile"),
+    )
+    .unwrap();
+    std::fs::copy(
+        docker::reference_backend_binary(),
+        context.join("karigar-backend"),
+    )
+    .unwrap();
+    let output = run.run(&[
+        "signup",
+        "--stack",
+        "docker",
+        "--backend-build",
+        context.to_str().unwrap(),
+        "--duration",
+        "3s",
+        "--users",
+        "2",
+    ]);
+    assert_exit(&output, 0);
+    let stack = std::fs::read_to_string(run.report_dir().join("stack.json")).unwrap();
+    assert!(stack.contains("karigar-perf/backend-build:latest"), "{stack}");
+    assert_eq!(run.summary()["totals"]["errors"], 0);
+    assert_run_gone(&run_id(&run));
+}
+
+#[test]
+fn sigint_mid_run_removes_every_container_and_writes_a_partial_report() {
+    if !docker::ready() {
+        return;
+    }
+    let run = Run::new();
+    let mut child = run
+        .command(&["signup", "--stack", "docker", "--duration", "60s", "--users", "2"])
+        .stdout(run.log_file("out.log"))
+        .stderr(run.log_file("err.log"))
+        .spawn()
+        .unwrap();
+    wait_for_load(&run);
+    let status = signal_and_wait(&mut child, libc::SIGINT, Duration::from_secs(30));
+    assert_eq!(status.code(), Some(130), "{}", run.read_log("err.log"));
+    assert_eq!(run.summary()["interrupted"], true);
+    assert_run_gone(&run_id(&run));
+}
+
+#[test]
+fn stack_down_removes_what_a_killed_harness_left() {
+    if !docker::ready() {
+        return;
+    }
+    let run = Run::new();
+    let mut child = run
+        .command(&["signup", "--stack", "docker", "--duration", "60s", "--users", "1"])
+        .stdout(run.log_file("out.log"))
+        .stderr(run.log_file("err.log"))
+        .spawn()
+        .unwrap();
+    wait_for_load(&run);
+    let stack = std::fs::read_to_string(run.report_dir().join("stack.json")).unwrap();
+    let run_id = stack_run_id(&stack);
+    signal_and_wait(&mut child, libc::SIGKILL, Duration::from_secs(5));
+    assert!(
+        !containers_of(&run_id).is_empty(),
+        "SIGKILL leaves the containers"
+    );
+    let output = Command::new(BIN)
+        .args(["stack", "down", "--orphans"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_exit(&output, 0);
+    assert!(stdout(&output).contains("removed"), "{}", stdout(&output));
+    assert_run_gone(&run_id);
+}
+
+/// Waits until the run's stack is up (stack.json written) and the load has begun.
+fn wait_for_load(run: &Run) {
+    let started = Instant::now();
+    while !run.report_dir().join("stack.json").is_file() {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the stack did not come up: {}",
+            run.read_log("err.log")
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_secs(2));
+}
+
+/// The run id, from the container names in `stack.json` (karigar-RUN-ROLE).
+fn stack_run_id(stack: &str) -> String {
+    let json: serde_json::Value = serde_json::from_str(stack).unwrap();
+    let name = json["containers"][0]["name"].as_str().unwrap();
+    name.trim_start_matches("karigar-")
+        .trim_end_matches("-postgres")
+        .to_owned()
+}
