@@ -86,6 +86,17 @@ pub struct InstanceSample {
     pub rss_bytes: u64,
 }
 
+impl InstanceSample {
+    fn new(name: &str, cpu_percent: f64, rss_bytes: u64, limits: Limits) -> Self {
+        Self {
+            name: name.to_owned(),
+            cpu_percent,
+            memory_percent: rss_bytes as f64 / limits.memory_bytes.max(1) as f64 * 100.0,
+            rss_bytes,
+        }
+    }
+}
+
 /// The running sampler; [`finish`](Self::finish) stops it and hands over the series.
 pub struct Sampler {
     stop: oneshot::Sender<()>,
@@ -215,19 +226,11 @@ impl Probes {
                     _ => 0.0,
                 };
                 *last = now;
-                let rss_bytes = process::rss_bytes(*pid).unwrap_or(0);
-                InstanceSample {
-                    name: name.clone(),
-                    cpu_percent,
-                    memory_percent: rss_bytes as f64 / limits.memory_bytes.max(1) as f64 * 100.0,
-                    rss_bytes,
-                }
+                InstanceSample::new(name, cpu_percent, process::rss_bytes(*pid).unwrap_or(0), limits)
             })
             .collect()
     }
-}
 
-impl Probes {
     /// CPU and memory of each backend container, as shares of its limits.
     fn containers(&self, targets: &Targets) -> Vec<InstanceSample> {
         let limits = targets.limits;
@@ -237,14 +240,9 @@ impl Probes {
             .zip(&self.containers)
             .map(|((name, _), watcher)| {
                 let reading = watcher.latest();
-                let rss_bytes = reading.map_or(0, |r| r.memory_bytes);
-                InstanceSample {
-                    name: name.clone(),
-                    cpu_percent: reading
-                        .map_or(0.0, |r| r.cores / limits.cpu_cores.max(f64::EPSILON) * 100.0),
-                    memory_percent: rss_bytes as f64 / limits.memory_bytes.max(1) as f64 * 100.0,
-                    rss_bytes,
-                }
+                let cpu_percent =
+                    reading.map_or(0.0, |r| r.cores / limits.cpu_cores.max(f64::EPSILON) * 100.0);
+                InstanceSample::new(name, cpu_percent, reading.map_or(0, |r| r.memory_bytes), limits)
             })
             .collect()
     }

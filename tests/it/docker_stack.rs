@@ -174,13 +174,7 @@ fn sigint_mid_run_removes_every_container_and_writes_a_partial_report() {
         return;
     }
     let run = Run::new();
-    let mut child = run
-        .command(&["signup", "--stack", "docker", "--duration", "60s", "--users", "2"])
-        .stdout(run.log_file("out.log"))
-        .stderr(run.log_file("err.log"))
-        .spawn()
-        .unwrap();
-    wait_for_load(&run);
+    let mut child = start_long_run(&run);
     let status = signal_and_wait(&mut child, libc::SIGINT, Duration::from_secs(30));
     assert_eq!(status.code(), Some(130), "{}", run.read_log("err.log"));
     assert_eq!(run.summary()["interrupted"], true);
@@ -193,13 +187,7 @@ fn stack_down_removes_what_a_killed_harness_left() {
         return;
     }
     let run = Run::new();
-    let mut child = run
-        .command(&["signup", "--stack", "docker", "--duration", "60s", "--users", "1"])
-        .stdout(run.log_file("out.log"))
-        .stderr(run.log_file("err.log"))
-        .spawn()
-        .unwrap();
-    wait_for_load(&run);
+    let mut child = start_long_run(&run);
     let stack = std::fs::read_to_string(run.report_dir().join("stack.json")).unwrap();
     let run_id = stack_run_id(&stack);
     signal_and_wait(&mut child, libc::SIGKILL, Duration::from_secs(5));
@@ -215,6 +203,18 @@ fn stack_down_removes_what_a_killed_harness_left() {
     assert_exit(&output, 0);
     assert!(stdout(&output).contains("removed"), "{}", stdout(&output));
     assert_run_gone(&run_id);
+}
+
+/// A minute-long signup run on the Docker stack, returned once its load has begun.
+fn start_long_run(run: &Run) -> std::process::Child {
+    let child = run
+        .command(&["signup", "--stack", "docker", "--duration", "60s", "--users", "2"])
+        .stdout(run.log_file("out.log"))
+        .stderr(run.log_file("err.log"))
+        .spawn()
+        .unwrap();
+    wait_for_load(run);
+    child
 }
 
 /// Waits until the run's stack is up (stack.json written) and the load has begun.
