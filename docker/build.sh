@@ -52,7 +52,7 @@ stage() {
   local dir=target/docker/$name
   rm -rf "$dir" && mkdir -p "$dir"
   cp "$dockerfile" "$dir/Dockerfile"
-  cp "$@" "$dir/"
+  if (($#)); then cp "$@" "$dir/"; fi
   echo "$dir"
 }
 

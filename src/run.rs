@@ -50,11 +50,13 @@ pub async fn scenario(args: ScenarioArgs, backend_exe: PathBuf) -> Result<Outcom
         setup.run_id,
         kind_name(setup.stack.kind)
     ));
+    let provisioning = std::time::Instant::now();
     let Some(mut stack) = provision(&setup.stack, &interrupt).await? else {
         return interrupted_before_load(&plan, setup);
     };
+    let start_s = provisioning.elapsed().as_secs_f64();
     check_targets(&plan, &stack)?;
-    record_stack(&stack, &setup.report_dir)?;
+    record_stack(&stack, start_s, &setup.report_dir)?;
     let dataset = seed_stack(&stack, &args, plan.seed_providers).await?;
     status(&format!(
         "stack ready: backend {} (logs in {})",
@@ -339,8 +341,9 @@ fn stack_options(
     })
 }
 
-/// `stack.json`: what ran where (no secrets), so a run can be inspected afterwards.
-fn record_stack(stack: &Stack, report_dir: &Path) -> Result<()> {
+/// `stack.json`: what ran where (no secrets) and how long it took to start, so a run
+/// can be inspected afterwards.
+fn record_stack(stack: &Stack, start_s: f64, report_dir: &Path) -> Result<()> {
     let processes: Vec<_> = stack
         .pids()
         .into_iter()
@@ -356,6 +359,7 @@ fn record_stack(stack: &Stack, report_dir: &Path) -> Result<()> {
         .collect();
     let record = serde_json::json!({
         "stack": kind_name(stack.kind),
+        "start_s": (start_s * 100.0).round() / 100.0,
         "backend": stack.endpoints.backend,
         "frontend": stack.endpoints.frontend,
         "processes": processes,

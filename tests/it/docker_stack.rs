@@ -132,7 +132,7 @@ think_time = "50ms"
 }
 
 #[test]
-fn backend_build_runs_an_image_built_from_the_reference_dockerfile() {
+fn a_teams_own_images_run_one_built_from_a_dockerfile_and_one_given_by_name() {
     if !docker::ready() {
         return;
     }
@@ -156,6 +156,8 @@ fn backend_build_runs_an_image_built_from_the_reference_dockerfile() {
         "docker",
         "--backend-build",
         context.to_str().unwrap(),
+        "--frontend-image",
+        "karigar-perf/frontend:latest",
         "--duration",
         "3s",
         "--users",
@@ -164,6 +166,7 @@ fn backend_build_runs_an_image_built_from_the_reference_dockerfile() {
     assert_exit(&output, 0);
     let stack = std::fs::read_to_string(run.report_dir().join("stack.json")).unwrap();
     assert!(stack.contains("karigar-perf/backend-build:latest"), "{stack}");
+    assert!(stack.contains("karigar-perf/frontend:latest"), "{stack}");
     assert_eq!(run.summary()["totals"]["errors"], 0);
     assert_run_gone(&run_id(&run));
 }
