@@ -294,15 +294,21 @@ impl DockerParts {
         Ok(placed)
     }
 
-    /// A start-up failure, with the container's last log lines.
+    /// A start-up failure, with the container's last log lines, or how to get the
+    /// image when it could not be pulled.
     async fn failed(&self, spec: &Spec, name: &str, why: &str) -> Error {
+        let mut message = format!("{} ({}) did not become ready: {why}", spec.role, spec.image);
+        if why.contains("pull") {
+            message.push_str(
+                "\nwithout a registry, build the local images once: bash docker/build.sh \
+                 (or name images this machine has with --postgres-image, --redis-image, ...)",
+            );
+        }
         let tail = engine::log_tail(&self.docker, name, 15).await;
-        Error::stack(format!(
-            "{} ({}) did not become ready: {why}; last lines of its log:\n{}",
-            spec.role,
-            spec.image,
-            tail.trim_end()
-        ))
+        if !tail.trim().is_empty() {
+            message.push_str(&format!("\nlast lines of its log:\n{}", tail.trim_end()));
+        }
+        Error::stack(message)
     }
 
     async fn address(&self, id: &str) -> String {
