@@ -63,6 +63,19 @@ pub struct ScenarioArgs {
     #[arg(long, env = "KARIGAR_PERF_TEST_PLAN")]
     pub test_plan: Option<String>,
 
+    /// Open model: start iterations on a schedule, "50/s" or "10/s..200/s over 5m";
+    /// latency then counts from each iteration's intended start.
+    #[arg(long, env = "KARIGAR_PERF_RATE", conflicts_with_all = ["users", "test_plan"])]
+    pub rate: Option<String>,
+
+    /// How scheduled iterations are spaced (open model).
+    #[arg(long, value_enum, env = "KARIGAR_PERF_ARRIVALS")]
+    pub arrivals: Option<crate::load::pacer::Arrivals>,
+
+    /// Most workers the open model starts (by Little's law: the peak rate times 1 s).
+    #[arg(long, value_name = "N", env = "KARIGAR_PERF_MAX_WORKERS")]
+    pub max_workers: Option<usize>,
+
     /// An extra SLO, e.g. 'p95(register) < 500ms' (repeatable).
     #[arg(long = "slo", value_name = "EXPR")]
     pub slos: Vec<String>,

@@ -269,6 +269,7 @@ fn prepare(args: &ScenarioArgs, plan: &Plan, backend_exe: PathBuf) -> Result<Set
 fn interrupted_before_load(plan: &Plan, setup: Setup) -> Result<Outcome> {
     status("interrupted before the load started; nothing was measured");
     let nothing = LoadResult {
+        open: None,
         snapshot: Collector::new(plan.step_names()).snapshot(),
         interrupted: true,
         telemetry: None,
@@ -302,6 +303,9 @@ fn resolve(args: &ScenarioArgs) -> Result<Plan> {
         increase_rate: args.increase_rate,
         duration: args.duration,
         test_plan: args.test_plan.clone(),
+        rate: args.rate.clone(),
+        arrivals: args.arrivals,
+        max_workers: args.max_workers,
     };
     Plan::build_with_abort(&source, &overrides, &args.slos, args.abort_after)
 }
@@ -431,6 +435,7 @@ fn finish(
     );
     let mut summary = Summary::new(plan, &result.snapshot, result.telemetry.as_ref(), verdicts, info);
     summary.dataset = result.dataset.clone();
+    summary.open_model = result.open.clone();
     summary.faults = crate::faults::analyse(
         &result.faults,
         &result.snapshot,

@@ -1,6 +1,7 @@
 //! The load engine: each scenario step becomes a Goose transaction run by closed-loop
 //! virtual users; our own [`Collector`] measures every request.
 
+pub mod pacer;
 mod progress;
 mod session;
 mod step;
@@ -17,6 +18,7 @@ use crate::metrics::{Collector, Snapshot};
 use crate::scenario::{Kind, Plan};
 use crate::slo::WindowResult;
 use crate::telemetry::Telemetry;
+use pacer::Pacer;
 use session::{RunContext, Session};
 pub use step::{render_json, StepRunner};
 
@@ -43,6 +45,60 @@ pub struct LoadResult {
     pub dataset: Option<crate::seed::SeedReport>,
     /// Faults injected while the load ran.
     pub faults: Vec<crate::faults::FaultEvent>,
+    /// How the open model's schedule was kept.
+    pub open: Option<OpenReport>,
+}
+
+/// The open model's schedule against what the workers managed.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct OpenReport {
+    /// `"50/s"` or `"10/s..200/s over 5m"`, and `constant` or `poisson`.
+    pub rate: String,
+    pub arrivals: String,
+    pub workers: usize,
+    /// Iterations the schedule called for, and those that started.
+    pub scheduled: u64,
+    pub started: u64,
+    /// Called for but never started (every worker was busy until the end).
+    pub unserved: u64,
+    /// Started more than 10 ms after their intended time, and the worst delay.
+    pub late_starts: u64,
+    pub max_lateness_ms: f64,
+}
+
+fn open_report(pacer: &Pacer, runner: &StepRunner) -> OpenReport {
+    let rate = pacer.rate();
+    let elapsed = runner.collector.elapsed();
+    let scheduled = pacer.due_by(elapsed);
+    let started = pacer.taken();
+    let (late_starts, max_lateness) = runner.collector.lateness();
+    OpenReport {
+        rate: match rate.start == rate.end {
+            true => format!("{}/s", rate.end),
+            false => format!(
+                "{}/s..{}/s over {}",
+                rate.start,
+                rate.end,
+                humantime::format_duration(rate.ramp)
+            ),
+        },
+        arrivals: format!(
+            "{:?}",
+            runner
+                .plan
+                .load
+                .open
+                .map(|o| o.arrivals)
+                .unwrap_or(pacer::Arrivals::Constant)
+        )
+        .to_lowercase(),
+        workers: runner.plan.load.users,
+        scheduled,
+        started,
+        unserved: scheduled.saturating_sub(started),
+        late_starts,
+        max_lateness_ms: max_lateness.as_secs_f64() * 1000.0,
+    }
 }
 
 /// Runs `plan` to completion or interruption and returns the measurements.
@@ -56,6 +112,10 @@ pub async fn run(plan: Arc<Plan>, collector: Arc<Collector>, options: LoadOption
         },
         backend_url: options.backend_url,
         frontend_url: options.frontend_url,
+        pacer: plan
+            .load
+            .open
+            .map(|open| Arc::new(Pacer::new(open.rate, open.arrivals, plan.load.duration))),
         plan,
     });
     let mut attack = GooseAttack::initialize_with_config(config)
@@ -73,7 +133,9 @@ pub async fn run(plan: Arc<Plan>, collector: Arc<Collector>, options: LoadOption
     let interrupted = goose::is_killswitch_triggered();
     outcome.map_err(|e| Error::Internal(anyhow::anyhow!("load engine: {e}")))?;
     let snapshot = runner.collector.snapshot();
+    let open = runner.pacer.as_ref().map(|pacer| open_report(pacer, &runner));
     Ok(LoadResult {
+        open,
         snapshot,
         interrupted,
         telemetry: None,

@@ -12,6 +12,8 @@ pub struct Session {
     pub iterations: u64,
     /// An earlier step of this iteration failed: the rest are skipped.
     pub aborted: bool,
+    /// Open model: how late this iteration began (`None`: no slot, the schedule ended).
+    pub delay: Option<std::time::Duration>,
 }
 
 /// Run-wide values every render needs.

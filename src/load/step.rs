@@ -8,7 +8,13 @@ use reqwest::header::CONTENT_TYPE;
 use reqwest::Client;
 use serde_json::Value;
 
+use super::pacer::{Pacer, Slot};
 use super::session::{RunContext, Session};
+
+/// An open-model iteration that starts later than this counts as a late start.
+const LATE: Duration = Duration::from_millis(10);
+/// How long an idle open-model worker waits before looking again.
+const IDLE: Duration = Duration::from_millis(100);
 use crate::metrics::{Collector, Outcome};
 use crate::scenario::template::Context;
 use crate::scenario::{Body, CaptureFrom, JsonTemplate, Plan, Step, Target};
@@ -20,13 +26,26 @@ pub struct StepRunner {
     pub run: RunContext,
     pub backend_url: String,
     pub frontend_url: Option<String>,
+    /// The open model's schedule; `None` in the closed model.
+    pub pacer: Option<Arc<Pacer>>,
 }
 
 impl StepRunner {
     /// Runs step `index` for the user whose client and session are given.
     pub async fn run(&self, index: usize, user: usize, client: &Client, session: &mut Session) {
         if self.plan.steps[index].starts_iteration {
+            if let Some(pacer) = &self.pacer {
+                session.delay = match pacer.take() {
+                    Some(slot) => Some(self.wait_for(slot).await),
+                    None => None,
+                };
+            }
             session.begin_iteration(&self.plan, user, &self.run);
+        }
+        if self.pacer.is_some() && session.delay.is_none() {
+            // The schedule has ended: nothing more to start before the run stops.
+            tokio::time::sleep(IDLE).await;
+            return;
         }
         if session.aborted {
             self.collector.skip(index);
@@ -42,7 +61,8 @@ impl StepRunner {
             self.collector.begin_request();
             let (outcome, latency) = self.send(step, request, &expected_headers, session).await;
             self.collector.end_request();
-            self.collector.record(index, outcome, latency);
+            self.collector
+                .record_delayed(index, outcome, latency, session.delay.unwrap_or_default());
             if !outcome.is_ok() {
                 session.aborted = true;
                 return;
@@ -51,6 +71,20 @@ impl StepRunner {
         if !step.think_time.is_zero() {
             tokio::time::sleep(step.think_time).await;
         }
+    }
+
+    /// Sleeps until `slot` is due; returns how late it is (zero when on time).
+    async fn wait_for(&self, slot: Slot) -> Duration {
+        let now = self.collector.elapsed();
+        if now <= slot.intended {
+            tokio::time::sleep(slot.intended - now).await;
+            return Duration::ZERO;
+        }
+        let lateness = now - slot.intended;
+        if lateness > LATE {
+            self.collector.late_start(lateness);
+        }
+        lateness
     }
 
     fn build(&self, step: &Step, client: &Client, ctx: &Context<'_>) -> reqwest::RequestBuilder {

@@ -38,7 +38,11 @@ pub struct Snapshot {
 #[derive(Clone, Debug)]
 pub struct StepSnapshot {
     pub name: String,
+    /// Response time: from the intended start under the open model, else the same
+    /// as `service`.
     pub latency: Histogram<u64>,
+    /// Service time: from sending the request to its last byte.
+    pub service: Histogram<u64>,
     pub outcomes: OutcomeCounts,
     /// Iterations in which this step did not run because an earlier step failed.
     pub skipped: u64,
@@ -54,6 +58,9 @@ pub struct Collector {
     in_flight: AtomicU64,
     /// The most in flight at once since telemetry last asked.
     in_flight_peak: AtomicU64,
+    /// Open model: iterations that began later than scheduled, and the worst delay.
+    late_starts: AtomicU64,
+    max_lateness_us: AtomicU64,
 }
 
 /// Requests of a range of seconds merged: what a sliding-window SLO looks at.
@@ -65,6 +72,7 @@ pub struct Window {
 
 struct StepRecorder {
     latency: Histogram<u64>,
+    service: Histogram<u64>,
     outcomes: OutcomeCounts,
     skipped: u64,
     second: SecondRecorder,
@@ -98,6 +106,8 @@ impl Collector {
             names: step_names,
             in_flight: AtomicU64::new(0),
             in_flight_peak: AtomicU64::new(0),
+            late_starts: AtomicU64::new(0),
+            max_lateness_us: AtomicU64::new(0),
         }
     }
 
@@ -120,12 +130,34 @@ impl Collector {
 
     /// Records a request of step `step` that ended now after `latency`.
     pub fn record(&self, step: usize, outcome: Outcome, latency: Duration) {
+        self.record_delayed(step, outcome, latency, Duration::ZERO);
+    }
+
+    /// Records a request whose iteration began `delay` after its intended start: its
+    /// response time is `service + delay`.
+    pub fn record_delayed(&self, step: usize, outcome: Outcome, service: Duration, delay: Duration) {
         let second = self.started.elapsed().as_secs();
-        let micros = (latency.as_micros() as u64).max(1);
+        let service = (service.as_micros() as u64).max(1);
+        let response = service + delay.as_micros() as u64;
         let mut steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(recorder) = steps.get_mut(step) {
-            recorder.record(second, outcome, micros);
+            recorder.record(second, outcome, response, service);
         }
+    }
+
+    /// An open-model iteration began `lateness` after its intended start.
+    pub fn late_start(&self, lateness: Duration) {
+        self.late_starts.fetch_add(1, Ordering::Relaxed);
+        self.max_lateness_us
+            .fetch_max(lateness.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// Late starts so far and the worst lateness.
+    pub fn lateness(&self) -> (u64, Duration) {
+        (
+            self.late_starts.load(Ordering::Relaxed),
+            Duration::from_micros(self.max_lateness_us.load(Ordering::Relaxed)),
+        )
     }
 
     /// Notes that step `step` was skipped in one iteration.
@@ -192,6 +224,7 @@ impl StepRecorder {
     fn new(keep_recent: usize) -> Self {
         Self {
             latency: new_histogram(),
+            service: new_histogram(),
             outcomes: OutcomeCounts::default(),
             skipped: 0,
             second: SecondRecorder::new(0),
@@ -201,7 +234,7 @@ impl StepRecorder {
         }
     }
 
-    fn record(&mut self, second: u64, outcome: Outcome, micros: u64) {
+    fn record(&mut self, second: u64, outcome: Outcome, micros: u64, service: u64) {
         if second > self.second.second {
             let finished = std::mem::replace(&mut self.second, SecondRecorder::new(second));
             if let Some(stats) = finished.stats() {
@@ -218,6 +251,7 @@ impl StepRecorder {
         self.second.outcomes.add(outcome);
         if outcome.has_latency() {
             record(&mut self.latency, micros);
+            record(&mut self.service, service);
             record(&mut self.second.latency, micros);
         }
     }
@@ -228,6 +262,7 @@ impl StepRecorder {
         StepSnapshot {
             name: name.to_owned(),
             latency: self.latency.clone(),
+            service: self.service.clone(),
             outcomes: self.outcomes,
             skipped: self.skipped,
             series,
@@ -265,6 +300,7 @@ impl StepSnapshot {
         let mut all = Self {
             name: "all".into(),
             latency: new_histogram(),
+            service: new_histogram(),
             outcomes: OutcomeCounts::default(),
             skipped: 0,
             series: Vec::new(),
@@ -272,6 +308,7 @@ impl StepSnapshot {
         for step in steps {
             // Same precision, auto-resizing: adding cannot fail.
             let _ = all.latency.add(&step.latency);
+            let _ = all.service.add(&step.service);
             all.outcomes.merge(&step.outcomes);
             all.skipped += step.skipped;
         }
@@ -327,7 +364,7 @@ mod tests {
     fn slow_requests_grow_the_histogram() {
         let mut step = StepRecorder::new(0);
         for micros in [80_000, 90_000, 3_000_000] {
-            step.record(0, Outcome::Ok, micros);
+            step.record(0, Outcome::Ok, micros, micros);
         }
         let snap = step.snapshot("s");
         let p50 = snap.latency.value_at_quantile(0.5);
@@ -350,9 +387,9 @@ mod tests {
     fn windows_merge_the_seconds_asked_for() {
         let mut step = StepRecorder::new(3);
         for second in 0..6 {
-            step.record(second, Outcome::Ok, 1_000 * (second + 1));
+            step.record(second, Outcome::Ok, 1_000 * (second + 1), 1_000 * (second + 1));
         }
-        step.record(6, Outcome::UnexpectedStatus(5), 9_000);
+        step.record(6, Outcome::UnexpectedStatus(5), 9_000, 9_000);
         let collector = Collector::with_windows(vec!["s".into()], 3);
         *collector.steps.lock().unwrap() = vec![step];
         let window = collector.window(None, 4, 6);
@@ -373,9 +410,9 @@ mod tests {
     #[test]
     fn seconds_roll_over_into_the_series() {
         let mut step = StepRecorder::new(0);
-        step.record(0, Outcome::Ok, 1_000);
-        step.record(0, Outcome::Ok, 3_000);
-        step.record(2, Outcome::Connect, 1);
+        step.record(0, Outcome::Ok, 1_000, 1_000);
+        step.record(0, Outcome::Ok, 3_000, 3_000);
+        step.record(2, Outcome::Connect, 1, 1);
         let snap = step.snapshot("s");
         assert_eq!(snap.series.len(), 2);
         assert_eq!(

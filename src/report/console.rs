@@ -24,6 +24,9 @@ pub fn render(summary: &Summary) -> String {
     if summary.totals.errors > 0 {
         let _ = writeln!(out, "errors by class: {}", error_classes(&summary.totals));
     }
+    if let Some(open) = &summary.open_model {
+        let _ = writeln!(out, "open model: {}", infra_text::open_model(open));
+    }
     if let Some(infra) = &summary.infrastructure {
         out.push('\n');
         for (label, text) in infra_text::lines(infra, &summary.faults) {

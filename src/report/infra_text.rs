@@ -154,3 +154,19 @@ fn number(value: Option<f64>, decimals: usize) -> String {
 fn mib(bytes: Option<f64>) -> String {
     bytes.map_or("-".into(), |b| format!("{:.1} MiB", b / (1024.0 * 1024.0)))
 }
+
+/// `50/s constant, 51 workers: 500 scheduled, 499 started, 12 late (max 950.0 ms), 1 unserved`
+pub fn open_model(open: &crate::load::OpenReport) -> String {
+    format!(
+        "{} {}, {} workers: {} scheduled, {} started, {} late (max {:.1} ms), {} unserved; \
+         latency counts from each iteration's intended start",
+        open.rate,
+        open.arrivals,
+        open.workers,
+        open.scheduled,
+        open.started,
+        open.late_starts,
+        open.max_lateness_ms,
+        open.unserved
+    )
+}

@@ -49,6 +49,9 @@ pub fn render(summary: &Summary) -> String {
     if summary.totals.errors > 0 {
         let _ = writeln!(out, "\nErrors by class: {}.", error_classes(&summary.totals));
     }
+    if let Some(open) = &summary.open_model {
+        let _ = writeln!(out, "\nOpen model: {}.", infra_text::open_model(open));
+    }
     if let Some(infra) = &summary.infrastructure {
         out.push_str("\n| infrastructure | |\n|---|---|\n");
         for (label, text) in infra_text::lines(infra, &summary.faults) {

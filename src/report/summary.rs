@@ -65,6 +65,9 @@ pub struct Summary {
     /// Faults injected during the run and what each did.
     #[serde(default)]
     pub faults: Vec<crate::faults::FaultReport>,
+    /// The open model's schedule and how it was kept (`--rate`).
+    #[serde(default)]
+    pub open_model: Option<crate::load::OpenReport>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -96,8 +99,12 @@ pub struct StepSummary {
     pub error_rate: f64,
     pub rps: f64,
     pub outcomes: OutcomeCounts,
-    /// Service time (send to last byte) of answered requests, in microseconds.
+    /// Latency of answered requests in microseconds: the response time from the
+    /// intended start under the open model (`--rate`), else the service time.
     pub latency_us: Latency,
+    /// Service time (send to last byte), in microseconds.
+    #[serde(default)]
+    pub service_us: Latency,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub series: Vec<SecondStats>,
 }
@@ -169,6 +176,7 @@ impl Summary {
             dataset: None,
             comparison: None,
             faults: Vec::new(),
+            open_model: None,
         }
     }
 }
@@ -194,6 +202,7 @@ impl StepSummary {
             },
             outcomes: step.outcomes,
             latency_us: Latency::of(&step.latency),
+            service_us: Latency::of(&step.service),
             series: step.series.clone(),
         }
     }

@@ -9,7 +9,7 @@ pub mod source;
 pub mod steps;
 pub mod template;
 
-pub use load::{parse_duration, Load, LoadOverrides};
+pub use load::{parse_duration, Load, LoadOverrides, OpenModel};
 pub use plan::{Kind, Plan};
 pub use source::Source;
 pub use steps::{Body, Capture, CaptureFrom, JsonTemplate, Step, Target};

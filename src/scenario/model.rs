@@ -76,6 +76,8 @@ pub struct RawLoad {
     pub duration: Option<String>,
     /// Goose test plan, e.g. `"10,10s;10,1m;0,5s"`; replaces users/duration.
     pub test_plan: Option<String>,
+    /// Open model: iterations started per second, `"50/s"` or `"10/s..200/s over 5m"`.
+    pub rate: Option<String>,
     /// Per-request timeout.
     pub timeout: Option<String>,
 }

@@ -136,6 +136,7 @@ fn window_value(
     let window = collector.window(step, from, to);
     let snapshot = StepSnapshot {
         name: String::new(),
+        service: window.latency.clone(),
         latency: window.latency,
         outcomes: window.outcomes,
         skipped: 0,

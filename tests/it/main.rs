@@ -8,4 +8,5 @@ mod compose;
 mod docker_stack;
 mod harness_cli;
 mod marketplace_api;
+mod open_model;
 mod reports;

@@ -1,0 +1,234 @@
+//! The open model's schedule: when each iteration is meant to start, whatever the
+//! server does. A pure function of the rate profile and an iteration's position
+//! ([`intended_start`]) and a shared [`Pacer`] that hands the next start to whichever
+//! worker is free. Latency is then measured from the intended start, so a server that
+//! stalls is charged for every arrival it kept waiting (no coordinated omission).
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+/// Iterations per second over time: `start` at first, moving linearly to `end` over
+/// `ramp`, then staying there (a constant rate has `start == end`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rate {
+    pub start: f64,
+    pub end: f64,
+    pub ramp: Duration,
+}
+
+impl Rate {
+    pub fn constant(per_second: f64) -> Self {
+        Self {
+            start: per_second,
+            end: per_second,
+            ramp: Duration::ZERO,
+        }
+    }
+
+    /// The highest rate of the profile.
+    pub fn peak(&self) -> f64 {
+        self.start.max(self.end)
+    }
+
+    /// Iterations due by `t` seconds: the integral of the rate.
+    fn cumulative(&self, t: f64) -> f64 {
+        let ramp = self.ramp.as_secs_f64();
+        if ramp <= 0.0 {
+            return self.end * t;
+        }
+        if t <= ramp {
+            self.start * t + (self.end - self.start) * t * t / (2.0 * ramp)
+        } else {
+            (self.start + self.end) / 2.0 * ramp + self.end * (t - ramp)
+        }
+    }
+}
+
+/// How arrivals are spaced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Arrivals {
+    /// Evenly, as a timer would.
+    Constant,
+    /// At random, as independent users arrive (exponential gaps, same mean rate).
+    Poisson,
+}
+
+/// When the iteration at `position` (the n-th, counting from 0; for Poisson arrivals
+/// the running sum of exponential gaps) is meant to start: the `t` at which the
+/// rate's integral reaches `position`. `None` if it never does (a rate of zero).
+pub fn intended_start(rate: &Rate, position: f64) -> Option<Duration> {
+    let ramp = rate.ramp.as_secs_f64();
+    let in_ramp = rate.cumulative(ramp);
+    let seconds = if position <= in_ramp && ramp > 0.0 {
+        // start*t + slope*t^2/2 = position, for the root in [0, ramp].
+        let slope = (rate.end - rate.start) / ramp;
+        if slope.abs() < 1e-12 {
+            position / rate.start
+        } else {
+            let discriminant = rate.start * rate.start + 2.0 * slope * position;
+            (discriminant.max(0.0).sqrt() - rate.start) / slope
+        }
+    } else {
+        ramp + (position - in_ramp) / rate.end
+    };
+    (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
+}
+
+/// One scheduled iteration.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Slot {
+    pub index: u64,
+    /// Since the load started.
+    pub intended: Duration,
+}
+
+/// Hands out the schedule's slots in order, until `duration`.
+pub struct Pacer {
+    rate: Rate,
+    arrivals: Arrivals,
+    duration: Duration,
+    state: Mutex<PacerState>,
+}
+
+struct PacerState {
+    next: u64,
+    position: f64,
+    rng: StdRng,
+}
+
+impl Pacer {
+    pub fn new(rate: Rate, arrivals: Arrivals, duration: Duration) -> Self {
+        let mut rng = StdRng::seed_from_u64(0x006b_6172_6967_6172);
+        let position = first_position(arrivals, &mut rng);
+        Self {
+            rate,
+            arrivals,
+            duration,
+            state: Mutex::new(PacerState {
+                next: 0,
+                position,
+                rng,
+            }),
+        }
+    }
+
+    pub fn rate(&self) -> Rate {
+        self.rate
+    }
+
+    /// The next slot, or `None` once the schedule has ended.
+    pub fn take(&self) -> Option<Slot> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let intended = intended_start(&self.rate, state.position)?;
+        if intended >= self.duration {
+            return None;
+        }
+        let slot = Slot {
+            index: state.next,
+            intended,
+        };
+        state.next += 1;
+        let gap = next_gap(self.arrivals, &mut state.rng);
+        state.position += gap;
+        Some(slot)
+    }
+
+    /// Slots handed out so far.
+    pub fn taken(&self) -> u64 {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).next
+    }
+
+    /// Iterations the schedule called for by `elapsed` (never past its end).
+    pub fn due_by(&self, elapsed: Duration) -> u64 {
+        let t = elapsed.min(self.duration).as_secs_f64();
+        self.rate.cumulative(t).floor() as u64
+    }
+}
+
+fn first_position(arrivals: Arrivals, rng: &mut StdRng) -> f64 {
+    match arrivals {
+        Arrivals::Constant => 0.0,
+        Arrivals::Poisson => next_gap(arrivals, rng),
+    }
+}
+
+/// The distance to the next arrival in units of "expected arrivals": 1 for a timer,
+/// an Exp(1) draw for Poisson arrivals.
+fn next_gap(arrivals: Arrivals, rng: &mut StdRng) -> f64 {
+    match arrivals {
+        Arrivals::Constant => 1.0,
+        Arrivals::Poisson => -(1.0 - rng.gen::<f64>()).ln(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(s: f64) -> Option<Duration> {
+        Some(Duration::from_secs_f64(s))
+    }
+
+    fn close(a: Option<Duration>, b: Option<Duration>) -> bool {
+        match (a, b) {
+            (Some(a), Some(b)) => (a.as_secs_f64() - b.as_secs_f64()).abs() < 1e-9,
+            (a, b) => a == b,
+        }
+    }
+
+    #[test]
+    fn intended_starts_follow_the_rate_profile() {
+        let ramp = Rate {
+            start: 0.0,
+            end: 10.0,
+            ramp: Duration::from_secs(10),
+        };
+        let table = [
+            (Rate::constant(10.0), 0.0, secs(0.0)),
+            (Rate::constant(10.0), 5.0, secs(0.5)),
+            (Rate::constant(50.0), 100.0, secs(2.0)),
+            // 0 -> 10/s over 10 s: N(t) = t^2 / 2.
+            (ramp, 2.0, secs(2.0)),
+            (ramp, 50.0, secs(10.0)),
+            // After the ramp, 10/s on top of the 50 it brought.
+            (ramp, 60.0, secs(11.0)),
+            // 10 -> 20/s over 10 s: N(t) = 10t + t^2/2; N(2) = 22.
+            (
+                Rate {
+                    start: 10.0,
+                    end: 20.0,
+                    ramp: Duration::from_secs(10),
+                },
+                22.0,
+                secs(2.0),
+            ),
+            (Rate::constant(0.0), 1.0, None),
+        ];
+        for (rate, position, want) in table {
+            let got = intended_start(&rate, position);
+            assert!(close(got, want), "{rate:?} at {position}: {got:?} != {want:?}");
+        }
+    }
+
+    #[test]
+    fn the_pacer_hands_out_slots_in_order_until_the_end() {
+        let pacer = Pacer::new(Rate::constant(4.0), Arrivals::Constant, Duration::from_secs(1));
+        let slots: Vec<_> = std::iter::from_fn(|| pacer.take()).collect();
+        let starts: Vec<f64> = slots.iter().map(|s| s.intended.as_secs_f64()).collect();
+        assert_eq!(starts, [0.0, 0.25, 0.5, 0.75]);
+        assert_eq!(slots.last().unwrap().index, 3);
+        assert_eq!(pacer.due_by(Duration::from_millis(600)), 2);
+        assert_eq!(pacer.due_by(Duration::from_secs(9)), 4);
+    }
+
+    #[test]
+    fn poisson_arrivals_keep_the_mean_rate() {
+        let pacer = Pacer::new(Rate::constant(100.0), Arrivals::Poisson, Duration::from_secs(100));
+        let count = std::iter::from_fn(|| pacer.take()).count();
+        // 10,000 expected; a Poisson count's standard deviation is 100.
+        assert!((9_600..=10_400).contains(&count), "{count}");
+    }
+}

@@ -1,0 +1,137 @@
+//! The open model against a server that stalls for 1 s every 10 s: its latency, counted
+//! from each iteration's intended start, shows the stall; a closed model's service
+//! time hides it (coordinated omission), which is why the open model exists.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+use crate::common::harness::{stderr, stdout, Run};
+
+/// Seconds 2 to 3 of every 10 (from the server's start) answer only when they end.
+const CYCLE: Duration = Duration::from_secs(10);
+const STALL: std::ops::Range<Duration> = Duration::from_secs(2)..Duration::from_secs(3);
+
+/// An HTTP/1.1 keep-alive server on a free loopback port that answers `ok` to every
+/// request, late during the stall; it lives as long as the test process.
+fn stalling_server() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let born = Instant::now();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || serve(stream, born));
+        }
+    });
+    port
+}
+
+fn serve(stream: TcpStream, born: Instant) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut writer = stream;
+    let mut line = String::new();
+    loop {
+        // The request line and headers, up to the blank line (GETs carry no body).
+        loop {
+            line.clear();
+            match reader.read_line(&mut line) {
+                Ok(0) | Err(_) => return,
+                Ok(_) if line == "\r\n" => break,
+                Ok(_) => {}
+            }
+        }
+        let into_cycle = Duration::from_nanos((born.elapsed().as_nanos() % CYCLE.as_nanos()) as u64);
+        if STALL.contains(&into_cycle) {
+            std::thread::sleep(STALL.end - into_cycle);
+        }
+        let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-type: text/plain\r\n\r\nok";
+        if writer.write_all(answer).is_err() {
+            return;
+        }
+    }
+}
+
+fn scenario(run: &Run) -> String {
+    let path = run.dir.path().join("stall.toml");
+    std::fs::write(
+        &path,
+        "name = \"stall\"\n[[steps]]\nname = \"get\"\npath = \"/\"\n",
+    )
+    .unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn the_open_model_sees_a_stall_that_the_closed_models_service_time_hides() {
+    let port = stalling_server();
+    let target = format!("http://127.0.0.1:{port}");
+    let closed = Run::new();
+    let output = closed.run(&[
+        &scenario(&closed),
+        "--target",
+        &target,
+        "--users",
+        "2",
+        "--duration",
+        "8s",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    let closed = closed.summary();
+    let service = &closed["steps"][0]["service_us"];
+    assert!(
+        service["max"].as_u64().unwrap() > 500_000,
+        "the stall happened: {service}"
+    );
+    assert!(
+        service["p99"].as_u64().unwrap() < 200_000,
+        "closed p99 hides it: {service}"
+    );
+
+    let port = stalling_server();
+    let target = format!("http://127.0.0.1:{port}");
+    let open = Run::new();
+    let args = [
+        &scenario(&open),
+        "--target",
+        &target,
+        "--rate",
+        "200/s",
+        "--max-workers",
+        "20",
+        "--duration",
+        "8s",
+    ];
+    let output = open.run(&args);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}\n{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    let open = open.summary();
+    let latency = &open["steps"][0]["latency_us"];
+    assert!(
+        latency["p99"].as_u64().unwrap() > 500_000,
+        "open p99 shows the stall: {latency}"
+    );
+    let model = &open["open_model"];
+    assert_eq!(model["workers"], 20, "{model}");
+    assert!(
+        model["late_starts"].as_u64().unwrap() > 50,
+        "arrivals waited for a worker: {model}"
+    );
+    assert!(model["max_lateness_ms"].as_f64().unwrap() > 500.0, "{model}");
+    let scheduled = model["scheduled"].as_u64().unwrap();
+    assert!((1500..=1620).contains(&scheduled), "200/s for 8 s: {model}");
+    assert_eq!(
+        model["unserved"], 0,
+        "the workers caught up after the stall: {model}"
+    );
+}
