@@ -64,9 +64,19 @@ pub struct OpenReport {
     /// Started more than 10 ms after their intended time, and the worst delay.
     pub late_starts: u64,
     pub max_lateness_ms: f64,
+    /// Cores the harness itself used on average while the load ran.
+    pub generator_cpu_cores: f64,
+    /// The schedule slipped (over 1% late starts) while the harness used 90% of a core
+    /// or more: the generator, not only the server, may be the bottleneck.
+    pub generator_bound: bool,
 }
 
-fn open_report(pacer: &Pacer, runner: &StepRunner) -> OpenReport {
+/// Late starts above this share of iterations mean the schedule slipped.
+const SLIPPED: f64 = 0.01;
+/// A harness using this much of a core is busy enough to delay its own schedule.
+const BUSY_CORES: f64 = 0.9;
+
+fn open_report(pacer: &Pacer, runner: &StepRunner, generator_cores: f64) -> OpenReport {
     let rate = pacer.rate();
     let elapsed = runner.collector.elapsed();
     let scheduled = pacer.due_by(elapsed);
@@ -98,6 +108,9 @@ fn open_report(pacer: &Pacer, runner: &StepRunner) -> OpenReport {
         unserved: scheduled.saturating_sub(started),
         late_starts,
         max_lateness_ms: max_lateness.as_secs_f64() * 1000.0,
+        generator_cpu_cores: generator_cores,
+        generator_bound: late_starts as f64 > SLIPPED * started.max(1) as f64
+            && generator_cores >= BUSY_CORES,
     }
 }
 
@@ -128,12 +141,20 @@ pub async fn run(plan: Arc<Plan>, collector: Arc<Collector>, options: LoadOption
         planned_duration(&runner.plan),
         options.quiet,
     );
+    let generator_cpu = crate::telemetry::cpu_reading(std::process::id());
     let outcome = attack.execute().await;
     progress::finish(progress);
     let interrupted = goose::is_killswitch_triggered();
     outcome.map_err(|e| Error::Internal(anyhow::anyhow!("load engine: {e}")))?;
     let snapshot = runner.collector.snapshot();
-    let open = runner.pacer.as_ref().map(|pacer| open_report(pacer, &runner));
+    let generator_cores = match (generator_cpu, crate::telemetry::cpu_reading(std::process::id())) {
+        (Some(before), Some(after)) => crate::telemetry::cpu_percent(before, after, 1.0) / 100.0,
+        _ => 0.0,
+    };
+    let open = runner
+        .pacer
+        .as_ref()
+        .map(|pacer| open_report(pacer, &runner, generator_cores));
     Ok(LoadResult {
         open,
         snapshot,

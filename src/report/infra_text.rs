@@ -157,9 +157,16 @@ fn mib(bytes: Option<f64>) -> String {
 
 /// `50/s constant, 51 workers: 500 scheduled, 499 started, 12 late (max 950.0 ms), 1 unserved`
 pub fn open_model(open: &crate::load::OpenReport) -> String {
+    let warning = match open.generator_bound {
+        true => format!(
+            "; WARNING: the harness used {:.2} cores while the schedule slipped: it may be the bottleneck",
+            open.generator_cpu_cores
+        ),
+        false => String::new(),
+    };
     format!(
         "{} {}, {} workers: {} scheduled, {} started, {} late (max {:.1} ms), {} unserved; \
-         latency counts from each iteration's intended start",
+         latency counts from each iteration's intended start{warning}",
         open.rate,
         open.arrivals,
         open.workers,
