@@ -8,7 +8,7 @@
 //! - [`seed`]: the deterministic marketplace dataset (providers, services, customers)
 //! - [`stack`]: the stack under test: local processes, Docker containers or an external
 //!   target, behind a guard
-//! - [`load`]: Goose wiring, per-step execution, progress line
+//! - [`load`]: Goose wiring, per-step execution, the open model's pacer, progress line
 //! - [`metrics`]: outcome classes and per-step HDR histograms with a per-second series
 //! - [`telemetry`]: 1 Hz samplers of backend CPU/memory, Postgres, Redis, health and in-flight
 //! - [`faults`]: kill, pause or stop a backend instance mid-run; the error burst and recovery

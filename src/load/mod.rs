@@ -1,5 +1,6 @@
-//! The load engine: each scenario step becomes a Goose transaction run by closed-loop
-//! virtual users; our own [`Collector`] measures every request.
+//! The load engine: each scenario step becomes a Goose transaction run by virtual
+//! users, in a closed loop or (with a rate) as workers taking iterations from the
+//! [`pacer`]'s schedule; our own [`Collector`] measures every request.
 
 pub mod pacer;
 mod progress;
