@@ -6,20 +6,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::docker::{self, assert_run_gone, containers_of};
-use crate::common::harness::{signal_and_wait, stderr, stdout, Run, BIN};
+use crate::common::harness::{assert_exit, signal_and_wait, stdout, Run, BIN};
 
 fn run_id(run: &Run) -> String {
     run.summary()["run_id"].as_str().unwrap().to_owned()
-}
-
-fn assert_exit(output: &std::process::Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "{}\n{}",
-        stdout(output),
-        stderr(output)
-    );
 }
 
 #[test]

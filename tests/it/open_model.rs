@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-use crate::common::harness::{stderr, stdout, Run};
+use crate::common::harness::{assert_exit, Run};
 
 /// Seconds 2 to 3 of every 10 (from the server's start) answer only when they end.
 const CYCLE: Duration = Duration::from_secs(10);
@@ -51,38 +51,25 @@ fn serve(stream: TcpStream, born: Instant) {
     }
 }
 
-fn scenario(run: &Run) -> String {
+/// A one-step GET scenario run against a fresh stalling server for 8 s; its summary.
+fn run_against_stalls(load: &[&str]) -> serde_json::Value {
+    let run = Run::new();
     let path = run.dir.path().join("stall.toml");
     std::fs::write(
         &path,
         "name = \"stall\"\n[[steps]]\nname = \"get\"\npath = \"/\"\n",
     )
     .unwrap();
-    path.to_str().unwrap().to_owned()
+    let target = format!("http://127.0.0.1:{}", stalling_server());
+    let mut args = vec![path.to_str().unwrap(), "--target", &target, "--duration", "8s"];
+    args.extend(load);
+    assert_exit(&run.run(&args), 0);
+    run.summary()
 }
 
 #[test]
 fn the_open_model_sees_a_stall_that_the_closed_models_service_time_hides() {
-    let port = stalling_server();
-    let target = format!("http://127.0.0.1:{port}");
-    let closed = Run::new();
-    let output = closed.run(&[
-        &scenario(&closed),
-        "--target",
-        &target,
-        "--users",
-        "2",
-        "--duration",
-        "8s",
-    ]);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}\n{}",
-        stdout(&output),
-        stderr(&output)
-    );
-    let closed = closed.summary();
+    let closed = run_against_stalls(&["--users", "2"]);
     let service = &closed["steps"][0]["service_us"];
     assert!(
         service["max"].as_u64().unwrap() > 500_000,
@@ -93,29 +80,7 @@ fn the_open_model_sees_a_stall_that_the_closed_models_service_time_hides() {
         "closed p99 hides it: {service}"
     );
 
-    let port = stalling_server();
-    let target = format!("http://127.0.0.1:{port}");
-    let open = Run::new();
-    let args = [
-        &scenario(&open),
-        "--target",
-        &target,
-        "--rate",
-        "200/s",
-        "--max-workers",
-        "20",
-        "--duration",
-        "8s",
-    ];
-    let output = open.run(&args);
-    assert_eq!(
-        output.status.code(),
-        Some(0),
-        "{}\n{}",
-        stdout(&output),
-        stderr(&output)
-    );
-    let open = open.summary();
+    let open = run_against_stalls(&["--rate", "200/s", "--max-workers", "20"]);
     let latency = &open["steps"][0]["latency_us"];
     assert!(
         latency["p99"].as_u64().unwrap() > 500_000,
@@ -134,4 +99,10 @@ fn the_open_model_sees_a_stall_that_the_closed_models_service_time_hides() {
         model["unserved"], 0,
         "the workers caught up after the stall: {model}"
     );
+    assert!(model["generator_cpu_cores"].as_f64().unwrap() > 0.0, "{model}");
+    assert_eq!(
+        model["generator_bound"], false,
+        "the server stalled, not the harness: {model}"
+    );
+    crate::reports::assert_matches_schema(&open);
 }

@@ -119,6 +119,17 @@ pub fn signal_and_wait(child: &mut Child, signal: i32, limit: Duration) -> ExitS
     }
 }
 
+/// Asserts the exit code, showing what the run printed when it differs.
+pub fn assert_exit(output: &Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "{}\n{}",
+        stdout(output),
+        stderr(output)
+    );
+}
+
 pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
