@@ -18,6 +18,13 @@ const COLORS: [&str; 6] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e"
 
 pub fn render(summary: &Summary) -> String {
     let mut body = header(summary);
+    if let Some(open) = &summary.open_model {
+        let _ = write!(
+            body,
+            "<p class=\"meta\">Open model: {}</p>",
+            escape(&super::infra_text::open_model(open))
+        );
+    }
     body.push_str(&slo_table(summary));
     if let Some(comparison) = &summary.comparison {
         body.push_str(&comparison_table(comparison));
