@@ -4,6 +4,7 @@
 //! # Layout
 //! - [`cli`]: the command line (clap)
 //! - [`run`]: one scenario run, phase by phase (resolve, provision, load, evaluate, report)
+//! - [`commands`]: the other subcommands (`seed`, `compare`, `stack down`)
 //! - [`scenario`]: TOML scenario files -> validated [`scenario::Plan`]; templates
 //! - [`seed`]: the deterministic marketplace dataset (providers, services, customers)
 //! - [`stack`]: the stack under test: local processes, Docker containers or an external
@@ -21,6 +22,7 @@
 
 pub mod autoscale;
 pub mod cli;
+pub mod commands;
 pub mod compare;
 pub mod error;
 pub mod exit;
@@ -45,9 +47,9 @@ pub async fn main(cli: Cli) -> u8 {
             Ok(exe) => run::scenario(*args, exe).await.map(run::Outcome::exit_code),
             Err(e) => Err(error::Error::Internal(e.into())),
         },
-        Command::Compare(args) => run::compare_files(&args),
-        Command::Seed(args) => run::seed_database(&args).await,
-        Command::Stack(cli::StackCommand::Down { orphans }) => run::stack_down(orphans).await,
+        Command::Compare(args) => commands::compare_files(&args),
+        Command::Seed(args) => commands::seed_database(&args).await,
+        Command::Stack(cli::StackCommand::Down { orphans }) => commands::stack_down(orphans).await,
         Command::Backend => serve_backend().await,
         Command::Frontend => serve_frontend().await,
     };

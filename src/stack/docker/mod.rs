@@ -17,6 +17,7 @@ pub mod images;
 mod lb;
 mod parts;
 mod profile;
+mod spec;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -29,6 +30,7 @@ use crate::error::Result;
 pub use images::ImageChoice;
 pub use parts::{DockerParts, Instance};
 pub use profile::{Limits, Profile};
+use spec::Spec;
 
 /// How the Docker stack is shaped: the resolved `--profile`, `--replicas` and image flags.
 #[derive(Clone, Debug)]
@@ -149,7 +151,7 @@ async fn start_stores(
     let limits = options.docker.profile.limits();
     let postgres = parts
         .start(
-            parts::Spec::new("postgres", &images.postgres, POSTGRES_PORT, limits.postgres)
+            Spec::new("postgres", &images.postgres, POSTGRES_PORT, limits.postgres)
                 .env("POSTGRES_USER", "postgres")
                 .env("POSTGRES_PASSWORD", &secrets.postgres)
                 .env("POSTGRES_DB", DATABASE)
@@ -158,7 +160,7 @@ async fn start_stores(
         .await?;
     let redis = parts
         .start(
-            parts::Spec::new("redis", &images.redis, REDIS_PORT, limits.redis)
+            Spec::new("redis", &images.redis, REDIS_PORT, limits.redis)
                 .cmd(&[
                     "redis-server",
                     "--appendonly",
@@ -234,7 +236,7 @@ async fn start_backends(
     let config = lb::nginx_config(&parts.backend_names(), BACKEND_PORT);
     let balancer = parts
         .start(
-            parts::Spec::new("lb", &images.nginx, BACKEND_PORT, limits)
+            Spec::new("lb", &images.nginx, BACKEND_PORT, limits)
                 .copy("/etc/karigar-lb/nginx.conf", config.into_bytes())
                 .cmd(&["nginx", "-c", "/etc/karigar-lb/nginx.conf", "-g", "daemon off;"])
                 .http_health("/health"),
@@ -277,12 +279,12 @@ fn app_spec(
     options: &StackOptions,
     port: u16,
     limits: Limits,
-) -> parts::Spec {
+) -> Spec {
     match image {
-        Some(image) => parts::Spec::new(role, image, port, limits),
-        None => parts::Spec::new(role, &images.runtime, port, limits)
+        Some(image) => Spec::new(role, image, port, limits),
+        None => Spec::new(role, &images.runtime, port, limits)
             .mount_exe(&options.backend_exe)
-            .cmd(&[parts::EXE_IN_CONTAINER, subcommand]),
+            .cmd(&[spec::EXE_IN_CONTAINER, subcommand]),
     }
 }
 
