@@ -80,9 +80,36 @@ pub struct ScenarioArgs {
     #[arg(long = "slo", value_name = "EXPR")]
     pub slos: Vec<String>,
 
+    #[command(flatten)]
+    pub stack: StackArgs,
+
+    /// Stop the load once a windowed SLO is breached in N consecutive windows (exit 3).
+    #[arg(long, value_name = "N", env = "KARIGAR_PERF_ABORT_AFTER")]
+    pub abort_after: Option<u32>,
+
+    /// A baseline run's summary.json: compare this run with it (exit 4 when slower).
+    #[arg(long, env = "KARIGAR_PERF_BASELINE")]
+    pub baseline: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub gate: GateArgs,
+
+    /// Where to write reports (default: reports/RUN-ID).
+    #[arg(long, env = "KARIGAR_PERF_REPORT_DIR")]
+    pub report_dir: Option<PathBuf>,
+
+    /// No progress line.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Where the load goes: the stack the harness starts (or an existing target), how it
+/// is measured and what it is seeded with. Shared by `scenario` and `capacity`.
+#[derive(Debug, Args)]
+pub struct StackArgs {
     /// Which stack to run against.
-    #[arg(long, value_enum, default_value = "local", env = "KARIGAR_PERF_STACK")]
-    pub stack: StackKind,
+    #[arg(long = "stack", value_enum, default_value = "local", env = "KARIGAR_PERF_STACK")]
+    pub kind: StackKind,
 
     #[command(flatten)]
     pub docker: DockerArgs,
@@ -105,10 +132,6 @@ pub struct ScenarioArgs {
     #[arg(long, env = "KARIGAR_PERF_MEMORY_LIMIT", value_parser = parse_bytes, default_value = "512MiB")]
     pub memory_limit: u64,
 
-    /// Stop the load once a windowed SLO is breached in N consecutive windows (exit 3).
-    #[arg(long, value_name = "N", env = "KARIGAR_PERF_ABORT_AFTER")]
-    pub abort_after: Option<u32>,
-
     /// Seed the local stack's database with this many providers before the load
     /// (default: the scenario's `seed_providers`, else none).
     #[arg(long, value_name = "N", env = "KARIGAR_PERF_SEED_PROVIDERS")]
@@ -116,21 +139,6 @@ pub struct ScenarioArgs {
 
     #[command(flatten)]
     pub seed_shape: SeedShape,
-
-    /// A baseline run's summary.json: compare this run with it (exit 4 when slower).
-    #[arg(long, env = "KARIGAR_PERF_BASELINE")]
-    pub baseline: Option<PathBuf>,
-
-    #[command(flatten)]
-    pub gate: GateArgs,
-
-    /// Where to write reports (default: reports/RUN-ID).
-    #[arg(long, env = "KARIGAR_PERF_REPORT_DIR")]
-    pub report_dir: Option<PathBuf>,
-
-    /// No progress line.
-    #[arg(long, short)]
-    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
