@@ -19,11 +19,21 @@ const EXIT_CODES: &str = "Exit codes: 0 every SLO held, 1 internal error, 2 usag
 3 an SLO was breached, 4 slower than the baseline, 5 stack failed to start or target unreachable, \
 130 interrupted (partial report written)";
 
+const CAPACITY_EXIT_CODES: &str = "Exit codes: 0 a sustainable rate was found (and the target fits \
+within HPA max), 1 internal error, 2 usage or configuration error, 3 no rate held or the target \
+needs more replicas than HPA max, 5 stack failed to start or target unreachable, 130 interrupted \
+(partial report written)";
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Boot the stack, run a scenario, check its SLOs and write reports.
     #[command(after_help = EXIT_CODES)]
     Scenario(Box<ScenarioArgs>),
+    /// Find the highest rate one backend instance holds within every SLO (open-model
+    /// steps, grown then bisected), fit the knee and the Universal Scalability Law, and
+    /// size a deployment for a target rate.
+    #[command(after_help = CAPACITY_EXIT_CODES)]
+    Capacity(Box<CapacityArgs>),
     /// Compare two runs' summary.json: exit 4 when NEW is slower than BASE beyond noise.
     #[command(after_help = EXIT_CODES)]
     Compare(CompareArgs),
@@ -108,7 +118,12 @@ pub struct ScenarioArgs {
 #[derive(Debug, Args)]
 pub struct StackArgs {
     /// Which stack to run against.
-    #[arg(long = "stack", value_enum, default_value = "local", env = "KARIGAR_PERF_STACK")]
+    #[arg(
+        long = "stack",
+        value_enum,
+        default_value = "local",
+        env = "KARIGAR_PERF_STACK"
+    )]
     pub kind: StackKind,
 
     #[command(flatten)]
@@ -139,6 +154,67 @@ pub struct StackArgs {
 
     #[command(flatten)]
     pub seed_shape: SeedShape,
+}
+
+#[derive(Debug, Args)]
+pub struct CapacityArgs {
+    /// A scenario name (./scenarios/NAME.toml, or built in) or a path to a TOML file;
+    /// one pass through its steps is one iteration.
+    pub scenario: String,
+
+    /// Iterations per second the deployment must hold: sizes replicas, DB connections
+    /// and Redis memory (default: the scenario's `target_rps`).
+    #[arg(long, value_name = "N", env = "KARIGAR_PERF_TARGET_RPS")]
+    pub target_rps: Option<f64>,
+
+    /// First rate offered, iterations per second.
+    #[arg(long, value_name = "N", default_value_t = 2.0)]
+    pub start_rate: f64,
+
+    /// Highest rate offered.
+    #[arg(long, value_name = "N", default_value_t = 10_000.0)]
+    pub max_rate: f64,
+
+    /// Each step that holds multiplies the rate by this, until one does not.
+    #[arg(long, default_value_t = 2.0)]
+    pub growth: f64,
+
+    /// Bisection stops once the lowest failing rate is within this fraction above the
+    /// highest passing one.
+    #[arg(long, default_value_t = 0.1)]
+    pub precision: f64,
+
+    /// Warm-up of each step, run but not measured.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub warmup: Duration,
+
+    /// Measured length of each step.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub step_duration: Duration,
+
+    /// Most steps the search runs.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub max_steps: usize,
+
+    /// Share of failed requests a step may have and still hold, e.g. 1%.
+    #[arg(long, default_value = "1%", value_parser = parse_percent)]
+    pub error_budget: f64,
+
+    /// Most open-model workers a step starts.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub max_workers: usize,
+
+    #[command(flatten)]
+    pub stack: StackArgs,
+
+    /// Where to write capacity.json, capacity.md and capacity.html (default:
+    /// reports/RUN-ID).
+    #[arg(long, env = "KARIGAR_PERF_REPORT_DIR")]
+    pub report_dir: Option<PathBuf>,
+
+    /// No progress line during each step.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -313,6 +389,18 @@ fn parse_bytes(text: &str) -> Result<u64, String> {
     Ok((number * unit) as u64)
 }
 
+/// `1%` or `0.01`, as a fraction.
+fn parse_percent(text: &str) -> Result<f64, String> {
+    let (number, scale) = match text.trim().strip_suffix('%') {
+        Some(number) => (number, 100.0),
+        None => (text.trim(), 1.0),
+    };
+    match number.trim().parse::<f64>() {
+        Ok(value) if (0.0..=scale).contains(&value) => Ok(value / scale),
+        _ => Err(format!("{text:?} is not a share such as 1% or 0.01")),
+    }
+}
+
 fn parse_duration(text: &str) -> Result<Duration, String> {
     crate::scenario::parse_duration(text)
 }
@@ -325,5 +413,13 @@ mod tests {
         assert_eq!(super::parse_bytes("1.5GB"), Ok(1_500_000_000));
         assert_eq!(super::parse_bytes("2048"), Ok(2048));
         assert!(super::parse_bytes("12 parsecs").is_err());
+    }
+
+    #[test]
+    fn shares() {
+        assert_eq!(super::parse_percent("1%"), Ok(0.01));
+        assert_eq!(super::parse_percent("0.05"), Ok(0.05));
+        assert!(super::parse_percent("150%").is_err());
+        assert!(super::parse_percent("lots").is_err());
     }
 }

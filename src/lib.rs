@@ -4,6 +4,7 @@
 //! # Layout
 //! - [`cli`]: the command line (clap)
 //! - [`run`]: one scenario run, phase by phase (resolve, provision, load, evaluate, report)
+//! - [`capacity`]: the highest sustainable rate (stepped search), knee, USL fit, sizing
 //! - [`commands`]: the other subcommands (`seed`, `compare`, `stack down`)
 //! - [`scenario`]: TOML scenario files -> validated [`scenario::Plan`]; templates
 //! - [`seed`]: the deterministic marketplace dataset (providers, services, customers)
@@ -21,6 +22,7 @@
 //! - [`exit`], [`error`]: exit codes and the errors that map to them
 
 pub mod autoscale;
+pub mod capacity;
 pub mod cli;
 pub mod commands;
 pub mod compare;
@@ -45,6 +47,10 @@ pub async fn main(cli: Cli) -> u8 {
     let result = match cli.command {
         Command::Scenario(args) => match std::env::current_exe() {
             Ok(exe) => run::scenario(*args, exe).await.map(run::Outcome::exit_code),
+            Err(e) => Err(error::Error::Internal(e.into())),
+        },
+        Command::Capacity(args) => match std::env::current_exe() {
+            Ok(exe) => capacity::run(*args, exe).await,
             Err(e) => Err(error::Error::Internal(e.into())),
         },
         Command::Compare(args) => commands::compare_files(&args),

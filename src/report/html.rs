@@ -129,11 +129,13 @@ fn latency_chart(name: &str, series: &[crate::metrics::SecondStats], index: usiz
             .iter()
             .map(|s| (s.second as f64, pick(s) as f64 / 1000.0))
             .collect(),
+        dots: false,
     };
     let title = format!("{name}: latency per second");
     Chart {
         title: &title,
         unit: "ms",
+        x_unit: "s",
         lines: vec![
             line("p50", COLORS[index % 3 + 2], |s| s.p50_us),
             line("p95", COLORS[0], |s| s.p95_us),
@@ -160,16 +162,19 @@ fn throughput_chart(summary: &Summary) -> String {
     Chart {
         title: "requests and errors per second",
         unit: "req/s",
+        x_unit: "s",
         lines: vec![
             Line {
                 label: "requests",
                 color: COLORS[0],
                 points: requests.iter().map(|(s, v)| (*s as f64, v.0)).collect(),
+                dots: false,
             },
             Line {
                 label: "errors",
                 color: COLORS[1],
                 points: requests.iter().map(|(s, v)| (*s as f64, v.1)).collect(),
+                dots: false,
             },
         ],
         thresholds: Vec::new(),
@@ -296,10 +301,12 @@ fn single_line_chart(
     Chart {
         title,
         unit,
+        x_unit: "s",
         lines: vec![Line {
             label: unit,
             color: COLORS[0],
             points,
+            dots: false,
         }],
         thresholds: threshold
             .map(|(label, value)| Threshold { label, value })
@@ -310,7 +317,7 @@ fn single_line_chart(
     .render()
 }
 
-fn page(title: &str, body: &str) -> String {
+pub(crate) fn page(title: &str, body: &str) -> String {
     format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{} — karigar-perf</title>\
          <style>{STYLE}</style></head><body>{body}</body></html>\n",

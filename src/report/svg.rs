@@ -14,8 +14,10 @@ const BOTTOM: f64 = 32.0;
 pub struct Line<'a> {
     pub label: &'a str,
     pub color: &'a str,
-    /// `(x, y)` points, x in seconds.
+    /// `(x, y)` points, in the chart's x unit.
     pub points: Vec<(f64, f64)>,
+    /// Draw each point as a dot instead of joining them (measured points over a curve).
+    pub dots: bool,
 }
 
 /// A horizontal reference line, e.g. an SLO or a scale-out trigger.
@@ -28,6 +30,8 @@ pub struct Chart<'a> {
     pub title: &'a str,
     /// Unit of the y axis, shown in the title.
     pub unit: &'a str,
+    /// Unit of the x axis, after each tick: `s` for time.
+    pub x_unit: &'a str,
     pub lines: Vec<Line<'a>>,
     pub thresholds: Vec<Threshold<'a>>,
     /// Draw the y axis from 0 up to at least this (e.g. 100 for percentages).
@@ -57,7 +61,7 @@ impl Chart<'_> {
             escape(self.title),
             escape(self.unit)
         );
-        axes(&mut svg, &scale);
+        axes(&mut svg, &scale, self.x_unit);
         for threshold in &self.thresholds {
             let y = scale.y(threshold.value);
             let _ = write!(
@@ -101,7 +105,7 @@ impl Scale {
     }
 }
 
-fn axes(svg: &mut String, scale: &Scale) {
+fn axes(svg: &mut String, scale: &Scale, x_unit: &str) {
     let bottom = HEIGHT - BOTTOM;
     let _ = write!(
         svg,
@@ -126,16 +130,29 @@ fn axes(svg: &mut String, scale: &Scale) {
         let value = scale.x_max * f64::from(i) / 5.0;
         let _ = write!(
             svg,
-            "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\" class=\"tick\">{:.0}s</text>",
+            "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\" class=\"tick\">{}{}</text>",
             scale.x(value),
             bottom + 16.0,
-            value
+            tick_label(value),
+            escape(x_unit)
         );
     }
 }
 
 fn polyline(svg: &mut String, scale: &Scale, line: &Line<'_>) {
     if line.points.is_empty() {
+        return;
+    }
+    if line.dots {
+        for (x, y) in &line.points {
+            let _ = write!(
+                svg,
+                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3.5\" fill=\"{}\"/>",
+                scale.x(*x),
+                scale.y(*y),
+                line.color
+            );
+        }
         return;
     }
     let points: Vec<String> = line
@@ -200,10 +217,12 @@ mod tests {
         let chart = Chart {
             title: "latency <p95>",
             unit: "ms",
+            x_unit: "s",
             lines: vec![Line {
                 label: "p95",
                 color: "#c00",
                 points: vec![(0.0, 100.0), (1.0, 300.0), (2.0, 200.0)],
+                dots: false,
             }],
             thresholds: vec![Threshold {
                 label: "SLO 500 ms",

@@ -232,4 +232,3 @@ fn target_info(stack: &Stack) -> TargetInfo {
         frontend: stack.endpoints.frontend.clone(),
     }
 }
-

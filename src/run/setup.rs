@@ -76,7 +76,6 @@ pub(crate) fn telemetry_targets(stack: &Stack, args: &StackArgs) -> Targets {
     targets
 }
 
-
 /// What a run needs before its stack starts.
 pub(crate) struct Setup {
     pub run_id: String,
@@ -108,7 +107,6 @@ pub(crate) fn prepare(
         stack,
     })
 }
-
 
 /// The stack flags, checked before anything is created.
 pub(crate) fn stack_options(
@@ -183,7 +181,6 @@ pub(crate) async fn provision(options: &StackOptions, interrupt: &Interrupt) -> 
     }
 }
 
-
 pub(crate) fn kind_name(kind: StackKind) -> &'static str {
     match kind {
         StackKind::Auto => "auto",
@@ -206,7 +203,6 @@ pub(crate) fn run_id(scenario: &str) -> String {
         .to_ascii_lowercase();
     format!("{scenario}-{stamp}-{suffix}")
 }
-
 
 /// A status line on stderr, apart from the results on stdout.
 pub(crate) fn status(message: &str) {

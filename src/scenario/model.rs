@@ -31,6 +31,8 @@ pub struct RawScenario {
     pub seed_providers: Option<usize>,
     /// Backend replicas of the Docker stack, unless `--replicas` says otherwise.
     pub replicas: Option<u16>,
+    /// Iterations per second the deployment must hold: what `capacity` sizes for.
+    pub target_rps: Option<f64>,
     /// Faults injected while the load runs (Docker stack).
     #[serde(default)]
     pub faults: Vec<Spanned<RawFault>>,

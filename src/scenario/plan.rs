@@ -35,6 +35,8 @@ pub struct Plan {
     pub seed_providers: Option<usize>,
     /// Backend replicas, unless the command line says otherwise.
     pub replicas: Option<u16>,
+    /// Iterations per second `capacity` sizes the deployment for, unless `--target-rps`.
+    pub target_rps: Option<f64>,
     /// Faults to inject while the load runs, in time order.
     pub faults: Vec<crate::faults::Fault>,
 }
@@ -100,6 +102,7 @@ impl Plan {
             abort_after,
             seed_providers: raw.seed_providers,
             replicas: raw.replicas,
+            target_rps: raw.target_rps,
             faults: crate::faults::compile(source, &raw.faults)?,
         })
     }

@@ -1,0 +1,273 @@
+//! One step of the search: the scenario at a constant rate for warm-up + measurement,
+//! reduced to what the measured seconds alone show (the warm-up's are discarded).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::load::{self, LoadOptions, OpenReport};
+use crate::metrics::{Collector, Snapshot, StepSnapshot};
+use crate::scenario::{LoadOverrides, Plan, Source};
+use crate::slo::Verdict;
+use crate::telemetry::{Sampler, Targets, Telemetry};
+
+/// Achieved throughput may trail the offered rate by this much (iterations in flight
+/// at the edges of the measured seconds) and still count as keeping up.
+const KEEP_UP: f64 = 0.95;
+/// Workers per iteration per second: enough that an instance past its capacity shows
+/// queueing in latency before the harness runs out of workers.
+const WORKER_SECONDS: f64 = 5.0;
+
+/// What a step measured at one offered rate.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct StepResult {
+    /// Iterations per second offered by the schedule.
+    pub offered: f64,
+    /// Seconds measured (the warm-up excluded).
+    pub measured_s: f64,
+    /// Iterations per second that completed every step, over the measured seconds.
+    pub achieved: f64,
+    /// Requests per second (every step).
+    pub requests_per_s: f64,
+    pub workers: usize,
+    /// Response time from the intended start, all steps merged, in ms.
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    /// The step with the highest p95, and that p95.
+    pub slowest_step: String,
+    pub slowest_p95_ms: f64,
+    pub error_rate: f64,
+    /// Arrivals the schedule called for and never started; late starts.
+    pub unserved: u64,
+    pub late_starts: u64,
+    /// Requests in flight at the server on average (Little's law: rate x service time).
+    pub concurrency: f64,
+    /// Backend CPU, summed over instances, in cores; and the busiest instance's share
+    /// of its limit.
+    pub backend_cpu_cores: Option<f64>,
+    pub backend_cpu_percent: Option<f64>,
+    /// Most Postgres connections one backend instance held.
+    pub db_connections_max: Option<u32>,
+    /// Redis memory at the end of the step, and how much it grew while measured.
+    pub redis_used_bytes: Option<u64>,
+    pub redis_growth_bytes: Option<i64>,
+    /// Redis `maxmemory` as configured (0 = none).
+    pub redis_maxmemory_bytes: Option<u64>,
+    /// Postgres `max_connections`.
+    pub max_connections: Option<u32>,
+    /// Cores the harness itself used.
+    pub generator_cpu_cores: f64,
+    pub sustainable: bool,
+    /// Why the step did not hold (empty when it did).
+    pub reasons: Vec<String>,
+    /// A signal stopped the step: its figures are partial and it decides nothing.
+    pub interrupted: bool,
+}
+
+/// What every step shares.
+pub struct StepContext<'a> {
+    pub source: &'a Source,
+    /// SLOs each step must hold: the scenario's plus the seed's (`p95 < 500ms` per
+    /// step, the error budget).
+    pub checks: &'a [String],
+    pub warmup: Duration,
+    pub measure: Duration,
+    pub max_workers: usize,
+    pub targets: &'a Targets,
+    pub load: &'a dyn Fn() -> LoadOptions,
+}
+
+/// Offers `rate` iterations per second and measures the steady state.
+pub async fn measure(ctx: &StepContext<'_>, rate: f64) -> Result<StepResult> {
+    let plan = Arc::new(step_plan(ctx, rate)?);
+    let seconds = ctx.warmup.as_secs() + ctx.measure.as_secs();
+    let collector = Arc::new(Collector::with_windows(plan.step_names(), seconds + 2));
+    let sampler = Sampler::start(ctx.targets.clone(), collector.clone());
+    let result = load::run(plan.clone(), collector.clone(), (ctx.load)()).await;
+    let telemetry = sampler.finish().await;
+    let result = result?;
+    let measured = Measured::new(ctx, &plan, &collector, telemetry);
+    Ok(measured.reduce(rate, result.open.as_ref(), result.interrupted))
+}
+
+/// The scenario with its load replaced by `rate` for the step's whole length.
+fn step_plan(ctx: &StepContext<'_>, rate: f64) -> Result<Plan> {
+    let overrides = LoadOverrides {
+        rate: Some(format!("{rate}/s")),
+        duration: Some(ctx.warmup + ctx.measure),
+        max_workers: Some(ctx.max_workers),
+        ..Default::default()
+    };
+    let mut plan = Plan::build(ctx.source, &overrides, ctx.checks)?;
+    plan.load.users = ((rate * WORKER_SECONDS).ceil() as usize + 1).min(ctx.max_workers.max(1));
+    plan.load.increase_rate = 0.0;
+    Ok(plan)
+}
+
+/// The measured seconds of one step, per scenario step, with their telemetry.
+struct Measured<'a> {
+    plan: &'a Plan,
+    snapshot: Snapshot,
+    /// Mean service time of each step over the whole step (warm-up included), in s.
+    service_s: Vec<f64>,
+    telemetry: Telemetry,
+}
+
+impl<'a> Measured<'a> {
+    fn new(ctx: &StepContext<'_>, plan: &'a Plan, collector: &Collector, mut telemetry: Telemetry) -> Self {
+        let from = ctx.warmup.as_secs();
+        let to = from + ctx.measure.as_secs().max(1) - 1;
+        let whole = collector.snapshot();
+        let steps = plan
+            .step_names()
+            .into_iter()
+            .enumerate()
+            .map(|(index, name)| {
+                let window = collector.window(Some(index), from, to);
+                StepSnapshot {
+                    name,
+                    service: window.latency.clone(),
+                    latency: window.latency,
+                    outcomes: window.outcomes,
+                    skipped: 0,
+                    series: Vec::new(),
+                }
+            })
+            .collect();
+        telemetry.samples.retain(|s| (from..=to).contains(&s.second));
+        Self {
+            plan,
+            snapshot: Snapshot {
+                elapsed: ctx.measure,
+                steps,
+            },
+            service_s: whole.steps.iter().map(|s| s.service.mean() / 1e6).collect(),
+            telemetry,
+        }
+    }
+
+    fn reduce(&self, rate: f64, open: Option<&OpenReport>, interrupted: bool) -> StepResult {
+        let seconds = self.snapshot.elapsed.as_secs_f64();
+        let merged = StepSnapshot::merged(&self.snapshot.steps);
+        let ms = |q: f64| merged.latency.value_at_quantile(q) as f64 / 1000.0;
+        let slowest = self
+            .snapshot
+            .steps
+            .iter()
+            .max_by_key(|s| s.latency.value_at_quantile(0.95))
+            .map(|s| (s.name.clone(), s.latency.value_at_quantile(0.95) as f64 / 1000.0))
+            .unwrap_or_default();
+        let total = merged.outcomes.total();
+        let mut result = StepResult {
+            offered: rate,
+            measured_s: seconds,
+            achieved: self.completed_iterations() as f64 / seconds,
+            requests_per_s: total as f64 / seconds,
+            workers: open.map_or(0, |o| o.workers),
+            p50_ms: ms(0.5),
+            p95_ms: ms(0.95),
+            p99_ms: ms(0.99),
+            max_ms: merged.latency.max() as f64 / 1000.0,
+            slowest_step: slowest.0,
+            slowest_p95_ms: slowest.1,
+            error_rate: merged.outcomes.errors() as f64 / total.max(1) as f64,
+            unserved: open.map_or(0, |o| o.unserved),
+            late_starts: open.map_or(0, |o| o.late_starts),
+            concurrency: self.concurrency(),
+            generator_cpu_cores: open.map_or(0.0, |o| o.generator_cpu_cores),
+            sustainable: false,
+            reasons: Vec::new(),
+            interrupted,
+            ..self.infrastructure()
+        };
+        result.reasons = self.reasons(&result, open);
+        result.sustainable = !interrupted && result.reasons.is_empty();
+        result
+    }
+
+    /// Iterations whose last step succeeded, over every kind of user.
+    fn completed_iterations(&self) -> u64 {
+        self.plan
+            .kinds
+            .iter()
+            .filter(|kind| kind.len > 0)
+            .map(|kind| self.snapshot.steps[kind.first + kind.len - 1].outcomes.ok)
+            .sum()
+    }
+
+    fn concurrency(&self) -> f64 {
+        let seconds = self.snapshot.elapsed.as_secs_f64();
+        self.snapshot
+            .steps
+            .iter()
+            .zip(&self.service_s)
+            .map(|(step, service)| step.outcomes.total() as f64 / seconds * service)
+            .sum()
+    }
+
+    /// The telemetry of the measured seconds, reduced.
+    fn infrastructure(&self) -> StepResult {
+        let t = &self.telemetry;
+        let cores = |s: &crate::telemetry::Sample| {
+            (!s.backends.is_empty())
+                .then(|| s.backends.iter().map(|b| b.cpu_percent).sum::<f64>() / 100.0 * t.cpu_limit_cores)
+        };
+        let busiest =
+            |s: &crate::telemetry::Sample| s.backends.iter().map(|b| b.cpu_percent).reduce(f64::max);
+        let redis: Vec<_> = t.samples.iter().filter_map(|s| s.redis.as_ref()).collect();
+        StepResult {
+            backend_cpu_cores: mean(t.samples.iter().filter_map(cores)),
+            backend_cpu_percent: mean(t.samples.iter().filter_map(busiest)),
+            db_connections_max: t
+                .samples
+                .iter()
+                .filter_map(|s| s.db.as_ref().map(|db| db.max_per_instance()))
+                .max(),
+            redis_used_bytes: redis.last().map(|r| r.used_memory_bytes),
+            redis_growth_bytes: match (redis.first(), redis.last()) {
+                (Some(a), Some(b)) => Some(b.used_memory_bytes as i64 - a.used_memory_bytes as i64),
+                _ => None,
+            },
+            redis_maxmemory_bytes: redis.last().map(|r| r.maxmemory_bytes),
+            max_connections: t.max_connections,
+            ..Default::default()
+        }
+    }
+
+    /// Every way the step fell short: throughput, unserved arrivals, failed SLOs.
+    fn reasons(&self, result: &StepResult, open: Option<&OpenReport>) -> Vec<String> {
+        let mut reasons = Vec::new();
+        if result.achieved < KEEP_UP * result.offered {
+            reasons.push(format!(
+                "throughput {:.1}/s fell behind the offered {:.1}/s",
+                result.achieved, result.offered
+            ));
+        }
+        let scheduled = open.map_or(0, |o| o.scheduled);
+        if result.unserved > (scheduled / 100).max(1) {
+            reasons.push(format!(
+                "{} of {scheduled} arrivals found no free worker",
+                result.unserved
+            ));
+        }
+        let verdicts = crate::slo::evaluate(&self.plan.slos, &self.snapshot, Some(&self.telemetry), &[]);
+        reasons.extend(verdicts.iter().filter(|v| !v.pass).map(failed_slo));
+        reasons
+    }
+}
+
+fn failed_slo(verdict: &Verdict) -> String {
+    match verdict.observed {
+        Some(value) => format!("{}: observed {value:.1}{}", verdict.expr, verdict.unit),
+        None => format!("{}: nothing measured", verdict.expr),
+    }
+}
+
+fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
+    let (sum, count) = values.fold((0.0, 0usize), |(s, c), v| (s + v, c + 1));
+    (count > 0).then(|| sum / count as f64)
+}
