@@ -86,6 +86,11 @@ pub struct ScenarioArgs {
     #[arg(long, value_name = "N", env = "KARIGAR_PERF_MAX_WORKERS")]
     pub max_workers: Option<usize>,
 
+    /// HTTP clients: one shared by every virtual user (no cookies), or one per user
+    /// (own connection pool and cookie jar, as Goose does by default).
+    #[arg(long, value_enum, default_value = "shared", env = "KARIGAR_PERF_CLIENTS")]
+    pub clients: crate::load::Clients,
+
     /// An extra SLO, e.g. 'p95(register) < 500ms' (repeatable).
     #[arg(long = "slo", value_name = "EXPR")]
     pub slos: Vec<String>,

@@ -167,8 +167,10 @@ fn sizing_inputs(
         cpu,
         limit_cores: ctx.limit_cores,
         max_connections: best.max_connections,
+        // Past the SLO every pool fills up; what a planned instance holds is what held.
         observed_connections: steps
             .iter()
+            .filter(|s| s.sustainable)
             .filter_map(|s| s.db_connections_max)
             .max()
             .unwrap_or(0),

@@ -109,17 +109,18 @@ pub async fn run(args: CapacityArgs, backend_exe: PathBuf) -> Result<u8> {
 /// The flags and the scenario, checked and resolved into the search's settings.
 fn settings(args: &CapacityArgs, plan: &Plan) -> Result<Settings> {
     let bad = |message: &str| Err(Error::config(message.to_owned()));
-    if !(args.start_rate > 0.0 && args.start_rate <= args.max_rate) {
+    let positive = |value: f64| value.is_finite() && value > 0.0;
+    if !positive(args.start_rate) || args.start_rate > args.max_rate {
         return bad("--start-rate must be above 0 and at most --max-rate");
     }
-    if !(args.growth > 1.0) || !(args.precision > 0.0) {
+    if !positive(args.growth - 1.0) || !positive(args.precision) {
         return bad("--growth must be above 1 and --precision above 0");
     }
     if args.step_duration < Duration::from_secs(5) || args.max_steps == 0 {
         return bad("--step-duration must be at least 5s and --max-steps at least 1");
     }
     let target_rate = args.target_rps.or(plan.target_rps);
-    if target_rate.is_some_and(|t| !(t > 0.0)) {
+    if target_rate.is_some_and(|t| !positive(t)) {
         return bad("--target-rps must be above 0");
     }
     let machine_cores = crate::telemetry::available_cores();
@@ -194,7 +195,7 @@ async fn search(
     let started = Instant::now();
     let targets = run::telemetry_targets(stack, &args.stack);
     report.settings.limit_cores = targets.limits.cpu_cores;
-    let load = || run::load_options(stack, args.quiet);
+    let load = || run::load_options(stack, args.quiet, crate::load::Clients::Shared);
     let ctx = StepContext {
         source,
         checks: &report.settings.checks.clone(),

@@ -193,13 +193,14 @@ fn findings_lines(findings: &Findings) -> Vec<String> {
 
 fn sizing_lines(sizing: &Sizing) -> Vec<String> {
     let mut lines = vec![format!(
-        "target {:.1}/s: one instance planned at {:.1}/s (the SLO rate{}) -> {} replica(s) needed, deploy {} (HPA min 2, max 10)",
+        "target {:.1}/s: one instance planned at {:.1}/s ({}) -> {} replica(s) needed, deploy {} (HPA min 2, max 10)",
         sizing.target_rate,
         sizing.per_instance_rate,
-        sizing
-            .rate_at_cpu_trigger
-            .map(|r| format!(", or {r:.1}/s where CPU reaches the 70% trigger, whichever is lower"))
-            .unwrap_or_default(),
+        match sizing.rate_at_cpu_trigger {
+            Some(cpu) if cpu < sizing.per_instance_rate + 1e-9 => "where CPU reaches the 70% trigger, below the SLO rate".into(),
+            Some(cpu) => format!("the SLO rate; CPU would reach the 70% trigger only at {cpu:.1}/s"),
+            None => "the SLO rate; CPU was not measured".to_owned(),
+        },
         sizing.replicas_needed,
         sizing.replicas
     )];

@@ -241,7 +241,9 @@ impl<'a> Measured<'a> {
     /// Every way the step fell short: throughput, unserved arrivals, failed SLOs.
     fn reasons(&self, result: &StepResult, open: Option<&OpenReport>) -> Vec<String> {
         let mut reasons = Vec::new();
-        if result.achieved < KEEP_UP * result.offered {
+        // One iteration of slack: the measured seconds cut iterations at both edges.
+        let completed = result.achieved * result.measured_s;
+        if completed + 1.0 < KEEP_UP * result.offered * result.measured_s {
             reasons.push(format!(
                 "throughput {:.1}/s fell behind the offered {:.1}/s",
                 result.achieved, result.offered

@@ -144,15 +144,16 @@ impl StepRunner {
         if outcome.is_ok() && !headers_hold {
             outcome = Outcome::Assertion;
         }
-        if outcome.is_ok() && !step.captures.is_empty() && !capture(step, &body, session) {
+        if outcome.is_ok() && !step.captures.is_empty() && !capture(step, &body, &mut session.vars) {
             outcome = Outcome::Capture;
         }
         (outcome, latency)
     }
 }
 
-/// Stores every capture of `step` from `body`; false if one is missing.
-fn capture(step: &Step, body: &[u8], session: &mut Session) -> bool {
+/// Stores every capture of `step` from `body` into `vars`; false if one is missing.
+/// The body is parsed as JSON at most once, and only when a capture needs it.
+pub fn capture(step: &Step, body: &[u8], vars: &mut [Option<String>]) -> bool {
     let mut json = None;
     step.captures.iter().all(|capture| {
         let value = match &capture.from {
@@ -167,7 +168,7 @@ fn capture(step: &Step, body: &[u8], session: &mut Session) -> bool {
             CaptureFrom::Pattern(pattern) => first_match(pattern, body),
         };
         let found = value.is_some();
-        session.vars[capture.var] = value;
+        vars[capture.var] = value;
         found
     })
 }

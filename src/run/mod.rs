@@ -74,7 +74,12 @@ pub async fn scenario(args: ScenarioArgs, backend_exe: PathBuf) -> Result<Outcom
         collector.clone(),
     );
     let injector = start_faults(&plan, &stack, &collector);
-    let result = load::run(plan.clone(), collector, load_options(&stack, args.quiet)).await;
+    let result = load::run(
+        plan.clone(),
+        collector,
+        load_options(&stack, args.quiet, args.clients),
+    )
+    .await;
     let faults = match injector {
         Some(injector) => injector.finish().await,
         None => Vec::new(),

@@ -9,7 +9,7 @@ use rand::distributions::{Alphanumeric, DistString};
 use crate::cli::StackArgs;
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
-use crate::load::LoadOptions;
+use crate::load::{Clients, LoadOptions};
 use crate::scenario::Plan;
 use crate::seed::SeedReport;
 use crate::stack::{self, Stack, StackKind, StackOptions};
@@ -210,7 +210,7 @@ pub(crate) fn status(message: &str) {
 }
 
 /// Where the load goes, with a fresh tag for this run's unique values.
-pub(crate) fn load_options(stack: &Stack, quiet: bool) -> LoadOptions {
+pub(crate) fn load_options(stack: &Stack, quiet: bool, clients: Clients) -> LoadOptions {
     LoadOptions {
         backend_url: stack.endpoints.backend.clone(),
         frontend_url: stack.endpoints.frontend.clone(),
@@ -218,5 +218,6 @@ pub(crate) fn load_options(stack: &Stack, quiet: bool) -> LoadOptions {
             .sample_string(&mut rand::thread_rng(), 8)
             .to_ascii_lowercase(),
         quiet,
+        clients,
     }
 }

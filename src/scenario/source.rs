@@ -10,6 +10,7 @@ const BUILT_IN: &[(&str, &str)] = &[
     ("signup", include_str!("../../scenarios/signup.toml")),
     ("browse", include_str!("../../scenarios/browse.toml")),
     ("failover", include_str!("../../scenarios/failover.toml")),
+    ("login", include_str!("../../scenarios/login.toml")),
 ];
 
 /// A scenario file's text and the name errors use for it.

@@ -3,6 +3,7 @@
 
 mod backend_api;
 mod backend_process;
+mod capacity;
 mod common;
 mod compose;
 mod docker_stack;

@@ -24,11 +24,16 @@ impl Run {
         self.dir.path().join("report")
     }
 
-    /// `karigar-perf scenario ARGS... --report-dir DIR --quiet`, run from a scratch folder.
+    /// `karigar-perf scenario ARGS... --report-dir DIR --quiet`, run from the project folder.
     pub fn command(&self, args: &[&str]) -> Command {
+        self.subcommand("scenario", args)
+    }
+
+    /// `karigar-perf SUBCOMMAND ARGS... --report-dir DIR --quiet`.
+    pub fn subcommand(&self, subcommand: &str, args: &[&str]) -> Command {
         let mut command = Command::new(BIN);
         command
-            .arg("scenario")
+            .arg(subcommand)
             .args(args)
             .arg("--report-dir")
             .arg(self.report_dir())
@@ -51,7 +56,12 @@ impl Run {
     }
 
     pub fn summary(&self) -> Value {
-        read_json(&self.report_dir().join("summary.json"))
+        self.report("summary.json")
+    }
+
+    /// A JSON file of the run's report folder.
+    pub fn report(&self, name: &str) -> Value {
+        read_json(&self.report_dir().join(name))
     }
 
     /// Pids of the stack's processes, as the run recorded them.

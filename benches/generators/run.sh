@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# Side-by-side generator bench. A trivial HTTP server (nginx, one worker, `return 200`)
+# runs pinned to CPU 0; each generator runs pinned to CPU 1 in turn with the same number
+# of connections for the same time: karigar-perf (benches/generators/get.toml, closed
+# model), plain Goose 0.19 with its default settings, wrk, and oha when it installs.
+# Prints a Markdown table of medians over RUNS runs: requests per second, CPU time per
+# request (user + system, from /usr/bin/time), peak RSS, and each as a ratio to wrk.
+# Then karigar-perf with 10,000 users, for its memory per user.
+#
+#   bash benches/generators/run.sh            # RUNS=3 DURATION=20 USERS=50
+#
+# Needs nginx, wrk, GNU time, taskset, jq and bc; installs what is missing with apt-get
+# when run as root. Not a test: the numbers depend on the machine.
+set -euo pipefail
+
+RUNS=${RUNS:-3}
+DURATION=${DURATION:-20}
+USERS=${USERS:-50}
+MANY_USERS=${MANY_USERS:-10000}
+PORT=${PORT:-18080}
+SERVER_CPU=${SERVER_CPU:-0}
+GENERATOR_CPU=${GENERATOR_CPU:-1}
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+work=$(mktemp -d)
+url="http://127.0.0.1:${PORT}/"
+nginx_pid=""
+
+say() { echo "generators: $*" >&2; }
+
+cleanup() {
+    if [[ -n "$nginx_pid" ]]; then kill "$nginx_pid" 2>/dev/null || true; wait "$nginx_pid" 2>/dev/null || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+install_missing() {
+    local missing=()
+    command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx-light)
+    command -v wrk >/dev/null || missing+=(wrk)
+    [[ -x /usr/bin/time ]] || missing+=(time)
+    command -v jq >/dev/null || missing+=(jq)
+    command -v taskset >/dev/null || missing+=(util-linux)
+    command -v bc >/dev/null || missing+=(bc)
+    if ((${#missing[@]})); then
+        [[ $(id -u) == 0 ]] || { say "missing ${missing[*]}: install them (apt-get install ${missing[*]})"; exit 2; }
+        say "installing ${missing[*]}"
+        apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q "${missing[@]}" >/dev/null; }
+    fi
+}
+
+# oha is optional: from PATH, or built once with cargo (it needs make and cmake).
+find_oha() {
+    command -v oha && return
+    [[ -x "$HOME/.cargo/bin/oha" ]] && { echo "$HOME/.cargo/bin/oha"; return; }
+    if [[ "${INSTALL_OHA:-1}" == 1 ]]; then
+        say "building oha (cargo install oha), skipped if it fails"
+        timeout 1200 cargo install oha --locked >"$work/oha-install.log" 2>&1 && { echo "$HOME/.cargo/bin/oha"; return; }
+        say "oha did not install (see cargo install oha); its row is left out"
+    fi
+    return 1
+}
+
+start_server() {
+    cat >"$work/nginx.conf" <<NGINX
+daemon off;
+worker_processes 1;
+worker_rlimit_nofile 65536;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 32768; }
+http {
+    access_log off;
+    server {
+        listen 127.0.0.1:${PORT} reuseport;
+        location / { return 200 "ok\n"; }
+    }
+}
+NGINX
+    local nginx_bin
+    nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+    taskset -c "$SERVER_CPU" "$nginx_bin" -c "$work/nginx.conf" -p "$work" &
+    nginx_pid=$!
+    for _ in $(seq 50); do
+        (exec 3<>"/dev/tcp/127.0.0.1/${PORT}") 2>/dev/null && return
+        sleep 0.1
+    done
+    say "nginx did not start: $(cat "$work/nginx-error.log")"
+    exit 1
+}
+
+# Runs a generator pinned to the generator CPU; leaves "requests seconds-of-cpu rss-kb"
+# in $work/last.
+measure() {
+    local name=$1 count_requests=$2
+    shift 2
+    taskset -c "$GENERATOR_CPU" /usr/bin/time -f "%U %S %M" -o "$work/time" "$@" >"$work/out" 2>&1 || {
+        say "$name failed:"; tail -5 "$work/out" >&2; return 1
+    }
+    local requests user sys rss
+    requests=$($count_requests)
+    read -r user sys rss <"$work/time"
+    echo "$requests $(echo "$user + $sys" | bc -l) $rss" >"$work/last"
+}
+
+wrk_requests() { grep -oE '^ *[0-9]+ requests in' "$work/out" | grep -oE '[0-9]+'; }
+oha_requests() { grep -oE '\[200\] [0-9]+ responses' "$work/out" | grep -oE '[0-9]+ ' | tr -d ' '; }
+goose_requests() { grep -oE '^requests=[0-9]+' "$work/out" | cut -d= -f2; }
+karigar_requests() { jq '.totals.count' "$work/kp/summary.json"; }
+
+run_generator() {
+    local name=$1
+    case $name in
+        wrk) measure wrk wrk_requests wrk -t1 -c"$USERS" -d"${DURATION}s" "$url" ;;
+        oha) measure oha oha_requests "$oha" -c "$USERS" -z "${DURATION}s" --no-tui "$url" ;;
+        goose) measure goose goose_requests "$goose" "$url" "$USERS" "$DURATION" ;;
+        karigar-perf)
+            rm -rf "$work/kp"
+            measure karigar-perf karigar_requests "$karigar" scenario "$root/benches/generators/get.toml" \
+                --target "${url%/}" --users "$USERS" --duration "${DURATION}s" --quiet --report-dir "$work/kp" ;;
+    esac
+}
+
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+install_missing
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+say "building karigar-perf and plain Goose (release)"
+(cd "$root" && cargo build --release -q --bin karigar-perf --example plain_goose)
+karigar="$root/target/release/karigar-perf"
+goose="$root/target/release/examples/plain_goose"
+generators=(wrk karigar-perf goose)
+if oha=$(find_oha); then generators=(wrk oha karigar-perf goose); fi
+start_server
+
+for run in $(seq "$RUNS"); do
+    for name in "${generators[@]}"; do
+        say "run $run/$RUNS: $name, $USERS connections, ${DURATION}s"
+        run_generator "$name"
+        read -r requests cpu rss <"$work/last"
+        echo "$requests / $DURATION" | bc -l >>"$work/$name.rps"
+        echo "$cpu * 1000000 / $requests" | bc -l >>"$work/$name.cpu"
+        echo "$rss / 1024" | bc -l >>"$work/$name.rss"
+    done
+done
+
+say "karigar-perf with $MANY_USERS users"
+taskset -c "$GENERATOR_CPU" /usr/bin/time -f "%M" -o "$work/many.time" "$karigar" scenario \
+    "$root/benches/generators/get.toml" --target "${url%/}" --users "$MANY_USERS" \
+    --duration "${DURATION}s" --quiet --report-dir "$work/many" >"$work/many.out" 2>&1 || true
+many_rss=$(($(tail -1 "$work/many.time") / 1024))
+many_requests=$(jq '.totals.count' "$work/many/summary.json" 2>/dev/null || echo 0)
+
+wrk_rps=$(median <"$work/wrk.rps")
+wrk_cpu=$(median <"$work/wrk.cpu")
+echo
+echo "Generators on CPU $GENERATOR_CPU against nginx on CPU $SERVER_CPU, $USERS connections, ${DURATION} s, median of $RUNS runs:"
+echo
+echo "| generator | req/s | CPU µs per request | peak RSS MB | req/s vs wrk | CPU per request vs wrk |"
+echo "|---|---|---|---|---|---|"
+for name in "${generators[@]}"; do
+    rps=$(median <"$work/$name.rps")
+    cpu=$(median <"$work/$name.cpu")
+    rss=$(median <"$work/$name.rss")
+    printf "| %s | %.0f | %.1f | %.0f | %.2fx | %.2fx |\n" "$name" "$rps" "$cpu" "$rss" \
+        "$(echo "$rps / $wrk_rps" | bc -l)" "$(echo "$cpu / $wrk_cpu" | bc -l)"
+done
+echo
+echo "karigar-perf with $MANY_USERS users: peak RSS $many_rss MB, $many_requests requests in ${DURATION} s."

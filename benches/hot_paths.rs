@@ -1,0 +1,245 @@
+//! The harness's hot paths, each on its own: what every request costs the generator
+//! (recording, rendering a body, capturing from a response, pacing) and what a long
+//! run costs at the end (the summary and its reports for an hour of per-second data).
+//!
+//! `cargo bench` runs them; `cargo bench -- record` runs one group.
+
+use std::hint::black_box;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use hdrhistogram::Histogram;
+
+use karigar_perf::load::pacer::{intended_start, Arrivals, Pacer, Rate};
+use karigar_perf::metrics::{Collector, Outcome, SecondStats, Snapshot, StepSnapshot};
+use karigar_perf::report::{self, RunInfo, Summary, TargetInfo};
+use karigar_perf::scenario::template::Context;
+use karigar_perf::scenario::{Body, LoadOverrides, Plan, Source};
+use karigar_perf::telemetry::{DbSample, InstanceSample, RedisSample, Sample, Telemetry};
+
+/// Five GET steps, the shape of the long run the report bench renders.
+const FIVE_STEPS: &str = r#"
+name = "five"
+slos = ["p95 < 500ms", "error_rate < 1%", "p99(a) < 1s"]
+[[steps]]
+name = "a"
+path = "/a"
+[[steps]]
+name = "b"
+path = "/b"
+[[steps]]
+name = "c"
+path = "/c"
+[[steps]]
+name = "d"
+path = "/d"
+[[steps]]
+name = "e"
+path = "/e"
+"#;
+
+const AN_HOUR: u64 = 3600;
+
+fn plan(name_or_text: &str) -> Plan {
+    let source = if name_or_text.contains("[[steps]]") {
+        Source {
+            origin: "bench.toml".into(),
+            text: name_or_text.into(),
+            dir: None,
+        }
+    } else {
+        Source::locate(name_or_text).unwrap()
+    };
+    Plan::build(&source, &LoadOverrides::default(), &[]).unwrap()
+}
+
+fn record(c: &mut Criterion) {
+    let collector = Collector::new((0..5).map(|i| format!("step{i}")).collect());
+    let mut i = 0u64;
+    c.bench_function("record a request", |b| {
+        b.iter(|| {
+            i = i.wrapping_add(1);
+            let latency = Duration::from_micros(200 + (i * 7919) % 50_000);
+            collector.record(black_box((i % 5) as usize), Outcome::Ok, latency);
+        })
+    });
+}
+
+fn render_body(c: &mut Criterion) {
+    let plan = plan("signup");
+    let register = &plan.steps[0];
+    let Some(Body::Json(template)) = &register.body else {
+        panic!("register has a JSON body")
+    };
+    let mut vars = vec![None; plan.var_names.len()];
+    for (index, name) in plan.var_names.iter().enumerate() {
+        vars[index] = Some(format!("{name}-value-0123456789"));
+    }
+    let sequence = AtomicU64::new(0);
+    let ctx = Context {
+        vars: &vars,
+        user: 7,
+        iteration: 42,
+        run_tag: "abcd1234",
+        sequence: &sequence,
+    };
+    c.bench_function("render the register body", |b| {
+        b.iter(|| karigar_perf::load::render_json(black_box(template), &ctx).to_string())
+    });
+}
+
+fn capture(c: &mut Criterion) {
+    let plan = plan("signup");
+    let register = &plan.steps[0];
+    let body = serde_json::json!({
+        "access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl",
+        "refresh_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJyZWZyZXNoIn0.c2lnbmF0dXJlMg",
+        "token_type": "Bearer",
+        "expires_in": 3600,
+        "user": {"id": "0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0", "email": "a@b.test", "name": "Load Tester", "role": "customer"}
+    })
+    .to_string()
+    .into_bytes();
+    let mut vars = vec![None; plan.var_names.len()];
+    c.bench_function("capture two tokens from a JSON response", |b| {
+        b.iter(|| assert!(karigar_perf::load::capture(register, black_box(&body), &mut vars)))
+    });
+}
+
+fn pacing(c: &mut Criterion) {
+    let ramp = Rate {
+        start: 10.0,
+        end: 200.0,
+        ramp: Duration::from_secs(300),
+    };
+    let mut position = 0.0;
+    c.bench_function("intended start on a ramp", |b| {
+        b.iter(|| {
+            position += 1.0;
+            intended_start(black_box(&ramp), position)
+        })
+    });
+    c.bench_function("take a poisson slot", |b| {
+        b.iter_batched(
+            || {
+                Pacer::new(
+                    Rate::constant(1000.0),
+                    Arrivals::Poisson,
+                    Duration::from_secs(3600),
+                )
+            },
+            |pacer| {
+                for _ in 0..1000 {
+                    black_box(pacer.take());
+                }
+            },
+            BatchSize::SmallInput,
+        )
+    });
+}
+
+/// An hour of per-second figures for five steps and an hour of telemetry.
+fn hour_long_run(plan: &Plan) -> (Snapshot, Telemetry) {
+    let steps = plan
+        .step_names()
+        .into_iter()
+        .map(|name| {
+            let mut latency = Histogram::new_with_bounds(1, 60_000_000, 3).unwrap();
+            let series = (0..AN_HOUR)
+                .map(|second| {
+                    for k in 0..20 {
+                        latency.record(1_000 + (second * 37 + k * 911) % 400_000).unwrap();
+                    }
+                    SecondStats {
+                        second,
+                        requests: 200,
+                        errors: second % 97 / 96,
+                        p50_us: 20_000 + second % 500,
+                        p95_us: 90_000 + second % 5_000,
+                        p99_us: 150_000 + second % 9_000,
+                        max_us: 400_000,
+                    }
+                })
+                .collect();
+            StepSnapshot {
+                name,
+                service: latency.clone(),
+                latency,
+                outcomes: Default::default(),
+                skipped: 0,
+                series,
+            }
+        })
+        .collect();
+    let samples = (0..AN_HOUR)
+        .map(|second| Sample {
+            second,
+            backends: vec![InstanceSample {
+                name: "backend".into(),
+                cpu_percent: 40.0 + (second % 30) as f64,
+                memory_percent: 12.0,
+                rss_bytes: 64 << 20,
+            }],
+            db: Some(DbSample {
+                per_instance: [("127.0.0.1".to_string(), 5 + (second % 7) as u32)].into(),
+                active: 3,
+                idle: 4,
+                idle_in_transaction: 0,
+                total: 7,
+            }),
+            redis: Some(RedisSample {
+                used_memory_bytes: 2 << 20,
+                maxmemory_bytes: 512 << 20,
+                ..Default::default()
+            }),
+            health_ms: Some(1.2),
+            health_detailed_ms: Some(3.4),
+            in_flight: 40,
+        })
+        .collect();
+    let snapshot = Snapshot {
+        elapsed: Duration::from_secs(AN_HOUR),
+        steps,
+    };
+    let telemetry = Telemetry {
+        cpu_limit_cores: 2.0,
+        memory_limit_bytes: 512 << 20,
+        max_connections: Some(100),
+        samples,
+        served: Default::default(),
+    };
+    (snapshot, telemetry)
+}
+
+fn long_run_report(c: &mut Criterion) {
+    let plan = plan(FIVE_STEPS);
+    let (snapshot, telemetry) = hour_long_run(&plan);
+    let mut group = c.benchmark_group("an hour of five steps");
+    group.sample_size(10);
+    group.bench_function("summary, JSON, Markdown and HTML", |b| {
+        b.iter(|| {
+            let verdicts = karigar_perf::slo::evaluate(&plan.slos, &snapshot, Some(&telemetry), &[]);
+            let info = RunInfo {
+                run_id: "five-bench".into(),
+                started_at: "2026-11-26T00:00:00Z".into(),
+                target: TargetInfo {
+                    stack: "local".into(),
+                    backend: "http://127.0.0.1:1".into(),
+                    frontend: None,
+                },
+                interrupted: false,
+                aborted: None,
+            };
+            let summary = Summary::new(&plan, &snapshot, Some(&telemetry), verdicts, info);
+            let json = serde_json::to_string_pretty(&summary).unwrap();
+            let markdown = report::markdown::render(&summary);
+            let html = report::html::render(&summary);
+            black_box((json.len(), markdown.len(), html.len()))
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, record, render_body, capture, pacing, long_run_report);
+criterion_main!(benches);
