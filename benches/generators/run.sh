@@ -45,7 +45,11 @@ install_missing() {
     if ((${#missing[@]})); then
         [[ $(id -u) == 0 ]] || { say "missing ${missing[*]}: install them (apt-get install ${missing[*]})"; exit 2; }
         say "installing ${missing[*]}"
+        # Keep the package from starting a system-wide nginx on port 80.
+        local policy=/usr/sbin/policy-rc.d added=""
+        [[ -e $policy ]] || { printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && added=1; }
         apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q "${missing[@]}" >/dev/null; }
+        [[ -z $added ]] || rm -f "$policy"
     fi
 }
 

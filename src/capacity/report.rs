@@ -275,6 +275,15 @@ fn steps_table(report: &CapacityReport) -> String {
     out
 }
 
+/// Latencies past 4x the SLO drawn at 4x: an overloaded step's seconds would flatten
+/// everything that held into the axis.
+fn capped(points: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
+    points
+        .into_iter()
+        .map(|(x, y)| (x, y.min(4.0 * P95_LIMIT_MS)))
+        .collect()
+}
+
 /// Throughput, latency and CPU against the offered rate; the USL curve over the
 /// measured (concurrency, throughput) points.
 fn charts(report: &CapacityReport) -> Vec<String> {
@@ -304,12 +313,12 @@ fn charts(report: &CapacityReport) -> Vec<String> {
         .render(),
         Chart {
             title: "latency against offered load",
-            unit: "ms",
+            unit: "ms, drawn up to 4x the SLO",
             x_unit: "/s",
             lines: vec![
-                line("p50", "#2ca02c", by_offered(|s| Some(s.p50_ms))),
-                line("p95", "#1f77b4", by_offered(|s| Some(s.p95_ms))),
-                line("p99", "#d62728", by_offered(|s| Some(s.p99_ms))),
+                line("p50", "#2ca02c", capped(by_offered(|s| Some(s.p50_ms)))),
+                line("p95", "#1f77b4", capped(by_offered(|s| Some(s.p95_ms)))),
+                line("p99", "#d62728", capped(by_offered(|s| Some(s.p99_ms)))),
             ],
             thresholds: vec![Threshold {
                 label: "SLO p95 500 ms",
