@@ -5,7 +5,7 @@
 # model), plain Goose 0.19 with its default settings, wrk, and oha when it installs.
 # Prints a Markdown table of medians over RUNS runs: requests per second, CPU time per
 # request (user + system, from /usr/bin/time), peak RSS, and each as a ratio to wrk.
-# Then karigar-perf with 10,000 users, for its memory per user.
+# Then karigar-perf's peak memory with 10,000 users, always busy and with 1 s think time.
 #
 #   bash benches/generators/run.sh            # RUNS=3 DURATION=20 USERS=50
 #
@@ -148,12 +148,18 @@ for run in $(seq "$RUNS"); do
     done
 done
 
-say "karigar-perf with $MANY_USERS users"
-taskset -c "$GENERATOR_CPU" /usr/bin/time -f "%M" -o "$work/many.time" "$karigar" scenario \
-    "$root/benches/generators/get.toml" --target "${url%/}" --users "$MANY_USERS" \
-    --duration "${DURATION}s" --quiet --report-dir "$work/many" >"$work/many.out" 2>&1 || true
-many_rss=$(($(tail -1 "$work/many.time") / 1024))
-many_requests=$(jq '.totals.count' "$work/many/summary.json" 2>/dev/null || echo 0)
+# Many users: always busy (each holds a connection), then as users are, with think time.
+sed 's/^expect = \[200\]$/expect = [200]\nthink_time = "1s"/' "$root/benches/generators/get.toml" >"$work/think.toml"
+many_users() {
+    local scenario=$1 name=$2
+    say "karigar-perf with $MANY_USERS users ($name)"
+    taskset -c "$GENERATOR_CPU" /usr/bin/time -f "%M" -o "$work/$name.time" "$karigar" scenario "$scenario" \
+        --target "${url%/}" --users "$MANY_USERS" --duration "${DURATION}s" --quiet \
+        --report-dir "$work/$name" >"$work/$name.out" 2>&1 || true
+    echo "$(($(tail -1 "$work/$name.time") / 1024)) $(jq '.totals.count' "$work/$name/summary.json" 2>/dev/null || echo 0)"
+}
+read -r busy_rss busy_requests < <(many_users "$root/benches/generators/get.toml" busy)
+read -r think_rss think_requests < <(many_users "$work/think.toml" think)
 
 wrk_rps=$(median <"$work/wrk.rps")
 wrk_cpu=$(median <"$work/wrk.cpu")
@@ -170,4 +176,4 @@ for name in "${generators[@]}"; do
         "$(echo "$rps / $wrk_rps" | bc -l)" "$(echo "$cpu / $wrk_cpu" | bc -l)"
 done
 echo
-echo "karigar-perf with $MANY_USERS users: peak RSS $many_rss MB, $many_requests requests in ${DURATION} s."
+echo "karigar-perf with $MANY_USERS users: peak RSS $busy_rss MB always busy ($busy_requests requests in ${DURATION} s), $think_rss MB with 1 s think time ($think_requests requests)."
