@@ -141,37 +141,44 @@ fn pacing(c: &mut Criterion) {
 
 /// An hour of per-second figures for five steps and an hour of telemetry.
 fn hour_long_run(plan: &Plan) -> (Snapshot, Telemetry) {
-    let steps = plan
-        .step_names()
-        .into_iter()
-        .map(|name| {
-            let mut latency = Histogram::new_with_bounds(1, 60_000_000, 3).unwrap();
-            let series = (0..AN_HOUR)
-                .map(|second| {
-                    for k in 0..20 {
-                        latency.record(1_000 + (second * 37 + k * 911) % 400_000).unwrap();
-                    }
-                    SecondStats {
-                        second,
-                        requests: 200,
-                        errors: second % 97 / 96,
-                        p50_us: 20_000 + second % 500,
-                        p95_us: 90_000 + second % 5_000,
-                        p99_us: 150_000 + second % 9_000,
-                        max_us: 400_000,
-                    }
-                })
-                .collect();
-            StepSnapshot {
-                name,
-                service: latency.clone(),
-                latency,
-                outcomes: Default::default(),
-                skipped: 0,
-                series,
+    let snapshot = Snapshot {
+        elapsed: Duration::from_secs(AN_HOUR),
+        steps: plan.step_names().into_iter().map(step_hour).collect(),
+    };
+    (snapshot, telemetry_hour())
+}
+
+/// One step's hour: 3,600 seconds of figures and 72,000 latencies.
+fn step_hour(name: String) -> StepSnapshot {
+    let mut latency = Histogram::new_with_bounds(1, 60_000_000, 3).unwrap();
+    let series = (0..AN_HOUR)
+        .map(|second| {
+            for k in 0..20 {
+                latency.record(1_000 + (second * 37 + k * 911) % 400_000).unwrap();
+            }
+            SecondStats {
+                second,
+                requests: 200,
+                errors: second % 97 / 96,
+                p50_us: 20_000 + second % 500,
+                p95_us: 90_000 + second % 5_000,
+                p99_us: 150_000 + second % 9_000,
+                max_us: 400_000,
             }
         })
         .collect();
+    StepSnapshot {
+        name,
+        service: latency.clone(),
+        latency,
+        outcomes: Default::default(),
+        skipped: 0,
+        series,
+    }
+}
+
+/// An hour of telemetry samples, one backend.
+fn telemetry_hour() -> Telemetry {
     let samples = (0..AN_HOUR)
         .map(|second| Sample {
             second,
@@ -198,18 +205,13 @@ fn hour_long_run(plan: &Plan) -> (Snapshot, Telemetry) {
             in_flight: 40,
         })
         .collect();
-    let snapshot = Snapshot {
-        elapsed: Duration::from_secs(AN_HOUR),
-        steps,
-    };
-    let telemetry = Telemetry {
+    Telemetry {
         cpu_limit_cores: 2.0,
         memory_limit_bytes: 512 << 20,
         max_connections: Some(100),
         samples,
         served: Default::default(),
-    };
-    (snapshot, telemetry)
+    }
 }
 
 fn long_run_report(c: &mut Criterion) {

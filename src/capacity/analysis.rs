@@ -174,19 +174,9 @@ fn sizing_inputs(
             .filter_map(|s| s.db_connections_max)
             .max()
             .unwrap_or(0),
-        redis_bytes_per_iteration: median(growth),
+        redis_bytes_per_iteration: crate::compare::stats::median(&growth),
         redis_used_bytes: best.redis_used_bytes,
         redis_maxmemory: best.redis_maxmemory_bytes,
-    }
-}
-
-fn median(mut values: Vec<f64>) -> Option<f64> {
-    values.sort_by(f64::total_cmp);
-    let middle = values.len() / 2;
-    match values.len() {
-        0 => None,
-        n if n % 2 == 1 => Some(values[middle]),
-        _ => Some((values[middle - 1] + values[middle]) / 2.0),
     }
 }
 

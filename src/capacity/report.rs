@@ -7,8 +7,9 @@ use std::path::Path;
 use anyhow::Context as _;
 
 use super::analysis::Findings;
-use super::sizing::Sizing;
+use super::sizing::{Sizing, CPU_TRIGGER};
 use super::step::StepResult;
+use super::usl::UslFit;
 use super::{CapacityReport, P95_LIMIT_MS};
 use crate::report::svg::{escape, Chart, Line, Threshold};
 
@@ -32,19 +33,15 @@ pub fn write(report: &CapacityReport, dir: &Path) -> crate::error::Result<()> {
 
 /// One step, as printed when it ends.
 pub fn step_line(step: &StepResult) -> String {
-    let verdict = match (step.interrupted, step.sustainable) {
-        (true, _) => "interrupted".to_owned(),
-        (false, true) => "holds".to_owned(),
-        (false, false) => format!("does not hold: {}", step.reasons.join("; ")),
-    };
     format!(
-        "  {:.1}/s offered -> {:.1}/s achieved, p95 {:.0} ms, p99 {:.0} ms, backend CPU {}: {verdict}",
+        "  {:.1}/s offered -> {:.1}/s achieved, p95 {:.0} ms, p99 {:.0} ms, backend CPU {}: {}",
         step.offered,
         step.achieved,
         step.p95_ms,
         step.p99_ms,
         step.backend_cpu_cores
             .map_or("-".into(), |c| format!("{c:.2} cores")),
+        result_text(step)
     )
 }
 
@@ -136,7 +133,7 @@ fn result_text(step: &StepResult) -> String {
     match (step.interrupted, step.sustainable) {
         (true, _) => "interrupted".into(),
         (false, true) => "holds".into(),
-        (false, false) => format!("fails: {}", step.reasons.join("; ")),
+        (false, false) => format!("does not hold: {}", step.reasons.join("; ")),
     }
 }
 
@@ -289,83 +286,104 @@ fn capped(points: Vec<(f64, f64)>) -> Vec<(f64, f64)> {
 fn charts(report: &CapacityReport) -> Vec<String> {
     let mut steps: Vec<&StepResult> = report.steps.iter().filter(|s| !s.interrupted).collect();
     steps.sort_by(|a, b| a.offered.total_cmp(&b.offered));
-    let by_offered = |pick: fn(&StepResult) -> Option<f64>| -> Vec<(f64, f64)> {
-        steps.iter().filter_map(|s| Some((s.offered, pick(s)?))).collect()
-    };
-    let line = |label, color, points| Line {
+    let mut charts = vec![
+        throughput_chart(&steps),
+        latency_chart(&steps),
+        cpu_chart(&steps, report.settings.limit_cores),
+    ];
+    charts.extend(report.findings.usl.as_ref().map(|usl| usl_chart(usl, &steps)));
+    charts
+}
+
+/// `(offered, value)` of the steps that have the value.
+fn by_offered(steps: &[&StepResult], pick: fn(&StepResult) -> Option<f64>) -> Vec<(f64, f64)> {
+    steps.iter().filter_map(|s| Some((s.offered, pick(s)?))).collect()
+}
+
+fn line<'a>(label: &'a str, color: &'a str, points: Vec<(f64, f64)>) -> Line<'a> {
+    Line {
         label,
         color,
         points,
         dots: false,
-    };
-    let mut charts = vec![
-        Chart {
-            title: "throughput against offered load",
-            unit: "iterations/s",
-            x_unit: "/s",
-            lines: vec![
-                line("achieved", "#1f77b4", by_offered(|s| Some(s.achieved))),
-                line("offered", "#999999", by_offered(|s| Some(s.offered))),
-            ],
-            thresholds: Vec::new(),
-            y_floor_max: 0.0,
-        }
-        .render(),
-        Chart {
-            title: "latency against offered load",
-            unit: "ms, drawn up to 4x the SLO",
-            x_unit: "/s",
-            lines: vec![
-                line("p50", "#2ca02c", capped(by_offered(|s| Some(s.p50_ms)))),
-                line("p95", "#1f77b4", capped(by_offered(|s| Some(s.p95_ms)))),
-                line("p99", "#d62728", capped(by_offered(|s| Some(s.p99_ms)))),
-            ],
-            thresholds: vec![Threshold {
-                label: "SLO p95 500 ms",
-                value: P95_LIMIT_MS,
-            }],
-            y_floor_max: 0.0,
-        }
-        .render(),
-        Chart {
-            title: "backend CPU against offered load",
-            unit: "cores",
-            x_unit: "/s",
-            lines: vec![line("backend", "#9467bd", by_offered(|s| s.backend_cpu_cores))],
-            thresholds: vec![Threshold {
-                label: "70% trigger",
-                value: 0.7 * report.settings.limit_cores,
-            }],
-            y_floor_max: report.settings.limit_cores,
-        }
-        .render(),
-    ];
-    if let Some(usl) = &report.findings.usl {
-        let measured: Vec<(f64, f64)> = steps.iter().map(|s| (s.concurrency, s.achieved)).collect();
-        let top = measured.iter().map(|p| p.0).fold(1.0, f64::max) * 1.2;
-        let curve = (0..=40)
-            .map(|i| top * f64::from(i) / 40.0)
-            .map(|n| (n, usl.throughput(n)))
-            .collect();
-        charts.push(
-            Chart {
-                title: "USL: throughput against concurrency",
-                unit: "iterations/s",
-                x_unit: "",
-                lines: vec![
-                    line("USL fit", "#ff7f0e", curve),
-                    Line {
-                        label: "measured",
-                        color: "#1f77b4",
-                        points: measured,
-                        dots: true,
-                    },
-                ],
-                thresholds: Vec::new(),
-                y_floor_max: 0.0,
-            }
-            .render(),
-        );
     }
-    charts
+}
+
+fn throughput_chart(steps: &[&StepResult]) -> String {
+    Chart {
+        title: "throughput against offered load",
+        unit: "iterations/s",
+        x_unit: "/s",
+        lines: vec![
+            line("achieved", "#1f77b4", by_offered(steps, |s| Some(s.achieved))),
+            line("offered", "#999999", by_offered(steps, |s| Some(s.offered))),
+        ],
+        thresholds: Vec::new(),
+        y_floor_max: 0.0,
+    }
+    .render()
+}
+
+fn latency_chart(steps: &[&StepResult]) -> String {
+    Chart {
+        title: "latency against offered load",
+        unit: "ms, drawn up to 4x the SLO",
+        x_unit: "/s",
+        lines: vec![
+            line("p50", "#2ca02c", capped(by_offered(steps, |s| Some(s.p50_ms)))),
+            line("p95", "#1f77b4", capped(by_offered(steps, |s| Some(s.p95_ms)))),
+            line("p99", "#d62728", capped(by_offered(steps, |s| Some(s.p99_ms)))),
+        ],
+        thresholds: vec![Threshold {
+            label: "SLO p95 500 ms",
+            value: P95_LIMIT_MS,
+        }],
+        y_floor_max: 0.0,
+    }
+    .render()
+}
+
+fn cpu_chart(steps: &[&StepResult], limit_cores: f64) -> String {
+    Chart {
+        title: "backend CPU against offered load",
+        unit: "cores",
+        x_unit: "/s",
+        lines: vec![line(
+            "backend",
+            "#9467bd",
+            by_offered(steps, |s| s.backend_cpu_cores),
+        )],
+        thresholds: vec![Threshold {
+            label: "70% trigger",
+            value: CPU_TRIGGER * limit_cores,
+        }],
+        y_floor_max: limit_cores,
+    }
+    .render()
+}
+
+/// The fitted curve from 0 to a fifth past the highest measured concurrency, with the
+/// measured points as dots.
+fn usl_chart(usl: &UslFit, steps: &[&StepResult]) -> String {
+    let measured: Vec<(f64, f64)> = steps.iter().map(|s| (s.concurrency, s.achieved)).collect();
+    let top = measured.iter().map(|p| p.0).fold(1.0, f64::max) * 1.2;
+    let curve = (0..=40)
+        .map(|i| top * f64::from(i) / 40.0)
+        .map(|n| (n, usl.throughput(n)))
+        .collect();
+    Chart {
+        title: "USL: throughput against concurrency",
+        unit: "iterations/s",
+        x_unit: "",
+        lines: vec![
+            line("USL fit", "#ff7f0e", curve),
+            Line {
+                dots: true,
+                ..line("measured", "#1f77b4", measured)
+            },
+        ],
+        thresholds: Vec::new(),
+        y_floor_max: 0.0,
+    }
+    .render()
 }

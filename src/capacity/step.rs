@@ -11,7 +11,7 @@ use crate::load::{self, LoadOptions, OpenReport};
 use crate::metrics::{Collector, Snapshot, StepSnapshot};
 use crate::scenario::{LoadOverrides, Plan, Source};
 use crate::slo::Verdict;
-use crate::telemetry::{Sampler, Targets, Telemetry};
+use crate::telemetry::{Aggregate, Sampler, SeriesName, Targets, Telemetry};
 
 /// Achieved throughput may trail the offered rate by this much (iterations in flight
 /// at the edges of the measured seconds) and still count as keeping up.
@@ -212,21 +212,16 @@ impl<'a> Measured<'a> {
     /// The telemetry of the measured seconds, reduced.
     fn infrastructure(&self) -> StepResult {
         let t = &self.telemetry;
-        let cores = |s: &crate::telemetry::Sample| {
-            (!s.backends.is_empty())
-                .then(|| s.backends.iter().map(|b| b.cpu_percent).sum::<f64>() / 100.0 * t.cpu_limit_cores)
-        };
-        let busiest =
-            |s: &crate::telemetry::Sample| s.backends.iter().map(|b| b.cpu_percent).reduce(f64::max);
+        let demand: Vec<f64> = t.cpu_demand().into_iter().map(|(_, v)| v).collect();
         let redis: Vec<_> = t.samples.iter().filter_map(|s| s.redis.as_ref()).collect();
         StepResult {
-            backend_cpu_cores: mean(t.samples.iter().filter_map(cores)),
-            backend_cpu_percent: mean(t.samples.iter().filter_map(busiest)),
-            db_connections_max: t
-                .samples
-                .iter()
-                .filter_map(|s| s.db.as_ref().map(|db| db.max_per_instance()))
-                .max(),
+            backend_cpu_cores: Aggregate::Mean.apply(&demand).map(|d| d * t.cpu_limit_cores),
+            backend_cpu_percent: Aggregate::Mean
+                .apply(&t.values(SeriesName::BackendCpu))
+                .map(|fraction| fraction * 100.0),
+            db_connections_max: Aggregate::Max
+                .apply(&t.values(SeriesName::DbConnections))
+                .map(|max| max as u32),
             redis_used_bytes: redis.last().map(|r| r.used_memory_bytes),
             redis_growth_bytes: match (redis.first(), redis.last()) {
                 (Some(a), Some(b)) => Some(b.used_memory_bytes as i64 - a.used_memory_bytes as i64),
@@ -267,9 +262,4 @@ fn failed_slo(verdict: &Verdict) -> String {
         Some(value) => format!("{}: observed {value:.1}{}", verdict.expr, verdict.unit),
         None => format!("{}: nothing measured", verdict.expr),
     }
-}
-
-fn mean(values: impl Iterator<Item = f64>) -> Option<f64> {
-    let (sum, count) = values.fold((0.0, 0usize), |(s, c), v| (s + v, c + 1));
-    (count > 0).then(|| sum / count as f64)
 }

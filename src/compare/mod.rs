@@ -7,7 +7,7 @@
 //! machine, a relative threshold alone would flag a fast step (a few ms, queued behind
 //! CPU-bound ones on a small machine) whose latency swings by half between runs.
 
-mod stats;
+pub mod stats;
 
 use serde::{Deserialize, Serialize};
 
