@@ -9,13 +9,11 @@ use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use hdrhistogram::Histogram;
 
-use karigar_perf::load::pacer::{intended_start, Arrivals, Pacer, Rate};
-use karigar_perf::metrics::{Collector, Outcome, SecondStats, Snapshot, StepSnapshot};
-use karigar_perf::report::{self, RunInfo, Summary, TargetInfo};
-use karigar_perf::scenario::template::Context;
-use karigar_perf::scenario::{Body, LoadOverrides, Plan, Source};
+use karigar_perf::load::{intended_start, Pacer};
+use karigar_perf::metrics::{Collector, Measurements, RequestOutcome};
+use karigar_perf::report::{self, RunFacts, Summary, TargetInfo};
+use karigar_perf::scenario::{Arrivals, Body, Context, LoadOverrides, Plan, Rate, Source};
 use karigar_perf::telemetry::{DbSample, InstanceSample, RedisSample, Sample, Telemetry};
 
 /// Five GET steps, the shape of the long run the report bench renders.
@@ -55,13 +53,13 @@ fn plan(name_or_text: &str) -> Plan {
 }
 
 fn record(c: &mut Criterion) {
-    let collector = Collector::new((0..5).map(|i| format!("step{i}")).collect());
+    let collector = Collector::new((0..5).map(|i| ("k".to_string(), format!("step{i}"))).collect());
     let mut i = 0u64;
     c.bench_function("record a request", |b| {
         b.iter(|| {
             i = i.wrapping_add(1);
             let latency = Duration::from_micros(200 + (i * 7919) % 50_000);
-            collector.record(black_box((i % 5) as usize), Outcome::Ok, latency);
+            collector.record(black_box((i % 5) as usize), RequestOutcome::Ok, latency);
         })
     });
 }
@@ -139,42 +137,33 @@ fn pacing(c: &mut Criterion) {
     });
 }
 
-/// An hour of per-second figures for five steps and an hour of telemetry.
-fn hour_long_run(plan: &Plan) -> (Snapshot, Telemetry) {
-    let snapshot = Snapshot {
-        elapsed: Duration::from_secs(AN_HOUR),
-        steps: plan.step_names().into_iter().map(step_hour).collect(),
-    };
-    (snapshot, telemetry_hour())
-}
-
-/// One step's hour: 3,600 seconds of figures and 72,000 latencies.
-fn step_hour(name: String) -> StepSnapshot {
-    let mut latency = Histogram::new_with_bounds(1, 60_000_000, 3).unwrap();
-    let series = (0..AN_HOUR)
-        .map(|second| {
+/// An hour of five steps, 20 requests a second each (72,000 latencies per step, every
+/// second's histogram kept), and an hour of telemetry.
+fn hour_long_run(plan: &Plan) -> (Measurements, Telemetry) {
+    let collector = Collector::new(plan.step_keys());
+    for second in 0..AN_HOUR {
+        for step in 0..plan.steps.len() {
             for k in 0..20 {
-                latency.record(1_000 + (second * 37 + k * 911) % 400_000).unwrap();
+                let micros = 1_000 + (second * 37 + k * 911) % 400_000;
+                let outcome = match (second + k) % 97 {
+                    0 => RequestOutcome::UnexpectedStatus(5),
+                    _ => RequestOutcome::Ok,
+                };
+                collector.record_at(
+                    second,
+                    step,
+                    outcome,
+                    Duration::from_micros(micros),
+                    Duration::ZERO,
+                );
             }
-            SecondStats {
-                second,
-                requests: 200,
-                errors: second % 97 / 96,
-                p50_us: 20_000 + second % 500,
-                p95_us: 90_000 + second % 5_000,
-                p99_us: 150_000 + second % 9_000,
-                max_us: 400_000,
-            }
-        })
-        .collect();
-    StepSnapshot {
-        name,
-        service: latency.clone(),
-        latency,
-        outcomes: Default::default(),
-        skipped: 0,
-        series,
+        }
     }
+    let measured = Measurements {
+        elapsed: Duration::from_secs(AN_HOUR),
+        ..collector.measurements()
+    };
+    (measured, telemetry_hour())
 }
 
 /// An hour of telemetry samples, one backend.
@@ -216,13 +205,13 @@ fn telemetry_hour() -> Telemetry {
 
 fn long_run_report(c: &mut Criterion) {
     let plan = plan(FIVE_STEPS);
-    let (snapshot, telemetry) = hour_long_run(&plan);
+    let (measured, telemetry) = hour_long_run(&plan);
     let mut group = c.benchmark_group("an hour of five steps");
     group.sample_size(10);
     group.bench_function("summary, JSON, Markdown and HTML", |b| {
         b.iter(|| {
-            let verdicts = karigar_perf::slo::evaluate(&plan.slos, &snapshot, Some(&telemetry), &[]);
-            let info = RunInfo {
+            let verdicts = karigar_perf::slo::evaluate(&plan.slos, &measured, Some(&telemetry), &[]);
+            let facts = RunFacts {
                 run_id: "five-bench".into(),
                 started_at: "2026-11-26T00:00:00Z".into(),
                 target: TargetInfo {
@@ -232,11 +221,14 @@ fn long_run_report(c: &mut Criterion) {
                 },
                 interrupted: false,
                 aborted: None,
+                dataset: None,
+                faults: Vec::new(),
+                comparison: None,
             };
-            let summary = Summary::new(&plan, &snapshot, Some(&telemetry), verdicts, info);
+            let summary = Summary::build(&plan, &measured, Some(&telemetry), verdicts, facts);
             let json = serde_json::to_string_pretty(&summary).unwrap();
-            let markdown = report::markdown::render(&summary);
-            let html = report::html::render(&summary);
+            let markdown = report::markdown(&summary);
+            let html = report::html(&summary);
             black_box((json.len(), markdown.len(), html.len()))
         })
     });

@@ -80,7 +80,7 @@ pub struct ScenarioArgs {
 
     /// How scheduled iterations are spaced (open model).
     #[arg(long, value_enum, env = "KARIGAR_PERF_ARRIVALS")]
-    pub arrivals: Option<crate::load::pacer::Arrivals>,
+    pub arrivals: Option<crate::scenario::Arrivals>,
 
     /// Most workers the open model starts (by Little's law: the peak rate times 1 s).
     #[arg(long, value_name = "N", env = "KARIGAR_PERF_MAX_WORKERS")]
@@ -122,14 +122,15 @@ pub struct ScenarioArgs {
 /// is measured and what it is seeded with. Shared by `scenario` and `capacity`.
 #[derive(Debug, Args)]
 pub struct StackArgs {
-    /// Which stack to run against.
-    #[arg(
-        long = "stack",
-        value_enum,
-        default_value = "local",
-        env = "KARIGAR_PERF_STACK"
-    )]
-    pub kind: StackKind,
+    /// Which stack to run against (default: what the scenario's `[stack]` asks for,
+    /// else local).
+    #[arg(long = "stack", value_enum, env = "KARIGAR_PERF_STACK")]
+    pub kind: Option<StackKind>,
+
+    /// Never install missing server packages of the local stack (by default, as root
+    /// on a machine with apt-get, they are installed, saying which and why).
+    #[arg(long, env = "KARIGAR_PERF_NO_INSTALL")]
+    pub no_install: bool,
 
     #[command(flatten)]
     pub docker: DockerArgs,
@@ -278,25 +279,6 @@ pub struct DockerArgs {
     pub nginx_image: Option<String>,
 }
 
-impl DockerArgs {
-    /// The resolved options; `scenario_replicas` applies unless `--replicas` was given.
-    pub fn options(&self, scenario_replicas: Option<u16>) -> crate::stack::DockerOptions {
-        crate::stack::DockerOptions {
-            profile: self.profile,
-            replicas: usize::from(self.replicas.or(scenario_replicas).unwrap_or(1)),
-            images: crate::stack::docker::ImageChoice {
-                postgres: self.postgres_image.clone(),
-                redis: self.redis_image.clone(),
-                backend: self.backend_image.clone(),
-                frontend: self.frontend_image.clone(),
-                runtime: self.runtime_image.clone(),
-                nginx: self.nginx_image.clone(),
-            },
-            backend_build: self.backend_build.clone(),
-        }
-    }
-}
-
 #[derive(Debug, Args)]
 pub struct SeedArgs {
     /// Postgres URL of a database with the Karigar schema.
@@ -318,16 +300,6 @@ pub struct SeedShape {
     /// Customers (emails customer-N@seed.karigar.test, password Seeded123).
     #[arg(long, default_value_t = 1_000)]
     pub seed_customers: usize,
-}
-
-impl SeedShape {
-    pub fn size(self, providers: usize) -> crate::seed::SeedSize {
-        crate::seed::SeedSize {
-            providers,
-            services_per_provider: self.services_per_provider,
-            customers: self.seed_customers,
-        }
-    }
 }
 
 #[derive(Debug, Args)]
@@ -355,17 +327,6 @@ pub struct GateArgs {
     /// Significance level of the one-sided Mann-Whitney U test.
     #[arg(long, default_value_t = 0.001)]
     pub alpha: f64,
-}
-
-impl GateArgs {
-    pub fn policy(self) -> crate::compare::Policy {
-        crate::compare::Policy {
-            alpha: self.alpha,
-            min_effect: self.min_effect,
-            min_delta_us: self.min_delta.as_secs_f64() * 1e6,
-            ..Default::default()
-        }
-    }
 }
 
 /// `512MiB`, `2GiB`, `1.5GB`, `1048576`.

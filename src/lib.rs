@@ -24,63 +24,29 @@
 pub mod autoscale;
 pub mod capacity;
 pub mod cli;
-pub mod commands;
+mod commands;
 pub mod compare;
+pub mod config;
 pub mod error;
 pub mod exit;
 pub mod faults;
 pub mod interrupt;
 pub mod load;
 pub mod metrics;
+pub mod policy;
 pub mod report;
-pub mod run;
 pub mod scenario;
 pub mod seed;
+pub mod setup;
 pub mod slo;
 pub mod stack;
+pub mod stats;
 pub mod telemetry;
 
-use cli::{Cli, Command};
-
 /// Runs a parsed command line and returns the process exit code.
-pub async fn main(cli: Cli) -> u8 {
-    let result = match cli.command {
-        Command::Scenario(args) => match std::env::current_exe() {
-            Ok(exe) => run::scenario(*args, exe).await.map(run::Outcome::exit_code),
-            Err(e) => Err(error::Error::Internal(e.into())),
-        },
-        Command::Capacity(args) => match std::env::current_exe() {
-            Ok(exe) => capacity::run(*args, exe).await,
-            Err(e) => Err(error::Error::Internal(e.into())),
-        },
-        Command::Compare(args) => commands::compare_files(&args),
-        Command::Seed(args) => commands::seed_database(&args).await,
-        Command::Stack(cli::StackCommand::Down { orphans }) => commands::stack_down(orphans).await,
-        Command::Backend => serve_backend().await,
-        Command::Frontend => serve_frontend().await,
-    };
-    result.unwrap_or_else(|error| {
+pub async fn main(cli: cli::Cli) -> u8 {
+    commands::dispatch(cli.command).await.unwrap_or_else(|error| {
         eprintln!("error: {error}");
         error.exit_code()
     })
-}
-
-/// The hidden `backend` subcommand: the reference backend, configured from the env.
-async fn serve_backend() -> error::Result<u8> {
-    let settings = karigar_backend::Settings::from_env()
-        .map_err(|e| error::Error::config(format!("backend configuration: {e}")))?;
-    karigar_backend::run(settings)
-        .await
-        .map_err(|e| error::Error::Internal(e.context("reference backend")))?;
-    Ok(exit::PASS)
-}
-
-/// The hidden `frontend` subcommand: the reference frontend, configured from the env.
-async fn serve_frontend() -> error::Result<u8> {
-    let settings = karigar_frontend::Settings::from_env()
-        .map_err(|e| error::Error::config(format!("frontend configuration: {e}")))?;
-    karigar_frontend::run(settings)
-        .await
-        .map_err(|e| error::Error::Internal(anyhow::Error::new(e).context("reference frontend")))?;
-    Ok(exit::PASS)
 }

@@ -25,9 +25,9 @@ pub struct HpaPolicy {
 impl Default for HpaPolicy {
     fn default() -> Self {
         Self {
-            min_replicas: 2,
-            max_replicas: 10,
-            target: 0.70,
+            min_replicas: crate::policy::HPA_MIN_REPLICAS,
+            max_replicas: crate::policy::HPA_MAX_REPLICAS,
+            target: crate::policy::CPU_TRIGGER,
             tolerance: 0.10,
             sync_period_s: 15,
             downscale_stabilisation_s: 300,

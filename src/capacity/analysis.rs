@@ -174,7 +174,7 @@ fn sizing_inputs(
             .filter_map(|s| s.db_connections_max)
             .max()
             .unwrap_or(0),
-        redis_bytes_per_iteration: crate::compare::stats::median(&growth),
+        redis_bytes_per_iteration: crate::stats::median(&growth),
         redis_used_bytes: best.redis_used_bytes,
         redis_maxmemory: best.redis_maxmemory_bytes,
     }

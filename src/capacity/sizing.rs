@@ -4,13 +4,13 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The seed's numbers the sizing is checked against.
-pub const CPU_TRIGGER: f64 = 0.70;
-pub const HPA_MIN: u32 = 2;
-pub const HPA_MAX: u32 = 10;
-pub const POOL_PER_INSTANCE: u32 = 25;
+use crate::policy::{
+    CPU_TRIGGER, DB_CONNECTIONS_PER_INSTANCE as POOL_PER_INSTANCE, HPA_MAX_REPLICAS as HPA_MAX,
+    HPA_MIN_REPLICAS as HPA_MIN, REDIS_MAXMEMORY_BYTES as REDIS_MAXMEMORY,
+};
+
+/// Postgres's own default `max_connections`, where the server's is not known.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 100;
-pub const REDIS_MAXMEMORY: u64 = 512 * 1024 * 1024;
 
 /// Backend CPU against load, fitted over the steps that held: `cores = idle + per_iteration × rate`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]

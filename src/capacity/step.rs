@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::load::{self, LoadOptions, OpenReport};
-use crate::metrics::{Collector, Snapshot, StepSnapshot};
+use crate::metrics::{Collector, Measurements};
 use crate::scenario::{LoadOverrides, Plan, Source};
 use crate::slo::Verdict;
 use crate::telemetry::{Aggregate, Sampler, SeriesName, Targets, Telemetry};
@@ -84,14 +84,14 @@ pub struct StepContext<'a> {
 /// Offers `rate` iterations per second and measures the steady state.
 pub async fn measure(ctx: &StepContext<'_>, rate: f64) -> Result<StepResult> {
     let plan = Arc::new(step_plan(ctx, rate)?);
-    let seconds = ctx.warmup.as_secs() + ctx.measure.as_secs();
-    let collector = Arc::new(Collector::with_windows(plan.step_names(), seconds + 2));
+    let collector = Arc::new(Collector::new(plan.step_keys()));
     let sampler = Sampler::start(ctx.targets.clone(), collector.clone());
-    let result = load::run(plan.clone(), collector.clone(), (ctx.load)()).await;
+    let run = load::run(plan.clone(), collector, (ctx.load)()).await;
     let telemetry = sampler.finish().await;
-    let result = result?;
-    let measured = Measured::new(ctx, &plan, &collector, telemetry);
-    Ok(measured.reduce(rate, result.open.as_ref(), result.interrupted))
+    let run = run?;
+    let open = OpenReport::of(&plan, &run.measurements);
+    let measured = Measured::new(ctx, &plan, &run.measurements, telemetry);
+    Ok(measured.reduce(rate, open.as_ref(), run.interrupted))
 }
 
 /// The scenario with its load replaced by `rate` for the step's whole length.
@@ -100,62 +100,42 @@ fn step_plan(ctx: &StepContext<'_>, rate: f64) -> Result<Plan> {
         rate: Some(format!("{rate}/s")),
         duration: Some(ctx.warmup + ctx.measure),
         max_workers: Some(ctx.max_workers),
+        workers: Some(((rate * WORKER_SECONDS).ceil() as usize + 1).min(ctx.max_workers.max(1))),
+        increase_rate: Some(0.0),
         ..Default::default()
     };
-    let mut plan = Plan::build(ctx.source, &overrides, ctx.checks)?;
-    plan.load.users = ((rate * WORKER_SECONDS).ceil() as usize + 1).min(ctx.max_workers.max(1));
-    plan.load.increase_rate = 0.0;
-    Ok(plan)
+    Plan::build(ctx.source, &overrides, ctx.checks)
 }
 
 /// The measured seconds of one step, per scenario step, with their telemetry.
 struct Measured<'a> {
     plan: &'a Plan,
-    snapshot: Snapshot,
+    /// Only the measured seconds (the warm-up's are discarded).
+    measured: Measurements,
     /// Mean service time of each step over the whole step (warm-up included), in s.
     service_s: Vec<f64>,
     telemetry: Telemetry,
 }
 
 impl<'a> Measured<'a> {
-    fn new(ctx: &StepContext<'_>, plan: &'a Plan, collector: &Collector, mut telemetry: Telemetry) -> Self {
+    fn new(ctx: &StepContext<'_>, plan: &'a Plan, whole: &Measurements, mut telemetry: Telemetry) -> Self {
         let from = ctx.warmup.as_secs();
         let to = from + ctx.measure.as_secs().max(1) - 1;
-        let whole = collector.snapshot();
-        let steps = plan
-            .step_names()
-            .into_iter()
-            .enumerate()
-            .map(|(index, name)| {
-                let window = collector.window(Some(index), from, to);
-                StepSnapshot {
-                    name,
-                    service: window.latency.clone(),
-                    latency: window.latency,
-                    outcomes: window.outcomes,
-                    skipped: 0,
-                    series: Vec::new(),
-                }
-            })
-            .collect();
         telemetry.samples.retain(|s| (from..=to).contains(&s.second));
         Self {
             plan,
-            snapshot: Snapshot {
-                elapsed: ctx.measure,
-                steps,
-            },
+            measured: whole.seconds(from..=to),
             service_s: whole.steps.iter().map(|s| s.service.mean() / 1e6).collect(),
             telemetry,
         }
     }
 
     fn reduce(&self, rate: f64, open: Option<&OpenReport>, interrupted: bool) -> StepResult {
-        let seconds = self.snapshot.elapsed.as_secs_f64();
-        let merged = StepSnapshot::merged(&self.snapshot.steps);
+        let seconds = self.measured.elapsed.as_secs_f64();
+        let merged = self.measured.all_steps();
         let ms = |q: f64| merged.latency.value_at_quantile(q) as f64 / 1000.0;
         let slowest = self
-            .snapshot
+            .measured
             .steps
             .iter()
             .max_by_key(|s| s.latency.value_at_quantile(0.95))
@@ -195,13 +175,13 @@ impl<'a> Measured<'a> {
             .kinds
             .iter()
             .filter(|kind| kind.len > 0)
-            .map(|kind| self.snapshot.steps[kind.first + kind.len - 1].outcomes.ok)
+            .map(|kind| self.measured.steps[kind.first + kind.len - 1].outcomes.ok)
             .sum()
     }
 
     fn concurrency(&self) -> f64 {
-        let seconds = self.snapshot.elapsed.as_secs_f64();
-        self.snapshot
+        let seconds = self.measured.elapsed.as_secs_f64();
+        self.measured
             .steps
             .iter()
             .zip(&self.service_s)
@@ -251,7 +231,7 @@ impl<'a> Measured<'a> {
                 result.unserved
             ));
         }
-        let verdicts = crate::slo::evaluate(&self.plan.slos, &self.snapshot, Some(&self.telemetry), &[]);
+        let verdicts = crate::slo::evaluate(&self.plan.slos, &self.measured, Some(&self.telemetry), &[]);
         reasons.extend(verdicts.iter().filter(|v| !v.pass).map(failed_slo));
         reasons
     }

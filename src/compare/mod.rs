@@ -7,88 +7,59 @@
 //! machine, a relative threshold alone would flag a fast step (a few ms, queued behind
 //! CPU-bound ones on a small machine) whose latency swings by half between runs.
 
-pub mod stats;
+use crate::metrics::{Measurements, SecondStats};
+use crate::report::{Comparison, GatePolicy, Row, RowVerdict, Summary};
+use crate::stats::{mann_whitney_greater, median};
 
-use serde::{Deserialize, Serialize};
-
-use crate::report::summary::{StepSummary, Summary};
-pub use stats::{mann_whitney_greater, median};
-
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Policy {
-    /// Significance level of the one-sided test.
-    pub alpha: f64,
-    /// Smallest relative slowdown that counts (0.15 = 15%).
-    pub min_effect: f64,
-    /// Smallest absolute slowdown that counts, in microseconds.
-    #[serde(default)]
-    pub min_delta_us: f64,
-    /// Fewest full seconds a side needs for a verdict.
-    pub min_seconds: usize,
+/// One run as the gate sees it: each step's per-second figures.
+pub struct GateInput {
+    pub run_id: String,
+    pub steps: Vec<(String, Vec<SecondStats>)>,
 }
 
-impl Default for Policy {
-    fn default() -> Self {
+impl GateInput {
+    /// A run read back from its `summary.json`.
+    pub fn of_summary(summary: &Summary) -> Self {
         Self {
-            alpha: 0.001,
-            min_effect: 0.15,
-            min_delta_us: 5_000.0,
-            min_seconds: 5,
+            run_id: summary.run_id.clone(),
+            steps: summary
+                .steps
+                .iter()
+                .map(|s| (s.name.clone(), s.series.clone()))
+                .collect(),
+        }
+    }
+
+    /// A run just measured.
+    pub fn of_measurements(run_id: &str, measurements: &Measurements) -> Self {
+        Self {
+            run_id: run_id.to_owned(),
+            steps: measurements
+                .steps
+                .iter()
+                .map(|s| (s.name.clone(), s.series()))
+                .collect(),
         }
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RowVerdict {
-    Regression,
-    Improvement,
-    Unchanged,
-    InsufficientData,
-}
-
-/// One step and percentile, compared.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Row {
-    pub step: String,
-    /// `p50` or `p95` (of each second).
-    pub metric: String,
-    /// Median over seconds, in microseconds.
-    pub base_us: Option<f64>,
-    pub new_us: Option<f64>,
-    /// `new / base - 1`.
-    pub change: Option<f64>,
-    /// One-sided p value for "new is slower".
-    pub p_slower: Option<f64>,
-    pub seconds_base: usize,
-    pub seconds_new: usize,
-    pub verdict: RowVerdict,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Comparison {
-    pub baseline_run: String,
-    pub new_run: String,
-    pub policy: Policy,
-    pub rows: Vec<Row>,
-    /// Whether any row is a regression.
-    pub regression: bool,
-}
-
-pub fn compare(base: &Summary, new: &Summary, policy: Policy) -> Comparison {
+pub fn compare(base: &GateInput, new: &GateInput, policy: GatePolicy) -> Comparison {
+    let series = |run: &'_ GateInput, name: &str| -> Option<Vec<SecondStats>> {
+        run.steps.iter().find(|(n, _)| n == name).map(|(_, s)| s.clone())
+    };
     let mut rows = Vec::new();
-    for step in &new.steps {
-        let base_step = base.steps.iter().find(|s| s.name == step.name);
+    for (name, steps) in &new.steps {
+        let base_step = series(base, name);
         for metric in ["p50", "p95"] {
-            rows.push(row(&step.name, metric, base_step, Some(step), &policy));
+            rows.push(row(name, metric, base_step.as_deref(), Some(steps), &policy));
         }
     }
-    for step in base
+    for (name, steps) in base
         .steps
         .iter()
-        .filter(|b| !new.steps.iter().any(|n| n.name == b.name))
+        .filter(|(b, _)| !new.steps.iter().any(|(n, _)| n == b))
     {
-        rows.push(row(&step.name, "p50", Some(step), None, &policy));
+        rows.push(row(name, "p50", Some(steps), None, &policy));
     }
     Comparison {
         baseline_run: base.run_id.clone(),
@@ -102,9 +73,9 @@ pub fn compare(base: &Summary, new: &Summary, policy: Policy) -> Comparison {
 fn row(
     name: &str,
     metric: &str,
-    base: Option<&StepSummary>,
-    new: Option<&StepSummary>,
-    policy: &Policy,
+    base: Option<&[SecondStats]>,
+    new: Option<&[SecondStats]>,
+    policy: &GatePolicy,
 ) -> Row {
     let base_values = base.map(|s| per_second(s, metric)).unwrap_or_default();
     let new_values = new.map(|s| per_second(s, metric)).unwrap_or_default();
@@ -139,8 +110,7 @@ fn row(
 
 /// The step's per-second percentile, without the first and last seconds (partial:
 /// ramp-up and shutdown).
-fn per_second(step: &StepSummary, metric: &str) -> Vec<f64> {
-    let series = &step.series;
+fn per_second(series: &[SecondStats], metric: &str) -> Vec<f64> {
     if series.len() <= 2 {
         return Vec::new();
     }
@@ -153,7 +123,10 @@ fn per_second(step: &StepSummary, metric: &str) -> Vec<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::SecondStats;
+
+    fn run(id: &str, latencies_ms: &[u64]) -> GateInput {
+        GateInput::of_summary(&summary(id, latencies_ms))
+    }
 
     fn summary(run: &str, latencies_ms: &[u64]) -> Summary {
         let series = latencies_ms
@@ -184,7 +157,7 @@ mod tests {
 
     fn step_json(name: &str) -> serde_json::Value {
         serde_json::json!({"name": name, "count": 1, "errors": 0, "skipped": 0, "error_rate": 0.0, "rps": 1.0,
-            "outcomes": crate::metrics::OutcomeCounts::default(), "latency_us": crate::report::summary::Latency::default()})
+            "outcomes": crate::metrics::OutcomeCounts::default(), "latency_us": crate::report::Latency::default()})
     }
 
     /// 22 seconds wobbling by up to ±8% around `ms`.
@@ -197,9 +170,9 @@ mod tests {
     #[test]
     fn noise_alone_is_not_a_regression() {
         let c = compare(
-            &summary("a", &noisy(300.0)),
-            &summary("b", &noisy(310.0)),
-            Policy::default(),
+            &run("a", &noisy(300.0)),
+            &run("b", &noisy(310.0)),
+            GatePolicy::default(),
         );
         assert!(!c.regression, "{:?}", c.rows);
         assert!(c.rows.iter().all(|r| r.verdict == RowVerdict::Unchanged));
@@ -208,17 +181,17 @@ mod tests {
     #[test]
     fn a_30_percent_slowdown_is() {
         let c = compare(
-            &summary("a", &noisy(300.0)),
-            &summary("b", &noisy(390.0)),
-            Policy::default(),
+            &run("a", &noisy(300.0)),
+            &run("b", &noisy(390.0)),
+            GatePolicy::default(),
         );
         assert!(c.regression);
         assert_eq!(c.rows[0].verdict, RowVerdict::Regression);
         assert!((c.rows[0].change.unwrap() - 0.3).abs() < 0.05, "{:?}", c.rows[0]);
         let back = compare(
-            &summary("b", &noisy(390.0)),
-            &summary("a", &noisy(300.0)),
-            Policy::default(),
+            &run("b", &noisy(390.0)),
+            &run("a", &noisy(300.0)),
+            GatePolicy::default(),
         );
         assert_eq!(back.rows[0].verdict, RowVerdict::Improvement);
     }
@@ -226,9 +199,9 @@ mod tests {
     #[test]
     fn a_small_but_consistent_shift_is_below_the_effect_floor() {
         let c = compare(
-            &summary("a", &[300; 22]),
-            &summary("b", &[330; 22]),
-            Policy::default(),
+            &run("a", &[300; 22]),
+            &run("b", &[330; 22]),
+            GatePolicy::default(),
         );
         assert_eq!(c.rows[0].verdict, RowVerdict::Unchanged, "10% < the 15% floor");
     }
@@ -236,9 +209,9 @@ mod tests {
     #[test]
     fn a_large_relative_change_of_a_fast_step_is_below_the_absolute_floor() {
         let c = compare(
-            &summary("a", &noisy(8.0)),
-            &summary("b", &noisy(12.0)),
-            Policy::default(),
+            &run("a", &noisy(8.0)),
+            &run("b", &noisy(12.0)),
+            GatePolicy::default(),
         );
         assert_eq!(
             c.rows[0].verdict,
@@ -250,11 +223,7 @@ mod tests {
 
     #[test]
     fn short_runs_get_no_verdict() {
-        let c = compare(
-            &summary("a", &[300; 4]),
-            &summary("b", &[900; 4]),
-            Policy::default(),
-        );
+        let c = compare(&run("a", &[300; 4]), &run("b", &[900; 4]), GatePolicy::default());
         assert_eq!(c.rows[0].verdict, RowVerdict::InsufficientData);
         assert!(!c.regression);
     }

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::inject::Outcome;
-use super::Action;
-use crate::metrics::Snapshot;
+use super::inject::FaultEvent;
+use crate::metrics::Measurements;
+use crate::scenario::Action;
 
 /// Seconds in a row without errors that end a burst, and under the threshold that
 /// count as recovered.
@@ -40,8 +40,8 @@ struct Second {
 }
 
 /// Reports every fault against the run's series, with `threshold_ms` as the SLO.
-pub fn analyse(outcomes: &[Outcome], snapshot: &Snapshot, threshold_ms: f64) -> Vec<FaultReport> {
-    let seconds = by_second(snapshot);
+pub fn analyse(outcomes: &[FaultEvent], measured: &Measurements, threshold_ms: f64) -> Vec<FaultReport> {
+    let seconds = by_second(measured);
     outcomes
         .iter()
         .map(|outcome| {
@@ -64,10 +64,10 @@ pub fn analyse(outcomes: &[Outcome], snapshot: &Snapshot, threshold_ms: f64) -> 
         .collect()
 }
 
-fn by_second(snapshot: &Snapshot) -> BTreeMap<u64, Second> {
+fn by_second(measured: &Measurements) -> BTreeMap<u64, Second> {
     let mut seconds = BTreeMap::<u64, Second>::new();
-    for step in &snapshot.steps {
-        for s in &step.series {
+    for step in &measured.steps {
+        for s in step.seconds.iter().map(|s| s.figures()) {
             let slot = seconds.entry(s.second).or_default();
             slot.errors += s.errors;
             slot.requests += s.requests;

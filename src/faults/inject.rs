@@ -10,12 +10,12 @@ use testcontainers::bollard::Docker;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use super::{Action, Fault};
 use crate::metrics::Collector;
+use crate::scenario::{Action, Fault};
 
 /// What happened to one fault.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Outcome {
+pub struct FaultEvent {
     pub action: Action,
     pub target: String,
     /// Seconds into the load when it took effect.
@@ -29,7 +29,7 @@ pub struct Outcome {
 /// The running schedule; [`finish`](Self::finish) ends it and returns what happened.
 pub struct Injector {
     stop: oneshot::Sender<()>,
-    task: JoinHandle<Vec<Outcome>>,
+    task: JoinHandle<Vec<FaultEvent>>,
 }
 
 impl Injector {
@@ -45,7 +45,7 @@ impl Injector {
         Self { stop, task }
     }
 
-    pub async fn finish(self) -> Vec<Outcome> {
+    pub async fn finish(self) -> Vec<FaultEvent> {
         let _ = self.stop.send(());
         self.task.await.unwrap_or_default()
     }
@@ -57,8 +57,8 @@ async fn run(
     docker: Docker,
     clock: Arc<Collector>,
     mut stopped: oneshot::Receiver<()>,
-) -> Vec<Outcome> {
-    let mut outcomes: Vec<Outcome> = Vec::new();
+) -> Vec<FaultEvent> {
+    let mut outcomes: Vec<FaultEvent> = Vec::new();
     // Restorations due, as (when, index into outcomes, container id).
     let mut pending: Vec<(Duration, usize, String)> = Vec::new();
     let mut faults = faults.into_iter().peekable();
@@ -103,8 +103,8 @@ async fn run(
     outcomes
 }
 
-async fn apply(docker: &Docker, fault: &Fault, id: Option<&str>, clock: &Collector) -> Outcome {
-    let mut outcome = Outcome {
+async fn apply(docker: &Docker, fault: &Fault, id: Option<&str>, clock: &Collector) -> FaultEvent {
+    let mut outcome = FaultEvent {
         action: fault.action,
         target: fault.target.clone(),
         at_s: clock.elapsed().as_secs_f64(),
@@ -130,7 +130,7 @@ async fn apply(docker: &Docker, fault: &Fault, id: Option<&str>, clock: &Collect
     outcome
 }
 
-async fn restore(docker: &Docker, id: &str, outcome: &mut Outcome, clock: &Collector) {
+async fn restore(docker: &Docker, id: &str, outcome: &mut FaultEvent, clock: &Collector) {
     let result = match outcome.action {
         Action::Pause => docker.unpause_container(id).await,
         Action::Kill | Action::Stop => docker.start_container(id, None).await,

@@ -2,7 +2,7 @@
 //! users, in a closed loop or (with a rate) as workers taking iterations from the
 //! [`pacer`]'s schedule; our own [`Collector`] measures every request.
 
-pub mod pacer;
+mod pacer;
 mod progress;
 mod session;
 mod step;
@@ -15,11 +15,10 @@ use goose::config::GooseConfiguration;
 use goose::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::metrics::{Collector, Snapshot};
-use crate::scenario::{Kind, Plan};
-use crate::slo::WindowResult;
-use crate::telemetry::Telemetry;
-use pacer::Pacer;
+use crate::metrics::{Collector, Measurements, Schedule};
+use crate::scenario::{Kind, Plan, Rate};
+
+pub use pacer::{intended_start, Pacer, Slot};
 use session::{RunContext, Session};
 pub use step::{capture, render_json, StepRunner};
 
@@ -46,21 +45,12 @@ pub enum Clients {
     PerUser,
 }
 
-/// What the load phase hands on.
-pub struct LoadResult {
-    pub snapshot: Snapshot,
-    /// The run was stopped early (Ctrl-C, SIGTERM): the snapshot is partial.
+/// What the load phase hands on: what it measured, and whether it was cut short.
+pub struct LoadRun {
+    pub measurements: Measurements,
+    /// The run was stopped early (Ctrl-C, SIGTERM, an SLO's abort): the measurements
+    /// are partial.
     pub interrupted: bool,
-    /// What the samplers saw while the load ran.
-    pub telemetry: Option<Telemetry>,
-    /// Live results of windowed SLOs, per SLO of the plan.
-    pub windows: Vec<Option<WindowResult>>,
-    /// The dataset seeded before the load, if any.
-    pub dataset: Option<crate::seed::SeedReport>,
-    /// Faults injected while the load ran.
-    pub faults: Vec<crate::faults::FaultEvent>,
-    /// How the open model's schedule was kept.
-    pub open: Option<OpenReport>,
 }
 
 /// The open model's schedule against what the workers managed.
@@ -90,46 +80,48 @@ const SLIPPED: f64 = 0.01;
 /// A harness using this much of a core is busy enough to delay its own schedule.
 const BUSY_CORES: f64 = 0.9;
 
-fn open_report(pacer: &Pacer, runner: &StepRunner, generator_cores: f64) -> OpenReport {
-    let rate = pacer.rate();
-    let elapsed = runner.collector.elapsed();
-    let scheduled = pacer.due_by(elapsed);
-    let started = pacer.taken();
-    let (late_starts, max_lateness) = runner.collector.lateness();
-    OpenReport {
-        rate: match rate.start == rate.end {
-            true => format!("{}/s", rate.end),
-            false => format!(
-                "{}/s..{}/s over {}",
-                rate.start,
-                rate.end,
-                humantime::format_duration(rate.ramp)
-            ),
-        },
-        arrivals: format!(
-            "{:?}",
-            runner
-                .plan
-                .load
-                .open
-                .map(|o| o.arrivals)
-                .unwrap_or(pacer::Arrivals::Constant)
-        )
-        .to_lowercase(),
-        workers: runner.plan.load.users,
-        scheduled,
-        started,
-        unserved: scheduled.saturating_sub(started),
-        late_starts,
-        max_lateness_ms: max_lateness.as_secs_f64() * 1000.0,
-        generator_cpu_cores: generator_cores,
-        generator_bound: late_starts as f64 > SLIPPED * started.max(1) as f64
-            && generator_cores >= BUSY_CORES,
+impl OpenReport {
+    /// How the plan's schedule was kept, under the open model.
+    pub fn of(plan: &Plan, measured: &Measurements) -> Option<Self> {
+        let open = plan.load.open?;
+        let schedule = measured.schedule.unwrap_or_default();
+        let seconds = measured.elapsed.as_secs_f64();
+        let generator_cores = if seconds > 0.0 {
+            measured.generator_cpu_s / seconds
+        } else {
+            0.0
+        };
+        Some(Self {
+            rate: rate_text(&open.rate),
+            arrivals: format!("{:?}", open.arrivals).to_lowercase(),
+            workers: plan.load.users,
+            scheduled: schedule.scheduled,
+            started: schedule.started,
+            unserved: schedule.unserved(),
+            late_starts: schedule.late_starts,
+            max_lateness_ms: schedule.max_lateness_us as f64 / 1000.0,
+            generator_cpu_cores: generator_cores,
+            generator_bound: schedule.late_starts as f64 > SLIPPED * schedule.started.max(1) as f64
+                && generator_cores >= BUSY_CORES,
+        })
     }
 }
 
-/// Runs `plan` to completion or interruption and returns the measurements.
-pub async fn run(plan: Arc<Plan>, collector: Arc<Collector>, options: LoadOptions) -> Result<LoadResult> {
+/// `"50/s"` or `"10/s..200/s over 5m"`.
+pub fn rate_text(rate: &Rate) -> String {
+    match rate.start == rate.end {
+        true => format!("{}/s", rate.end),
+        false => format!(
+            "{}/s..{}/s over {}",
+            rate.start,
+            rate.end,
+            humantime::format_duration(rate.ramp)
+        ),
+    }
+}
+
+/// Runs `plan` to completion or interruption and returns what it measured.
+pub async fn run(plan: Arc<Plan>, collector: Arc<Collector>, options: LoadOptions) -> Result<LoadRun> {
     let config = goose_configuration(&plan, &options.backend_url)?;
     let runner = Arc::new(StepRunner {
         collector,
@@ -161,29 +153,42 @@ pub async fn run(plan: Arc<Plan>, collector: Arc<Collector>, options: LoadOption
         planned_duration(&runner.plan),
         options.quiet,
     );
-    let generator_cpu = crate::telemetry::cpu_reading(std::process::id());
+    let cpu_before = crate::telemetry::cpu_reading(std::process::id());
     let outcome = attack.execute().await;
     progress::finish(progress);
     let interrupted = goose::is_killswitch_triggered();
     outcome.map_err(|e| Error::Internal(anyhow::anyhow!("load engine: {e}")))?;
-    let snapshot = runner.collector.snapshot();
-    let generator_cores = match (generator_cpu, crate::telemetry::cpu_reading(std::process::id())) {
-        (Some(before), Some(after)) => crate::telemetry::cpu_percent(before, after, 1.0) / 100.0,
-        _ => 0.0,
+    let measurements = Measurements {
+        schedule: runner
+            .pacer
+            .as_ref()
+            .map(|pacer| schedule(pacer, &runner.collector)),
+        generator_cpu_s: generator_cpu_s(cpu_before),
+        ..runner.collector.measurements()
     };
-    let open = runner
-        .pacer
-        .as_ref()
-        .map(|pacer| open_report(pacer, &runner, generator_cores));
-    Ok(LoadResult {
-        open,
-        snapshot,
+    Ok(LoadRun {
+        measurements,
         interrupted,
-        telemetry: None,
-        windows: Vec::new(),
-        dataset: None,
-        faults: Vec::new(),
     })
+}
+
+/// The open model's counters: what the pacer handed out against what was due.
+fn schedule(pacer: &Pacer, collector: &Collector) -> Schedule {
+    let (late_starts, max_lateness) = collector.lateness();
+    Schedule {
+        scheduled: pacer.due_by(collector.elapsed()),
+        started: pacer.taken(),
+        late_starts,
+        max_lateness_us: max_lateness.as_micros() as u64,
+    }
+}
+
+/// CPU seconds this process used since `before`.
+fn generator_cpu_s(before: Option<crate::telemetry::CpuReading>) -> f64 {
+    match (before, crate::telemetry::cpu_reading(std::process::id())) {
+        (Some(before), Some(after)) => crate::telemetry::cpu_seconds(before, after),
+        _ => 0.0,
+    }
 }
 
 /// One Goose scenario per kind of user, weighted, whose transactions are its steps.

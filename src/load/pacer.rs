@@ -10,58 +10,14 @@ use std::time::Duration;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-/// Iterations per second over time: `start` at first, moving linearly to `end` over
-/// `ramp`, then staying there (a constant rate has `start == end`).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Rate {
-    pub start: f64,
-    pub end: f64,
-    pub ramp: Duration,
-}
-
-impl Rate {
-    pub fn constant(per_second: f64) -> Self {
-        Self {
-            start: per_second,
-            end: per_second,
-            ramp: Duration::ZERO,
-        }
-    }
-
-    /// The highest rate of the profile.
-    pub fn peak(&self) -> f64 {
-        self.start.max(self.end)
-    }
-
-    /// Iterations due by `t` seconds: the integral of the rate.
-    fn cumulative(&self, t: f64) -> f64 {
-        let ramp = self.ramp.as_secs_f64();
-        if ramp <= 0.0 {
-            return self.end * t;
-        }
-        if t <= ramp {
-            self.start * t + (self.end - self.start) * t * t / (2.0 * ramp)
-        } else {
-            (self.start + self.end) / 2.0 * ramp + self.end * (t - ramp)
-        }
-    }
-}
-
-/// How arrivals are spaced.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Arrivals {
-    /// Evenly, as a timer would.
-    Constant,
-    /// At random, as independent users arrive (exponential gaps, same mean rate).
-    Poisson,
-}
+pub use crate::scenario::{Arrivals, Rate};
 
 /// When the iteration at `position` (the n-th, counting from 0; for Poisson arrivals
 /// the running sum of exponential gaps) is meant to start: the `t` at which the
 /// rate's integral reaches `position`. `None` if it never does (a rate of zero).
 pub fn intended_start(rate: &Rate, position: f64) -> Option<Duration> {
     let ramp = rate.ramp.as_secs_f64();
-    let in_ramp = rate.cumulative(ramp);
+    let in_ramp = rate.iterations_by(ramp);
     let seconds = if position <= in_ramp && ramp > 0.0 {
         // start*t + slope*t^2/2 = position, for the root in [0, ramp].
         let slope = (rate.end - rate.start) / ramp;
@@ -144,7 +100,7 @@ impl Pacer {
     /// Iterations the schedule called for by `elapsed` (never past its end).
     pub fn due_by(&self, elapsed: Duration) -> u64 {
         let t = elapsed.min(self.duration).as_secs_f64();
-        self.rate.cumulative(t).floor() as u64
+        self.rate.iterations_by(t).floor() as u64
     }
 }
 

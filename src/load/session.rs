@@ -1,7 +1,7 @@
 //! A virtual user's state between steps: its variables and where it is in the
 //! current iteration. Stored in Goose's session data.
 
-use crate::scenario::template::Context;
+use crate::scenario::Context;
 use crate::scenario::Plan;
 
 #[derive(Clone, Debug, Default)]

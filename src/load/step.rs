@@ -15,8 +15,8 @@ use super::session::{RunContext, Session};
 const LATE: Duration = Duration::from_millis(10);
 /// How long an idle open-model worker waits before looking again.
 const IDLE: Duration = Duration::from_millis(100);
-use crate::metrics::{Collector, Outcome};
-use crate::scenario::template::Context;
+use crate::metrics::{Collector, RequestOutcome};
+use crate::scenario::Context;
 use crate::scenario::{Body, CaptureFrom, JsonTemplate, Plan, Step, Target};
 
 /// Everything a step needs that is the same for every user.
@@ -117,11 +117,11 @@ impl StepRunner {
         request: reqwest::RequestBuilder,
         expected_headers: &[String],
         session: &mut Session,
-    ) -> (Outcome, Duration) {
+    ) -> (RequestOutcome, Duration) {
         let started = Instant::now();
         let response = match request.send().await {
             Ok(response) => response,
-            Err(e) => return (Outcome::of_error(&e), started.elapsed()),
+            Err(e) => return (RequestOutcome::of_error(&e), started.elapsed()),
         };
         let status = response.status().as_u16();
         let headers_hold = step
@@ -138,14 +138,14 @@ impl StepRunner {
         let latency = started.elapsed();
         let body = match body {
             Ok(body) => body,
-            Err(e) => return (Outcome::of_error(&e), latency),
+            Err(e) => return (RequestOutcome::of_error(&e), latency),
         };
-        let mut outcome = Outcome::of_status(status, &step.expect);
+        let mut outcome = RequestOutcome::of_status(status, &step.expect);
         if outcome.is_ok() && !headers_hold {
-            outcome = Outcome::Assertion;
+            outcome = RequestOutcome::Assertion;
         }
         if outcome.is_ok() && !step.captures.is_empty() && !capture(step, &body, &mut session.vars) {
-            outcome = Outcome::Capture;
+            outcome = RequestOutcome::Capture;
         }
         (outcome, latency)
     }

@@ -1,6 +1,7 @@
-//! Live recording: per step, an HdrHistogram of latency for the whole run (µs, 3
-//! significant digits), outcome counts, and a per-second series. Samples are never
-//! kept; each second is reduced to its figures when the next one starts.
+//! Live recording: per step, HdrHistograms of latency and service time for the whole
+//! run (µs, 3 significant digits), outcome counts, and every second's histogram. Samples
+//! are never kept; each second is encoded when the next one starts. What it holds is
+//! handed on as [`Measurements`].
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,52 +9,15 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
-use serde::{Deserialize, Serialize};
 
-use super::outcome::{Outcome, OutcomeCounts};
-
-const SIGNIFICANT_DIGITS: u8 = 3;
-
-/// One second of one step.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct SecondStats {
-    /// Seconds since the load started.
-    pub second: u64,
-    pub requests: u64,
-    pub errors: u64,
-    pub p50_us: u64,
-    pub p95_us: u64,
-    pub p99_us: u64,
-    pub max_us: u64,
-}
-
-/// What the run has measured so far, per step.
-#[derive(Clone, Debug)]
-pub struct Snapshot {
-    /// Time since the load started.
-    pub elapsed: Duration,
-    pub steps: Vec<StepSnapshot>,
-}
-
-#[derive(Clone, Debug)]
-pub struct StepSnapshot {
-    pub name: String,
-    /// Response time: from the intended start under the open model, else the same
-    /// as `service`.
-    pub latency: Histogram<u64>,
-    /// Service time: from sending the request to its last byte.
-    pub service: Histogram<u64>,
-    pub outcomes: OutcomeCounts,
-    /// Iterations in which this step did not run because an earlier step failed.
-    pub skipped: u64,
-    pub series: Vec<SecondStats>,
-}
+use super::measurements::{add, new_histogram, Interval, Measurements, StepMeasurements};
+use super::outcome::{OutcomeCounts, RequestOutcome};
 
 /// Shared by every virtual user; one short lock per request.
 pub struct Collector {
     started: Instant,
+    started_unix_ms: u64,
     steps: Mutex<Vec<StepRecorder>>,
-    names: Vec<String>,
     /// Requests sent and not yet answered.
     in_flight: AtomicU64,
     /// The most in flight at once since telemetry last asked.
@@ -71,12 +35,9 @@ pub struct Window {
 }
 
 struct StepRecorder {
-    latency: Histogram<u64>,
-    service: Histogram<u64>,
-    outcomes: OutcomeCounts,
-    skipped: u64,
+    /// The step's kind and name, and everything closed so far.
+    measured: StepMeasurements,
     second: SecondRecorder,
-    series: Vec<SecondStats>,
     /// The last closed seconds, kept whole for sliding windows (none without them).
     recent: VecDeque<SecondRecorder>,
     keep_recent: usize,
@@ -90,20 +51,23 @@ struct SecondRecorder {
 }
 
 impl Collector {
-    pub fn new(step_names: Vec<String>) -> Self {
-        Self::with_windows(step_names, 0)
+    /// A collector for steps given as `(kind, name)`.
+    pub fn new(steps: Vec<(String, String)>) -> Self {
+        Self::with_windows(steps, 0)
     }
 
     /// A collector that keeps the last `window_s` seconds whole, for sliding windows.
-    pub fn with_windows(step_names: Vec<String>, window_s: u64) -> Self {
-        let steps = step_names
-            .iter()
-            .map(|_| StepRecorder::new(window_s as usize))
+    pub fn with_windows(steps: Vec<(String, String)>, window_s: u64) -> Self {
+        let empty = Measurements::empty(&steps);
+        let steps = empty
+            .steps
+            .into_iter()
+            .map(|measured| StepRecorder::new(measured, window_s as usize))
             .collect();
         Self {
             started: Instant::now(),
+            started_unix_ms: empty.started_unix_ms,
             steps: Mutex::new(steps),
-            names: step_names,
             in_flight: AtomicU64::new(0),
             in_flight_peak: AtomicU64::new(0),
             late_starts: AtomicU64::new(0),
@@ -129,14 +93,26 @@ impl Collector {
     }
 
     /// Records a request of step `step` that ended now after `latency`.
-    pub fn record(&self, step: usize, outcome: Outcome, latency: Duration) {
+    pub fn record(&self, step: usize, outcome: RequestOutcome, latency: Duration) {
         self.record_delayed(step, outcome, latency, Duration::ZERO);
     }
 
     /// Records a request whose iteration began `delay` after its intended start: its
     /// response time is `service + delay`.
-    pub fn record_delayed(&self, step: usize, outcome: Outcome, service: Duration, delay: Duration) {
-        let second = self.started.elapsed().as_secs();
+    pub fn record_delayed(&self, step: usize, outcome: RequestOutcome, service: Duration, delay: Duration) {
+        self.record_at(self.started.elapsed().as_secs(), step, outcome, service, delay);
+    }
+
+    /// As [`record_delayed`](Self::record_delayed), in second `second` of the run.
+    /// Seconds only move forward: an earlier one counts as the current one.
+    pub fn record_at(
+        &self,
+        second: u64,
+        step: usize,
+        outcome: RequestOutcome,
+        service: Duration,
+        delay: Duration,
+    ) {
         let service = (service.as_micros() as u64).max(1);
         let response = service + delay.as_micros() as u64;
         let mut steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
@@ -164,7 +140,7 @@ impl Collector {
     pub fn skip(&self, step: usize) {
         let mut steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(recorder) = steps.get_mut(step) {
-            recorder.skipped += 1;
+            recorder.measured.skipped += 1;
         }
     }
 
@@ -172,17 +148,16 @@ impl Collector {
         self.started.elapsed()
     }
 
-    /// A copy of everything so far, the current second included.
-    pub fn snapshot(&self) -> Snapshot {
+    /// Everything so far, the current second included (no schedule: the load engine
+    /// adds the open model's).
+    pub fn measurements(&self) -> Measurements {
         let steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
-        let steps = steps
-            .iter()
-            .zip(&self.names)
-            .map(|(recorder, name)| recorder.snapshot(name))
-            .collect();
-        Snapshot {
+        Measurements {
+            started_unix_ms: self.started_unix_ms,
             elapsed: self.started.elapsed(),
-            steps,
+            steps: steps.iter().map(StepRecorder::measurements).collect(),
+            schedule: None,
+            generator_cpu_s: 0.0,
         }
     }
 
@@ -200,7 +175,7 @@ impl Collector {
             }
             let seconds = recorder.recent.iter().chain(std::iter::once(&recorder.second));
             for second in seconds.filter(|s| (from..=to).contains(&s.second)) {
-                let _ = window.latency.add(&second.latency);
+                add(&mut window.latency, &second.latency);
                 window.outcomes.merge(&second.outcomes);
             }
         }
@@ -213,33 +188,27 @@ impl Collector {
         let mut outcomes = OutcomeCounts::default();
         let mut p95 = 0;
         for recorder in steps.iter() {
-            outcomes.merge(&recorder.outcomes);
-            p95 = p95.max(recorder.latency.value_at_quantile(0.95));
+            outcomes.merge(&recorder.measured.outcomes);
+            p95 = p95.max(recorder.measured.latency.value_at_quantile(0.95));
         }
         (outcomes.total(), outcomes.errors(), p95)
     }
 }
 
 impl StepRecorder {
-    fn new(keep_recent: usize) -> Self {
+    fn new(measured: StepMeasurements, keep_recent: usize) -> Self {
         Self {
-            latency: new_histogram(),
-            service: new_histogram(),
-            outcomes: OutcomeCounts::default(),
-            skipped: 0,
+            measured,
             second: SecondRecorder::new(0),
-            series: Vec::new(),
             recent: VecDeque::with_capacity(keep_recent),
             keep_recent,
         }
     }
 
-    fn record(&mut self, second: u64, outcome: Outcome, micros: u64, service: u64) {
+    fn record(&mut self, second: u64, outcome: RequestOutcome, micros: u64, service: u64) {
         if second > self.second.second {
             let finished = std::mem::replace(&mut self.second, SecondRecorder::new(second));
-            if let Some(stats) = finished.stats() {
-                self.series.push(stats);
-            }
+            self.measured.seconds.extend(finished.interval());
             if self.keep_recent > 0 {
                 if self.recent.len() == self.keep_recent {
                     self.recent.pop_front();
@@ -247,26 +216,19 @@ impl StepRecorder {
                 self.recent.push_back(finished);
             }
         }
-        self.outcomes.add(outcome);
+        self.measured.outcomes.add(outcome);
         self.second.outcomes.add(outcome);
         if outcome.has_latency() {
-            record(&mut self.latency, micros);
-            record(&mut self.service, service);
+            record(&mut self.measured.latency, micros);
+            record(&mut self.measured.service, service);
             record(&mut self.second.latency, micros);
         }
     }
 
-    fn snapshot(&self, name: &str) -> StepSnapshot {
-        let mut series = self.series.clone();
-        series.extend(self.second.stats());
-        StepSnapshot {
-            name: name.to_owned(),
-            latency: self.latency.clone(),
-            service: self.service.clone(),
-            outcomes: self.outcomes,
-            skipped: self.skipped,
-            series,
-        }
+    fn measurements(&self) -> StepMeasurements {
+        let mut measured = self.measured.clone();
+        measured.seconds.extend(self.second.interval());
+        measured
     }
 }
 
@@ -279,40 +241,9 @@ impl SecondRecorder {
         }
     }
 
-    /// The second's figures, or `None` if nothing happened in it.
-    fn stats(&self) -> Option<SecondStats> {
-        let requests = self.outcomes.total();
-        (requests > 0).then(|| SecondStats {
-            second: self.second,
-            requests,
-            errors: self.outcomes.errors(),
-            p50_us: self.latency.value_at_quantile(0.50),
-            p95_us: self.latency.value_at_quantile(0.95),
-            p99_us: self.latency.value_at_quantile(0.99),
-            max_us: self.latency.max(),
-        })
-    }
-}
-
-impl StepSnapshot {
-    /// All steps merged into one, for run-wide figures. Histograms merge exactly.
-    pub fn merged(steps: &[StepSnapshot]) -> Self {
-        let mut all = Self {
-            name: "all".into(),
-            latency: new_histogram(),
-            service: new_histogram(),
-            outcomes: OutcomeCounts::default(),
-            skipped: 0,
-            series: Vec::new(),
-        };
-        for step in steps {
-            // Same precision, auto-resizing: adding cannot fail.
-            let _ = all.latency.add(&step.latency);
-            let _ = all.service.add(&step.service);
-            all.outcomes.merge(&step.outcomes);
-            all.skipped += step.skipped;
-        }
-        all
+    /// The second as an interval, or `None` if nothing happened in it.
+    fn interval(&self) -> Option<Interval> {
+        (self.outcomes.total() > 0).then(|| Interval::new(self.second, self.outcomes, &self.latency))
     }
 }
 
@@ -324,25 +255,19 @@ fn record(histogram: &mut Histogram<u64>, micros: u64) {
     }
 }
 
-fn new_histogram() -> Histogram<u64> {
-    let mut histogram = Histogram::new(SIGNIFICANT_DIGITS).expect("3 significant digits is valid");
-    histogram.auto(true);
-    histogram
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn records_latency_only_for_answered_requests() {
-        let collector = Collector::new(vec!["a".into(), "b".into()]);
-        collector.record(0, Outcome::Ok, Duration::from_millis(10));
-        collector.record(0, Outcome::RateLimited, Duration::from_secs(5));
-        collector.record(0, Outcome::Timeout, Duration::from_secs(30));
-        collector.record(1, Outcome::UnexpectedStatus(5), Duration::from_millis(20));
+        let collector = Collector::new(vec![("k".into(), "a".into()), ("k".into(), "b".into())]);
+        collector.record(0, RequestOutcome::Ok, Duration::from_millis(10));
+        collector.record(0, RequestOutcome::RateLimited, Duration::from_secs(5));
+        collector.record(0, RequestOutcome::Timeout, Duration::from_secs(30));
+        collector.record(1, RequestOutcome::UnexpectedStatus(5), Duration::from_millis(20));
         collector.skip(1);
-        let snap = collector.snapshot();
+        let snap = collector.measurements();
         let a = &snap.steps[0];
         assert_eq!(
             (
@@ -355,27 +280,28 @@ mod tests {
         );
         assert!((9_990..=10_010).contains(&a.latency.max()), "{}", a.latency.max());
         assert_eq!(snap.steps[1].skipped, 1);
-        let all = StepSnapshot::merged(&snap.steps);
+        let all = snap.all_steps();
         assert_eq!((all.outcomes.total(), all.latency.len()), (4, 2));
         assert_eq!(collector.totals().0, 4);
     }
 
     #[test]
     fn slow_requests_grow_the_histogram() {
-        let mut step = StepRecorder::new(0);
+        let mut step = StepRecorder::new(StepMeasurements::empty("k", "s"), 0);
         for micros in [80_000, 90_000, 3_000_000] {
-            step.record(0, Outcome::Ok, micros, micros);
+            step.record(0, RequestOutcome::Ok, micros, micros);
         }
-        let snap = step.snapshot("s");
+        let snap = step.measurements();
+        let series = snap.series();
         let p50 = snap.latency.value_at_quantile(0.5);
         assert!((89_900..=90_100).contains(&p50), "p50 {p50}");
         assert!(snap.latency.max() >= 2_990_000, "max {}", snap.latency.max());
-        assert_eq!(snap.series[0].max_us, snap.latency.max());
+        assert_eq!(series[0].max_us, snap.latency.max());
     }
 
     #[test]
     fn in_flight_peaks_are_taken_per_period() {
-        let collector = Collector::new(vec!["a".into()]);
+        let collector = Collector::new(vec![("k".into(), "a".into())]);
         collector.begin_request();
         collector.begin_request();
         collector.end_request();
@@ -385,12 +311,17 @@ mod tests {
 
     #[test]
     fn windows_merge_the_seconds_asked_for() {
-        let mut step = StepRecorder::new(3);
+        let mut step = StepRecorder::new(StepMeasurements::empty("k", "s"), 3);
         for second in 0..6 {
-            step.record(second, Outcome::Ok, 1_000 * (second + 1), 1_000 * (second + 1));
+            step.record(
+                second,
+                RequestOutcome::Ok,
+                1_000 * (second + 1),
+                1_000 * (second + 1),
+            );
         }
-        step.record(6, Outcome::UnexpectedStatus(5), 9_000, 9_000);
-        let collector = Collector::with_windows(vec!["s".into()], 3);
+        step.record(6, RequestOutcome::UnexpectedStatus(5), 9_000, 9_000);
+        let collector = Collector::with_windows(vec![("k".into(), "s".into())], 3);
         *collector.steps.lock().unwrap() = vec![step];
         let window = collector.window(None, 4, 6);
         assert_eq!((window.outcomes.total(), window.outcomes.errors()), (3, 1));
@@ -409,27 +340,17 @@ mod tests {
 
     #[test]
     fn seconds_roll_over_into_the_series() {
-        let mut step = StepRecorder::new(0);
-        step.record(0, Outcome::Ok, 1_000, 1_000);
-        step.record(0, Outcome::Ok, 3_000, 3_000);
-        step.record(2, Outcome::Connect, 1, 1);
-        let snap = step.snapshot("s");
-        assert_eq!(snap.series.len(), 2);
+        let mut step = StepRecorder::new(StepMeasurements::empty("k", "s"), 0);
+        step.record(0, RequestOutcome::Ok, 1_000, 1_000);
+        step.record(0, RequestOutcome::Ok, 3_000, 3_000);
+        step.record(2, RequestOutcome::Connect, 1, 1);
+        let snap = step.measurements();
+        let series = snap.series();
+        assert_eq!(series.len(), 2);
         assert_eq!(
-            (
-                snap.series[0].second,
-                snap.series[0].requests,
-                snap.series[0].errors
-            ),
+            (series[0].second, series[0].requests, series[0].errors),
             (0, 2, 0)
         );
-        assert_eq!(
-            (
-                snap.series[1].second,
-                snap.series[1].errors,
-                snap.series[1].max_us
-            ),
-            (2, 1, 0)
-        );
+        assert_eq!((series[1].second, series[1].errors, series[1].max_us), (2, 1, 0));
     }
 }

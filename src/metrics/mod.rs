@@ -1,7 +1,13 @@
-//! Measurement: outcome classes and the live [`Collector`] of per-step histograms.
+//! Measurement: how requests end, the live [`Collector`] of per-step histograms, and
+//! [`Measurements`], what one load run measured, lossless to save and exact to merge.
 
+mod codec;
 mod collector;
+mod measurements;
 mod outcome;
 
-pub use collector::{Collector, SecondStats, Snapshot, StepSnapshot, Window};
-pub use outcome::{Outcome, OutcomeCounts};
+pub use collector::{Collector, Window};
+pub use measurements::{
+    add, new_histogram, same_counts, Interval, Measurements, Schedule, SecondStats, StepMeasurements,
+};
+pub use outcome::{OutcomeCounts, RequestOutcome};

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub enum RequestOutcome {
     /// An expected status, and every capture found.
     Ok,
     /// A status the step did not expect, by class (2 for an unexpected 2xx, ...).
@@ -25,7 +25,7 @@ pub enum Outcome {
     Transport,
 }
 
-impl Outcome {
+impl RequestOutcome {
     /// Whether the iteration may go on.
     pub fn is_ok(self) -> bool {
         matches!(self, Self::Ok | Self::Throttled)
@@ -87,7 +87,7 @@ pub struct OutcomeCounts {
 }
 
 impl OutcomeCounts {
-    pub fn add(&mut self, outcome: Outcome) {
+    pub fn add(&mut self, outcome: RequestOutcome) {
         *self.slot(outcome) += 1;
     }
 
@@ -139,20 +139,20 @@ impl OutcomeCounts {
         self.transport += transport;
     }
 
-    fn slot(&mut self, outcome: Outcome) -> &mut u64 {
+    fn slot(&mut self, outcome: RequestOutcome) -> &mut u64 {
         match outcome {
-            Outcome::Ok => &mut self.ok,
-            Outcome::UnexpectedStatus(1) => &mut self.status_1xx,
-            Outcome::UnexpectedStatus(2) => &mut self.status_2xx,
-            Outcome::UnexpectedStatus(3) => &mut self.status_3xx,
-            Outcome::UnexpectedStatus(4) => &mut self.status_4xx,
-            Outcome::UnexpectedStatus(_) => &mut self.status_5xx,
-            Outcome::RateLimited | Outcome::Throttled => &mut self.rate_limited,
-            Outcome::Timeout => &mut self.timeout,
-            Outcome::Connect => &mut self.connect,
-            Outcome::Capture => &mut self.capture,
-            Outcome::Assertion => &mut self.assertion,
-            Outcome::Transport => &mut self.transport,
+            RequestOutcome::Ok => &mut self.ok,
+            RequestOutcome::UnexpectedStatus(1) => &mut self.status_1xx,
+            RequestOutcome::UnexpectedStatus(2) => &mut self.status_2xx,
+            RequestOutcome::UnexpectedStatus(3) => &mut self.status_3xx,
+            RequestOutcome::UnexpectedStatus(4) => &mut self.status_4xx,
+            RequestOutcome::UnexpectedStatus(_) => &mut self.status_5xx,
+            RequestOutcome::RateLimited | RequestOutcome::Throttled => &mut self.rate_limited,
+            RequestOutcome::Timeout => &mut self.timeout,
+            RequestOutcome::Connect => &mut self.connect,
+            RequestOutcome::Capture => &mut self.capture,
+            RequestOutcome::Assertion => &mut self.assertion,
+            RequestOutcome::Transport => &mut self.transport,
         }
     }
 }
@@ -163,25 +163,31 @@ mod tests {
 
     #[test]
     fn statuses_are_classified_against_expectations() {
-        assert_eq!(Outcome::of_status(201, &[201]), Outcome::Ok);
-        assert_eq!(Outcome::of_status(200, &[201]), Outcome::UnexpectedStatus(2));
-        assert_eq!(Outcome::of_status(204, &[]), Outcome::Ok);
-        assert_eq!(Outcome::of_status(429, &[]), Outcome::RateLimited);
-        assert_eq!(Outcome::of_status(429, &[429]), Outcome::Throttled);
-        assert!(Outcome::Throttled.is_ok() && !Outcome::Throttled.has_latency());
-        assert!(!Outcome::RateLimited.is_ok());
-        assert_eq!(Outcome::of_status(503, &[]), Outcome::UnexpectedStatus(5));
+        assert_eq!(RequestOutcome::of_status(201, &[201]), RequestOutcome::Ok);
+        assert_eq!(
+            RequestOutcome::of_status(200, &[201]),
+            RequestOutcome::UnexpectedStatus(2)
+        );
+        assert_eq!(RequestOutcome::of_status(204, &[]), RequestOutcome::Ok);
+        assert_eq!(RequestOutcome::of_status(429, &[]), RequestOutcome::RateLimited);
+        assert_eq!(RequestOutcome::of_status(429, &[429]), RequestOutcome::Throttled);
+        assert!(RequestOutcome::Throttled.is_ok() && !RequestOutcome::Throttled.has_latency());
+        assert!(!RequestOutcome::RateLimited.is_ok());
+        assert_eq!(
+            RequestOutcome::of_status(503, &[]),
+            RequestOutcome::UnexpectedStatus(5)
+        );
     }
 
     #[test]
     fn counts_sum_and_merge() {
         let mut a = OutcomeCounts::default();
         for o in [
-            Outcome::Ok,
-            Outcome::Ok,
-            Outcome::RateLimited,
-            Outcome::UnexpectedStatus(5),
-            Outcome::Timeout,
+            RequestOutcome::Ok,
+            RequestOutcome::Ok,
+            RequestOutcome::RateLimited,
+            RequestOutcome::UnexpectedStatus(5),
+            RequestOutcome::Timeout,
         ] {
             a.add(o);
         }

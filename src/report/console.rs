@@ -42,7 +42,7 @@ pub fn render(summary: &Summary) -> String {
     }
     if let Some(comparison) = &summary.comparison {
         out.push('\n');
-        out.push_str(&super::comparison_md::render(comparison));
+        out.push_str(&super::comparison_markdown::render(comparison));
     }
     let verdict = match summary.verdict {
         RunVerdict::Pass | RunVerdict::Fail if summary.regressed() => "REGRESSION: slower than the baseline",

@@ -4,14 +4,13 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use super::comparison::{Comparison, RowVerdict};
 use super::console::{ms, observed};
 use super::infra_text;
-use super::infrastructure::{
-    Infrastructure, CPU_TRIGGER_PERCENT, MEMORY_TRIGGER_PERCENT, QUEUE_TRIGGER, RESPONSE_TRIGGER_MS,
-};
 use super::summary::{RunVerdict, Summary};
 use super::svg::{escape, Chart, Line, Threshold};
-use crate::compare::{Comparison, RowVerdict};
+use crate::autoscale::Infrastructure;
+use crate::policy;
 use crate::telemetry::{SeriesName, Telemetry};
 
 const COLORS: [&str; 6] = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
@@ -122,6 +121,7 @@ fn comparison_table(comparison: &Comparison) -> String {
 }
 
 fn latency_chart(name: &str, series: &[crate::metrics::SecondStats], index: usize) -> String {
+    let seed_line = format!("seed: {} ms", policy::RESPONSE_MS);
     let line = |label, color, pick: fn(&crate::metrics::SecondStats) -> u64| Line {
         label,
         color,
@@ -142,8 +142,8 @@ fn latency_chart(name: &str, series: &[crate::metrics::SecondStats], index: usiz
             line("p99", COLORS[1], |s| s.p99_us),
         ],
         thresholds: vec![Threshold {
-            label: "seed: 500 ms",
-            value: RESPONSE_TRIGGER_MS,
+            label: &seed_line,
+            value: policy::RESPONSE_MS,
         }],
         y_floor_max: 0.0,
     }
@@ -189,7 +189,8 @@ struct TelemetryChart {
     unit: &'static str,
     series: SeriesName,
     scale: f64,
-    threshold: Option<(&'static str, f64)>,
+    /// The seed's line: what it is called, its value and the value's unit.
+    threshold: Option<(&'static str, f64, &'static str)>,
     /// The y axis reaches at least this.
     floor: f64,
 }
@@ -200,7 +201,7 @@ const TELEMETRY_CHARTS: [TelemetryChart; 6] = [
         unit: "% of limit",
         series: SeriesName::BackendCpu,
         scale: 100.0,
-        threshold: Some(("scale out > 70%", CPU_TRIGGER_PERCENT)),
+        threshold: Some(("scale out >", policy::CPU_TRIGGER * 100.0, "%")),
         floor: 100.0,
     },
     TelemetryChart {
@@ -208,7 +209,7 @@ const TELEMETRY_CHARTS: [TelemetryChart; 6] = [
         unit: "% of limit",
         series: SeriesName::BackendMemory,
         scale: 100.0,
-        threshold: Some(("scale out > 80%", MEMORY_TRIGGER_PERCENT)),
+        threshold: Some(("scale out >", policy::MEMORY_TRIGGER * 100.0, "%")),
         floor: 100.0,
     },
     TelemetryChart {
@@ -216,7 +217,7 @@ const TELEMETRY_CHARTS: [TelemetryChart; 6] = [
         unit: "connections",
         series: SeriesName::DbConnections,
         scale: 1.0,
-        threshold: Some(("pool max 25", 25.0)),
+        threshold: Some(("pool max", policy::DB_CONNECTIONS_PER_INSTANCE as f64, "")),
         floor: 0.0,
     },
     TelemetryChart {
@@ -232,7 +233,7 @@ const TELEMETRY_CHARTS: [TelemetryChart; 6] = [
         unit: "requests",
         series: SeriesName::InFlight,
         scale: 1.0,
-        threshold: Some(("queue > 25", QUEUE_TRIGGER)),
+        threshold: Some(("queue >", policy::QUEUE_DEPTH, "")),
         floor: 0.0,
     },
     TelemetryChart {
@@ -275,8 +276,8 @@ fn infrastructure(
         "HPA replicas (simulated)",
         "replicas",
         replicas,
-        Some(("max 10", 10.0)),
-        10.0,
+        Some(("max", f64::from(policy::HPA_MAX_REPLICAS), "")),
+        f64::from(policy::HPA_MAX_REPLICAS),
     ));
     out.push_str("</div><table>");
     for (label, text) in infra_text::lines(infra, faults) {
@@ -295,9 +296,10 @@ fn single_line_chart(
     title: &str,
     unit: &str,
     points: Vec<(f64, f64)>,
-    threshold: Option<(&str, f64)>,
+    threshold: Option<(&str, f64, &str)>,
     floor: f64,
 ) -> String {
+    let label = threshold.map(|(name, value, unit)| format!("{name} {value}{unit}"));
     Chart {
         title,
         unit,
@@ -309,7 +311,8 @@ fn single_line_chart(
             dots: false,
         }],
         thresholds: threshold
-            .map(|(label, value)| Threshold { label, value })
+            .zip(label.as_deref())
+            .map(|((_, value, _), label)| Threshold { label, value })
             .into_iter()
             .collect(),
         y_floor_max: floor,

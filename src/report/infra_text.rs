@@ -1,6 +1,6 @@
 //! The infrastructure block as text lines, shared by the console and Markdown.
 
-use super::infrastructure::Infrastructure;
+use crate::autoscale::Infrastructure;
 use crate::faults::FaultReport;
 
 /// `(label, value)` lines describing what the samplers saw.
@@ -9,8 +9,9 @@ pub fn lines(infra: &Infrastructure, faults: &[FaultReport]) -> Vec<(&'static st
         (
             "db connections",
             format!(
-                "max {} per instance (seed limit 25; server max_connections {})",
+                "max {} per instance (seed limit {}; server max_connections {})",
                 number(infra.db_connections_max, 0),
+                crate::policy::DB_CONNECTIONS_PER_INSTANCE,
                 infra.max_connections.map_or("-".into(), |m| m.to_string())
             ),
         ),

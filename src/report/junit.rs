@@ -3,9 +3,9 @@
 
 use std::fmt::Write;
 
+use super::comparison::{Comparison, RowVerdict};
 use super::console::observed;
 use super::summary::Summary;
-use crate::compare::{Comparison, RowVerdict};
 
 pub fn render(summary: &Summary) -> String {
     let slo_cases: Vec<Case> = summary

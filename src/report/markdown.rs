@@ -67,7 +67,7 @@ pub fn render(summary: &Summary) -> String {
     }
     if let Some(comparison) = &summary.comparison {
         out.push('\n');
-        out.push_str(&super::comparison_md::render(comparison));
+        out.push_str(&super::comparison_markdown::render(comparison));
     }
     out
 }

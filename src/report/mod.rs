@@ -1,21 +1,60 @@
-//! One [`Summary`], several renderers: the console table, and in the run's report
-//! folder `summary.json`, `summary.md`, `report.html` and `junit.xml`.
+//! Report data and its renderers. The data: the run's [`Summary`], the
+//! [`CapacityReport`] and the baseline [`Comparison`], plain serde values. The
+//! renderers, one per format: the console table (`console`), `summary.md`
+//! (`markdown`), `report.html` (`html`, with inline `svg` charts), `junit.xml`
+//! (`junit`); `capacity.md` (`capacity_markdown`) and `capacity.html` (`capacity_html`)
+//! with the sentences they share (`capacity_text`); the comparison as Markdown
+//! (`comparison_markdown`).
 
-pub mod comparison_md;
-pub mod console;
-pub mod html;
-pub mod infra_text;
-pub mod infrastructure;
-pub mod junit;
-pub mod markdown;
-pub mod summary;
-pub mod svg;
+mod capacity;
+mod capacity_html;
+mod capacity_markdown;
+mod capacity_text;
+mod comparison;
+mod comparison_markdown;
+mod console;
+mod html;
+mod infra_text;
+mod junit;
+mod markdown;
+mod summary;
+mod svg;
 
 use std::path::Path;
 
 use anyhow::Context;
 
-pub use summary::{RunInfo, RunVerdict, Summary, TargetInfo};
+pub use capacity::{CapacityReport, CapacitySettings, CAPACITY_SCHEMA_VERSION};
+pub use capacity_text::{capacity_console, step_line};
+pub use comparison::{Comparison, GatePolicy, Row, RowVerdict};
+pub use summary::{
+    Latency, LoadInfo, RunFacts, RunVerdict, StepSummary, Summary, TargetInfo, SCHEMA_VERSION,
+};
+
+/// The console's table of a run.
+pub fn console(summary: &Summary) -> String {
+    console::render(summary)
+}
+
+/// `summary.md` of a run.
+pub fn markdown(summary: &Summary) -> String {
+    markdown::render(summary)
+}
+
+/// `report.html` of a run.
+pub fn html(summary: &Summary) -> String {
+    html::render(summary)
+}
+
+/// A comparison as Markdown, as `compare` prints it.
+pub fn comparison_markdown(comparison: &Comparison) -> String {
+    comparison_markdown::render(comparison)
+}
+
+/// `junit.xml` of a run.
+pub fn junit(summary: &Summary) -> String {
+    junit::render(summary)
+}
 
 /// Reads a `summary.json` written by an earlier run (a baseline).
 pub fn load(path: &Path) -> Result<Summary, crate::error::Error> {
@@ -28,17 +67,44 @@ pub fn load(path: &Path) -> Result<Summary, crate::error::Error> {
 
 /// Writes `summary.json`, `summary.md`, `report.html` and `junit.xml` into `dir`
 /// (created if needed).
-pub fn write(summary: &Summary, dir: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let files = [
-        ("summary.json", serde_json::to_string_pretty(summary)? + "\n"),
-        ("summary.md", markdown::render(summary)),
-        ("report.html", html::render(summary)),
-        ("junit.xml", junit::render(summary)),
-    ];
-    for (name, text) in files {
-        let path = dir.join(name);
-        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    Ok(())
+pub fn write(summary: &Summary, dir: &Path) -> crate::error::Result<()> {
+    write_files(
+        dir,
+        [
+            ("summary.json", json(summary)?),
+            ("summary.md", markdown::render(summary)),
+            ("report.html", html::render(summary)),
+            ("junit.xml", junit::render(summary)),
+        ],
+    )
+}
+
+/// Writes `capacity.json`, `capacity.md` and `capacity.html` into `dir`.
+pub fn write_capacity(report: &CapacityReport, dir: &Path) -> crate::error::Result<()> {
+    write_files(
+        dir,
+        [
+            ("capacity.json", json(report)?),
+            ("capacity.md", capacity_markdown::render(report)),
+            ("capacity.html", capacity_html::render(report)),
+        ],
+    )
+}
+
+fn json(value: &impl serde::Serialize) -> crate::error::Result<String> {
+    serde_json::to_string_pretty(value)
+        .map(|text| text + "\n")
+        .map_err(|e| crate::error::Error::Internal(e.into()))
+}
+
+fn write_files<const N: usize>(dir: &Path, files: [(&str, String); N]) -> crate::error::Result<()> {
+    let written = (|| -> anyhow::Result<()> {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        for (name, text) in files {
+            let path = dir.join(name);
+            std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        Ok(())
+    })();
+    written.map_err(crate::error::Error::Internal)
 }

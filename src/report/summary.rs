@@ -4,9 +4,12 @@
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use super::infrastructure::Infrastructure;
-use crate::compare::Comparison;
-use crate::metrics::{OutcomeCounts, SecondStats, Snapshot, StepSnapshot};
+use super::comparison::Comparison;
+use crate::autoscale::Infrastructure;
+use crate::faults::FaultEvent;
+use crate::load::OpenReport;
+use crate::metrics::{Measurements, OutcomeCounts, SecondStats, StepMeasurements};
+use crate::policy;
 use crate::scenario::Plan;
 use crate::seed::SeedReport;
 use crate::slo::Verdict;
@@ -67,7 +70,7 @@ pub struct Summary {
     pub faults: Vec<crate::faults::FaultReport>,
     /// The open model's schedule and how it was kept (`--rate`).
     #[serde(default)]
-    pub open_model: Option<crate::load::OpenReport>,
+    pub open_model: Option<OpenReport>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -80,7 +83,11 @@ pub struct TargetInfo {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct LoadInfo {
+    /// `closed` (users in a loop) or `open` (iterations on a schedule, `--rate`).
     pub model: String,
+    /// The open model's rate, e.g. `50/s`.
+    #[serde(default)]
+    pub rate: Option<String>,
     pub users: usize,
     pub increase_rate: f64,
     pub duration_s: f64,
@@ -120,69 +127,85 @@ pub struct Latency {
     pub mean: f64,
 }
 
-/// What the summary says about where and how the run happened.
-pub struct RunInfo {
+/// What the summary says about where and how the run happened, besides what was
+/// measured.
+pub struct RunFacts {
     pub run_id: String,
     pub started_at: String,
     pub target: TargetInfo,
     pub interrupted: bool,
+    /// Why an SLO stopped the load early (`abort_after`), when one did.
     pub aborted: Option<String>,
+    /// The dataset seeded before the load.
+    pub dataset: Option<SeedReport>,
+    /// Faults injected while the load ran.
+    pub faults: Vec<FaultEvent>,
+    /// The comparison with a baseline run.
+    pub comparison: Option<Comparison>,
 }
 
 impl Summary {
-    pub fn new(
+    /// The whole summary, in one call: nothing is set afterwards.
+    pub fn build(
         plan: &Plan,
-        snapshot: &Snapshot,
+        measured: &Measurements,
         telemetry: Option<&Telemetry>,
         slos: Vec<Verdict>,
-        info: RunInfo,
+        facts: RunFacts,
     ) -> Self {
-        let seconds = snapshot.elapsed.as_secs_f64();
-        let verdict = if info.interrupted {
+        let seconds = measured.elapsed.as_secs_f64();
+        let verdict = if facts.interrupted {
             RunVerdict::Interrupted
-        } else if info.aborted.is_none() && slos.iter().all(|v| v.pass) {
+        } else if facts.aborted.is_none() && slos.iter().all(|v| v.pass) {
             RunVerdict::Pass
         } else {
             RunVerdict::Fail
         };
-        let load = &plan.load;
         Self {
             schema_version: SCHEMA_VERSION,
-            run_id: info.run_id,
+            run_id: facts.run_id,
             scenario: plan.name.clone(),
             scenario_file: plan.origin.clone(),
             verdict,
-            interrupted: info.interrupted,
-            aborted: info.aborted,
-            started_at: info.started_at,
+            interrupted: facts.interrupted,
+            aborted: facts.aborted,
+            started_at: facts.started_at,
             duration_s: seconds,
-            target: info.target,
-            load: LoadInfo {
-                model: "closed".into(),
-                users: load.users,
-                increase_rate: load.increase_rate,
-                duration_s: load.duration.as_secs_f64(),
-                test_plan: load.test_plan.clone(),
-            },
-            totals: StepSummary::new(&StepSnapshot::merged(&snapshot.steps), seconds),
-            steps: snapshot
+            target: facts.target,
+            load: LoadInfo::of(plan),
+            totals: StepSummary::new(&measured.all_steps(), seconds),
+            steps: measured
                 .steps
                 .iter()
                 .map(|s| StepSummary::new(s, seconds))
                 .collect(),
             slos,
-            infrastructure: telemetry.map(|t| Infrastructure::new(t, snapshot)),
+            infrastructure: telemetry.map(|t| Infrastructure::new(t, measured)),
             telemetry: telemetry.cloned(),
-            dataset: None,
-            comparison: None,
-            faults: Vec::new(),
-            open_model: None,
+            dataset: facts.dataset,
+            comparison: facts.comparison,
+            faults: crate::faults::analyse(&facts.faults, measured, policy::RESPONSE_MS),
+            open_model: OpenReport::of(plan, measured),
+        }
+    }
+}
+
+impl LoadInfo {
+    fn of(plan: &Plan) -> Self {
+        let load = &plan.load;
+        Self {
+            model: if load.open.is_some() { "open" } else { "closed" }.into(),
+            rate: load.open.map(|open| crate::load::rate_text(&open.rate)),
+            users: load.users,
+            increase_rate: load.increase_rate,
+            duration_s: load.duration.as_secs_f64(),
+            test_plan: load.test_plan.clone(),
         }
     }
 }
 
 impl StepSummary {
-    fn new(step: &StepSnapshot, seconds: f64) -> Self {
+    fn new(step: &StepMeasurements, seconds: f64) -> Self {
         let count = step.outcomes.total();
         let errors = step.outcomes.errors();
         Self {
@@ -203,7 +226,7 @@ impl StepSummary {
             outcomes: step.outcomes,
             latency_us: Latency::of(&step.latency),
             service_us: Latency::of(&step.service),
-            series: step.series.clone(),
+            series: step.series(),
         }
     }
 }

@@ -20,7 +20,10 @@ pub struct RawScenario {
     /// Stop the load when a windowed SLO is breached in this many windows in a row.
     pub abort_after: Option<u32>,
     #[serde(default)]
-    pub load: Option<Spanned<RawLoad>>,
+    pub load: Option<RawLoad>,
+    /// What the stack this scenario boots must run with.
+    #[serde(default)]
+    pub stack: Option<RawStack>,
     /// Per-iteration variables: evaluated once at the start of each iteration.
     #[serde(default)]
     pub vars: BTreeMap<String, Spanned<String>>,
@@ -69,19 +72,32 @@ fn one() -> usize {
     1
 }
 
+/// `[load]`; each value keeps its span, so an error names its own line.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawLoad {
-    pub users: Option<usize>,
+    pub users: Option<Spanned<usize>>,
     /// Users started per second.
-    pub increase_rate: Option<f64>,
-    pub duration: Option<String>,
+    pub increase_rate: Option<Spanned<f64>>,
+    pub duration: Option<Spanned<String>>,
     /// Goose test plan, e.g. `"10,10s;10,1m;0,5s"`; replaces users/duration.
-    pub test_plan: Option<String>,
+    pub test_plan: Option<Spanned<String>>,
     /// Open model: iterations started per second, `"50/s"` or `"10/s..200/s over 5m"`.
-    pub rate: Option<String>,
+    pub rate: Option<Spanned<String>>,
     /// Per-request timeout.
-    pub timeout: Option<String>,
+    pub timeout: Option<Spanned<String>>,
+}
+
+/// `[stack]`: what the stack the scenario boots must run with; flags and the
+/// environment still win.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStack {
+    /// `local`, `docker` or `auto` (e.g. `docker` for a scenario with faults).
+    pub provider: Option<Spanned<String>>,
+    /// Environment of every backend instance, e.g. `RATE_LIMIT_ENABLED = "true"`.
+    #[serde(default)]
+    pub backend_env: BTreeMap<String, Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -2,14 +2,16 @@
 //! checked, with load flags from the command line applied. Built once; the load
 //! engine only reads it.
 
-use super::load::{resolve_load, Load, LoadOverrides};
-use super::model::{RawScenario, RawStep};
+use super::faults;
+use super::model::{RawScenario, RawStack, RawStep};
 use super::pool::{self, Pool};
+use super::profile::{resolve_load, LoadOverrides, LoadProfile};
 use super::source::Source;
 use super::steps::{check_identifier, compile_step, Scope, Step, Target, VarTable};
 use super::template::Template;
 use crate::error::Result;
 use crate::slo::SloExpr;
+use crate::stack::StackKind;
 
 #[derive(Debug)]
 pub struct Plan {
@@ -27,7 +29,7 @@ pub struct Plan {
     pub steps: Vec<Step>,
     /// Kinds of virtual users (one when the file has plain `steps`).
     pub kinds: Vec<Kind>,
-    pub load: Load,
+    pub load: LoadProfile,
     pub slos: Vec<SloExpr>,
     /// Consecutive breached windows that stop the load early.
     pub abort_after: Option<u32>,
@@ -38,7 +40,19 @@ pub struct Plan {
     /// Iterations per second `capacity` sizes the deployment for, unless `--target-rps`.
     pub target_rps: Option<f64>,
     /// Faults to inject while the load runs, in time order.
-    pub faults: Vec<crate::faults::Fault>,
+    pub faults: Vec<super::Fault>,
+    /// What the stack must run with (`[stack]`).
+    pub stack: StackNeeds,
+}
+
+/// What the stack the scenario boots must run with, from `[stack]`; flags and the
+/// environment still win.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StackNeeds {
+    /// The provider the scenario needs (e.g. Docker, for faults).
+    pub provider: Option<StackKind>,
+    /// Environment of every backend instance, e.g. `RATE_LIMIT_ENABLED=true`.
+    pub backend_env: Vec<(String, String)>,
 }
 
 /// A kind of virtual user: its share of the users and its steps.
@@ -73,6 +87,7 @@ impl Plan {
         let pools = compile_pools(source, &raw, &mut vars)?;
         let (steps, kinds) = compile_kinds(source, &raw, &mut vars)?;
         let load = resolve_load(source, raw.load.as_ref(), overrides)?;
+        let stack = compile_stack(source, raw.stack.as_ref())?;
         if load.test_plan.is_none() && load.users < kinds.len() {
             return Err(crate::error::Error::config(format!(
                 "{} kinds of users need at least {} virtual users, not {}",
@@ -103,12 +118,25 @@ impl Plan {
             seed_providers: raw.seed_providers,
             replicas: raw.replicas,
             target_rps: raw.target_rps,
-            faults: crate::faults::compile(source, &raw.faults)?,
+            faults: faults::compile(source, &raw.faults)?,
+            stack,
         })
     }
 
     pub fn step_names(&self) -> Vec<String> {
         self.steps.iter().map(|s| s.name.clone()).collect()
+    }
+
+    /// Every step as `(kind, name)`, in order: what the measurements are kept by.
+    pub fn step_keys(&self) -> Vec<(String, String)> {
+        self.kinds
+            .iter()
+            .flat_map(|kind| {
+                self.steps[kind.first..kind.first + kind.len]
+                    .iter()
+                    .map(|step| (kind.name.clone(), step.name.clone()))
+            })
+            .collect()
     }
 
     /// The longest SLO window in seconds (0 without windows).
@@ -120,6 +148,44 @@ impl Plan {
     pub fn uses_frontend(&self) -> bool {
         self.steps.iter().any(|s| s.target == Target::Frontend)
     }
+}
+
+/// `[stack]`: a provider the harness can start, and backend environment variables.
+fn compile_stack(source: &Source, raw: Option<&RawStack>) -> Result<StackNeeds> {
+    let Some(raw) = raw else {
+        return Ok(StackNeeds::default());
+    };
+    let provider = match &raw.provider {
+        None => None,
+        Some(spanned) => Some(match spanned.get_ref().as_str() {
+            "local" => StackKind::Local,
+            "docker" => StackKind::Docker,
+            "auto" => StackKind::Auto,
+            other => {
+                return Err(source.error_at(
+                    spanned.span().start,
+                    format!("stack.provider: {other:?} is not one of local, docker, auto"),
+                ))
+            }
+        }),
+    };
+    let mut backend_env = Vec::new();
+    for (name, value) in &raw.backend_env {
+        let valid_name = !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !name.starts_with(|c: char| c.is_ascii_digit());
+        if !valid_name || value.get_ref().contains('\0') {
+            return Err(source.error_at(
+                value.span().start,
+                format!("stack.backend_env: {name:?} is not an environment variable name (letters, digits, _) with a value"),
+            ));
+        }
+        backend_env.push((name.clone(), value.get_ref().clone()));
+    }
+    Ok(StackNeeds {
+        provider,
+        backend_env,
+    })
 }
 
 fn compile_vars(source: &Source, raw: &RawScenario, vars: &mut VarTable) -> Result<Vec<(usize, Template)>> {

@@ -6,8 +6,8 @@ use std::time::Duration;
 use reqwest::header::HeaderName;
 use reqwest::Method;
 
-use super::load::parse_duration;
 use super::model::RawStep;
+use super::profile::parse_duration;
 use super::template::Template;
 
 #[derive(Debug)]
@@ -178,6 +178,13 @@ fn compile_headers(
         .map(|(name, value)| {
             let header = HeaderName::from_bytes(name.as_bytes())
                 .map_err(|_| format!("{key}: invalid header name {name:?}"))?;
+            // HTTP allows visible characters, spaces and tabs in a value: a CR or LF
+            // would end the header (request splitting), any other control is refused.
+            if value.chars().any(|c| (c.is_ascii_control() && c != '\t') || c == '\u{7f}') {
+                return Err(format!(
+                    "{key} {name}: the value {value:?} has a control character (CR, LF, ...), which HTTP does not allow"
+                ));
+            }
             let template = Template::compile(value, lookup).map_err(|e| format!("{key} {name}: {e}"))?;
             Ok((header, template))
         })

@@ -36,6 +36,24 @@ pub struct SeedReport {
     pub seconds: f64,
 }
 
+/// Connects to `url` and writes the dataset there.
+pub async fn seed_url(url: &str, size: SeedSize) -> Result<SeedReport> {
+    let pool = PgPool::connect(url)
+        .await
+        .map_err(|e| Error::stack(format!("cannot connect to {}: {e}", redact(url))))?;
+    let report = seed(&pool, size).await;
+    pool.close().await;
+    report
+}
+
+/// A database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}://***{}", &url[..scheme], &url[at..]),
+        _ => url.to_owned(),
+    }
+}
+
 /// Writes the dataset. Idempotent per size: rows that exist are left alone.
 pub async fn seed(pool: &PgPool, size: SeedSize) -> Result<SeedReport> {
     let started = Instant::now();

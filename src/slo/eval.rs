@@ -4,7 +4,9 @@ use serde::{Deserialize, Serialize};
 
 use super::expr::{Metric, SloExpr};
 use super::window::WindowResult;
-use crate::metrics::{Snapshot, StepSnapshot};
+use hdrhistogram::Histogram;
+
+use crate::metrics::{Measurements, OutcomeCounts};
 use crate::telemetry::Telemetry;
 
 /// One SLO's result. `observed` is in the unit the SLO was written in.
@@ -24,11 +26,11 @@ pub struct Verdict {
 /// Checks `slos`; `windows` holds, per SLO, the live results of windowed ones.
 pub fn evaluate(
     slos: &[SloExpr],
-    snapshot: &Snapshot,
+    measured: &Measurements,
     telemetry: Option<&Telemetry>,
     windows: &[Option<WindowResult>],
 ) -> Vec<Verdict> {
-    let overall = StepSnapshot::merged(&snapshot.steps);
+    let overall = measured.all_steps();
     slos.iter()
         .enumerate()
         .map(|(index, slo)| {
@@ -36,14 +38,15 @@ pub fn evaluate(
                 return windowed(slo, window);
             }
             let scope = match &slo.step {
-                Some(name) => snapshot.steps.iter().find(|s| &s.name == name),
+                Some(name) => measured.step(name),
                 None => Some(&overall),
             };
             let observed = match &slo.metric {
                 Metric::Telemetry(series, aggregate) => {
                     telemetry.and_then(|t| aggregate.apply(&t.values(*series)))
                 }
-                metric => scope.and_then(|s| observe(metric, s, snapshot.elapsed.as_secs_f64())),
+                metric => scope
+                    .and_then(|s| observe(metric, &s.latency, &s.outcomes, measured.elapsed.as_secs_f64())),
             }
             .map(|base| slo.unit.from_base(base));
             Verdict {
@@ -71,19 +74,23 @@ fn windowed(slo: &SloExpr, window: WindowResult) -> Verdict {
 }
 
 /// The metric's value in its base unit (µs, fraction, per second, count).
-pub(super) fn observe(metric: &Metric, step: &StepSnapshot, seconds: f64) -> Option<f64> {
-    let latency = &step.latency;
-    let total = step.outcomes.total();
+pub(super) fn observe(
+    metric: &Metric,
+    latency: &Histogram<u64>,
+    outcomes: &OutcomeCounts,
+    seconds: f64,
+) -> Option<f64> {
+    let total = outcomes.total();
     match metric {
         Metric::Percentile(q) if !latency.is_empty() => Some(latency.value_at_quantile(*q) as f64),
         Metric::Mean if !latency.is_empty() => Some(latency.mean()),
         Metric::Max if !latency.is_empty() => Some(latency.max() as f64),
         Metric::Percentile(_) | Metric::Mean | Metric::Max => None,
-        Metric::ErrorRate => (total > 0).then(|| step.outcomes.errors() as f64 / total as f64),
+        Metric::ErrorRate => (total > 0).then(|| outcomes.errors() as f64 / total as f64),
         Metric::Rps => (seconds > 0.0).then(|| total as f64 / seconds),
         Metric::Requests => Some(total as f64),
-        Metric::Errors => Some(step.outcomes.errors() as f64),
-        Metric::RateLimited => Some(step.outcomes.rate_limited as f64),
+        Metric::Errors => Some(outcomes.errors() as f64),
+        Metric::RateLimited => Some(outcomes.rate_limited as f64),
         Metric::Telemetry(..) => None,
     }
 }
@@ -91,17 +98,17 @@ pub(super) fn observe(metric: &Metric, step: &StepSnapshot, seconds: f64) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::{Collector, Outcome};
+    use crate::metrics::{Collector, RequestOutcome};
     use std::time::Duration;
 
-    fn snapshot() -> Snapshot {
-        let collector = Collector::new(vec!["register".into(), "me".into()]);
+    fn snapshot() -> Measurements {
+        let collector = Collector::new(vec![("k".into(), "register".into()), ("k".into(), "me".into())]);
         for ms in [100, 200, 300, 400] {
-            collector.record(0, Outcome::Ok, Duration::from_millis(ms));
+            collector.record(0, RequestOutcome::Ok, Duration::from_millis(ms));
         }
-        collector.record(1, Outcome::Ok, Duration::from_millis(5));
-        collector.record(1, Outcome::UnexpectedStatus(5), Duration::from_millis(5));
-        let mut snap = collector.snapshot();
+        collector.record(1, RequestOutcome::Ok, Duration::from_millis(5));
+        collector.record(1, RequestOutcome::UnexpectedStatus(5), Duration::from_millis(5));
+        let mut snap = collector.measurements();
         snap.elapsed = Duration::from_secs(2);
         snap
     }
@@ -126,7 +133,7 @@ mod tests {
 
     #[test]
     fn no_data_fails() {
-        let empty = Collector::new(vec!["register".into()]).snapshot();
+        let empty = Collector::new(vec![("k".into(), "register".into())]).measurements();
         let v = evaluate(&[SloExpr::parse("p95 < 1s").unwrap()], &empty, None, &[]).remove(0);
         assert_eq!((v.observed, v.pass), (None, false));
         let v = evaluate(

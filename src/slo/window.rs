@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 
 use super::eval::observe;
 use super::expr::{Cmp, SloExpr};
-use crate::metrics::{Collector, StepSnapshot};
+use crate::metrics::Collector;
 
 /// How one windowed SLO fared.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -134,15 +134,12 @@ fn window_value(
     to: u64,
 ) -> Option<f64> {
     let window = collector.window(step, from, to);
-    let snapshot = StepSnapshot {
-        name: String::new(),
-        service: window.latency.clone(),
-        latency: window.latency,
-        outcomes: window.outcomes,
-        skipped: 0,
-        series: Vec::new(),
-    };
-    observe(&slo.metric, &snapshot, (to + 1 - from) as f64)
+    observe(
+        &slo.metric,
+        &window.latency,
+        &window.outcomes,
+        (to + 1 - from) as f64,
+    )
 }
 
 /// Counts one window; returns whether it breached. A window without data (no requests)

@@ -7,6 +7,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use super::host::{free_port, postgres_bin_dir, redis_server_path, scratch_dir};
+use super::install::InstallPolicy;
 use super::process::{log_tail, ManagedProcess};
 use super::stores::{LocalPostgres, LocalRedis};
 use super::{backend_env, Endpoints, Stack, StackKind, StackOptions, Store, DATABASE};
@@ -17,6 +18,7 @@ const APP_READY: Duration = Duration::from_secs(60);
 
 /// Starts Postgres, Redis and the backend; stops what started if a later part fails.
 pub async fn start(options: &StackOptions) -> Result<Stack> {
+    super::install::ensure_local_servers(InstallPolicy::from_options(options))?;
     let pg_bin = postgres_bin_dir()?;
     let redis_server = redis_server_path()?;
     let scratch = scratch_dir()?;
@@ -34,10 +36,14 @@ pub async fn start(options: &StackOptions) -> Result<Stack> {
     stack.parts.push(postgres.process);
     let redis = LocalRedis::start(&redis_server, scratch.path(), &options.logs_dir).await?;
     stack.endpoints.redis = Some(redis.url());
-    let backend_env = backend_env(
+    let mut backend_env: Vec<(String, String)> = backend_env(
         Store::new("127.0.0.1", postgres_port, ""),
         Store::new("127.0.0.1", redis.port, &redis.password),
-    );
+    )
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value))
+    .collect();
+    backend_env.extend(options.backend_env.iter().cloned());
     stack.parts.push(redis.process);
     let backend = App::BACKEND
         .start(&options.backend_exe, &backend_env, &options.logs_dir)
@@ -90,17 +96,17 @@ impl App {
     /// Starts `exe NAME` on a free loopback port and waits for its health check.
     /// Settings the user exported (BCRYPT_COST, RATE_LIMIT_*, ...) pass through; the
     /// stack's own addresses win.
-    async fn start<V: AsRef<std::ffi::OsStr>>(
+    async fn start<K: AsRef<std::ffi::OsStr>, V: AsRef<std::ffi::OsStr>>(
         &self,
         exe: &Path,
-        env: &[(&'static str, V)],
+        env: &[(K, V)],
         logs: &Path,
     ) -> Result<(ManagedProcess, String)> {
         let port = free_port()?;
         let mut command = Command::new(exe);
         command
             .arg(self.name)
-            .envs(env.iter().map(|(k, v)| (k, v.as_ref())))
+            .envs(env.iter().map(|(k, v)| (k.as_ref(), v.as_ref())))
             .env(self.host_var, "127.0.0.1")
             .env(self.port_var, port.to_string());
         let log = logs.join(format!("{}.log", self.name));

@@ -9,21 +9,26 @@
 //! - `stores`: Postgres and Redis servers of our own (the local stack's, and tests')
 //! - `host`: server binaries, users, scratch folders and ports on this machine
 //! - `process`: the child-process guard every started server lives in
+//! - `install`: the local stack's server packages, installed when missing and allowed
 
 pub mod docker;
-pub mod external;
-pub mod host;
-pub mod local;
-pub mod process;
-pub mod stores;
+mod external;
+mod host;
+mod install;
+mod local;
+mod process;
+mod stores;
 
 use std::path::PathBuf;
 
 use rand::distributions::{Alphanumeric, DistString};
 
 use crate::error::Result;
-pub use docker::{DockerOptions, DockerParts, Profile};
+pub use docker::{DockerOptions, DockerParts, ImageChoice, Profile};
+pub use host::{free_port, postgres_bin_dir, redis_server_path};
+pub use install::{missing_packages, InstallPolicy};
 pub use process::ManagedProcess;
+pub use stores::{create_database, LocalPostgres, LocalRedis};
 
 /// The database the backend uses, in every stack the harness starts.
 pub const DATABASE: &str = "karigar";
@@ -65,6 +70,11 @@ pub struct StackOptions {
     /// Names containers and networks, so that runs never collide.
     pub run_id: String,
     pub docker: DockerOptions,
+    /// Extra environment of every backend instance (the scenario's `[stack]`).
+    pub backend_env: Vec<(String, String)>,
+    /// Whether missing server packages of the local stack may be installed (as root,
+    /// with apt).
+    pub install_missing: bool,
 }
 
 /// A provisioned stack. Dropping it tears it down, last-started part first.
@@ -135,7 +145,7 @@ pub async fn provision(options: &StackOptions) -> Result<Stack> {
         }
         (None, StackKind::Local) => local::start(options).await,
         (None, StackKind::Docker) => docker::start(options).await,
-        (None, StackKind::Auto) if docker::engine::answers().await => docker::start(options).await,
+        (None, StackKind::Auto) if docker::answers().await => docker::start(options).await,
         (None, StackKind::Auto) => local::start(options).await,
     }
 }

@@ -16,7 +16,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::metrics::Collector;
-pub use process::{available_cores, cpu_percent, cpu_reading};
+pub use process::{available_cores, cpu_percent, cpu_reading, cpu_seconds, CpuReading};
 pub use series::{Aggregate, SeriesKind, SeriesName, SERIES};
 pub use stores::{DbSample, RedisSample};
 use stores::{PostgresProbe, RedisProbe};

@@ -30,8 +30,12 @@ pub fn cpu_percent(before: CpuReading, after: CpuReading, limit_cores: f64) -> f
     if seconds <= 0.0 || limit_cores <= 0.0 {
         return 0.0;
     }
-    let cpu_seconds = after.ticks.saturating_sub(before.ticks) as f64 / clock_ticks_per_second();
-    cpu_seconds / seconds / limit_cores * 100.0
+    cpu_seconds(before, after) / seconds / limit_cores * 100.0
+}
+
+/// CPU seconds used between two readings.
+pub fn cpu_seconds(before: CpuReading, after: CpuReading) -> f64 {
+    after.ticks.saturating_sub(before.ticks) as f64 / clock_ticks_per_second()
 }
 
 /// Resident memory of `pid` in bytes.

@@ -12,7 +12,7 @@ use crate::common::stores::stores;
 #[test]
 fn logs_json_lines_and_stops_cleanly_on_sigterm() {
     let stores = stores();
-    let port = karigar_perf::stack::host::free_port().unwrap();
+    let port = karigar_perf::stack::free_port().unwrap();
     let mut child = Command::new(BIN)
         .arg("backend")
         .env("SERVER_HOST", "127.0.0.1")

@@ -130,7 +130,7 @@ fn a_misspelled_slo_step_exits_2_before_anything_starts() {
 
 #[test]
 fn an_unreachable_target_exits_5_within_5_seconds() {
-    let port = karigar_perf::stack::host::free_port().unwrap();
+    let port = karigar_perf::stack::free_port().unwrap();
     let target = format!("http://127.0.0.1:{port}");
     let run = Run::new();
     let started = Instant::now();

@@ -12,8 +12,8 @@
 //! the run created (on success, error, panic and Ctrl-C), and each new run sweeps what
 //! a killed harness left behind.
 
-pub mod engine;
-pub mod images;
+mod engine;
+mod images;
 mod lb;
 mod parts;
 mod profile;
@@ -27,6 +27,7 @@ use testcontainers::bollard::Docker;
 
 use super::{backend_env, Endpoints, Stack, StackKind, StackOptions, Store, DATABASE};
 use crate::error::Result;
+pub(super) use engine::answers;
 pub use images::ImageChoice;
 pub use parts::{DockerParts, Instance};
 pub use profile::{Limits, Profile};
@@ -222,6 +223,9 @@ async fn start_backends(
         )
         .http_health("/health");
         for (name, value) in &env {
+            spec = spec.env(name, value);
+        }
+        for (name, value) in &options.backend_env {
             spec = spec.env(name, value);
         }
         let started = parts.start(spec).await?;

@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use karigar_perf::stack::host::{postgres_bin_dir, redis_server_path};
-use karigar_perf::stack::stores::{create_database, LocalPostgres, LocalRedis};
+use karigar_perf::stack::{create_database, LocalPostgres, LocalRedis};
+use karigar_perf::stack::{postgres_bin_dir, redis_server_path};
 
 pub struct Stores {
     pub pg_bin: PathBuf,

@@ -1,36 +1,100 @@
-//! What every command that starts a stack shares: naming the run, the stack's
-//! options from the flags, bringing it up, seeding it, recording it, and what the
-//! telemetry samplers watch.
+//! What every command that starts a stack shares, owned by none of them: naming the
+//! run and its report folder, bringing the stack up, recording and seeding it, and
+//! what the telemetry samplers watch.
 
 use std::path::{Path, PathBuf};
 
 use rand::distributions::{Alphanumeric, DistString};
 
-use crate::cli::StackArgs;
+use crate::config::{ReportConfig, StackConfig};
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
 use crate::load::{Clients, LoadOptions};
-use crate::scenario::Plan;
+use crate::report::TargetInfo;
 use crate::seed::SeedReport;
 use crate::stack::{self, Stack, StackKind, StackOptions};
 use crate::telemetry::{available_cores, Limits, Targets};
 
-/// Seeds the stack's database when `--seed-providers` asks for it.
-pub(crate) async fn seed_stack(
-    stack: &Stack,
-    args: &StackArgs,
-    scenario_default: Option<usize>,
-) -> Result<Option<SeedReport>> {
-    let providers = args.seed_providers.or(scenario_default).unwrap_or(0);
-    if providers == 0 {
-        return Ok(None);
+/// What a run needs before its stack starts.
+pub struct Setup {
+    pub run_id: String,
+    pub report_dir: PathBuf,
+    pub stack: StackOptions,
+}
+
+impl Setup {
+    /// Names the run and creates its report folder, once the configuration is known to
+    /// be good. `backend_exe` serves the reference backend and frontend of the local
+    /// stack (normally this very executable).
+    pub fn prepare(
+        stack: &StackConfig,
+        reports: &ReportConfig,
+        name: &str,
+        backend_exe: PathBuf,
+    ) -> Result<Self> {
+        let run_id = run_id(name);
+        let report_dir = reports
+            .dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("reports").join(&run_id));
+        let options = StackOptions {
+            kind: stack.kind,
+            target: stack.target.clone(),
+            frontend: stack.frontend.clone(),
+            logs_dir: report_dir.join("logs"),
+            backend_exe,
+            run_id: run_id.clone(),
+            docker: stack.docker.clone(),
+            backend_env: stack.backend_env.clone(),
+            install_missing: stack.install_missing,
+        };
+        std::fs::create_dir_all(&options.logs_dir).map_err(|e| {
+            Error::config(format!(
+                "cannot create report folder {}: {e}",
+                report_dir.display()
+            ))
+        })?;
+        Ok(Self {
+            run_id,
+            report_dir,
+            stack: options,
+        })
     }
+
+    /// Who the load would have gone to, before a stack exists.
+    pub fn planned_target(&self) -> TargetInfo {
+        TargetInfo {
+            stack: kind_name(self.stack.kind).into(),
+            backend: self
+                .stack
+                .target
+                .clone()
+                .unwrap_or_else(|| "(not started)".into()),
+            frontend: self.stack.frontend.clone(),
+        }
+    }
+}
+
+/// Brings the stack up unless a signal arrives first (`Ok(None)`); a half-started
+/// stack is torn down as its future is dropped.
+pub async fn provision(options: &StackOptions, interrupt: &Interrupt) -> Result<Option<Stack>> {
+    tokio::select! {
+        stack = stack::provision(options) => stack.map(Some),
+        _ = interrupt.wait() => Ok(None),
+    }
+}
+
+/// Seeds the stack's database with the configured dataset, if any.
+pub async fn seed_stack(stack: &Stack, config: &StackConfig) -> Result<Option<SeedReport>> {
+    let Some(size) = config.seed else {
+        return Ok(None);
+    };
     let url = stack.endpoints.postgres.as_deref().ok_or_else(|| {
         Error::config(
             "--seed-providers needs a stack the harness started (for a deployment, use `karigar-perf seed`)",
         )
     })?;
-    let report = crate::commands::seed_url(url, args.seed_shape.size(providers)).await?;
+    let report = crate::seed::seed_url(url, size).await?;
     status(&format!(
         "seeded {} providers, {} services, {} customers in {:.1}s",
         report.size.providers, report.services, report.size.customers, report.seconds
@@ -40,7 +104,7 @@ pub(crate) async fn seed_stack(
 
 /// What the telemetry samplers watch: the stack's backend processes or containers,
 /// and its stores.
-pub(crate) fn telemetry_targets(stack: &Stack, args: &StackArgs) -> Targets {
+pub fn telemetry_targets(stack: &Stack, config: &StackConfig) -> Targets {
     let mut targets = Targets {
         backends: stack
             .pids()
@@ -54,8 +118,8 @@ pub(crate) fn telemetry_targets(stack: &Stack, args: &StackArgs) -> Targets {
         postgres_url: stack.endpoints.postgres.clone(),
         redis_url: stack.endpoints.redis.clone(),
         limits: Limits {
-            cpu_cores: args.cpu_limit.unwrap_or_else(available_cores),
-            memory_bytes: args.memory_limit,
+            cpu_cores: config.cpu_limit_cores.unwrap_or_else(available_cores),
+            memory_bytes: config.memory_limit_bytes,
         },
     };
     if let Some(parts) = &stack.docker {
@@ -76,76 +140,9 @@ pub(crate) fn telemetry_targets(stack: &Stack, args: &StackArgs) -> Targets {
     targets
 }
 
-/// What a run needs before its stack starts.
-pub(crate) struct Setup {
-    pub run_id: String,
-    pub report_dir: PathBuf,
-    pub stack: StackOptions,
-}
-
-/// Names the run and creates its report folder, once the flags are known to be good.
-pub(crate) fn prepare(
-    args: &StackArgs,
-    report_dir: Option<&Path>,
-    plan: &Plan,
-    backend_exe: PathBuf,
-) -> Result<Setup> {
-    let run_id = run_id(&plan.name);
-    let report_dir = report_dir
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("reports").join(&run_id));
-    let stack = stack_options(args, plan, &report_dir, backend_exe, &run_id)?;
-    std::fs::create_dir_all(&stack.logs_dir).map_err(|e| {
-        Error::config(format!(
-            "cannot create report folder {}: {e}",
-            report_dir.display()
-        ))
-    })?;
-    Ok(Setup {
-        run_id,
-        report_dir,
-        stack,
-    })
-}
-
-/// The stack flags, checked before anything is created.
-pub(crate) fn stack_options(
-    args: &StackArgs,
-    plan: &Plan,
-    report_dir: &Path,
-    backend_exe: PathBuf,
-    run_id: &str,
-) -> Result<StackOptions> {
-    let kind = if args.target.is_some() {
-        StackKind::External
-    } else {
-        args.kind
-    };
-    if !plan.faults.is_empty() && !matches!(kind, StackKind::Docker | StackKind::Auto) {
-        return Err(Error::config(format!(
-            "scenario {} injects faults: they need --stack docker",
-            plan.name
-        )));
-    }
-    if kind == StackKind::External && args.target.is_none() {
-        return Err(Error::config(
-            "--stack external needs --target URL (the deployment to test)",
-        ));
-    }
-    Ok(StackOptions {
-        kind,
-        target: args.target.clone(),
-        frontend: args.frontend.clone(),
-        logs_dir: report_dir.join("logs"),
-        backend_exe,
-        run_id: run_id.to_owned(),
-        docker: args.docker.options(plan.replicas),
-    })
-}
-
 /// `stack.json`: what ran where (no secrets) and how long it took to start, so a run
 /// can be inspected afterwards.
-pub(crate) fn record_stack(stack: &Stack, start_s: f64, report_dir: &Path) -> Result<()> {
+pub fn record_stack(stack: &Stack, start_s: f64, report_dir: &Path) -> Result<()> {
     let processes: Vec<_> = stack
         .pids()
         .into_iter()
@@ -172,16 +169,16 @@ pub(crate) fn record_stack(stack: &Stack, start_s: f64, report_dir: &Path) -> Re
         .map_err(|e| Error::Internal(anyhow::anyhow!("cannot write {}: {e}", path.display())))
 }
 
-/// Brings the stack up unless a signal arrives first (`Ok(None)`); a half-started
-/// stack is torn down as its future is dropped.
-pub(crate) async fn provision(options: &StackOptions, interrupt: &Interrupt) -> Result<Option<Stack>> {
-    tokio::select! {
-        stack = stack::provision(options) => stack.map(Some),
-        _ = interrupt.wait() => Ok(None),
+/// Where the load went, for reports.
+pub fn target_info(stack: &Stack) -> TargetInfo {
+    TargetInfo {
+        stack: kind_name(stack.kind).into(),
+        backend: stack.endpoints.backend.clone(),
+        frontend: stack.endpoints.frontend.clone(),
     }
 }
 
-pub(crate) fn kind_name(kind: StackKind) -> &'static str {
+pub fn kind_name(kind: StackKind) -> &'static str {
     match kind {
         StackKind::Auto => "auto",
         StackKind::Local => "local",
@@ -191,12 +188,12 @@ pub(crate) fn kind_name(kind: StackKind) -> &'static str {
 }
 
 /// The current time, RFC 3339, for reports.
-pub(crate) fn now() -> String {
+pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// `signup-20261125-171502-a3f9`: sortable, and unique enough for one machine.
-pub(crate) fn run_id(scenario: &str) -> String {
+pub fn run_id(scenario: &str) -> String {
     let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
     let suffix = Alphanumeric
         .sample_string(&mut rand::thread_rng(), 4)
@@ -205,12 +202,12 @@ pub(crate) fn run_id(scenario: &str) -> String {
 }
 
 /// A status line on stderr, apart from the results on stdout.
-pub(crate) fn status(message: &str) {
+pub fn status(message: &str) {
     eprintln!("karigar-perf: {message}");
 }
 
 /// Where the load goes, with a fresh tag for this run's unique values.
-pub(crate) fn load_options(stack: &Stack, quiet: bool, clients: Clients) -> LoadOptions {
+pub fn load_options(stack: &Stack, quiet: bool, clients: Clients) -> LoadOptions {
     LoadOptions {
         backend_url: stack.endpoints.backend.clone(),
         frontend_url: stack.endpoints.frontend.clone(),

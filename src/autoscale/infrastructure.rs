@@ -3,16 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::autoscale::{self, HpaPolicy, HpaSimulation, Trigger, TriggerReport};
-use crate::metrics::Snapshot;
+use super::hpa::{simulate, HpaPolicy, HpaSimulation};
+use super::triggers::{timeline, Trigger, TriggerReport};
+use crate::metrics::Measurements;
+use crate::policy;
 use crate::telemetry::{Aggregate, SeriesName, Telemetry};
-
-/// The seed's scale-out thresholds.
-pub const CPU_TRIGGER_PERCENT: f64 = 70.0;
-pub const MEMORY_TRIGGER_PERCENT: f64 = 80.0;
-pub const RESPONSE_TRIGGER_MS: f64 = 500.0;
-/// Requests in flight beyond one instance's 25 database connections must queue.
-pub const QUEUE_TRIGGER: f64 = 25.0;
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Infrastructure {
@@ -55,7 +50,7 @@ pub struct InstanceReport {
 }
 
 impl Infrastructure {
-    pub fn new(telemetry: &Telemetry, snapshot: &Snapshot) -> Self {
+    pub fn new(telemetry: &Telemetry, measured: &Measurements) -> Self {
         let agg = |name: SeriesName, aggregate: Aggregate| aggregate.apply(&telemetry.values(name));
         let percent = |name, aggregate| agg(name, aggregate).map(|v| v * 100.0);
         let last_redis = telemetry.samples.iter().rev().find_map(|s| s.redis.as_ref());
@@ -88,9 +83,9 @@ impl Infrastructure {
             health_detailed_p99_ms: agg(SeriesName::HealthDetailed, Aggregate::Percentile(0.99))
                 .map(|us| us / 1000.0),
             in_flight_max: agg(SeriesName::InFlight, Aggregate::Max),
-            triggers: triggers(telemetry, snapshot),
-            hpa: autoscale::simulate(&telemetry.cpu_demand(), HpaPolicy::default()),
-            instances: instances(telemetry, snapshot.elapsed.as_secs_f64()),
+            triggers: triggers(telemetry, measured),
+            hpa: simulate(&telemetry.cpu_demand(), HpaPolicy::default()),
+            instances: instances(telemetry, measured.elapsed.as_secs_f64()),
         }
     }
 }
@@ -137,7 +132,7 @@ fn instances(telemetry: &Telemetry, seconds: f64) -> Vec<InstanceReport> {
 }
 
 /// The seed's four triggers over this run's series.
-fn triggers(telemetry: &Telemetry, snapshot: &Snapshot) -> Vec<TriggerReport> {
+fn triggers(telemetry: &Telemetry, measured: &Measurements) -> Vec<TriggerReport> {
     let percent = |name| -> Vec<(u64, f64)> {
         telemetry
             .points(name)
@@ -147,30 +142,30 @@ fn triggers(telemetry: &Telemetry, snapshot: &Snapshot) -> Vec<TriggerReport> {
     };
     let cpu = percent(SeriesName::BackendCpu);
     let memory = percent(SeriesName::BackendMemory);
-    let response = response_time_ms(snapshot);
+    let response = response_time_ms(measured);
     let queue = telemetry.points(SeriesName::InFlight);
-    autoscale::timeline(&[
+    timeline(&[
         Trigger {
             name: "cpu",
-            threshold: CPU_TRIGGER_PERCENT,
+            threshold: policy::percent(policy::CPU_TRIGGER),
             unit: "%",
             series: &cpu,
         },
         Trigger {
             name: "memory",
-            threshold: MEMORY_TRIGGER_PERCENT,
+            threshold: policy::percent(policy::MEMORY_TRIGGER),
             unit: "%",
             series: &memory,
         },
         Trigger {
             name: "response_time_p95",
-            threshold: RESPONSE_TRIGGER_MS,
+            threshold: policy::RESPONSE_MS,
             unit: "ms",
             series: &response,
         },
         Trigger {
             name: "queue_depth",
-            threshold: QUEUE_TRIGGER,
+            threshold: policy::QUEUE_DEPTH,
             unit: "",
             series: &queue,
         },
@@ -178,10 +173,10 @@ fn triggers(telemetry: &Telemetry, snapshot: &Snapshot) -> Vec<TriggerReport> {
 }
 
 /// Per second, the slowest step's p95 in milliseconds.
-pub fn response_time_ms(snapshot: &Snapshot) -> Vec<(u64, f64)> {
+pub fn response_time_ms(measured: &Measurements) -> Vec<(u64, f64)> {
     let mut by_second = std::collections::BTreeMap::<u64, f64>::new();
-    for step in &snapshot.steps {
-        for second in &step.series {
+    for step in &measured.steps {
+        for second in step.seconds.iter().map(|s| s.figures()) {
             let ms = second.p95_us as f64 / 1000.0;
             let slot = by_second.entry(second.second).or_insert(ms);
             *slot = slot.max(ms);

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::compare::{Comparison, RowVerdict};
+use super::comparison::{Comparison, RowVerdict};
 
 pub fn render(comparison: &Comparison) -> String {
     let mut out = String::new();

@@ -1,0 +1,30 @@
+//! One module per subcommand; none imports another. Each takes the parsed arguments,
+//! resolves them once ([`crate::config`]) and returns the process exit code.
+
+mod capacity;
+mod compare;
+mod scenario;
+mod seed;
+mod serve;
+mod stack;
+
+use crate::cli::{Command, StackCommand};
+use crate::error::{Error, Result};
+
+/// Runs one subcommand to its exit code.
+pub async fn dispatch(command: Command) -> Result<u8> {
+    match command {
+        Command::Scenario(args) => scenario::run(&args, current_exe()?).await,
+        Command::Capacity(args) => capacity::run(&args, current_exe()?).await,
+        Command::Compare(args) => compare::run(&args),
+        Command::Seed(args) => seed::run(&args).await,
+        Command::Stack(StackCommand::Down { orphans }) => stack::down(orphans).await,
+        Command::Backend => serve::backend().await,
+        Command::Frontend => serve::frontend().await,
+    }
+}
+
+/// This executable: the local stack runs the reference backend and frontend from it.
+fn current_exe() -> Result<std::path::PathBuf> {
+    std::env::current_exe().map_err(|e| Error::Internal(e.into()))
+}

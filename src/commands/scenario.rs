@@ -1,0 +1,206 @@
+//! `karigar-perf scenario`: one run, phase by phase: resolve -> provision -> load ->
+//! evaluate -> report. Each phase is its own function; `run` only sequences them.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::cli::ScenarioArgs;
+use crate::compare::GateInput;
+use crate::config::{Gate, ScenarioConfig};
+use crate::error::{Error, Result};
+use crate::faults::{FaultEvent, Injector};
+use crate::interrupt::Interrupt;
+use crate::load::{self, LoadRun};
+use crate::metrics::{Collector, Measurements};
+use crate::report::{self, RunFacts, RunVerdict, Summary};
+use crate::scenario::Plan;
+use crate::setup::{self, status, Setup};
+use crate::slo::{Watch, WatchReport, WindowResult};
+use crate::stack::Stack;
+use crate::telemetry::{Sampler, Telemetry};
+
+/// Runs a scenario end to end and returns the exit code. `backend_exe` serves the
+/// reference backend when the local stack needs one (normally this very executable).
+pub async fn run(args: &ScenarioArgs, backend_exe: PathBuf) -> Result<u8> {
+    let config = ScenarioConfig::resolve(args)?;
+    let interrupt = Interrupt::listen().map_err(|e| Error::Internal(e.into()))?;
+    let setup = Setup::prepare(&config.stack, &config.reports, &config.plan.name, backend_exe)?;
+    status(&format!(
+        "run {}: starting the {} stack",
+        setup.run_id,
+        setup::kind_name(setup.stack.kind)
+    ));
+    let provisioning = Instant::now();
+    let Some(mut stack) = setup::provision(&setup.stack, &interrupt).await? else {
+        return interrupted_before_load(&config, setup);
+    };
+    check_targets(&config.plan, &stack)?;
+    setup::record_stack(&stack, provisioning.elapsed().as_secs_f64(), &setup.report_dir)?;
+    let dataset = setup::seed_stack(&stack, &config.stack).await?;
+    status(&format!(
+        "stack ready: backend {} (logs in {})",
+        stack.endpoints.backend,
+        setup.stack.logs_dir.display()
+    ));
+    let started_at = setup::now();
+    let driven = drive(&config, &stack).await;
+    stack.teardown();
+    let driven = driven?;
+    let telemetry = Telemetry {
+        served: stack.served(),
+        ..driven.telemetry
+    };
+    let facts = RunFacts {
+        run_id: setup.run_id,
+        started_at,
+        target: setup::target_info(&stack),
+        // Our own abort pulls Goose's killswitch too; only a signal is an interruption.
+        interrupted: interrupt.fired() || (driven.load.interrupted && driven.windows.aborted.is_none()),
+        aborted: driven.windows.aborted,
+        dataset,
+        faults: driven.faults,
+        comparison: None,
+    };
+    let judged = Judged {
+        measured: &driven.load.measurements,
+        telemetry: Some(&telemetry),
+        windows: &driven.windows.results,
+    };
+    finish(&config, judged, facts, &setup.report_dir)
+}
+
+/// What the load phase produced, each part from its own module.
+struct Driven {
+    load: LoadRun,
+    telemetry: Telemetry,
+    windows: WatchReport,
+    faults: Vec<FaultEvent>,
+}
+
+/// The load with its companions: telemetry samplers, windowed SLO watch, faults.
+async fn drive(config: &ScenarioConfig, stack: &Stack) -> Result<Driven> {
+    let plan = config.plan.clone();
+    let collector = Arc::new(Collector::with_windows(plan.step_keys(), plan.max_window()));
+    let sampler = Sampler::start(setup::telemetry_targets(stack, &config.stack), collector.clone());
+    let watch = Watch::start(
+        &plan.slos,
+        &plan.step_names(),
+        plan.abort_after,
+        collector.clone(),
+    );
+    let injector = start_faults(&plan, stack, &collector);
+    let options = setup::load_options(stack, config.reports.quiet, config.clients);
+    let load = load::run(plan, collector, options).await;
+    let faults = match injector {
+        Some(injector) => injector.finish().await,
+        None => Vec::new(),
+    };
+    let telemetry = sampler.finish().await;
+    let windows = match watch {
+        Some(watch) => watch.finish().await,
+        None => WatchReport::default(),
+    };
+    Ok(Driven {
+        load: load?,
+        telemetry,
+        windows,
+        faults,
+    })
+}
+
+/// Starts the scenario's fault schedule against the Docker stack's backends.
+fn start_faults(plan: &Plan, stack: &Stack, clock: &Arc<Collector>) -> Option<Injector> {
+    let parts = stack.docker.as_ref().filter(|_| !plan.faults.is_empty())?;
+    let instances = parts
+        .backends()
+        .iter()
+        .map(|b| (b.name.clone(), b.container_id.clone()))
+        .collect();
+    Some(Injector::start(
+        plan.faults.clone(),
+        instances,
+        parts.docker().clone(),
+        clock.clone(),
+    ))
+}
+
+/// A signal arrived while the stack was starting: an empty report, marked interrupted.
+fn interrupted_before_load(config: &ScenarioConfig, setup: Setup) -> Result<u8> {
+    status("interrupted before the load started; nothing was measured");
+    let facts = RunFacts {
+        run_id: setup.run_id.clone(),
+        started_at: setup::now(),
+        target: setup.planned_target(),
+        interrupted: true,
+        aborted: None,
+        dataset: None,
+        faults: Vec::new(),
+        comparison: None,
+    };
+    let nothing = Measurements::empty(&config.plan.step_keys());
+    let judged = Judged {
+        measured: &nothing,
+        telemetry: None,
+        windows: &[],
+    };
+    finish(config, judged, facts, &setup.report_dir)
+}
+
+fn check_targets(plan: &Plan, stack: &Stack) -> Result<()> {
+    if !plan.faults.is_empty() {
+        let replicas = stack.docker.as_ref().map_or(0, |parts| parts.backends().len());
+        if replicas == 0 {
+            return Err(Error::config(
+                "faults need the Docker stack, and no Docker daemon answered (--stack auto chose local)",
+            ));
+        }
+        if let Some(fault) = plan.faults.iter().find(|f| f.replica() > replicas) {
+            return Err(Error::config(format!(
+                "fault target {} does not exist: the stack has {replicas} backend replica(s) (--replicas)",
+                fault.target
+            )));
+        }
+    }
+    if plan.uses_frontend() && stack.endpoints.frontend.is_none() {
+        return Err(Error::config(format!(
+            "scenario {} has frontend steps, but there is no frontend: pass --frontend URL",
+            plan.name
+        )));
+    }
+    Ok(())
+}
+
+/// What the verdicts are taken from.
+struct Judged<'a> {
+    measured: &'a Measurements,
+    telemetry: Option<&'a Telemetry>,
+    windows: &'a [Option<WindowResult>],
+}
+
+/// Evaluates the SLOs, compares with the baseline, prints the table, writes the
+/// reports, picks the exit code.
+fn finish(config: &ScenarioConfig, judged: Judged<'_>, facts: RunFacts, report_dir: &Path) -> Result<u8> {
+    let plan = &config.plan;
+    let verdicts = crate::slo::evaluate(&plan.slos, judged.measured, judged.telemetry, judged.windows);
+    let comparison = config.gate.as_ref().map(|Gate { baseline, policy }| {
+        let new = GateInput::of_measurements(&facts.run_id, judged.measured);
+        crate::compare::compare(&GateInput::of_summary(baseline), &new, *policy)
+    });
+    let facts = RunFacts { comparison, ..facts };
+    let summary = Summary::build(plan, judged.measured, judged.telemetry, verdicts, facts);
+    print!("{}", report::console(&summary));
+    report::write(&summary, report_dir)?;
+    println!("reports: {}", report_dir.display());
+    Ok(exit_code(&summary))
+}
+
+/// A baseline is the gate the user asked for: a regression outranks an SLO breach.
+fn exit_code(summary: &Summary) -> u8 {
+    match summary.verdict {
+        RunVerdict::Pass | RunVerdict::Fail if summary.regressed() => crate::exit::REGRESSION,
+        RunVerdict::Pass => crate::exit::PASS,
+        RunVerdict::Fail => crate::exit::SLO_BREACH,
+        RunVerdict::Interrupted => crate::exit::INTERRUPTED,
+    }
+}

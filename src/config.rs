@@ -1,0 +1,254 @@
+//! One resolution step: the command line (flags and their `KARIGAR_PERF_*` variables,
+//! read by clap) and the scenario file become one validated, typed configuration before
+//! anything starts. Everything after this module takes these types, never clap's.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::capacity::{SearchPlan, SearchSettings};
+use crate::cli::{CapacityArgs, DockerArgs, GateArgs, ScenarioArgs, SeedShape, StackArgs};
+use crate::error::{Error, Result};
+use crate::load::Clients;
+use crate::report::{GatePolicy, Summary};
+use crate::scenario::{LoadOverrides, Plan, Source};
+use crate::seed::SeedSize;
+use crate::stack::{DockerOptions, ImageChoice, StackKind};
+
+/// `scenario`: everything one run needs, checked.
+pub struct ScenarioConfig {
+    /// Shared with the load engine's tasks.
+    pub plan: Arc<Plan>,
+    pub stack: StackConfig,
+    pub reports: ReportConfig,
+    /// How virtual users get their HTTP clients.
+    pub clients: Clients,
+    /// The baseline to compare with, and how.
+    pub gate: Option<Gate>,
+}
+
+/// `capacity`: the scenario, the search and the stack, checked.
+pub struct CapacityConfig {
+    /// The scenario file, rebuilt into a plan for every step's rate.
+    pub source: Source,
+    pub plan: Plan,
+    pub search: SearchPlan,
+    pub stack: StackConfig,
+    pub reports: ReportConfig,
+}
+
+/// The stack to provision (or the deployment to reach) and how it is measured.
+#[derive(Clone, Debug)]
+pub struct StackConfig {
+    pub kind: StackKind,
+    pub target: Option<String>,
+    pub frontend: Option<String>,
+    pub docker: DockerOptions,
+    /// Extra environment of every backend instance (the scenario's `[stack]`), less
+    /// what the user's own environment sets.
+    pub backend_env: Vec<(String, String)>,
+    pub install_missing: bool,
+    /// The base of "CPU %" for local processes (`None`: this machine's cores) and of
+    /// "memory %".
+    pub cpu_limit_cores: Option<f64>,
+    pub memory_limit_bytes: u64,
+    /// The dataset to seed before the load, if any.
+    pub seed: Option<SeedSize>,
+}
+
+/// Where reports go and whether progress is shown.
+#[derive(Clone, Debug)]
+pub struct ReportConfig {
+    /// `None`: `reports/RUN-ID`.
+    pub dir: Option<PathBuf>,
+    pub quiet: bool,
+}
+
+/// A baseline run and the policy that tells a regression from noise.
+pub struct Gate {
+    pub baseline: Summary,
+    pub policy: GatePolicy,
+}
+
+impl ScenarioConfig {
+    pub fn resolve(args: &ScenarioArgs) -> Result<Self> {
+        let source = Source::locate(&args.scenario)?;
+        let overrides = LoadOverrides {
+            users: args.users,
+            increase_rate: args.increase_rate,
+            duration: args.duration,
+            test_plan: args.test_plan.clone(),
+            rate: args.rate.clone(),
+            arrivals: args.arrivals,
+            max_workers: args.max_workers,
+            workers: None,
+        };
+        let plan = Plan::build_with_abort(&source, &overrides, &args.slos, args.abort_after)?;
+        let stack = StackConfig::resolve(&args.stack, &plan)?;
+        let gate = match &args.baseline {
+            Some(path) => Some(Gate {
+                baseline: crate::report::load(path)?,
+                policy: gate_policy(&args.gate)?,
+            }),
+            None => None,
+        };
+        Ok(Self {
+            plan: Arc::new(plan),
+            stack,
+            reports: ReportConfig {
+                dir: args.report_dir.clone(),
+                quiet: args.quiet,
+            },
+            clients: args.clients,
+            gate,
+        })
+    }
+}
+
+impl CapacityConfig {
+    pub fn resolve(args: &CapacityArgs) -> Result<Self> {
+        let source = Source::locate(&args.scenario)?;
+        let plan = Plan::build(&source, &LoadOverrides::default(), &[])?;
+        let search = search_plan(args, &plan)?;
+        let stack = StackConfig::resolve(&args.stack, &plan)?;
+        Ok(Self {
+            source,
+            plan,
+            search,
+            stack,
+            reports: ReportConfig {
+                dir: args.report_dir.clone(),
+                quiet: args.quiet,
+            },
+        })
+    }
+}
+
+impl StackConfig {
+    /// The stack flags over the scenario's `[stack]`, `replicas` and `seed_providers`.
+    pub fn resolve(args: &StackArgs, plan: &Plan) -> Result<Self> {
+        let kind = match (&args.target, args.kind, plan.stack.provider) {
+            (Some(_), _, _) => StackKind::External,
+            (None, Some(kind), _) => kind,
+            (None, None, Some(needed)) => needed,
+            (None, None, None) if !plan.faults.is_empty() => StackKind::Docker,
+            (None, None, None) => StackKind::Local,
+        };
+        if !plan.faults.is_empty() && !matches!(kind, StackKind::Docker | StackKind::Auto) {
+            return Err(Error::config(format!(
+                "scenario {} injects faults: they need --stack docker",
+                plan.name
+            )));
+        }
+        if kind == StackKind::External && args.target.is_none() {
+            return Err(Error::config(
+                "--stack external needs --target URL (the deployment to test)",
+            ));
+        }
+        if let Some(cores) = args.cpu_limit {
+            if !(cores.is_finite() && cores > 0.0) {
+                return Err(Error::config("--cpu-limit must be a number of cores above 0"));
+            }
+        }
+        Ok(Self {
+            kind,
+            target: args.target.clone(),
+            frontend: args.frontend.clone(),
+            docker: docker_options(&args.docker, plan.replicas),
+            backend_env: unless_exported(&plan.stack.backend_env),
+            install_missing: !args.no_install,
+            cpu_limit_cores: args.cpu_limit,
+            memory_limit_bytes: args.memory_limit,
+            seed: seed_size(args.seed_providers.or(plan.seed_providers), args.seed_shape),
+        })
+    }
+}
+
+/// The scenario's backend environment, less the variables the user exported: those
+/// reach the backend anyway, and the user's word wins.
+fn unless_exported(env: &[(String, String)]) -> Vec<(String, String)> {
+    env.iter()
+        .filter(|(name, _)| std::env::var_os(name).is_none())
+        .cloned()
+        .collect()
+}
+
+/// The Docker flags; `scenario_replicas` applies unless `--replicas` was given.
+fn docker_options(args: &DockerArgs, scenario_replicas: Option<u16>) -> DockerOptions {
+    DockerOptions {
+        profile: args.profile,
+        replicas: usize::from(args.replicas.or(scenario_replicas).unwrap_or(1)),
+        images: ImageChoice {
+            postgres: args.postgres_image.clone(),
+            redis: args.redis_image.clone(),
+            backend: args.backend_image.clone(),
+            frontend: args.frontend_image.clone(),
+            runtime: args.runtime_image.clone(),
+            nginx: args.nginx_image.clone(),
+        },
+        backend_build: args.backend_build.clone(),
+    }
+}
+
+/// The dataset to seed: none for 0 providers.
+pub fn seed_size(providers: Option<usize>, shape: SeedShape) -> Option<SeedSize> {
+    providers.filter(|&n| n > 0).map(|providers| SeedSize {
+        providers,
+        services_per_provider: shape.services_per_provider,
+        customers: shape.seed_customers,
+    })
+}
+
+/// The gate flags, checked.
+pub fn gate_policy(args: &GateArgs) -> Result<GatePolicy> {
+    let alpha_ok = args.alpha > 0.0 && args.alpha < 1.0;
+    let effect_ok = args.min_effect >= 0.0 && args.min_effect.is_finite();
+    if !alpha_ok || !effect_ok {
+        return Err(Error::config(
+            "--alpha must be between 0 and 1 and --min-effect a fraction of 0 or more",
+        ));
+    }
+    Ok(GatePolicy {
+        alpha: args.alpha,
+        min_effect: args.min_effect,
+        min_delta_us: args.min_delta.as_secs_f64() * 1e6,
+        ..Default::default()
+    })
+}
+
+/// The search flags and the scenario, checked.
+fn search_plan(args: &CapacityArgs, plan: &Plan) -> Result<SearchPlan> {
+    let bad = |message: &str| Err(Error::config(message.to_owned()));
+    let positive = |value: f64| value.is_finite() && value > 0.0;
+    if !positive(args.start_rate) || args.start_rate > args.max_rate {
+        return bad("--start-rate must be above 0 and at most --max-rate");
+    }
+    if !positive(args.growth - 1.0) || !positive(args.precision) {
+        return bad("--growth must be above 1 and --precision above 0");
+    }
+    if args.step_duration < Duration::from_secs(5) || args.max_steps == 0 {
+        return bad("--step-duration must be at least 5s and --max-steps at least 1");
+    }
+    if args.max_workers == 0 || args.max_workers > crate::scenario::MAX_USERS {
+        return bad("--max-workers must be from 1 to 1000000");
+    }
+    let target_rate = args.target_rps.or(plan.target_rps);
+    if target_rate.is_some_and(|t| !positive(t)) {
+        return bad("--target-rps must be above 0");
+    }
+    Ok(SearchPlan {
+        search: SearchSettings {
+            start: args.start_rate,
+            growth: args.growth,
+            precision: args.precision,
+            max_rate: args.max_rate,
+        },
+        warmup: args.warmup,
+        measure: args.step_duration,
+        max_steps: args.max_steps,
+        error_budget: args.error_budget,
+        checks: crate::capacity::checks(plan, args.error_budget),
+        target_rate,
+        max_workers: args.max_workers,
+    })
+}
