@@ -129,7 +129,7 @@ pub struct StackArgs {
 
     /// Never install missing server packages of the local stack (by default, as root
     /// on a machine with apt-get, they are installed, saying which and why).
-    #[arg(long, env = "KARIGAR_PERF_NO_INSTALL")]
+    #[arg(long, env = "KARIGAR_PERF_NO_INSTALL", value_parser = clap::builder::BoolishValueParser::new())]
     pub no_install: bool,
 
     #[command(flatten)]

@@ -2,22 +2,36 @@
 //! Goose, measures every request with HdrHistogram, checks SLOs and writes reports.
 //!
 //! # Layout
-//! - [`cli`]: the command line (clap)
-//! - [`run`]: one scenario run, phase by phase (resolve, provision, load, evaluate, report)
-//! - [`capacity`]: the highest sustainable rate (stepped search), knee, USL fit, sizing
-//! - [`commands`]: the other subcommands (`seed`, `compare`, `stack down`)
-//! - [`scenario`]: TOML scenario files -> validated [`scenario::Plan`]; templates
+//! One run flows: [`cli`] -> [`config`] (one resolution step) -> [`setup`] (run id,
+//! report folder, [`stack`]) -> [`load`] (-> [`metrics::Measurements`]) with
+//! [`telemetry`], [`slo`] windows and [`faults`] beside it -> [`slo`] verdicts ->
+//! [`report::Summary`] -> the renderers -> an exit code ([`exit`]).
+//!
+//! - [`cli`]: the command line (clap); nothing past [`config`] sees it
+//! - [`config`]: flags + `KARIGAR_PERF_*` + scenario file -> one validated configuration
+//! - `commands`: one module per subcommand (`scenario`, `capacity`, `compare`, `seed`,
+//!   `stack`, `serve`); none imports another, nothing else imports them
+//! - [`setup`]: what both runs share: run id, report folder, provisioning, seeding,
+//!   `stack.json`, telemetry targets
+//! - [`policy`]: every threshold the seed states, in one place
+//! - [`scenario`]: TOML scenario files -> validated [`scenario::Plan`]; templates, pools,
+//!   the load profile, faults and the stack a scenario needs
 //! - [`seed`]: the deterministic marketplace dataset (providers, services, customers)
 //! - [`stack`]: the stack under test: local processes, Docker containers or an external
-//!   target, behind a guard
+//!   target, behind a guard; installs the local servers' packages when allowed
 //! - [`load`]: Goose wiring, per-step execution, the open model's pacer, progress line
-//! - [`metrics`]: outcome classes and per-step HDR histograms with a per-second series
+//! - [`metrics`]: outcome classes, the live [`metrics::Collector`] and
+//!   [`metrics::Measurements`], lossless to save and exact to merge
 //! - [`telemetry`]: 1 Hz samplers of backend CPU/memory, Postgres, Redis, health and in-flight
 //! - [`faults`]: kill, pause or stop a backend instance mid-run; the error burst and recovery
-//! - [`autoscale`]: the seed's scale-out triggers and an HPA simulation over a run
+//! - [`autoscale`]: the seed's scale-out triggers, an HPA simulation over a run, and the
+//!   infrastructure figures they are judged on
 //! - [`slo`]: SLO expressions, their verdicts, and live sliding-window checks (abort)
+//! - [`capacity`]: the stepped search for the sustainable rate, knee, USL fit, sizing
 //! - [`compare`]: baseline comparison (Mann-Whitney U over per-second percentiles) for CI gates
-//! - [`report`]: the summary model and its renderers (console, JSON, Markdown, HTML, JUnit)
+//! - [`stats`]: the median and the Mann-Whitney U test, shared by the gate and capacity
+//! - [`report`]: report data (run summary, capacity report, comparison) and one renderer
+//!   per format (console, JSON, Markdown, HTML, JUnit)
 //! - [`interrupt`]: Ctrl-C and SIGTERM handling
 //! - [`exit`], [`error`]: exit codes and the errors that map to them
 

@@ -33,6 +33,11 @@ pub const REDIS_MAXMEMORY_POLICY: &str = "allkeys-lru";
 pub const RTO: Duration = Duration::from_secs(4 * 3600);
 pub const RPO: Duration = Duration::from_secs(24 * 3600);
 
+/// `maxmemory` as Redis's own configuration writes it, e.g. `512mb`.
+pub fn redis_maxmemory() -> String {
+    format!("{}mb", REDIS_MAXMEMORY_BYTES / (1024 * 1024))
+}
+
 /// The seed's triggers as percentages, as reports print them.
 pub fn percent(fraction: f64) -> f64 {
     fraction * 100.0

@@ -203,9 +203,9 @@ pub fn verdict(scenario: &str, findings: &Findings, p95_limit_ms: f64) -> String
             sizing.replicas_needed,
             sizing.target_rate,
             if sizing.exceeds_hpa_max {
-                " (more than HPA max 10)"
+                format!(" (more than HPA max {})", crate::policy::HPA_MAX_REPLICAS)
             } else {
-                ""
+                String::new()
             }
         ));
     }

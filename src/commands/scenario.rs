@@ -191,8 +191,16 @@ fn finish(config: &ScenarioConfig, judged: Judged<'_>, facts: RunFacts, report_d
     let summary = Summary::build(plan, judged.measured, judged.telemetry, verdicts, facts);
     print!("{}", report::console(&summary));
     report::write(&summary, report_dir)?;
+    write_measurements(judged.measured, report_dir)?;
     println!("reports: {}", report_dir.display());
     Ok(exit_code(&summary))
+}
+
+/// `measurements.json`: what the load measured, lossless, for merging and re-analysis.
+fn write_measurements(measured: &Measurements, report_dir: &Path) -> Result<()> {
+    let path = report_dir.join("measurements.json");
+    std::fs::write(&path, measured.to_json() + "\n")
+        .map_err(|e| Error::Internal(anyhow::anyhow!("cannot write {}: {e}", path.display())))
 }
 
 /// A baseline is the gate the user asked for: a regression outranks an SLO breach.

@@ -3,7 +3,7 @@
 use crate::error::Result;
 
 pub async fn down(orphans_only: bool) -> Result<u8> {
-    let swept = crate::stack::docker::down(orphans_only).await?;
+    let swept = crate::stack::down(orphans_only).await?;
     println!(
         "removed {} container(s) and {} network(s)",
         swept.containers, swept.networks

@@ -5,12 +5,9 @@
 use base64::Engine;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use super::measurements::Interval;
-use super::outcome::OutcomeCounts;
-
-const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+pub(super) const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 /// A histogram in HDR V2 + DEFLATE.
 pub(super) fn encode(histogram: &Histogram<u64>) -> Vec<u8> {
@@ -57,35 +54,5 @@ pub(super) mod micros {
 
     pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         u64::deserialize(d).map(Duration::from_micros)
-    }
-}
-
-/// An [`Interval`] as written: its figures are derived again when it is read.
-#[derive(Serialize, Deserialize)]
-pub(super) struct IntervalWire {
-    second: u64,
-    outcomes: OutcomeCounts,
-    latency: String,
-}
-
-impl From<Interval> for IntervalWire {
-    fn from(interval: Interval) -> Self {
-        Self {
-            second: interval.second,
-            outcomes: interval.outcomes,
-            latency: BASE64.encode(&interval.encoded),
-        }
-    }
-}
-
-impl TryFrom<IntervalWire> for Interval {
-    type Error = String;
-
-    fn try_from(wire: IntervalWire) -> Result<Self, String> {
-        let bytes = BASE64
-            .decode(wire.latency)
-            .map_err(|e| format!("second {}: {e}", wire.second))?;
-        let latency = decode(&bytes).map_err(|e| format!("second {}: {e}", wire.second))?;
-        Ok(Interval::new(wire.second, wire.outcomes, &latency))
     }
 }

@@ -6,6 +6,7 @@
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
+use base64::Engine;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
@@ -64,7 +65,7 @@ pub struct Schedule {
 /// kept encoded (HDR V2 + DEFLATE, a few hundred bytes) rather than dense (tens of KB),
 /// so an hour-long run holds its seconds in a few MB; its figures are kept beside it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(try_from = "codec::IntervalWire", into = "codec::IntervalWire")]
+#[serde(try_from = "IntervalWire", into = "IntervalWire")]
 pub struct Interval {
     pub second: u64,
     pub outcomes: OutcomeCounts,
@@ -343,6 +344,36 @@ impl PartialEq for Interval {
             && self.outcomes == other.outcomes
             && self.figures == other.figures
             && same_counts(&self.latency(), &other.latency())
+    }
+}
+
+/// An [`Interval`] as written: its figures are derived again when it is read.
+#[derive(Serialize, Deserialize)]
+struct IntervalWire {
+    second: u64,
+    outcomes: OutcomeCounts,
+    latency: String,
+}
+
+impl From<Interval> for IntervalWire {
+    fn from(interval: Interval) -> Self {
+        Self {
+            second: interval.second,
+            outcomes: interval.outcomes,
+            latency: codec::BASE64.encode(&interval.encoded),
+        }
+    }
+}
+
+impl TryFrom<IntervalWire> for Interval {
+    type Error = String;
+
+    fn try_from(wire: IntervalWire) -> Result<Self, String> {
+        let bytes = codec::BASE64
+            .decode(wire.latency)
+            .map_err(|e| format!("second {}: {e}", wire.second))?;
+        let latency = codec::decode(&bytes).map_err(|e| format!("second {}: {e}", wire.second))?;
+        Ok(Interval::new(wire.second, wire.outcomes, &latency))
     }
 }
 

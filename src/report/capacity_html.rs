@@ -124,7 +124,7 @@ fn latency_chart(steps: &[&StepResult]) -> String {
             line("p99", "#d62728", capped(by_offered(steps, |s| Some(s.p99_ms)))),
         ],
         thresholds: vec![Threshold {
-            label: "SLO p95 500 ms",
+            label: &format!("SLO p95 {} ms", policy::RESPONSE_MS),
             value: policy::RESPONSE_MS,
         }],
         y_floor_max: 0.0,
@@ -143,7 +143,7 @@ fn cpu_chart(steps: &[&StepResult], limit_cores: f64) -> String {
             by_offered(steps, |s| s.backend_cpu_cores),
         )],
         thresholds: vec![Threshold {
-            label: "70% trigger",
+            label: &format!("{}% trigger", policy::percent(policy::CPU_TRIGGER)),
             value: policy::CPU_TRIGGER * limit_cores,
         }],
         y_floor_max: limit_cores,

@@ -216,7 +216,7 @@ fn check_timeout(text: &str) -> Result<Duration, String> {
 /// Most open-model workers unless `--max-workers` says otherwise.
 const DEFAULT_MAX_WORKERS: usize = 1000;
 /// The latency workers are sized for: the seed's 500 ms SLO, twice over for headroom.
-const SIZING_LATENCY_S: f64 = 1.0;
+const SIZING_LATENCY_S: f64 = 2.0 * crate::policy::RESPONSE_MS / 1000.0;
 
 /// Workers for a rate by Little's law: arrivals per second times the time each one
 /// keeps a worker busy (sized for twice the seed's 500 ms), capped.

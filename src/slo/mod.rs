@@ -3,6 +3,7 @@
 
 mod eval;
 mod expr;
+mod observe;
 mod window;
 
 pub use eval::{evaluate, Verdict};

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use super::eval::observe;
 use super::expr::{Cmp, SloExpr};
+use super::observe::observe;
 use crate::metrics::Collector;
 
 /// How one windowed SLO fared.

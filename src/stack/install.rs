@@ -12,6 +12,9 @@ use crate::error::{Error, Result};
 /// Keeps package scripts from starting system-wide services: the harness starts its
 /// own servers on free ports. `.ci/run` uses the same guard.
 const POLICY_RC: &str = "/usr/sbin/policy-rc.d";
+const APT_GET: &str = "/usr/bin/apt-get";
+/// apt and its helpers (gpgv, dpkg) are found on the system's own path, whatever ours is.
+const SYSTEM_PATH: &str = "/usr/sbin:/usr/bin:/sbin:/bin";
 
 /// Whether a missing package may be installed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,15 +56,15 @@ pub(super) fn ensure_local_servers(policy: InstallPolicy) -> Result<()> {
         return Ok(());
     }
     let names: Vec<&str> = missing.iter().map(|(package, _)| *package).collect();
-    let command = format!("apt-get install -y --no-install-recommends {}", names.join(" "));
-    let can_install = is_root() && Path::new("/usr/bin/apt-get").is_file();
+    let command = format!("apt-get install {}", names.join(" "));
+    let can_install = is_root() && Path::new(APT_GET).is_file();
     if policy == InstallPolicy::Forbidden || !can_install {
         let why = match policy {
             InstallPolicy::Forbidden => "installing is forbidden (--no-install / KARIGAR_PERF_NO_INSTALL)",
             InstallPolicy::Allowed => "the harness installs them only as root on a machine with apt-get",
         };
         return Err(Error::stack(format!(
-            "the local stack needs {} and this machine lacks them; {why}. Install them with:\n    sudo {command}\n\
+            "the local stack needs {}, which this machine lacks; {why}. Install with:\n    sudo {command}\n\
              (or use --stack docker, or --target URL for a deployment that runs already)",
             names.join(", ")
         )));
@@ -87,9 +90,10 @@ pub(super) fn ensure_local_servers(policy: InstallPolicy) -> Result<()> {
 fn apt_install(packages: &[&str]) -> Result<()> {
     let guard = PolicyGuard::install()?;
     let run = |args: &[&str]| -> Result<()> {
-        let status = Command::new("apt-get")
+        let status = Command::new(APT_GET)
             .args(args)
             .env("DEBIAN_FRONTEND", "noninteractive")
+            .env("PATH", SYSTEM_PATH)
             .status()
             .map_err(|e| Error::stack(format!("cannot run apt-get: {e}")))?;
         if status.success() {

@@ -4,11 +4,11 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::host::{free_port, postgres_bin_dir, redis_server_path, scratch_dir};
 use super::install::InstallPolicy;
-use super::process::{log_tail, ManagedProcess};
+use super::process::{wait_ready, ManagedProcess};
 use super::stores::{LocalPostgres, LocalRedis};
 use super::{backend_env, Endpoints, Stack, StackKind, StackOptions, Store, DATABASE};
 use crate::error::{Error, Result};
@@ -123,42 +123,5 @@ impl App {
         })
         .await?;
         Ok((process, url))
-    }
-}
-
-/// Polls `probe` until it says ready, the process exits, or `timeout` passes.
-pub(super) async fn wait_ready<F, Fut>(
-    process: &mut ManagedProcess,
-    log: &Path,
-    timeout: Duration,
-    mut probe: F,
-) -> Result<()>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let started = Instant::now();
-    loop {
-        if let Some(status) = process.exited() {
-            return Err(Error::stack(format!(
-                "{} exited during start-up ({status}); last lines of {}:\n{}",
-                process.name(),
-                log.display(),
-                log_tail(log, 15)
-            )));
-        }
-        if probe().await {
-            return Ok(());
-        }
-        if started.elapsed() > timeout {
-            return Err(Error::stack(format!(
-                "{} was not ready after {}s; last lines of {}:\n{}",
-                process.name(),
-                timeout.as_secs(),
-                log.display(),
-                log_tail(log, 15)
-            )));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -11,7 +11,7 @@
 //! - `process`: the child-process guard every started server lives in
 //! - `install`: the local stack's server packages, installed when missing and allowed
 
-pub mod docker;
+mod docker;
 mod external;
 mod host;
 mod install;
@@ -24,7 +24,9 @@ use std::path::PathBuf;
 use rand::distributions::{Alphanumeric, DistString};
 
 use crate::error::Result;
-pub use docker::{DockerOptions, DockerParts, ImageChoice, Profile};
+pub use docker::{
+    down, DockerOptions, DockerParts, ImageChoice, Instance, Limits as ContainerLimits, Profile, Swept,
+};
 pub use host::{free_port, postgres_bin_dir, redis_server_path};
 pub use install::{missing_packages, InstallPolicy};
 pub use process::ManagedProcess;

@@ -125,3 +125,40 @@ pub fn log_tail(path: &Path, lines: usize) -> String {
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
 }
+
+/// Polls `probe` until it says ready, the process exits, or `timeout` passes.
+pub(super) async fn wait_ready<F, Fut>(
+    process: &mut ManagedProcess,
+    log: &Path,
+    timeout: Duration,
+    mut probe: F,
+) -> Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    loop {
+        if let Some(status) = process.exited() {
+            return Err(Error::stack(format!(
+                "{} exited during start-up ({status}); last lines of {}:\n{}",
+                process.name(),
+                log.display(),
+                log_tail(log, 15)
+            )));
+        }
+        if probe().await {
+            return Ok(());
+        }
+        if started.elapsed() > timeout {
+            return Err(Error::stack(format!(
+                "{} was not ready after {}s; last lines of {}:\n{}",
+                process.name(),
+                timeout.as_secs(),
+                log.display(),
+                log_tail(log, 15)
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

@@ -8,8 +8,7 @@ use rand::distributions::{Alphanumeric, DistString};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::host::{as_user, free_port, run_to_completion, server_user, write_private};
-use super::local::wait_ready;
-use super::process::ManagedProcess;
+use super::process::{wait_ready, ManagedProcess};
 use crate::error::{Error, Result};
 
 const POSTGRES_READY: Duration = Duration::from_secs(30);
@@ -132,8 +131,10 @@ impl LocalRedis {
 fn redis_config(port: u16, password: &str, dir: &Path) -> String {
     format!(
         "bind 127.0.0.1\nport {port}\nprotected-mode yes\nrequirepass {password}\n\
-         appendonly yes\nappendfsync everysec\nmaxmemory 512mb\nmaxmemory-policy allkeys-lru\n\
+         appendonly yes\nappendfsync everysec\nmaxmemory {}\nmaxmemory-policy {}\n\
          dir {}\nsave \"\"\ndaemonize no\nlogfile \"\"\n",
+        crate::policy::redis_maxmemory(),
+        crate::policy::REDIS_MAXMEMORY_POLICY,
         dir.display()
     )
 }

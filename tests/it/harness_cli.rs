@@ -52,6 +52,17 @@ fn a_short_signup_run_passes_and_reports_every_step() {
     assert!(samples.len() >= 2, "one sample a second");
     assert!(samples.iter().any(|s| s["db"]["total"].as_u64().unwrap_or(0) > 0));
     assert!(run.report_dir().join("summary.md").is_file());
+    let saved = std::fs::read_to_string(run.report_dir().join("measurements.json")).unwrap();
+    let measured = karigar_perf::metrics::Measurements::from_json(&saved).unwrap();
+    assert_eq!(
+        measured.all_steps().outcomes.total(),
+        summary["totals"]["count"].as_u64().unwrap(),
+        "the saved measurements hold every request"
+    );
+    assert_eq!(
+        measured.step("register").unwrap().latency.value_at_quantile(0.95),
+        summary["steps"][0]["latency_us"]["p95"].as_u64().unwrap()
+    );
     assert!(
         stdout(&output).contains("register"),
         "the console table names the steps"
@@ -184,18 +195,25 @@ fn sigint_mid_run_tears_down_and_writes_a_partial_report() {
 #[test]
 fn a_missing_redis_server_names_the_package_and_exits_5() {
     let run = Run::new();
-    let output = run
-        .command(&["signup"])
-        .env("PATH", run.dir.path())
-        .env_remove("KARIGAR_PERF_REDIS_SERVER")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
-    assert!(
-        stderr(&output).contains("apt-get install redis-server"),
-        "{}",
-        stderr(&output)
-    );
+    for forbid in [&["--no-install"][..], &[]] {
+        let output = run
+            .command(&[&["signup"][..], forbid].concat())
+            .env("PATH", run.dir.path())
+            .env(
+                "KARIGAR_PERF_NO_INSTALL",
+                if forbid.is_empty() { "1" } else { "0" },
+            )
+            .env_remove("KARIGAR_PERF_REDIS_SERVER")
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(5), "{}", stderr(&output));
+        assert!(
+            stderr(&output).contains("apt-get install redis-server")
+                && stderr(&output).contains("installing is forbidden"),
+            "the flag and the variable both forbid it, and the error names the command: {}",
+            stderr(&output)
+        );
+    }
 }
 
 #[test]
@@ -302,11 +320,11 @@ fn the_marketplace_scenarios_run_clean_on_a_seeded_stack() {
 }
 
 #[test]
-fn the_ratelimit_scenario_proves_the_limits_only_when_they_are_on() {
+fn the_ratelimit_scenario_boots_its_own_limits_and_the_users_environment_wins() {
     let on = Run::new();
     let output = on
         .command(&["ratelimit", "--duration", "3s"])
-        .env("RATE_LIMIT_ENABLED", "true")
+        .env_remove("RATE_LIMIT_ENABLED")
         .output()
         .unwrap();
     assert_eq!(
@@ -342,6 +360,63 @@ fn the_ratelimit_scenario_proves_the_limits_only_when_they_are_on() {
     assert_eq!(
         output.status.code(),
         Some(3),
-        "without limits the scenario must fail"
+        "limits turned off by the user's environment: the scenario must fail"
     );
+}
+
+/// Each bad value in a scenario file is refused with its own `file:line`, before
+/// anything starts, even where a flag would override it.
+#[test]
+fn every_bad_value_in_a_scenario_file_exits_2_naming_its_line() {
+    let cases: [(&str, &str, &[&str]); 6] = [
+        ("[load]\nusers = 0\n", "load.users: users must be at least 1", &[]),
+        (
+            "[load]\nusers = 99999999999999\n",
+            "load.users: 99999999999999 users is more than",
+            &["--users", "2"],
+        ),
+        (
+            "[load]\ntest_plan = \"10,ten\"\n",
+            "load.test_plan: \"ten\" is not a duration",
+            &[],
+        ),
+        (
+            "[load]\nduration = \"forever\"\n",
+            "load.duration: \"forever\" is not a duration",
+            &["--duration", "2s"],
+        ),
+        (
+            "[load]\nrate = \"fast\"\n",
+            "load.rate: \"fast\" is not a rate",
+            &["--rate", "5/s"],
+        ),
+        (
+            "[[steps]]\nname = \"me\"\npath = \"/me\"\nheaders = { X-Evil = \"a\\r\\nSet-Cookie: x\" }\n",
+            "control character (CR, LF, ...)",
+            &[],
+        ),
+    ];
+    for (body, message, flags) in cases {
+        let run = Run::new();
+        let file = run.dir.path().join("bad.toml");
+        let steps = if body.contains("[[steps]]") {
+            ""
+        } else {
+            "[[steps]]\nname = \"me\"\npath = \"/me\"\n"
+        };
+        std::fs::write(&file, format!("name = \"bad\"\n{steps}{body}")).unwrap();
+        let output = run.run(&[&[file.to_str().unwrap()][..], flags].concat());
+        let line = if steps.is_empty() { 2 } else { 6 };
+        let expected = format!("{}:{line}: ", file.display());
+        assert_eq!(output.status.code(), Some(2), "{body}: {}", stderr(&output));
+        assert!(
+            stderr(&output).contains(&expected) && stderr(&output).contains(message),
+            "{body}: wanted {expected}...{message}, got {}",
+            stderr(&output)
+        );
+        assert!(
+            !run.report_dir().exists(),
+            "{body}: nothing is started for a bad file"
+        );
+    }
 }

@@ -86,6 +86,9 @@ fn the_open_model_sees_a_stall_that_the_closed_models_service_time_hides() {
         latency["p99"].as_u64().unwrap() > 500_000,
         "open p99 shows the stall: {latency}"
     );
+    assert_eq!(open["load"]["model"], "open", "{}", open["load"]);
+    assert_eq!(open["load"]["rate"], "200/s", "{}", open["load"]);
+    assert_eq!(closed["load"]["model"], "closed", "{}", closed["load"]);
     let model = &open["open_model"];
     assert_eq!(model["workers"], 20, "{model}");
     assert!(

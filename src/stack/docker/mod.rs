@@ -28,6 +28,7 @@ use testcontainers::bollard::Docker;
 use super::{backend_env, Endpoints, Stack, StackKind, StackOptions, Store, DATABASE};
 use crate::error::Result;
 pub(super) use engine::answers;
+pub use engine::Swept;
 pub use images::ImageChoice;
 pub use parts::{DockerParts, Instance};
 pub use profile::{Limits, Profile};
@@ -169,9 +170,9 @@ async fn start_stores(
                     "--requirepass",
                     &secrets.redis,
                     "--maxmemory",
-                    "512mb",
+                    &crate::policy::redis_maxmemory(),
                     "--maxmemory-policy",
-                    "allkeys-lru",
+                    crate::policy::REDIS_MAXMEMORY_POLICY,
                 ])
                 .health(&format!(
                     "redis-cli --no-auth-warning -a {} ping | grep -q PONG",
@@ -290,11 +291,6 @@ fn app_spec(
             .mount_exe(&options.backend_exe)
             .cmd(&[spec::EXE_IN_CONTAINER, subcommand]),
     }
-}
-
-/// Whether a daemon answers (for `--stack auto` and tests).
-pub async fn available() -> bool {
-    engine::answers().await
 }
 
 /// `karigar-perf stack down`: removes every container and network of karigar-perf
