@@ -224,6 +224,7 @@ fn long_run_report(c: &mut Criterion) {
                 dataset: None,
                 faults: Vec::new(),
                 comparison: None,
+                generators: Vec::new(),
             };
             let summary = Summary::build(&plan, &measured, Some(&telemetry), verdicts, facts);
             let json = serde_json::to_string_pretty(&summary).unwrap();

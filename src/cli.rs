@@ -17,7 +17,7 @@ pub struct Cli {
 
 const EXIT_CODES: &str = "Exit codes: 0 every SLO held, 1 internal error, 2 usage or configuration error, \
 3 an SLO was breached, 4 slower than the baseline, 5 stack failed to start or target unreachable, \
-130 interrupted (partial report written)";
+6 a load generator was lost (incomplete run), 130 interrupted (partial report written)";
 
 const CAPACITY_EXIT_CODES: &str = "Exit codes: 0 a sustainable rate was found (and the target fits \
 within HPA max), 1 internal error, 2 usage or configuration error, 3 no rate held or the target \
@@ -39,6 +39,13 @@ pub enum Command {
     Compare(CompareArgs),
     /// Load the deterministic marketplace dataset into a database.
     Seed(SeedArgs),
+    /// One load generator of a run coordinated elsewhere (what an engine starts).
+    #[command(after_help = "Exit codes: 0 the segment ran and was reported, 2 bad settings or token, \
+5 the coordinator is unreachable or was lost (the load stopped)")]
+    Worker(WorkerArgs),
+    /// Merge saved generator outputs (`worker --output DIR`) or runs into one report.
+    #[command(after_help = EXIT_CODES)]
+    Merge(MergeArgs),
     /// Manage Docker stacks: `stack down` removes what runs left behind.
     #[command(subcommand)]
     Stack(StackCommand),
@@ -108,6 +115,9 @@ pub struct ScenarioArgs {
 
     #[command(flatten)]
     pub gate: GateArgs,
+
+    #[command(flatten)]
+    pub generators: GeneratorArgs,
 
     /// Where to write reports (default: reports/RUN-ID).
     #[arg(long, env = "KARIGAR_PERF_REPORT_DIR")]
@@ -221,6 +231,73 @@ pub struct CapacityArgs {
     /// No progress line during each step.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// Load from several generator processes, merged exactly (`--generators N`).
+#[derive(Debug, Args)]
+pub struct GeneratorArgs {
+    /// Spread the load over N generators, coordinated by this process (default: the
+    /// load runs in this process).
+    #[arg(long, value_name = "N", env = "KARIGAR_PERF_GENERATORS", value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub generators: Option<u16>,
+
+    /// Where the generators run.
+    #[arg(long, value_enum, default_value = "local", env = "KARIGAR_PERF_ENGINE", requires = "generators")]
+    pub engine: crate::distributed::EngineKind,
+
+    /// Where the coordinator listens for its generators (default: 127.0.0.1, a free
+    /// port); e.g. 0.0.0.0:7878 inside a Kubernetes pod.
+    #[arg(long, value_name = "ADDR", env = "KARIGAR_PERF_COORDINATOR_LISTEN", requires = "generators")]
+    pub coordinator_listen: Option<std::net::SocketAddr>,
+
+    /// An image with the harness in it for Swarm tasks (default: the local runtime image
+    /// with this binary mounted, which works on a one-node swarm).
+    #[arg(long, env = "KARIGAR_PERF_GENERATOR_IMAGE", requires = "generators")]
+    pub image: Option<String>,
+
+    /// How long every generator has to register.
+    #[arg(long, default_value = "60s", value_parser = parse_duration, requires = "generators")]
+    pub register_timeout: Duration,
+}
+
+/// `karigar-perf worker`: one load generator of a coordinated run.
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// The coordinator's URL, e.g. http://127.0.0.1:41234.
+    #[arg(long, env = "KARIGAR_PERF_COORDINATOR")]
+    pub coordinator: String,
+
+    /// This generator's name in reports (default: the host name and pid).
+    #[arg(long, env = "KARIGAR_PERF_WORKER_NAME")]
+    pub name: Option<String>,
+
+    /// A file holding the run's token (else KARIGAR_PERF_RUN_TOKEN).
+    #[arg(long, env = "KARIGAR_PERF_TOKEN_FILE")]
+    pub token_file: Option<PathBuf>,
+
+    /// Also keep what this generator measured in DIR, for `karigar-perf merge`.
+    #[arg(long, value_name = "DIR", env = "KARIGAR_PERF_WORKER_OUTPUT")]
+    pub output: Option<PathBuf>,
+
+    /// No progress line.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `karigar-perf merge DIR...`: saved generator outputs (or runs) merged into one report.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Folders with a `measurements.json` and the `scenario.toml` it ran.
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+
+    /// An extra SLO, e.g. 'p95(register) < 500ms' (repeatable).
+    #[arg(long = "slo", value_name = "EXPR")]
+    pub slos: Vec<String>,
+
+    /// Where to write the merged reports (default: reports/merge-RUN-ID).
+    #[arg(long, env = "KARIGAR_PERF_REPORT_DIR")]
+    pub report_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::capacity::{SearchPlan, SearchSettings};
-use crate::cli::{CapacityArgs, DockerArgs, GateArgs, ScenarioArgs, SeedShape, StackArgs};
+use crate::cli::{CapacityArgs, DockerArgs, GateArgs, GeneratorArgs, ScenarioArgs, SeedShape, StackArgs};
+use crate::distributed::{EngineKind, GeneratorsConfig};
 use crate::error::{Error, Result};
 use crate::load::Clients;
 use crate::report::{GatePolicy, Summary};
@@ -17,6 +18,10 @@ use crate::stack::{DockerOptions, ImageChoice, StackKind};
 
 /// `scenario`: everything one run needs, checked.
 pub struct ScenarioConfig {
+    /// The scenario file, as generators of a distributed run get it.
+    pub source: Source,
+    /// Several generators, when asked for (`--generators N`).
+    pub generators: Option<GeneratorsConfig>,
     /// Shared with the load engine's tasks.
     pub plan: Arc<Plan>,
     pub stack: StackConfig,
@@ -81,7 +86,7 @@ impl ScenarioConfig {
             rate: args.rate.clone(),
             arrivals: args.arrivals,
             max_workers: args.max_workers,
-            workers: None,
+            ..Default::default()
         };
         let plan = Plan::build_with_abort(&source, &overrides, &args.slos, args.abort_after)?;
         let stack = StackConfig::resolve(&args.stack, &plan)?;
@@ -92,7 +97,10 @@ impl ScenarioConfig {
             }),
             None => None,
         };
+        let generators = generators_config(&args.generators, &plan)?;
         Ok(Self {
+            source,
+            generators,
             plan: Arc::new(plan),
             stack,
             reports: ReportConfig {
@@ -162,6 +170,35 @@ impl StackConfig {
             seed: seed_size(args.seed_providers.or(plan.seed_providers), args.seed_shape),
         })
     }
+}
+
+/// `--generators N` and its engine, checked against the plan's load.
+fn generators_config(args: &GeneratorArgs, plan: &Plan) -> Result<Option<GeneratorsConfig>> {
+    let Some(count) = args.generators.map(usize::from) else {
+        return Ok(None);
+    };
+    let closed = plan.load.open.is_none() && plan.load.test_plan.is_none();
+    if closed && plan.load.users < count {
+        return Err(Error::config(format!(
+            "{} users cannot be spread over {count} generators: give at least one each (--users)",
+            plan.load.users
+        )));
+    }
+    let listen = args
+        .coordinator_listen
+        .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+    if args.engine == EngineKind::External && listen.port() == 0 {
+        return Err(Error::config(
+            "--engine external needs --coordinator-listen ADDR:PORT: the generators must know where to register",
+        ));
+    }
+    Ok(Some(GeneratorsConfig {
+        count,
+        engine: args.engine,
+        listen,
+        image: args.image.clone(),
+        register_timeout: args.register_timeout,
+    }))
 }
 
 /// The scenario's backend environment, less the variables the user exported: those

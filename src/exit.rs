@@ -12,5 +12,7 @@ pub const SLO_BREACH: u8 = 3;
 pub const REGRESSION: u8 = 4;
 /// The stack could not be started, or the target is unreachable.
 pub const STACK: u8 = 5;
+/// A load generator died or fell silent: the report marks what is missing.
+pub const INCOMPLETE: u8 = 6;
 /// Stopped by Ctrl-C or SIGTERM; a partial report was written.
 pub const INTERRUPTED: u8 = 130;

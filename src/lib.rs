@@ -41,6 +41,7 @@ pub mod cli;
 mod commands;
 pub mod compare;
 pub mod config;
+pub mod distributed;
 pub mod error;
 pub mod exit;
 pub mod faults;

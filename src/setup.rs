@@ -216,5 +216,6 @@ pub fn load_options(stack: &Stack, quiet: bool, clients: Clients) -> LoadOptions
             .to_ascii_lowercase(),
         quiet,
         clients,
+        user_offset: 0,
     }
 }

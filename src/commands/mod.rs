@@ -3,10 +3,12 @@
 
 mod capacity;
 mod compare;
+mod merge;
 mod scenario;
 mod seed;
 mod serve;
 mod stack;
+mod worker;
 
 use crate::cli::{Command, StackCommand};
 use crate::error::{Error, Result};
@@ -18,6 +20,8 @@ pub async fn dispatch(command: Command) -> Result<u8> {
         Command::Capacity(args) => capacity::run(&args, current_exe()?).await,
         Command::Compare(args) => compare::run(&args),
         Command::Seed(args) => seed::run(&args).await,
+        Command::Worker(args) => worker::run(&args).await,
+        Command::Merge(args) => merge::run(&args).await,
         Command::Stack(StackCommand::Down { orphans }) => stack::down(orphans).await,
         Command::Backend => serve::backend().await,
         Command::Frontend => serve::frontend().await,

@@ -8,12 +8,13 @@ use std::time::Instant;
 use crate::cli::ScenarioArgs;
 use crate::compare::GateInput;
 use crate::config::{Gate, ScenarioConfig};
+use crate::distributed::{self, EngineKind, GenerationContext, Generation, GeneratorsConfig};
 use crate::error::{Error, Result};
 use crate::faults::{FaultEvent, Injector};
 use crate::interrupt::Interrupt;
 use crate::load::{self, LoadRun};
 use crate::metrics::{Collector, Measurements};
-use crate::report::{self, RunFacts, RunVerdict, Summary};
+use crate::report::{self, GeneratorReport, RunFacts, RunVerdict, Summary};
 use crate::scenario::Plan;
 use crate::setup::{self, status, Setup};
 use crate::slo::{Watch, WatchReport, WindowResult};
@@ -44,9 +45,11 @@ pub async fn run(args: &ScenarioArgs, backend_exe: PathBuf) -> Result<u8> {
         setup.stack.logs_dir.display()
     ));
     let started_at = setup::now();
-    let driven = drive(&config, &stack).await;
+    let driven = drive(&config, &stack, &setup, &interrupt).await;
     stack.teardown();
-    let driven = driven?;
+    let Some(driven) = driven? else {
+        return interrupted_before_load(&config, setup);
+    };
     let telemetry = Telemetry {
         served: stack.served(),
         ..driven.telemetry
@@ -61,6 +64,7 @@ pub async fn run(args: &ScenarioArgs, backend_exe: PathBuf) -> Result<u8> {
         dataset,
         faults: driven.faults,
         comparison: None,
+        generators: driven.generators,
     };
     let judged = Judged {
         measured: &driven.load.measurements,
@@ -76,37 +80,110 @@ struct Driven {
     telemetry: Telemetry,
     windows: WatchReport,
     faults: Vec<FaultEvent>,
+    generators: Vec<GeneratorReport>,
 }
 
-/// The load with its companions: telemetry samplers, windowed SLO watch, faults.
-async fn drive(config: &ScenarioConfig, stack: &Stack) -> Result<Driven> {
+/// The load, here or on several generators; `None` when a signal came before it began.
+async fn drive(config: &ScenarioConfig, stack: &Stack, setup: &Setup, interrupt: &Interrupt) -> Result<Option<Driven>> {
+    match &config.generators {
+        None => drive_here(config, stack).await.map(Some),
+        Some(generators) => drive_generators(config, generators, stack, setup, interrupt).await,
+    }
+}
+
+/// The load in this process, with its companions.
+async fn drive_here(config: &ScenarioConfig, stack: &Stack) -> Result<Driven> {
     let plan = config.plan.clone();
     let collector = Arc::new(Collector::with_windows(plan.step_keys(), plan.max_window()));
-    let sampler = Sampler::start(setup::telemetry_targets(stack, &config.stack), collector.clone());
-    let watch = Watch::start(
-        &plan.slos,
-        &plan.step_names(),
-        plan.abort_after,
-        collector.clone(),
-    );
-    let injector = start_faults(&plan, stack, &collector);
+    let companions = Companions::start(config, stack, &collector);
     let options = setup::load_options(stack, config.reports.quiet, config.clients);
     let load = load::run(plan, collector, options).await;
-    let faults = match injector {
-        Some(injector) => injector.finish().await,
-        None => Vec::new(),
-    };
-    let telemetry = sampler.finish().await;
-    let windows = match watch {
-        Some(watch) => watch.finish().await,
-        None => WatchReport::default(),
-    };
+    let (telemetry, windows, faults) = companions.finish().await;
     Ok(Driven {
         load: load?,
         telemetry,
         windows,
         faults,
+        generators: Vec::new(),
     })
+}
+
+/// The load on `generators`, merged live into one collector the companions watch.
+async fn drive_generators(
+    config: &ScenarioConfig,
+    generators: &GeneratorsConfig,
+    stack: &Stack,
+    setup: &Setup,
+    interrupt: &Interrupt,
+) -> Result<Option<Driven>> {
+    let options = setup::load_options(stack, true, config.clients);
+    let runtime_image = match generators.engine {
+        EngineKind::Swarm if generators.image.is_none() => {
+            crate::stack::runtime_image(setup.stack.docker.images.runtime.as_deref()).await?
+        }
+        _ => String::new(),
+    };
+    let context = GenerationContext {
+        scenario: distributed::scenario_text(&config.source),
+        options: &options,
+        exe: &setup.stack.backend_exe,
+        run_id: &setup.run_id,
+        logs_dir: &setup.stack.logs_dir,
+        runtime_image,
+    };
+    let Some(generation) = Generation::start(generators, &config.plan, context, interrupt.wait()).await? else {
+        return Ok(None);
+    };
+    let companions = Companions::start(config, stack, &generation.collector);
+    let (load, finished) = generation.finish(config.reports.quiet).await;
+    let (telemetry, windows, faults) = companions.finish().await;
+    if finished.incomplete {
+        let lost: Vec<&str> = finished
+            .generators
+            .iter()
+            .filter(|g| !g.complete)
+            .map(|g| g.name.as_str())
+            .collect();
+        status(&format!("lost generator(s): {}; the run is incomplete", lost.join(", ")));
+    }
+    Ok(Some(Driven {
+        load,
+        telemetry,
+        windows,
+        faults,
+        generators: finished.generators,
+    }))
+}
+
+/// What runs beside the load: telemetry samplers, the windowed SLO watch, faults.
+struct Companions {
+    sampler: Sampler,
+    watch: Option<Watch>,
+    injector: Option<Injector>,
+}
+
+impl Companions {
+    fn start(config: &ScenarioConfig, stack: &Stack, collector: &Arc<Collector>) -> Self {
+        let plan = &config.plan;
+        Self {
+            sampler: Sampler::start(setup::telemetry_targets(stack, &config.stack), collector.clone()),
+            watch: Watch::start(&plan.slos, &plan.step_names(), plan.abort_after, collector.clone()),
+            injector: start_faults(plan, stack, collector),
+        }
+    }
+
+    async fn finish(self) -> (Telemetry, WatchReport, Vec<FaultEvent>) {
+        let faults = match self.injector {
+            Some(injector) => injector.finish().await,
+            None => Vec::new(),
+        };
+        let telemetry = self.sampler.finish().await;
+        let windows = match self.watch {
+            Some(watch) => watch.finish().await,
+            None => WatchReport::default(),
+        };
+        (telemetry, windows, faults)
+    }
 }
 
 /// Starts the scenario's fault schedule against the Docker stack's backends.
@@ -137,6 +214,7 @@ fn interrupted_before_load(config: &ScenarioConfig, setup: Setup) -> Result<u8> 
         dataset: None,
         faults: Vec::new(),
         comparison: None,
+        generators: Vec::new(),
     };
     let nothing = Measurements::empty(&config.plan.step_keys());
     let judged = Judged {
@@ -210,5 +288,6 @@ fn exit_code(summary: &Summary) -> u8 {
         RunVerdict::Pass => crate::exit::PASS,
         RunVerdict::Fail => crate::exit::SLO_BREACH,
         RunVerdict::Interrupted => crate::exit::INTERRUPTED,
+        RunVerdict::Incomplete => crate::exit::INCOMPLETE,
     }
 }

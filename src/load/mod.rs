@@ -32,10 +32,14 @@ pub struct LoadOptions {
     pub quiet: bool,
     /// How virtual users get their HTTP clients.
     pub clients: Clients,
+    /// Added to every virtual user's number (`{{user}}`, `per_user` rows, unique
+    /// emails): generators of one run number their users apart.
+    pub user_offset: usize,
 }
 
 /// One HTTP client (connection pool) for every virtual user, or one each.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Clients {
     /// One client without cookies, shared: about 60 KB per user instead of 160 KB,
     /// and 10,000 users start in well under a second.
@@ -131,10 +135,11 @@ pub async fn run(plan: Arc<Plan>, collector: Arc<Collector>, options: LoadOption
         },
         backend_url: options.backend_url,
         frontend_url: options.frontend_url,
+        user_offset: options.user_offset,
         pacer: plan
             .load
             .open
-            .map(|open| Arc::new(Pacer::new(open.rate, open.arrivals, plan.load.duration))),
+            .map(|open| Arc::new(Pacer::shared(open.rate, open.arrivals, plan.load.duration, open.share))),
         plan,
     });
     let mut attack = GooseAttack::initialize_with_config(config)
@@ -145,7 +150,7 @@ pub async fn run(plan: Arc<Plan>, collector: Arc<Collector>, options: LoadOption
             .set_client_builder_without_cookies(shared)
             .map_err(|e| Error::config(format!("load settings: {e}")))?;
     }
-    for kind in &runner.plan.kinds {
+    for kind in runner.plan.kinds.iter().filter(|k| k.weight > 0) {
         attack = attack.register_scenario(scenario(&runner, kind)?);
     }
     let progress = progress::spawn(
@@ -191,6 +196,11 @@ fn generator_cpu_s(before: Option<crate::telemetry::CpuReading>) -> f64 {
     }
 }
 
+/// The progress line over `collector` until the handle is aborted (none when quiet).
+pub fn show_progress(collector: Arc<Collector>, planned: Duration, quiet: bool) -> Option<tokio::task::JoinHandle<()>> {
+    progress::spawn(collector, planned, quiet)
+}
+
 /// One Goose scenario per kind of user, weighted, whose transactions are its steps.
 fn scenario(runner: &Arc<StepRunner>, kind: &Kind) -> Result<Scenario> {
     let mut scenario = Scenario::new(&kind.name)
@@ -209,7 +219,7 @@ fn scenario(runner: &Arc<StepRunner>, kind: &Kind) -> Result<Scenario> {
             let runner = runner.clone();
             Box::pin(async move {
                 let client = user.client.clone();
-                let id = user.weighted_users_index;
+                let id = runner.user_offset + user.weighted_users_index;
                 if user.get_session_data::<Session>().is_none() {
                     user.set_session_data(Session::default());
                 }
@@ -251,7 +261,7 @@ fn goose_configuration(plan: &Plan, host: &str) -> Result<GooseConfiguration> {
 }
 
 /// How long the run is planned to last, for the progress line.
-fn planned_duration(plan: &Plan) -> Duration {
+pub fn planned_duration(plan: &Plan) -> Duration {
     let load = &plan.load;
     if load.test_plan.is_some() {
         return load.duration;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-pub use crate::scenario::{Arrivals, Rate};
+pub use crate::scenario::{Arrivals, Rate, Share};
 
 /// When the iteration at `position` (the n-th, counting from 0; for Poisson arrivals
 /// the running sum of exponential gaps) is meant to start: the `t` at which the
@@ -46,26 +46,39 @@ pub struct Pacer {
     rate: Rate,
     arrivals: Arrivals,
     duration: Duration,
+    share: Share,
     state: Mutex<PacerState>,
 }
 
 struct PacerState {
+    /// The next slot of the whole schedule, and its position.
     next: u64,
     position: f64,
+    /// Slots handed out by this pacer (its share of them).
+    taken: u64,
     rng: StdRng,
 }
 
 impl Pacer {
+    /// The whole schedule: every slot.
     pub fn new(rate: Rate, arrivals: Arrivals, duration: Duration) -> Self {
+        Self::shared(rate, arrivals, duration, Share::default())
+    }
+
+    /// `share` of the schedule: every generator walks the same seeded schedule and takes
+    /// only its own slots, so the parts add up to exactly one process's schedule.
+    pub fn shared(rate: Rate, arrivals: Arrivals, duration: Duration, share: Share) -> Self {
         let mut rng = StdRng::seed_from_u64(0x006b_6172_6967_6172);
         let position = first_position(arrivals, &mut rng);
         Self {
             rate,
             arrivals,
             duration,
+            share,
             state: Mutex::new(PacerState {
                 next: 0,
                 position,
+                taken: 0,
                 rng,
             }),
         }
@@ -78,29 +91,32 @@ impl Pacer {
     /// The next slot, or `None` once the schedule has ended.
     pub fn take(&self) -> Option<Slot> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let intended = intended_start(&self.rate, state.position)?;
-        if intended >= self.duration {
-            return None;
+        loop {
+            let intended = intended_start(&self.rate, state.position)?;
+            if intended >= self.duration {
+                return None;
+            }
+            let index = state.next;
+            state.next += 1;
+            let gap = next_gap(self.arrivals, &mut state.rng);
+            state.position += gap;
+            if self.share.owns(index) {
+                state.taken += 1;
+                return Some(Slot { index, intended });
+            }
         }
-        let slot = Slot {
-            index: state.next,
-            intended,
-        };
-        state.next += 1;
-        let gap = next_gap(self.arrivals, &mut state.rng);
-        state.position += gap;
-        Some(slot)
     }
 
     /// Slots handed out so far.
     pub fn taken(&self) -> u64 {
-        self.state.lock().unwrap_or_else(|e| e.into_inner()).next
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).taken
     }
 
-    /// Iterations the schedule called for by `elapsed` (never past its end).
+    /// Iterations of this pacer's share the schedule called for by `elapsed` (never past
+    /// its end).
     pub fn due_by(&self, elapsed: Duration) -> u64 {
         let t = elapsed.min(self.duration).as_secs_f64();
-        self.rate.iterations_by(t).floor() as u64
+        self.share.of_first(self.rate.iterations_by(t).floor() as u64)
     }
 }
 
@@ -123,6 +139,28 @@ fn next_gap(arrivals: Arrivals, rng: &mut StdRng) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shares_of_a_schedule_add_up_to_the_whole() {
+        for arrivals in [Arrivals::Constant, Arrivals::Poisson] {
+            let duration = Duration::from_secs(3);
+            let whole = Pacer::new(Rate::constant(100.0), arrivals, duration);
+            let all: Vec<Slot> = std::iter::from_fn(|| whole.take()).collect();
+            let mut parts: Vec<Slot> = (0..3)
+                .flat_map(|index| {
+                    let part = Pacer::shared(Rate::constant(100.0), arrivals, duration, Share { index, of: 3 });
+                    let slots: Vec<Slot> = std::iter::from_fn(|| part.take()).collect();
+                    assert_eq!(part.taken(), slots.len() as u64);
+                    assert_eq!(part.due_by(duration), Share { index, of: 3 }.of_first(whole.due_by(duration)));
+                    slots
+                })
+                .collect();
+            parts.sort_by_key(|s| s.index);
+            assert_eq!(parts, all, "{arrivals:?}: the parts are the whole schedule");
+        }
+        let due: u64 = (0..3).map(|index| Share { index, of: 3 }.of_first(301)).sum();
+        assert_eq!(due, 301);
+    }
 
     fn secs(s: f64) -> Option<Duration> {
         Some(Duration::from_secs_f64(s))

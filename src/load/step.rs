@@ -23,6 +23,8 @@ use crate::scenario::{Body, CaptureFrom, JsonTemplate, Plan, Step, Target};
 pub struct StepRunner {
     pub plan: Arc<Plan>,
     pub collector: Arc<Collector>,
+    /// Added to every virtual user's number (see `LoadOptions::user_offset`).
+    pub user_offset: usize,
     pub run: RunContext,
     pub backend_url: String,
     pub frontend_url: Option<String>,

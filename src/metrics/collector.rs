@@ -25,6 +25,19 @@ pub struct Collector {
     /// Open model: iterations that began later than scheduled, and the worst delay.
     late_starts: AtomicU64,
     max_lateness_us: AtomicU64,
+    /// Fed by other collectors ([`absorb`](Self::absorb)): the last second every one of
+    /// them has closed, plus one (0: none yet). Unused for a collector that records.
+    complete_until: AtomicU64,
+    absorbing: std::sync::atomic::AtomicBool,
+}
+
+/// What a [`Collector::take_delta`] has already handed out, so the next one holds only
+/// what came since: deltas add up exactly to the whole.
+#[derive(Default)]
+pub struct DeltaCursor {
+    steps: Vec<StepMeasurements>,
+    seconds_sent: Vec<usize>,
+    schedule: super::Schedule,
 }
 
 /// Requests of a range of seconds merged: what a sliding-window SLO looks at.
@@ -58,20 +71,30 @@ impl Collector {
 
     /// A collector that keeps the last `window_s` seconds whole, for sliding windows.
     pub fn with_windows(steps: Vec<(String, String)>, window_s: u64) -> Self {
-        let empty = Measurements::empty(&steps);
+        Self::with_windows_from(steps, window_s, Instant::now())
+    }
+
+    /// As [`with_windows`](Self::with_windows), with the run starting at `start` (which
+    /// may be a moment ahead: the start several generators agreed on).
+    pub fn with_windows_from(steps: Vec<(String, String)>, window_s: u64, start: Instant) -> Self {
+        let mut empty = Measurements::empty(&steps);
+        let ahead = start.saturating_duration_since(Instant::now()).as_millis() as u64;
+        empty.started_unix_ms += ahead;
         let steps = empty
             .steps
             .into_iter()
             .map(|measured| StepRecorder::new(measured, window_s as usize))
             .collect();
         Self {
-            started: Instant::now(),
+            started: start,
             started_unix_ms: empty.started_unix_ms,
             steps: Mutex::new(steps),
             in_flight: AtomicU64::new(0),
             in_flight_peak: AtomicU64::new(0),
             late_starts: AtomicU64::new(0),
             max_lateness_us: AtomicU64::new(0),
+            complete_until: AtomicU64::new(0),
+            absorbing: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -84,6 +107,11 @@ impl Collector {
     /// A request has been answered (or failed).
     pub fn end_request(&self) {
         self.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    /// Requests in flight elsewhere (the generators that feed this collector), at most.
+    pub fn note_in_flight(&self, peak: u64) {
+        self.in_flight_peak.fetch_max(peak, Ordering::Relaxed);
     }
 
     /// The peak in flight since the last call; the next period starts from now.
@@ -182,6 +210,79 @@ impl Collector {
         window
     }
 
+    /// The last second whose requests are all in: the one before the current second, or
+    /// for a collector fed by others, the last one all of them have sent.
+    pub fn last_complete_second(&self) -> Option<u64> {
+        if self.absorbing.load(Ordering::Relaxed) {
+            self.complete_until.load(Ordering::Relaxed).checked_sub(1)
+        } else {
+            self.started.elapsed().as_secs().checked_sub(1)
+        }
+    }
+
+    /// Every second before `second` is in, from every collector that feeds this one.
+    pub fn set_complete_until(&self, second: u64) {
+        self.absorbing.store(true, Ordering::Relaxed);
+        self.complete_until.fetch_max(second, Ordering::Relaxed);
+    }
+
+    /// What was measured since the last call with `cursor`: histograms, counters and the
+    /// seconds closed since (with `last`, the current second too: nothing follows it).
+    /// Seconds before the current one are closed first, so a quiet step's last second
+    /// is not held back.
+    pub fn take_delta(&self, cursor: &mut DeltaCursor, schedule: Option<super::Schedule>, last: bool) -> Measurements {
+        let now = self.started.elapsed().as_secs();
+        let mut steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
+        if cursor.steps.is_empty() {
+            cursor.steps = steps.iter().map(|r| StepMeasurements::empty(&r.measured.kind, &r.measured.name)).collect();
+            cursor.seconds_sent = vec![0; steps.len()];
+        }
+        let delta = steps
+            .iter_mut()
+            .zip(cursor.steps.iter_mut().zip(cursor.seconds_sent.iter_mut()))
+            .map(|(recorder, (sent, seconds_sent))| {
+                recorder.close_before(now);
+                if last {
+                    let finished = std::mem::replace(&mut recorder.second, SecondRecorder::new(u64::MAX));
+                    recorder.close(finished);
+                }
+                let mut whole = recorder.measured.clone_without_seconds();
+                let new_seconds = recorder.measured.seconds[*seconds_sent..].to_vec();
+                *seconds_sent = recorder.measured.seconds.len();
+                let step = whole.minus(sent, new_seconds);
+                std::mem::swap(sent, &mut whole);
+                step
+            })
+            .collect();
+        let schedule = schedule.map(|now| {
+            let delta = now.minus(&cursor.schedule);
+            cursor.schedule = now;
+            delta
+        });
+        Measurements {
+            started_unix_ms: self.started_unix_ms,
+            elapsed: self.started.elapsed(),
+            steps: delta,
+            schedule,
+            generator_cpu_s: 0.0,
+        }
+    }
+
+    /// Adds what another collector measured (a delta of it, whose seconds count from the
+    /// same start): into the whole run, and into the recent seconds windows look at.
+    pub fn absorb(&self, delta: &Measurements) {
+        let mut steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
+        for step in &delta.steps {
+            let Some(recorder) = steps
+                .iter_mut()
+                .find(|r| r.measured.kind == step.kind && r.measured.name == step.name)
+            else {
+                continue;
+            };
+            recorder.absorb(step);
+        }
+    }
+
     /// Requests, errors and the p95 over all steps, for the progress line.
     pub fn totals(&self) -> (u64, u64, u64) {
         let steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
@@ -208,13 +309,7 @@ impl StepRecorder {
     fn record(&mut self, second: u64, outcome: RequestOutcome, micros: u64, service: u64) {
         if second > self.second.second {
             let finished = std::mem::replace(&mut self.second, SecondRecorder::new(second));
-            self.measured.seconds.extend(finished.interval());
-            if self.keep_recent > 0 {
-                if self.recent.len() == self.keep_recent {
-                    self.recent.pop_front();
-                }
-                self.recent.push_back(finished);
-            }
+            self.close(finished);
         }
         self.measured.outcomes.add(outcome);
         self.second.outcomes.add(outcome);
@@ -229,6 +324,55 @@ impl StepRecorder {
         let mut measured = self.measured.clone();
         measured.seconds.extend(self.second.interval());
         measured
+    }
+
+    /// Closes the second being filled if it is before `now`.
+    fn close_before(&mut self, now: u64) {
+        if self.second.second < now && self.second.outcomes.total() > 0 {
+            let finished = std::mem::replace(&mut self.second, SecondRecorder::new(now));
+            self.close(finished);
+        }
+    }
+
+    fn close(&mut self, finished: SecondRecorder) {
+        self.measured.seconds.extend(finished.interval());
+        if self.keep_recent > 0 {
+            if self.recent.len() == self.keep_recent {
+                self.recent.pop_front();
+            }
+            self.recent.push_back(finished);
+        }
+    }
+
+    /// Another collector's delta for this step: the whole-run figures add, its seconds
+    /// join ours (merged where both have one), and the recent ones feed the windows.
+    fn absorb(&mut self, step: &StepMeasurements) {
+        self.measured.merge(step);
+        if self.keep_recent == 0 {
+            return;
+        }
+        for interval in &step.seconds {
+            match self.recent.iter_mut().find(|s| s.second == interval.second) {
+                Some(second) => {
+                    add(&mut second.latency, &interval.latency());
+                    second.outcomes.merge(&interval.outcomes);
+                }
+                None => {
+                    let at = self.recent.partition_point(|s| s.second < interval.second);
+                    self.recent.insert(
+                        at,
+                        SecondRecorder {
+                            second: interval.second,
+                            latency: interval.latency(),
+                            outcomes: interval.outcomes,
+                        },
+                    );
+                }
+            }
+        }
+        while self.recent.len() > self.keep_recent {
+            self.recent.pop_front();
+        }
     }
 }
 
@@ -297,6 +441,38 @@ mod tests {
         assert!((89_900..=90_100).contains(&p50), "p50 {p50}");
         assert!(snap.latency.max() >= 2_990_000, "max {}", snap.latency.max());
         assert_eq!(series[0].max_us, snap.latency.max());
+    }
+
+    #[test]
+    fn deltas_add_up_to_the_whole_run_and_feed_another_collector() {
+        let keys = vec![("k".to_string(), "a".to_string()), ("k".to_string(), "b".to_string())];
+        let source = Collector::new(keys.clone());
+        let sink = Collector::with_windows(keys.clone(), 10);
+        let mut cursor = DeltaCursor::default();
+        let mut merged = Measurements::empty(&keys);
+        for second in 0..6u64 {
+            for k in 0..=second {
+                let outcome = if k == 3 { RequestOutcome::Timeout } else { RequestOutcome::Ok };
+                let service = Duration::from_millis(1 + second * 10 + k);
+                source.record_at(second, (k % 2) as usize, outcome, service, Duration::ZERO);
+            }
+            if second % 2 == 1 {
+                let delta = source.take_delta(&mut cursor, None, false);
+                sink.absorb(&delta);
+                merged.merge(&delta);
+            }
+        }
+        let last = source.take_delta(&mut cursor, None, true);
+        sink.absorb(&last);
+        merged.merge(&last);
+        let whole = source.measurements();
+        assert_eq!(merged.steps, whole.steps, "the deltas add up exactly");
+        assert_eq!(sink.measurements().steps, whole.steps, "and feed another collector");
+        assert_eq!(whole.all_steps().outcomes.total(), 21);
+        sink.set_complete_until(6);
+        assert_eq!(sink.last_complete_second(), Some(5));
+        let window = sink.window(None, 4, 5);
+        assert_eq!(window.outcomes.total(), 11, "seconds 4 and 5 of both steps");
     }
 
     #[test]

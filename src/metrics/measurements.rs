@@ -230,6 +230,39 @@ impl StepMeasurements {
         self.seconds = merged;
     }
 
+    /// The whole-run figures alone, without the seconds.
+    pub(super) fn clone_without_seconds(&self) -> Self {
+        Self {
+            name: self.name.clone(),
+            kind: self.kind.clone(),
+            latency: self.latency.clone(),
+            service: self.service.clone(),
+            outcomes: self.outcomes,
+            skipped: self.skipped,
+            seconds: Vec::new(),
+        }
+    }
+
+    /// This step's whole-run figures less `earlier` ones of the same step (what was
+    /// recorded in between), with `seconds` as its seconds.
+    pub(super) fn minus(&self, earlier: &StepMeasurements, seconds: Vec<Interval>) -> Self {
+        let less = |now: &Histogram<u64>, then: &Histogram<u64>| {
+            let mut delta = now.clone();
+            // `then` recorded a subset of `now`'s values: subtracting cannot fail.
+            let _ = delta.subtract(then);
+            delta
+        };
+        Self {
+            name: self.name.clone(),
+            kind: self.kind.clone(),
+            latency: less(&self.latency, &earlier.latency),
+            service: less(&self.service, &earlier.service),
+            outcomes: self.outcomes.minus(&earlier.outcomes),
+            skipped: self.skipped - earlier.skipped,
+            seconds,
+        }
+    }
+
     /// The figures of every second, in order.
     pub fn series(&self) -> Vec<SecondStats> {
         self.seconds.iter().map(|s| s.figures.clone()).collect()
@@ -260,6 +293,16 @@ impl Schedule {
     /// Iterations called for and never started (every worker was busy until the end).
     pub fn unserved(&self) -> u64 {
         self.scheduled.saturating_sub(self.started)
+    }
+
+    /// What changed since `earlier` (the worst lateness is kept: it only grows).
+    pub fn minus(&self, earlier: &Schedule) -> Schedule {
+        Schedule {
+            scheduled: self.scheduled - earlier.scheduled,
+            started: self.started - earlier.started,
+            late_starts: self.late_starts - earlier.late_starts,
+            max_lateness_us: self.max_lateness_us,
+        }
     }
 
     fn merged(&self, other: &Schedule) -> Schedule {

@@ -6,7 +6,7 @@ mod collector;
 mod measurements;
 mod outcome;
 
-pub use collector::{Collector, Window};
+pub use collector::{Collector, DeltaCursor, Window};
 pub use measurements::{
     add, new_histogram, same_counts, Interval, Measurements, Schedule, SecondStats, StepMeasurements,
 };

@@ -111,32 +111,52 @@ impl OutcomeCounts {
     }
 
     pub fn merge(&mut self, other: &Self) {
-        let Self {
-            ok,
-            status_1xx,
-            status_2xx,
-            status_3xx,
-            status_4xx,
-            status_5xx,
-            rate_limited,
-            timeout,
-            connect,
-            capture,
-            assertion,
-            transport,
-        } = other;
-        self.ok += ok;
-        self.status_1xx += status_1xx;
-        self.status_2xx += status_2xx;
-        self.status_3xx += status_3xx;
-        self.status_4xx += status_4xx;
-        self.status_5xx += status_5xx;
-        self.rate_limited += rate_limited;
-        self.timeout += timeout;
-        self.connect += connect;
-        self.capture += capture;
-        self.assertion += assertion;
-        self.transport += transport;
+        for (into, from) in self.slots_mut().into_iter().zip(other.slots()) {
+            *into += from;
+        }
+    }
+
+    /// These counts less `earlier` ones of the same counter (each only grows).
+    pub fn minus(&self, earlier: &Self) -> Self {
+        let mut delta = *self;
+        for (now, then) in delta.slots_mut().into_iter().zip(earlier.slots()) {
+            *now -= then;
+        }
+        delta
+    }
+
+    fn slots(&self) -> [u64; 12] {
+        [
+            self.ok,
+            self.status_1xx,
+            self.status_2xx,
+            self.status_3xx,
+            self.status_4xx,
+            self.status_5xx,
+            self.rate_limited,
+            self.timeout,
+            self.connect,
+            self.capture,
+            self.assertion,
+            self.transport,
+        ]
+    }
+
+    fn slots_mut(&mut self) -> [&mut u64; 12] {
+        [
+            &mut self.ok,
+            &mut self.status_1xx,
+            &mut self.status_2xx,
+            &mut self.status_3xx,
+            &mut self.status_4xx,
+            &mut self.status_5xx,
+            &mut self.rate_limited,
+            &mut self.timeout,
+            &mut self.connect,
+            &mut self.capture,
+            &mut self.assertion,
+            &mut self.transport,
+        ]
     }
 
     fn slot(&mut self, outcome: RequestOutcome) -> &mut u64 {

@@ -49,6 +49,7 @@ pub fn render(summary: &Summary) -> String {
         RunVerdict::Pass => "PASS",
         RunVerdict::Fail => "FAIL: an SLO was breached",
         RunVerdict::Interrupted => "INTERRUPTED: partial results",
+        RunVerdict::Incomplete => "INCOMPLETE: a load generator was lost (see generators)",
     };
     if let Some(reason) = &summary.aborted {
         let _ = writeln!(out, "\nABORTED early: {reason}");

@@ -47,6 +47,7 @@ fn header(summary: &Summary) -> String {
         RunVerdict::Pass => ("pass", "pass"),
         RunVerdict::Fail => ("fail", "fail"),
         RunVerdict::Interrupted => ("interrupted", "warn"),
+        RunVerdict::Incomplete => ("incomplete: a load generator was lost", "warn"),
     };
     format!(
         "<h1>{} <span class=\"badge {class}\">{label}</span></h1>\

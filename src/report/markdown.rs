@@ -12,6 +12,7 @@ pub fn render(summary: &Summary) -> String {
         RunVerdict::Pass => "✅ pass",
         RunVerdict::Fail => "❌ fail",
         RunVerdict::Interrupted => "⚠️ interrupted (partial results)",
+        RunVerdict::Incomplete => "⚠️ incomplete (a load generator was lost)",
     };
     let _ = writeln!(out, "# {}: {verdict}\n", summary.scenario);
     if let Some(reason) = &summary.aborted {

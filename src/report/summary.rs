@@ -25,6 +25,9 @@ pub enum RunVerdict {
     Fail,
     /// Stopped early; the figures are partial and no SLO verdict is given.
     Interrupted,
+    /// A load generator died or fell silent: part of the load is missing, so no SLO
+    /// verdict is given (see `generators`).
+    Incomplete,
 }
 
 impl Summary {
@@ -71,6 +74,29 @@ pub struct Summary {
     /// The open model's schedule and how it was kept (`--rate`).
     #[serde(default)]
     pub open_model: Option<OpenReport>,
+    /// Each load generator of a run on several (`--generators`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub generators: Vec<GeneratorReport>,
+}
+
+/// One load generator of a run on several.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GeneratorReport {
+    pub index: usize,
+    /// How its engine named it.
+    pub name: String,
+    /// Requests it sent (every outcome).
+    pub requests: u64,
+    /// CPU it used: seconds, and cores on average.
+    pub cpu_s: f64,
+    pub cpu_cores: f64,
+    /// The open model's worst start delay on it.
+    pub max_lateness_ms: Option<f64>,
+    /// Its clock minus the coordinator's, as estimated at registration.
+    pub clock_offset_ms: f64,
+    /// It sent everything; when not, `missing_seconds` are the seconds it never reported.
+    pub complete: bool,
+    pub missing_seconds: Vec<u64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -142,6 +168,8 @@ pub struct RunFacts {
     pub faults: Vec<FaultEvent>,
     /// The comparison with a baseline run.
     pub comparison: Option<Comparison>,
+    /// The generators of a run on several (empty for one process).
+    pub generators: Vec<GeneratorReport>,
 }
 
 impl Summary {
@@ -156,6 +184,8 @@ impl Summary {
         let seconds = measured.elapsed.as_secs_f64();
         let verdict = if facts.interrupted {
             RunVerdict::Interrupted
+        } else if facts.generators.iter().any(|g| !g.complete) {
+            RunVerdict::Incomplete
         } else if facts.aborted.is_none() && slos.iter().all(|v| v.pass) {
             RunVerdict::Pass
         } else {
@@ -186,6 +216,7 @@ impl Summary {
             comparison: facts.comparison,
             faults: crate::faults::analyse(&facts.faults, measured, policy::RESPONSE_MS),
             open_model: OpenReport::of(plan, measured),
+            generators: facts.generators,
         }
     }
 }

@@ -22,8 +22,10 @@ mod template;
 pub use faults::{Action, Fault};
 pub use plan::{Kind, Plan, StackNeeds};
 pub use pool::{Pick, Pool};
-pub use profile::{parse_duration, parse_rate, workers, LoadOverrides, LoadProfile, OpenModel, MAX_USERS};
-pub use rate::{Arrivals, Rate};
+pub use profile::{
+    parse_duration, parse_rate, parse_test_plan, workers, LoadOverrides, LoadProfile, OpenModel, MAX_USERS,
+};
+pub use rate::{Arrivals, Rate, Share};
 pub use source::Source;
 pub use steps::{Body, Capture, CaptureFrom, JsonTemplate, Step, Target};
 pub use template::{Context, Template};

@@ -59,6 +59,7 @@ pub struct StackNeeds {
 #[derive(Debug)]
 pub struct Kind {
     pub name: String,
+    /// Its share of the users (0: none run in this generator).
     pub weight: usize,
     /// Its steps are `steps[first..first + len]`.
     pub first: usize,
@@ -85,10 +86,12 @@ impl Plan {
         let mut vars = VarTable::default();
         let iteration_vars = compile_vars(source, &raw, &mut vars)?;
         let pools = compile_pools(source, &raw, &mut vars)?;
-        let (steps, kinds) = compile_kinds(source, &raw, &mut vars)?;
-        let load = resolve_load(source, raw.load.as_ref(), overrides)?;
+        let (steps, mut kinds) = compile_kinds(source, &raw, &mut vars)?;
+        let mut load = resolve_load(source, raw.load.as_ref(), overrides)?;
         let stack = compile_stack(source, raw.stack.as_ref())?;
-        if load.test_plan.is_none() && load.users < kinds.len() {
+        if let Some(counts) = &overrides.kind_users {
+            apply_kind_users(&mut kinds, &mut load, counts)?;
+        } else if load.test_plan.is_none() && load.users < kinds.len() {
             return Err(crate::error::Error::config(format!(
                 "{} kinds of users need at least {} virtual users, not {}",
                 kinds.len(),
@@ -148,6 +151,24 @@ impl Plan {
     pub fn uses_frontend(&self) -> bool {
         self.steps.iter().any(|s| s.target == Target::Frontend)
     }
+}
+
+/// One generator's users, kind by kind: each kind's weight becomes its count, so Goose
+/// gives it exactly that many; a kind with none is not run here.
+fn apply_kind_users(kinds: &mut [Kind], load: &mut LoadProfile, counts: &[usize]) -> Result<()> {
+    if counts.len() != kinds.len() || counts.iter().all(|&n| n == 0) {
+        return Err(crate::error::Error::config(format!(
+            "a generator needs a user count for each of the {} kinds, and one at least",
+            kinds.len()
+        )));
+    }
+    for (kind, &count) in kinds.iter_mut().zip(counts) {
+        kind.weight = count;
+    }
+    if load.test_plan.is_none() {
+        load.users = counts.iter().sum();
+    }
+    Ok(())
 }
 
 /// `[stack]`: a provider the harness can start, and backend environment variables.

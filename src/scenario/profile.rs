@@ -7,7 +7,7 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::model::RawLoad;
-use super::rate::{Arrivals, Rate};
+use super::rate::{Arrivals, Rate, Share};
 use super::source::Source;
 use crate::error::{Error, Result};
 
@@ -32,6 +32,8 @@ pub struct LoadProfile {
 pub struct OpenModel {
     pub rate: Rate,
     pub arrivals: Arrivals,
+    /// This generator's part of the schedule (all of it in one process).
+    pub share: Share,
 }
 
 /// Load settings given on the command line; each one beats the scenario file.
@@ -47,6 +49,11 @@ pub struct LoadOverrides {
     pub max_workers: Option<usize>,
     /// Exactly this many open-model workers, instead of Little's law.
     pub workers: Option<usize>,
+    /// Open model: only this part of the schedule (one generator of several).
+    pub share: Option<Share>,
+    /// Closed model: exactly this many users of each kind, in the plan's order (one
+    /// generator's part of users split across several; a kind may get none).
+    pub kind_users: Option<Vec<usize>>,
 }
 
 const DEFAULT_USERS: usize = 10;
@@ -98,6 +105,7 @@ pub(super) fn resolve_load(
     let open = rate.map(|rate| OpenModel {
         rate,
         arrivals: overrides.arrivals.unwrap_or(Arrivals::Constant),
+        share: overrides.share.unwrap_or_default(),
     });
     let users = match open {
         Some(model) => overrides

@@ -41,10 +41,38 @@ impl Rate {
 }
 
 /// How arrivals are spaced.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Arrivals {
     /// Evenly, as a timer would.
     Constant,
     /// At random, as independent users arrive (exponential gaps, same mean rate).
     Poisson,
+}
+
+/// This generator's part of a schedule shared by several: every `of`-th slot from
+/// `index` on. The parts add up to the whole schedule exactly, and a Poisson schedule
+/// stays the same Poisson schedule (each part is a thinning of one seeded stream).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Share {
+    pub index: u64,
+    pub of: u64,
+}
+
+impl Default for Share {
+    fn default() -> Self {
+        Self { index: 0, of: 1 }
+    }
+}
+
+impl Share {
+    /// Whether slot `slot` of the whole schedule is this generator's.
+    pub fn owns(&self, slot: u64) -> bool {
+        slot % self.of == self.index
+    }
+
+    /// How many of the first `slots` slots are this generator's.
+    pub fn of_first(&self, slots: u64) -> u64 {
+        (slots + self.of - 1 - self.index) / self.of
+    }
 }

@@ -14,6 +14,7 @@ const BUILT_IN: &[(&str, &str)] = &[
 ];
 
 /// A scenario file's text and the name errors use for it.
+#[derive(Clone, Debug)]
 pub struct Source {
     pub origin: String,
     pub text: String,

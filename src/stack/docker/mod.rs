@@ -81,6 +81,17 @@ const PASSTHROUGH: &[&str] = &[
     "JWT_REFRESH_EXPIRY",
 ];
 
+/// The Debian 12 image this binary runs in inside a container: `chosen`, else the local
+/// set's base where `docker/build.sh` made it, else the public one.
+pub async fn runtime_image(chosen: Option<&str>) -> Result<String> {
+    let docker = engine::connect().await?;
+    let choice = ImageChoice {
+        runtime: chosen.map(str::to_owned),
+        ..Default::default()
+    };
+    Ok(choice.resolve(&docker).await.runtime)
+}
+
 /// Starts the stack; whatever started is removed again if a later part fails (the
 /// returned error drops the half-built [`Stack`]).
 pub async fn start(options: &StackOptions) -> Result<Stack> {

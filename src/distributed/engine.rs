@@ -1,0 +1,272 @@
+//! Where the generators run. `local`: worker processes of this very executable, which
+//! die with the coordinator. `swarm`: a Docker Swarm service of N replicas on the host
+//! network, the harness's binary bind-mounted into the local runtime image (or an image
+//! of the harness itself), the token in a Swarm secret; swarm mode is initialised only
+//! when the engine had none, and left again. `external`: something else starts them
+//! (e.g. the Kubernetes Job of `karigar-perf k8s generators`); the coordinator waits.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use tokio::process::Command;
+
+use super::protocol::TOKEN_ENV;
+use crate::error::{Error, Result};
+use crate::stack::ManagedProcess;
+
+/// Which engine places the generators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum EngineKind {
+    /// Worker processes of this executable on this machine.
+    Local,
+    /// A Docker Swarm service with one replica per generator.
+    Swarm,
+    /// Started by someone else (a Kubernetes Job, say): only wait for them.
+    External,
+}
+
+/// What an engine needs to start the generators.
+pub struct Launch<'a> {
+    pub count: usize,
+    pub coordinator_url: &'a str,
+    pub token: &'a str,
+    pub exe: &'a Path,
+    pub run_id: &'a str,
+    pub logs_dir: &'a Path,
+    /// An image with the harness in it (`swarm`); else the runtime image with the
+    /// binary mounted.
+    pub image: Option<&'a str>,
+    pub runtime_image: &'a str,
+}
+
+/// Generators started by an engine; [`stop`](Self::stop) (or drop, for local ones)
+/// removes whatever they left.
+pub enum Running {
+    Local(Vec<ManagedProcess>),
+    Swarm(SwarmService),
+    External,
+}
+
+impl Running {
+    pub async fn start(kind: EngineKind, launch: &Launch<'_>) -> Result<Self> {
+        match kind {
+            EngineKind::Local => start_local(launch).map(Running::Local),
+            EngineKind::Swarm => SwarmService::start(launch).await.map(Running::Swarm),
+            EngineKind::External => {
+                eprintln!(
+                    "karigar-perf: waiting for {} generators to register at {}",
+                    launch.count, launch.coordinator_url
+                );
+                Ok(Running::External)
+            }
+        }
+    }
+
+    /// Stops what is still running and removes what the engine made.
+    pub async fn stop(self) {
+        match self {
+            Running::Local(mut processes) => processes.iter_mut().for_each(ManagedProcess::stop),
+            Running::Swarm(service) => service.remove().await,
+            Running::External => {}
+        }
+    }
+
+    /// Pids of the generators on this machine (local engine), by name.
+    pub fn pids(&self) -> Vec<(String, u32)> {
+        match self {
+            Running::Local(processes) => processes.iter().map(|p| (p.name().to_owned(), p.pid())).collect(),
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn start_local(launch: &Launch<'_>) -> Result<Vec<ManagedProcess>> {
+    (0..launch.count)
+        .map(|index| {
+            let name = format!("generator-{index}");
+            let mut command = std::process::Command::new(launch.exe);
+            command
+                .args(["worker", "--coordinator", launch.coordinator_url, "--quiet", "--name"])
+                .arg(format!("local-{index}"))
+                .env(TOKEN_ENV, launch.token);
+            let log = launch.logs_dir.join(format!("{name}.log"));
+            ManagedProcess::spawn(&name, command, &log, libc::SIGTERM, libc::SIGKILL)
+        })
+        .collect()
+}
+
+/// The run's Swarm service and what was made for it.
+pub struct SwarmService {
+    name: String,
+    secret: String,
+    logs: PathBuf,
+    /// We turned swarm mode on, so we turn it off again.
+    initialised_swarm: bool,
+}
+
+/// Where a worker inside a task finds the token (a Swarm secret).
+const SECRET_TARGET: &str = "karigar-perf-token";
+const EXE_IN_TASK: &str = "/usr/local/bin/karigar-perf";
+
+impl SwarmService {
+    async fn start(launch: &Launch<'_>) -> Result<Self> {
+        let initialised_swarm = ensure_swarm().await?;
+        let label = format!("karigar-perf.run={}", launch.run_id);
+        let service = Self {
+            name: format!("karigar-gen-{}", launch.run_id),
+            secret: format!("karigar-perf-token-{}", launch.run_id),
+            logs: launch.logs_dir.join("generators.log"),
+            initialised_swarm,
+        };
+        let created = docker_with_input(&["secret", "create", "--label", &label, &service.secret, "-"], launch.token).await;
+        if let Err(e) = created {
+            service.remove().await;
+            return Err(e);
+        }
+        if let Err(e) = docker(&service.create_args(launch, &label)).await {
+            service.remove().await;
+            return Err(e);
+        }
+        eprintln!(
+            "karigar-perf: started Swarm service {} with {} replicas",
+            service.name, launch.count
+        );
+        Ok(service)
+    }
+
+    fn create_args(&self, launch: &Launch<'_>, label: &str) -> Vec<String> {
+        let mut args: Vec<String> = [
+            "service",
+            "create",
+            "--detach",
+            "--name",
+            &self.name,
+            "--replicas",
+            &launch.count.to_string(),
+            "--no-resolve-image",
+            "--network",
+            "host",
+            "--restart-condition",
+            "none",
+            "--label",
+            label,
+            "--container-label",
+            label,
+            "--secret",
+            &format!("source={},target={SECRET_TARGET}", self.secret),
+            "--env",
+            "KARIGAR_PERF_WORKER_NAME=swarm-{{.Task.Slot}}",
+            "--env",
+            &format!("KARIGAR_PERF_TOKEN_FILE=/run/secrets/{SECRET_TARGET}"),
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let image = match launch.image {
+            Some(image) => image.to_owned(),
+            None => {
+                args.push("--mount".into());
+                args.push(format!(
+                    "type=bind,source={},target={EXE_IN_TASK},readonly",
+                    launch.exe.display()
+                ));
+                launch.runtime_image.to_owned()
+            }
+        };
+        args.extend([image, EXE_IN_TASK.into(), "worker".into(), "--quiet".into()]);
+        args.extend(["--coordinator".into(), launch.coordinator_url.to_owned()]);
+        args
+    }
+
+    /// Keeps the tasks' output, removes the service, its containers and the secret, and
+    /// leaves swarm mode if the run turned it on.
+    async fn remove(self) {
+        if let Ok(output) = Command::new("docker")
+            .args(["service", "logs", "--raw", &self.name])
+            .output()
+            .await
+        {
+            let _ = std::fs::write(&self.logs, [output.stdout, output.stderr].concat());
+        }
+        let _ = docker(&["service", "rm", &self.name]).await;
+        let filter = format!("label=com.docker.swarm.service.name={}", self.name);
+        for _ in 0..100 {
+            match docker_output(&["ps", "-aq", "--filter", &filter]).await {
+                Ok(ids) if ids.trim().is_empty() => break,
+                _ => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+            }
+        }
+        let _ = docker(&["secret", "rm", &self.secret]).await;
+        if self.initialised_swarm {
+            let _ = docker(&["swarm", "leave", "--force"]).await;
+            eprintln!("karigar-perf: left swarm mode again (the run had turned it on)");
+        }
+    }
+}
+
+/// Turns swarm mode on when the engine has none; `true` when it did.
+async fn ensure_swarm() -> Result<bool> {
+    let state = docker_output(&["info", "--format", "{{.Swarm.LocalNodeState}}"]).await?;
+    match state.trim() {
+        "active" => Ok(false),
+        "inactive" => {
+            eprintln!(
+                "karigar-perf: --engine swarm: this Docker engine is not in swarm mode; turning it on for the run \
+                 (docker swarm init --advertise-addr 127.0.0.1), and off again afterwards"
+            );
+            docker(&["swarm", "init", "--advertise-addr", "127.0.0.1"]).await?;
+            Ok(true)
+        }
+        other => Err(Error::stack(format!(
+            "--engine swarm: the Docker engine's swarm state is {other:?}; it must be active or inactive"
+        ))),
+    }
+}
+
+async fn docker<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Result<()> {
+    docker_output(args).await.map(|_| ())
+}
+
+async fn docker_output<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Result<String> {
+    let output = Command::new("docker")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .map_err(|e| Error::stack(format!("cannot run docker: {e}")))?;
+    checked(args, output)
+}
+
+async fn docker_with_input(args: &[&str], input: &str) -> Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let mut child = Command::new("docker")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| Error::stack(format!("cannot run docker: {e}")))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin
+            .write_all(input.as_bytes())
+            .await
+            .map_err(|e| Error::stack(format!("docker {}: {e}", args.join(" "))))?;
+    }
+    let output = child
+        .wait_with_output()
+        .await
+        .map_err(|e| Error::stack(format!("docker {}: {e}", args.join(" "))))?;
+    checked(args, output).map(|_| ())
+}
+
+fn checked<S: AsRef<std::ffi::OsStr>>(args: &[S], output: std::process::Output) -> Result<String> {
+    if output.status.success() {
+        return Ok(String::from_utf8_lossy(&output.stdout).into_owned());
+    }
+    let words: Vec<String> = args.iter().map(|a| a.as_ref().to_string_lossy().into_owned()).collect();
+    Err(Error::stack(format!(
+        "docker {} failed: {}",
+        words.first().map_or("", String::as_str),
+        String::from_utf8_lossy(&output.stderr).trim()
+    )))
+}
