@@ -40,8 +40,10 @@ pub enum Command {
     /// Load the deterministic marketplace dataset into a database.
     Seed(SeedArgs),
     /// One load generator of a run coordinated elsewhere (what an engine starts).
-    #[command(after_help = "Exit codes: 0 the segment ran and was reported, 2 bad settings or token, \
-5 the coordinator is unreachable or was lost (the load stopped)")]
+    #[command(
+        after_help = "Exit codes: 0 the segment ran and was reported, 2 bad settings or token, \
+5 the coordinator is unreachable or was lost (the load stopped)"
+    )]
     Worker(WorkerArgs),
     /// Merge saved generator outputs (`worker --output DIR`) or runs into one report.
     #[command(after_help = EXIT_CODES)]
@@ -242,12 +244,23 @@ pub struct GeneratorArgs {
     pub generators: Option<u16>,
 
     /// Where the generators run.
-    #[arg(long, value_enum, default_value = "local", env = "KARIGAR_PERF_ENGINE", requires = "generators")]
+    #[arg(
+        long,
+        value_enum,
+        default_value = "local",
+        env = "KARIGAR_PERF_ENGINE",
+        requires = "generators"
+    )]
     pub engine: crate::distributed::EngineKind,
 
     /// Where the coordinator listens for its generators (default: 127.0.0.1, a free
     /// port); e.g. 0.0.0.0:7878 inside a Kubernetes pod.
-    #[arg(long, value_name = "ADDR", env = "KARIGAR_PERF_COORDINATOR_LISTEN", requires = "generators")]
+    #[arg(
+        long,
+        value_name = "ADDR",
+        env = "KARIGAR_PERF_COORDINATOR_LISTEN",
+        requires = "generators"
+    )]
     pub coordinator_listen: Option<std::net::SocketAddr>,
 
     /// An image with the harness in it for Swarm tasks (default: the local runtime image

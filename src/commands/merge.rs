@@ -61,9 +61,13 @@ pub async fn run(args: &MergeArgs) -> Result<u8> {
 
 /// The scenario of the first folder, with the load the generators ran together.
 fn plan_of(saved: &[Saved], slos: &[String]) -> Result<Plan> {
-    let first = saved.first().ok_or_else(|| Error::config("merge needs at least one folder"))?;
+    let first = saved
+        .first()
+        .ok_or_else(|| Error::config("merge needs at least one folder"))?;
     if saved.iter().any(|s| s.scenario.text != first.scenario.text) {
-        return Err(Error::config("these folders ran different scenarios: merge only one run's generators"));
+        return Err(Error::config(
+            "these folders ran different scenarios: merge only one run's generators",
+        ));
     }
     let overrides = match &first.load {
         Some(load) => LoadOverrides {
@@ -101,9 +105,14 @@ fn generators(saved: &[Saved], dirs: &[PathBuf]) -> Vec<GeneratorReport> {
             GeneratorReport {
                 index,
                 name: name(dir),
+                pid: 0,
                 requests: measured.all_steps().outcomes.total(),
                 cpu_s: measured.generator_cpu_s,
-                cpu_cores: if elapsed > 0.0 { measured.generator_cpu_s / elapsed } else { 0.0 },
+                cpu_cores: if elapsed > 0.0 {
+                    measured.generator_cpu_s / elapsed
+                } else {
+                    0.0
+                },
                 max_lateness_ms: measured.schedule.map(|s| s.max_lateness_us as f64 / 1000.0),
                 clock_offset_ms: 0.0,
                 complete: true,

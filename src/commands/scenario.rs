@@ -8,7 +8,7 @@ use std::time::Instant;
 use crate::cli::ScenarioArgs;
 use crate::compare::GateInput;
 use crate::config::{Gate, ScenarioConfig};
-use crate::distributed::{self, EngineKind, GenerationContext, Generation, GeneratorsConfig};
+use crate::distributed::{self, EngineKind, Generation, GenerationContext, GeneratorsConfig};
 use crate::error::{Error, Result};
 use crate::faults::{FaultEvent, Injector};
 use crate::interrupt::Interrupt;
@@ -84,7 +84,12 @@ struct Driven {
 }
 
 /// The load, here or on several generators; `None` when a signal came before it began.
-async fn drive(config: &ScenarioConfig, stack: &Stack, setup: &Setup, interrupt: &Interrupt) -> Result<Option<Driven>> {
+async fn drive(
+    config: &ScenarioConfig,
+    stack: &Stack,
+    setup: &Setup,
+    interrupt: &Interrupt,
+) -> Result<Option<Driven>> {
     match &config.generators {
         None => drive_here(config, stack).await.map(Some),
         Some(generators) => drive_generators(config, generators, stack, setup, interrupt).await,
@@ -131,7 +136,8 @@ async fn drive_generators(
         logs_dir: &setup.stack.logs_dir,
         runtime_image,
     };
-    let Some(generation) = Generation::start(generators, &config.plan, context, interrupt.wait()).await? else {
+    let Some(generation) = Generation::start(generators, &config.plan, context, interrupt.wait()).await?
+    else {
         return Ok(None);
     };
     let companions = Companions::start(config, stack, &generation.collector);
@@ -144,7 +150,10 @@ async fn drive_generators(
             .filter(|g| !g.complete)
             .map(|g| g.name.as_str())
             .collect();
-        status(&format!("lost generator(s): {}; the run is incomplete", lost.join(", ")));
+        status(&format!(
+            "lost generator(s): {}; the run is incomplete",
+            lost.join(", ")
+        ));
     }
     Ok(Some(Driven {
         load,
@@ -167,7 +176,12 @@ impl Companions {
         let plan = &config.plan;
         Self {
             sampler: Sampler::start(setup::telemetry_targets(stack, &config.stack), collector.clone()),
-            watch: Watch::start(&plan.slos, &plan.step_names(), plan.abort_after, collector.clone()),
+            watch: Watch::start(
+                &plan.slos,
+                &plan.step_names(),
+                plan.abort_after,
+                collector.clone(),
+            ),
             injector: start_faults(plan, stack, collector),
         }
     }

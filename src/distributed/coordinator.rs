@@ -187,7 +187,11 @@ impl Coordinator {
                 .map(|m| m.elapsed)
                 .max()
                 .unwrap_or_default(),
-            generators: generators.iter().enumerate().map(|(i, g)| g.report(i, seconds)).collect(),
+            generators: generators
+                .iter()
+                .enumerate()
+                .map(|(i, g)| g.report(i, seconds))
+                .collect(),
             incomplete: generators.iter().any(|g| !g.done),
             stopped: self.state.stop.load(Ordering::Relaxed),
         }
@@ -202,6 +206,7 @@ impl Generator {
         GeneratorReport {
             index,
             name: self.registration.name.clone(),
+            pid: self.registration.pid,
             requests: measured.map_or(0, |m| m.all_steps().outcomes.total()),
             cpu_s,
             cpu_cores: if elapsed > 0.0 { cpu_s / elapsed } else { 0.0 },

@@ -86,7 +86,13 @@ fn start_local(launch: &Launch<'_>) -> Result<Vec<ManagedProcess>> {
             let name = format!("generator-{index}");
             let mut command = std::process::Command::new(launch.exe);
             command
-                .args(["worker", "--coordinator", launch.coordinator_url, "--quiet", "--name"])
+                .args([
+                    "worker",
+                    "--coordinator",
+                    launch.coordinator_url,
+                    "--quiet",
+                    "--name",
+                ])
                 .arg(format!("local-{index}"))
                 .env(TOKEN_ENV, launch.token);
             let log = launch.logs_dir.join(format!("{name}.log"));
@@ -118,7 +124,11 @@ impl SwarmService {
             logs: launch.logs_dir.join("generators.log"),
             initialised_swarm,
         };
-        let created = docker_with_input(&["secret", "create", "--label", &label, &service.secret, "-"], launch.token).await;
+        let created = docker_with_input(
+            &["secret", "create", "--label", &label, &service.secret, "-"],
+            launch.token,
+        )
+        .await;
         if let Err(e) = created {
             service.remove().await;
             return Err(e);
@@ -263,7 +273,10 @@ fn checked<S: AsRef<std::ffi::OsStr>>(args: &[S], output: std::process::Output) 
     if output.status.success() {
         return Ok(String::from_utf8_lossy(&output.stdout).into_owned());
     }
-    let words: Vec<String> = args.iter().map(|a| a.as_ref().to_string_lossy().into_owned()).collect();
+    let words: Vec<String> = args
+        .iter()
+        .map(|a| a.as_ref().to_string_lossy().into_owned())
+        .collect();
     Err(Error::stack(format!(
         "docker {} failed: {}",
         words.first().map_or("", String::as_str),

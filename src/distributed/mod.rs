@@ -25,9 +25,9 @@ use rand::distributions::{Alphanumeric, DistString};
 
 pub use coordinator::Finished;
 pub use engine::EngineKind;
+pub use protocol::WireLoad;
 pub use protocol::{ScenarioText, TOKEN_ENV};
 pub use split::{kind_users, part, segment, users_by_kind, Segment};
-pub use protocol::WireLoad;
 pub use worker::{load_saved, run as run_worker, Saved, WorkerSettings};
 
 use crate::error::{Error, Result};
@@ -79,7 +79,7 @@ impl Generation {
         context: GenerationContext<'_>,
         cancel: impl std::future::Future<Output = ()>,
     ) -> Result<Option<Self>> {
-        let token = Alphanumeric.sample_string(&mut rand::thread_rng(), 40);
+        let token = run_token();
         let template = template(plan, config.count, &context)?;
         let coordinator = Coordinator::bind(config.listen, token.clone(), template).await?;
         let launch = Launch {
@@ -105,7 +105,10 @@ impl Generation {
                 return Err(e);
             }
         };
-        crate::setup::status(&format!("{} generators registered; the load starts", config.count));
+        crate::setup::status(&format!(
+            "{} generators registered; the load starts",
+            config.count
+        ));
         Ok(Some(Self {
             coordinator,
             running,
@@ -139,6 +142,15 @@ impl Generation {
             interrupted: finished.stopped,
         };
         (run, finished)
+    }
+}
+
+/// The run's token: the one the environment gives (a Kubernetes Secret shared with the
+/// generators' Job), else a fresh random one handed to the generators this run starts.
+fn run_token() -> String {
+    match std::env::var(TOKEN_ENV) {
+        Ok(token) if !token.trim().is_empty() => token.trim().to_owned(),
+        _ => Alphanumeric.sample_string(&mut rand::thread_rng(), 40),
     }
 }
 

@@ -22,10 +22,17 @@ pub fn users_by_kind(weights: &[usize], users: usize) -> Vec<usize> {
     if total == 0 {
         return vec![0; weights.len()];
     }
-    let exact: Vec<f64> = weights.iter().map(|&w| users as f64 * w as f64 / total as f64).collect();
+    let exact: Vec<f64> = weights
+        .iter()
+        .map(|&w| users as f64 * w as f64 / total as f64)
+        .collect();
     let mut counts: Vec<usize> = exact.iter().map(|e| e.floor() as usize).collect();
     let mut order: Vec<usize> = (0..weights.len()).collect();
-    order.sort_by(|&a, &b| (exact[b] - exact[b].floor()).total_cmp(&(exact[a] - exact[a].floor())).then(a.cmp(&b)));
+    order.sort_by(|&a, &b| {
+        (exact[b] - exact[b].floor())
+            .total_cmp(&(exact[a] - exact[a].floor()))
+            .then(a.cmp(&b))
+    });
     let short = users - counts.iter().sum::<usize>();
     for &k in order.iter().take(short) {
         counts[k] += 1;
@@ -85,7 +92,10 @@ pub fn segment(plan: &Plan, index: usize, of: usize) -> Result<Segment, String> 
         user_offset: 0,
     };
     if load.open.is_some() {
-        segment.share = Some(Share { index: index as u64, of: of as u64 });
+        segment.share = Some(Share {
+            index: index as u64,
+            of: of as u64,
+        });
         // At least one worker each: the schedule's share of every generator is served.
         let workers = load.users.max(of);
         segment.workers = Some(part(workers, index, of));
@@ -94,9 +104,14 @@ pub fn segment(plan: &Plan, index: usize, of: usize) -> Result<Segment, String> 
         segment.test_plan = Some(test_plan(text, index, of)?);
         segment.user_offset = offset(load.users, index, of);
     } else {
-        let by_kind = users_by_kind(&plan.kinds.iter().map(|k| k.weight).collect::<Vec<_>>(), load.users);
+        let by_kind = users_by_kind(
+            &plan.kinds.iter().map(|k| k.weight).collect::<Vec<_>>(),
+            load.users,
+        );
         let mine = kind_users(&by_kind, index, of);
-        segment.user_offset = (0..index).map(|i| kind_users(&by_kind, i, of).iter().sum::<usize>()).sum();
+        segment.user_offset = (0..index)
+            .map(|i| kind_users(&by_kind, i, of).iter().sum::<usize>())
+            .sum();
         if mine.iter().all(|&n| n == 0) {
             return Err(format!(
                 "{} users cannot be split over {of} generators: give each at least one (--users)",
@@ -132,13 +147,22 @@ mod tests {
             assert_eq!(per.iter().map(|p| p[k]).sum::<usize>(), count, "kind {k}");
         }
         let totals: Vec<usize> = per.iter().map(|p| p.iter().sum()).collect();
-        assert!(totals.iter().max().unwrap() - totals.iter().min().unwrap() <= 1, "{totals:?}");
+        assert!(
+            totals.iter().max().unwrap() - totals.iter().min().unwrap() <= 1,
+            "{totals:?}"
+        );
         assert_eq!(users_by_kind(&[1, 1, 1], 10), [4, 3, 3]);
     }
 
     #[test]
     fn test_plans_split_stage_by_stage() {
-        assert_eq!(test_plan("10,10s;10,1m;0,5s", 0, 3).unwrap(), "4,10000ms;4,60000ms;0,5000ms");
-        assert_eq!(test_plan("10,10s;10,1m;0,5s", 2, 3).unwrap(), "3,10000ms;3,60000ms;0,5000ms");
+        assert_eq!(
+            test_plan("10,10s;10,1m;0,5s", 0, 3).unwrap(),
+            "4,10000ms;4,60000ms;0,5000ms"
+        );
+        assert_eq!(
+            test_plan("10,10s;10,1m;0,5s", 2, 3).unwrap(),
+            "3,10000ms;3,60000ms;0,5000ms"
+        );
     }
 }

@@ -34,13 +34,20 @@ pub async fn run(settings: WorkerSettings) -> Result<u8> {
         clock_offset_ms: offset_ms,
         rtt_ms,
     };
-    let assignment: Assignment = client.post("register", &registration, Duration::from_secs(600)).await?;
+    let assignment: Assignment = client
+        .post("register", &registration, Duration::from_secs(600))
+        .await?;
     let plan = Arc::new(plan_of(&assignment)?);
     wait_for_start(assignment.t0_unix_ms, offset_ms).await;
     let collector = Arc::new(Collector::new(plan.step_keys()));
     let index = assignment.segment.index;
     let (load_done, done) = tokio::sync::oneshot::channel();
-    let reporter = tokio::spawn(report_every_second(client.clone(), index, collector.clone(), done));
+    let reporter = tokio::spawn(report_every_second(
+        client.clone(),
+        index,
+        collector.clone(),
+        done,
+    ));
     let options = LoadOptions {
         backend_url: assignment.backend_url.clone(),
         frontend_url: assignment.frontend_url.clone(),
@@ -122,7 +129,10 @@ async fn report_every_second(
             in_flight_peak: collector.take_in_flight_peak(),
             delta,
         };
-        match client.post::<_, Ack>(&format!("report/{index}"), &report, Duration::from_secs(2)).await {
+        match client
+            .post::<_, Ack>(&format!("report/{index}"), &report, Duration::from_secs(2))
+            .await
+        {
             Ok(ack) => {
                 last_answer = Instant::now();
                 if ack.stop {
@@ -152,9 +162,11 @@ fn final_delta(collector: &Collector, cursor: &mut DeltaCursor, run: &LoadRun) -
 fn save(dir: &Path, assignment: &Assignment, measured: &Measurements) -> Result<()> {
     let write = |name: &str, text: String| {
         let path = dir.join(name);
-        std::fs::write(&path, text).map_err(|e| Error::config(format!("cannot write {}: {e}", path.display())))
+        std::fs::write(&path, text)
+            .map_err(|e| Error::config(format!("cannot write {}: {e}", path.display())))
     };
-    std::fs::create_dir_all(dir).map_err(|e| Error::config(format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::config(format!("cannot create {}: {e}", dir.display())))?;
     write("measurements.json", measured.to_json() + "\n")?;
     write("scenario.toml", assignment.scenario.text.clone())?;
     let assignment = serde_json::to_string_pretty(assignment).map_err(|e| Error::Internal(e.into()))?;
@@ -175,10 +187,14 @@ pub struct Saved {
 pub fn load_saved(dir: &Path) -> Result<Saved> {
     let read = |name: &str| {
         let path = dir.join(name);
-        std::fs::read_to_string(&path).map_err(|e| Error::config(format!("{}: cannot read: {e}", path.display())))
+        std::fs::read_to_string(&path)
+            .map_err(|e| Error::config(format!("{}: cannot read: {e}", path.display())))
     };
     let measurements = Measurements::from_json(&read("measurements.json")?).map_err(|e| {
-        Error::config(format!("{}: not karigar-perf measurements: {e}", dir.join("measurements.json").display()))
+        Error::config(format!(
+            "{}: not karigar-perf measurements: {e}",
+            dir.join("measurements.json").display()
+        ))
     })?;
     let scenario = Source {
         origin: dir.join("scenario.toml").display().to_string(),
@@ -187,7 +203,10 @@ pub fn load_saved(dir: &Path) -> Result<Saved> {
     };
     let assignment: Option<Assignment> = match read("assignment.json") {
         Ok(text) => Some(serde_json::from_str(&text).map_err(|e| {
-            Error::config(format!("{}: not a generator's assignment: {e}", dir.join("assignment.json").display()))
+            Error::config(format!(
+                "{}: not a generator's assignment: {e}",
+                dir.join("assignment.json").display()
+            ))
         })?),
         Err(_) => None,
     };
@@ -258,7 +277,8 @@ impl Client {
         while samples.len() < 5 {
             match self.clock_once().await {
                 Ok(sample) => samples.push(sample),
-                Err(_) if samples.is_empty() && started.elapsed() < Duration::from_secs(30) => {
+                // Not up yet: wait for it; refused (a wrong token) is final.
+                Err(Error::Stack(_)) if samples.is_empty() && started.elapsed() < Duration::from_secs(30) => {
                     tokio::time::sleep(Duration::from_millis(200)).await
                 }
                 Err(e) => return Err(e),

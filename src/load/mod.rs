@@ -38,7 +38,9 @@ pub struct LoadOptions {
 }
 
 /// One HTTP client (connection pool) for every virtual user, or one each.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Clients {
     /// One client without cookies, shared: about 60 KB per user instead of 160 KB,
@@ -136,10 +138,14 @@ pub async fn run(plan: Arc<Plan>, collector: Arc<Collector>, options: LoadOption
         backend_url: options.backend_url,
         frontend_url: options.frontend_url,
         user_offset: options.user_offset,
-        pacer: plan
-            .load
-            .open
-            .map(|open| Arc::new(Pacer::shared(open.rate, open.arrivals, plan.load.duration, open.share))),
+        pacer: plan.load.open.map(|open| {
+            Arc::new(Pacer::shared(
+                open.rate,
+                open.arrivals,
+                plan.load.duration,
+                open.share,
+            ))
+        }),
         plan,
     });
     let mut attack = GooseAttack::initialize_with_config(config)
@@ -197,7 +203,11 @@ fn generator_cpu_s(before: Option<crate::telemetry::CpuReading>) -> f64 {
 }
 
 /// The progress line over `collector` until the handle is aborted (none when quiet).
-pub fn show_progress(collector: Arc<Collector>, planned: Duration, quiet: bool) -> Option<tokio::task::JoinHandle<()>> {
+pub fn show_progress(
+    collector: Arc<Collector>,
+    planned: Duration,
+    quiet: bool,
+) -> Option<tokio::task::JoinHandle<()>> {
     progress::spawn(collector, planned, quiet)
 }
 

@@ -148,10 +148,14 @@ mod tests {
             let all: Vec<Slot> = std::iter::from_fn(|| whole.take()).collect();
             let mut parts: Vec<Slot> = (0..3)
                 .flat_map(|index| {
-                    let part = Pacer::shared(Rate::constant(100.0), arrivals, duration, Share { index, of: 3 });
+                    let part =
+                        Pacer::shared(Rate::constant(100.0), arrivals, duration, Share { index, of: 3 });
                     let slots: Vec<Slot> = std::iter::from_fn(|| part.take()).collect();
                     assert_eq!(part.taken(), slots.len() as u64);
-                    assert_eq!(part.due_by(duration), Share { index, of: 3 }.of_first(whole.due_by(duration)));
+                    assert_eq!(
+                        part.due_by(duration),
+                        Share { index, of: 3 }.of_first(whole.due_by(duration))
+                    );
                     slots
                 })
                 .collect();

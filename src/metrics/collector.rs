@@ -230,11 +230,19 @@ impl Collector {
     /// seconds closed since (with `last`, the current second too: nothing follows it).
     /// Seconds before the current one are closed first, so a quiet step's last second
     /// is not held back.
-    pub fn take_delta(&self, cursor: &mut DeltaCursor, schedule: Option<super::Schedule>, last: bool) -> Measurements {
+    pub fn take_delta(
+        &self,
+        cursor: &mut DeltaCursor,
+        schedule: Option<super::Schedule>,
+        last: bool,
+    ) -> Measurements {
         let now = self.started.elapsed().as_secs();
         let mut steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
         if cursor.steps.is_empty() {
-            cursor.steps = steps.iter().map(|r| StepMeasurements::empty(&r.measured.kind, &r.measured.name)).collect();
+            cursor.steps = steps
+                .iter()
+                .map(|r| StepMeasurements::empty(&r.measured.kind, &r.measured.name))
+                .collect();
             cursor.seconds_sent = vec![0; steps.len()];
         }
         let delta = steps
@@ -445,14 +453,21 @@ mod tests {
 
     #[test]
     fn deltas_add_up_to_the_whole_run_and_feed_another_collector() {
-        let keys = vec![("k".to_string(), "a".to_string()), ("k".to_string(), "b".to_string())];
+        let keys = vec![
+            ("k".to_string(), "a".to_string()),
+            ("k".to_string(), "b".to_string()),
+        ];
         let source = Collector::new(keys.clone());
         let sink = Collector::with_windows(keys.clone(), 10);
         let mut cursor = DeltaCursor::default();
         let mut merged = Measurements::empty(&keys);
         for second in 0..6u64 {
             for k in 0..=second {
-                let outcome = if k == 3 { RequestOutcome::Timeout } else { RequestOutcome::Ok };
+                let outcome = if k == 3 {
+                    RequestOutcome::Timeout
+                } else {
+                    RequestOutcome::Ok
+                };
                 let service = Duration::from_millis(1 + second * 10 + k);
                 source.record_at(second, (k % 2) as usize, outcome, service, Duration::ZERO);
             }
@@ -467,7 +482,11 @@ mod tests {
         merged.merge(&last);
         let whole = source.measurements();
         assert_eq!(merged.steps, whole.steps, "the deltas add up exactly");
-        assert_eq!(sink.measurements().steps, whole.steps, "and feed another collector");
+        assert_eq!(
+            sink.measurements().steps,
+            whole.steps,
+            "and feed another collector"
+        );
         assert_eq!(whole.all_steps().outcomes.total(), 21);
         sink.set_complete_until(6);
         assert_eq!(sink.last_complete_second(), Some(5));

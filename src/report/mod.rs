@@ -28,7 +28,8 @@ pub use capacity::{CapacityReport, CapacitySettings, CAPACITY_SCHEMA_VERSION};
 pub use capacity_text::{capacity_console, step_line};
 pub use comparison::{Comparison, GatePolicy, Row, RowVerdict};
 pub use summary::{
-    GeneratorReport, Latency, LoadInfo, RunFacts, RunVerdict, StepSummary, Summary, TargetInfo, SCHEMA_VERSION,
+    GeneratorReport, Latency, LoadInfo, RunFacts, RunVerdict, StepSummary, Summary, TargetInfo,
+    SCHEMA_VERSION,
 };
 
 /// The console's table of a run.

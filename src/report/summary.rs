@@ -83,8 +83,9 @@ pub struct Summary {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GeneratorReport {
     pub index: usize,
-    /// How its engine named it.
+    /// How its engine named it, and its process id (in its own namespace).
     pub name: String,
+    pub pid: u32,
     /// Requests it sent (every outcome).
     pub requests: u64,
     /// CPU it used: seconds, and cores on average.

@@ -25,7 +25,8 @@ use rand::distributions::{Alphanumeric, DistString};
 
 use crate::error::Result;
 pub use docker::{
-    down, runtime_image, DockerOptions, DockerParts, ImageChoice, Instance, Limits as ContainerLimits, Profile, Swept,
+    down, runtime_image, DockerOptions, DockerParts, ImageChoice, Instance, Limits as ContainerLimits,
+    Profile, Swept,
 };
 pub use host::{free_port, postgres_bin_dir, redis_server_path};
 pub use install::{missing_packages, InstallPolicy};

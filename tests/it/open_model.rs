@@ -2,54 +2,8 @@
 //! from each iteration's intended start, shows the stall; a closed model's service
 //! time hides it (coordinated omission), which is why the open model exists.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
-use std::time::{Duration, Instant};
-
 use crate::common::harness::{assert_exit, Run};
-
-/// Seconds 2 to 3 of every 10 (from the server's start) answer only when they end.
-const CYCLE: Duration = Duration::from_secs(10);
-const STALL: std::ops::Range<Duration> = Duration::from_secs(2)..Duration::from_secs(3);
-
-/// An HTTP/1.1 keep-alive server on a free loopback port that answers `ok` to every
-/// request, late during the stall; it lives as long as the test process.
-fn stalling_server() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let born = Instant::now();
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            std::thread::spawn(move || serve(stream, born));
-        }
-    });
-    port
-}
-
-fn serve(stream: TcpStream, born: Instant) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut writer = stream;
-    let mut line = String::new();
-    loop {
-        // The request line and headers, up to the blank line (GETs carry no body).
-        loop {
-            line.clear();
-            match reader.read_line(&mut line) {
-                Ok(0) | Err(_) => return,
-                Ok(_) if line == "\r\n" => break,
-                Ok(_) => {}
-            }
-        }
-        let into_cycle = Duration::from_nanos((born.elapsed().as_nanos() % CYCLE.as_nanos()) as u64);
-        if STALL.contains(&into_cycle) {
-            std::thread::sleep(STALL.end - into_cycle);
-        }
-        let answer = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-type: text/plain\r\n\r\nok";
-        if writer.write_all(answer).is_err() {
-            return;
-        }
-    }
-}
+use crate::common::stall::StallingServer;
 
 /// A one-step GET scenario run against a fresh stalling server for 8 s; its summary.
 fn run_against_stalls(load: &[&str]) -> serde_json::Value {
@@ -60,7 +14,7 @@ fn run_against_stalls(load: &[&str]) -> serde_json::Value {
         "name = \"stall\"\n[[steps]]\nname = \"get\"\npath = \"/\"\n",
     )
     .unwrap();
-    let target = format!("http://127.0.0.1:{}", stalling_server());
+    let target = StallingServer::start().url();
     let mut args = vec![path.to_str().unwrap(), "--target", &target, "--duration", "8s"];
     args.extend(load);
     assert_exit(&run.run(&args), 0);

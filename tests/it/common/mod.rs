@@ -4,4 +4,5 @@
 pub mod app;
 pub mod docker;
 pub mod harness;
+pub mod stall;
 pub mod stores;

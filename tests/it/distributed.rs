@@ -1,0 +1,262 @@
+//! Load from several generators: merged exactly, judged once, and never outliving the
+//! coordinator; on local processes and on a one-node Docker Swarm.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::common::harness::{alive, assert_exit, Run, BIN};
+use crate::common::stall::{quantile, StallingServer, COUNTED_PATH};
+
+/// A one-step GET scenario in the run's folder.
+fn get_scenario(run: &Run) -> String {
+    let path = run.dir.path().join("get.toml");
+    let text = format!("name = \"get\"\n[[steps]]\nname = \"get\"\npath = \"{COUNTED_PATH}\"\n");
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+fn generator_requests(summary: &Value) -> Vec<u64> {
+    summary["generators"]
+        .as_array()
+        .expect("generators reported")
+        .iter()
+        .map(|g| g["requests"].as_u64().unwrap())
+        .collect()
+}
+
+/// Processes whose parent is `pid` and whose command line holds `needle`.
+fn children_of(pid: u32, needle: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|child| {
+            let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
+            let ppid = stat.rsplit(')').next().and_then(|r| r.split_whitespace().nth(1));
+            let cmdline = std::fs::read(format!("/proc/{child}/cmdline")).unwrap_or_default();
+            ppid == Some(&pid.to_string())
+                && String::from_utf8_lossy(&cmdline)
+                    .replace('\0', " ")
+                    .contains(needle)
+        })
+        .collect()
+}
+
+#[test]
+fn three_generators_give_the_percentiles_of_one_process_that_saw_every_request() {
+    let server = StallingServer::start();
+    let run = Run::new();
+    let scenario = get_scenario(&run);
+    let url = server.url();
+    let output = run.run(&[
+        &scenario,
+        "--target",
+        &url,
+        "--rate",
+        "200/s",
+        "--duration",
+        "30s",
+        "--generators",
+        "3",
+    ]);
+    assert_exit(&output, 0);
+    let summary = run.summary();
+    let total = summary["totals"]["count"].as_u64().unwrap();
+    let per_generator = generator_requests(&summary);
+    assert_eq!(per_generator.len(), 3);
+    assert_eq!(
+        per_generator.iter().sum::<u64>(),
+        total,
+        "every generator's requests, counted once"
+    );
+    assert!(
+        per_generator.iter().all(|&n| n > 1900),
+        "the rate split three ways: {per_generator:?}"
+    );
+    let truth = server.held_us();
+    // The server may also count a request cut off as the load ended.
+    assert!(
+        truth.len() as u64 >= total && truth.len() as u64 <= total + 3,
+        "{} vs {total}",
+        truth.len()
+    );
+    let open = &summary["open_model"];
+    assert_eq!(open["scheduled"], 6000, "200/s for 30 s, split exactly: {open}");
+    for (q, key) in [(0.95, "p95"), (0.99, "p99")] {
+        let measured = summary["steps"][0]["latency_us"][key].as_u64().unwrap() as f64;
+        let expected = quantile(&truth, q) as f64;
+        assert!(expected > 300_000.0, "{key} falls in the stalls: {expected}");
+        eprintln!("{key}: merged over 3 generators {measured} µs, held by the server {expected} µs");
+        assert!(
+            (measured - expected).abs() <= 0.02 * expected,
+            "{key}: merged {measured} µs, the server held its requests {expected} µs"
+        );
+    }
+    crate::reports::assert_matches_schema(&summary);
+}
+
+#[test]
+fn three_generators_drive_the_local_stack_as_one_does() {
+    let count = |generators: &str| {
+        let run = Run::new();
+        let output = run.run(&[
+            "signup",
+            "--duration",
+            "20s",
+            "--users",
+            "9",
+            "--generators",
+            generators,
+        ]);
+        assert_exit(&output, 0);
+        let summary = run.summary();
+        if generators != "1" {
+            assert_eq!(generator_requests(&summary).len(), 3);
+            assert_eq!(summary["verdict"], "pass");
+        }
+        summary["totals"]["count"].as_u64().unwrap() as f64
+    };
+    let (one, three) = (count("1"), count("3"));
+    assert!(
+        (three - one).abs() <= 0.1 * one,
+        "3 generators: {three} requests, 1: {one}"
+    );
+}
+
+#[test]
+fn a_generator_killed_mid_run_makes_it_incomplete_and_named() {
+    let run = Run::new();
+    let mut child = run
+        .command(&["signup", "--duration", "15s", "--users", "4", "--generators", "2"])
+        .stdout(Stdio::null())
+        .stderr(run.log_file("run.log"))
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let workers = loop {
+        let found = children_of(child.id(), "worker --coordinator");
+        if found.len() == 2 || started.elapsed() > Duration::from_secs(60) {
+            break found;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(
+        workers.len(),
+        2,
+        "two generator processes: {}",
+        run.read_log("run.log")
+    );
+    std::thread::sleep(Duration::from_secs(8));
+    // SAFETY: signalling a process of this test's own run.
+    unsafe { libc::kill(workers[0] as i32, libc::SIGKILL) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(6), "{}", run.read_log("run.log"));
+    let summary = run.summary();
+    assert_eq!(summary["verdict"], "incomplete");
+    let lost: Vec<&Value> = summary["generators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["complete"] == false)
+        .collect();
+    assert_eq!(lost.len(), 1, "{}", summary["generators"]);
+    assert_eq!(lost[0]["pid"], workers[0]);
+    let missing = lost[0]["missing_seconds"].as_array().unwrap().len();
+    assert!(
+        (3..=12).contains(&missing),
+        "the seconds after the kill: {}",
+        lost[0]
+    );
+    assert!(run
+        .read_log("run.log")
+        .contains(lost[0]["name"].as_str().unwrap()));
+    assert!(
+        workers.iter().all(|&pid| !alive(pid)),
+        "no generator outlives the run"
+    );
+}
+
+#[test]
+fn generators_registered_elsewhere_need_the_token_and_their_outputs_merge_offline() {
+    let server = StallingServer::start();
+    let run = Run::new();
+    let scenario = get_scenario(&run);
+    let port = karigar_perf::stack::free_port().unwrap();
+    let listen = format!("127.0.0.1:{port}");
+    let url = server.url();
+    let token = format!("token-{}", std::process::id());
+    let coordinator = run
+        .command(&[
+            &scenario,
+            "--target",
+            &url,
+            "--rate",
+            "50/s",
+            "--duration",
+            "5s",
+            "--generators",
+            "2",
+            "--engine",
+            "external",
+            "--coordinator-listen",
+            &listen,
+        ])
+        .env("KARIGAR_PERF_RUN_TOKEN", &token)
+        .stdout(Stdio::null())
+        .stderr(run.log_file("coordinator.log"))
+        .spawn()
+        .unwrap();
+    let coordinator_url = format!("http://{listen}");
+    let worker = |token: &str, out: &str| {
+        Command::new(BIN)
+            .args(["worker", "--quiet", "--coordinator", &coordinator_url, "--output"])
+            .arg(run.dir.path().join(out))
+            .env("KARIGAR_PERF_RUN_TOKEN", token)
+            .spawn()
+            .unwrap()
+    };
+    let refused = worker("not-the-token", "nobody").wait_with_output().unwrap();
+    assert_eq!(refused.status.code(), Some(2), "a wrong token is refused");
+    let generators = [worker(&token, "w0"), worker(&token, "w1")];
+    for generator in generators {
+        assert_eq!(generator.wait_with_output().unwrap().status.code(), Some(0));
+    }
+    assert_eq!(
+        coordinator.wait_with_output().unwrap().status.code(),
+        Some(0),
+        "{}",
+        run.read_log("coordinator.log")
+    );
+    assert!(
+        !run.read_log("coordinator.log").contains(&token),
+        "the token is never printed"
+    );
+    let live = run.summary();
+    assert!(!live.to_string().contains(&token), "nor written to reports");
+    let merged_dir = run.dir.path().join("merged");
+    let merged = Command::new(BIN)
+        .arg("merge")
+        .args([run.dir.path().join("w0"), run.dir.path().join("w1")])
+        .arg("--report-dir")
+        .arg(&merged_dir)
+        .output()
+        .unwrap();
+    assert_exit(&merged, 0);
+    let offline: Value =
+        serde_json::from_str(&std::fs::read_to_string(merged_dir.join("summary.json")).unwrap()).unwrap();
+    for key in ["count", "errors"] {
+        assert_eq!(offline["totals"][key], live["totals"][key], "{key}");
+    }
+    for key in ["p50", "p95", "p99", "max"] {
+        assert_eq!(
+            offline["steps"][0]["latency_us"][key], live["steps"][0]["latency_us"][key],
+            "{key}"
+        );
+    }
+    assert_eq!(
+        generator_requests(&offline).iter().sum::<u64>(),
+        live["totals"]["count"].as_u64().unwrap()
+    );
+}
