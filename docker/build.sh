@@ -7,7 +7,9 @@
 #   karigar-perf/redis:7         redis-server (the official image's command line)
 #   karigar-perf/backend:latest  the reference backend   (reference/backend/Dockerfile)
 #   karigar-perf/frontend:latest the reference frontend  (reference/frontend/Dockerfile)
-# An image that already exists is kept (FORCE=1 rebuilds the backend and frontend).
+#   karigar-perf/harness:latest  karigar-perf itself     (docker/harness/Dockerfile), for
+#                                generators on engines of several nodes
+# An image that already exists is kept (FORCE=1 rebuilds the backend, frontend and harness).
 # The backend and frontend images copy binaries from target/release, or target/debug
 # when no release build exists (PROFILE=debug|release chooses).
 set -euo pipefail
@@ -82,4 +84,8 @@ for app in backend frontend; do
     build_image "$tag" "$(stage "$app" "reference/$app/Dockerfile" "$(binary "karigar-$app")")"
   fi
 done
+# The harness itself (generators and coordinators on engines of several nodes).
+if [ -n "${FORCE:-}" ] || ! have karigar-perf/harness:latest; then
+  build_image karigar-perf/harness:latest "$(stage harness docker/harness/Dockerfile "$(binary karigar-perf)")"
+fi
 say "images ready"

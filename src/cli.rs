@@ -48,6 +48,9 @@ pub enum Command {
     /// Merge saved generator outputs (`worker --output DIR`) or runs into one report.
     #[command(after_help = EXIT_CODES)]
     Merge(MergeArgs),
+    /// Kubernetes objects for a distributed run: `k8s generators` writes them.
+    #[command(subcommand)]
+    K8s(K8sCommand),
     /// Manage Docker stacks: `stack down` removes what runs left behind.
     #[command(subcommand)]
     Stack(StackCommand),
@@ -225,6 +228,9 @@ pub struct CapacityArgs {
     #[command(flatten)]
     pub stack: StackArgs,
 
+    #[command(flatten)]
+    pub generators: GeneratorArgs,
+
     /// Where to write capacity.json, capacity.md and capacity.html (default:
     /// reports/RUN-ID).
     #[arg(long, env = "KARIGAR_PERF_REPORT_DIR")]
@@ -311,6 +317,48 @@ pub struct MergeArgs {
     /// Where to write the merged reports (default: reports/merge-RUN-ID).
     #[arg(long, env = "KARIGAR_PERF_REPORT_DIR")]
     pub report_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum K8sCommand {
+    /// Write the objects of a run whose generators are a Kubernetes Indexed Job: the
+    /// coordinator Pod and Service, the Job, a ConfigMap with the scenario and a Secret
+    /// with the run's token. `kubectl apply -f FILE` runs it.
+    Generators(K8sGeneratorsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct K8sGeneratorsArgs {
+    /// A scenario name (./scenarios/NAME.toml, or built in) or a path to a TOML file.
+    pub scenario: String,
+    /// Generator pods (the Job's parallelism and completions).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub workers: u16,
+    /// The backend the load goes to, as the pods reach it.
+    #[arg(long)]
+    pub target: String,
+    /// The frontend, for steps with target = "frontend".
+    #[arg(long)]
+    pub frontend: Option<String>,
+    /// An image with `karigar-perf` on its PATH (docker/build.sh makes
+    /// karigar-perf/harness:latest; push it where the cluster pulls from).
+    #[arg(long)]
+    pub image: String,
+    /// The namespace of every object (default: kubectl's).
+    #[arg(long)]
+    pub namespace: Option<String>,
+    /// Virtual users over all generators (closed model).
+    #[arg(long)]
+    pub users: Option<usize>,
+    /// How long the load runs, e.g. 5m.
+    #[arg(long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+    /// Open model: iterations per second over all generators, e.g. 200/s.
+    #[arg(long)]
+    pub rate: Option<String>,
+    /// Where to write the objects (default: reports/k8s-RUN.yaml).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

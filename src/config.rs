@@ -36,6 +36,8 @@ pub struct ScenarioConfig {
 pub struct CapacityConfig {
     /// The scenario file, rebuilt into a plan for every step's rate.
     pub source: Source,
+    /// Each step's load on several generators, when asked for (`--generators N`).
+    pub generators: Option<GeneratorsConfig>,
     pub plan: Plan,
     pub search: SearchPlan,
     pub stack: StackConfig,
@@ -97,7 +99,7 @@ impl ScenarioConfig {
             }),
             None => None,
         };
-        let generators = generators_config(&args.generators, &plan)?;
+        let generators = generators_config(&args.generators, Some(&plan))?;
         Ok(Self {
             source,
             generators,
@@ -119,7 +121,9 @@ impl CapacityConfig {
         let plan = Plan::build(&source, &LoadOverrides::default(), &[])?;
         let search = search_plan(args, &plan)?;
         let stack = StackConfig::resolve(&args.stack, &plan)?;
+        let generators = generators_config(&args.generators, None)?;
         Ok(Self {
+            generators,
             source,
             plan,
             search,
@@ -172,13 +176,14 @@ impl StackConfig {
     }
 }
 
-/// `--generators N` and its engine, checked against the plan's load.
-fn generators_config(args: &GeneratorArgs, plan: &Plan) -> Result<Option<GeneratorsConfig>> {
+/// `--generators N` and its engine, checked against the plan's closed-model load when
+/// there is one (capacity's steps are open-model: any count splits).
+fn generators_config(args: &GeneratorArgs, closed: Option<&Plan>) -> Result<Option<GeneratorsConfig>> {
     let Some(count) = args.generators.map(usize::from) else {
         return Ok(None);
     };
-    let closed = plan.load.open.is_none() && plan.load.test_plan.is_none();
-    if closed && plan.load.users < count {
+    let closed = closed.filter(|plan| plan.load.open.is_none() && plan.load.test_plan.is_none());
+    if let Some(plan) = closed.filter(|plan| plan.load.users < count) {
         return Err(Error::config(format!(
             "{} users cannot be spread over {count} generators: give at least one each (--users)",
             plan.load.users

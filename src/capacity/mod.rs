@@ -22,7 +22,7 @@ use std::time::Duration;
 pub use analysis::{analyse, verdict, Context, CrossCheck, Findings, Knee};
 pub use search::{Search, SearchSettings};
 pub use sizing::{CpuModel, DbBudget, RedisProjection, Sizing};
-pub use step::{measure, StepContext, StepResult};
+pub use step::{measure, StepContext, StepGenerators, StepResult};
 pub use usl::UslFit;
 
 use crate::policy;

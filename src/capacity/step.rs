@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::distributed::{Generation, GenerationContext, GeneratorsConfig};
 use crate::error::Result;
-use crate::load::{self, LoadOptions, OpenReport};
+use crate::load::{self, LoadOptions, LoadRun, OpenReport};
 use crate::metrics::{Collector, Measurements};
 use crate::scenario::{LoadOverrides, Plan, Source};
 use crate::slo::Verdict;
@@ -79,19 +80,66 @@ pub struct StepContext<'a> {
     pub max_workers: usize,
     pub targets: &'a Targets,
     pub load: &'a dyn Fn() -> LoadOptions,
+    /// Each step's load on several generators (`--generators N`), else in this process.
+    pub generators: Option<StepGenerators<'a>>,
+}
+
+/// What a step needs to spread its load over generators.
+pub struct StepGenerators<'a> {
+    pub config: &'a GeneratorsConfig,
+    pub exe: &'a std::path::Path,
+    pub run_id: &'a str,
+    pub logs_dir: &'a std::path::Path,
+    pub runtime_image: &'a str,
 }
 
 /// Offers `rate` iterations per second and measures the steady state.
 pub async fn measure(ctx: &StepContext<'_>, rate: f64) -> Result<StepResult> {
     let plan = Arc::new(step_plan(ctx, rate)?);
-    let collector = Arc::new(Collector::new(plan.step_keys()));
-    let sampler = Sampler::start(ctx.targets.clone(), collector.clone());
-    let run = load::run(plan.clone(), collector, (ctx.load)()).await;
-    let telemetry = sampler.finish().await;
-    let run = run?;
+    let (run, telemetry, lost) = match &ctx.generators {
+        None => {
+            let collector = Arc::new(Collector::new(plan.step_keys()));
+            let sampler = Sampler::start(ctx.targets.clone(), collector.clone());
+            let run = load::run(plan.clone(), collector, (ctx.load)()).await;
+            let telemetry = sampler.finish().await;
+            (run?, telemetry, false)
+        }
+        Some(generators) => on_generators(ctx, generators, &plan).await?,
+    };
     let open = OpenReport::of(&plan, &run.measurements);
     let measured = Measured::new(ctx, &plan, &run.measurements, telemetry);
-    Ok(measured.reduce(rate, open.as_ref(), run.interrupted))
+    let mut result = measured.reduce(rate, open.as_ref(), run.interrupted);
+    if lost {
+        result
+            .reasons
+            .push("a load generator was lost: part of the load is missing".into());
+        result.sustainable = false;
+    }
+    Ok(result)
+}
+
+/// The step's load spread over generators, merged; whether one was lost.
+async fn on_generators(
+    ctx: &StepContext<'_>,
+    generators: &StepGenerators<'_>,
+    plan: &Plan,
+) -> Result<(LoadRun, Telemetry, bool)> {
+    let options = (ctx.load)();
+    let context = GenerationContext {
+        scenario: crate::distributed::scenario_text(ctx.source),
+        options: &options,
+        exe: generators.exe,
+        run_id: generators.run_id,
+        logs_dir: generators.logs_dir,
+        runtime_image: generators.runtime_image.to_owned(),
+    };
+    let generation = Generation::start(generators.config, plan, context, std::future::pending())
+        .await?
+        .expect("nothing cancels the registration");
+    let sampler = Sampler::start(ctx.targets.clone(), generation.collector.clone());
+    let (run, finished) = generation.finish(true).await;
+    let telemetry = sampler.finish().await;
+    Ok((run, telemetry, finished.incomplete))
 }
 
 /// The scenario with its load replaced by `rate` for the step's whole length.

@@ -2,10 +2,10 @@
 //! instance holds inside every SLO, on one stack, with the report rewritten after every
 //! step so an interrupted search keeps what it measured.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::capacity::{self, Context, Search, StepContext};
+use crate::capacity::{self, Context, Search, StepContext, StepGenerators};
 use crate::cli::CapacityArgs;
 use crate::config::CapacityConfig;
 use crate::error::{Error, Result};
@@ -39,15 +39,7 @@ pub async fn run(args: &CapacityArgs, backend_exe: PathBuf) -> Result<u8> {
         setup::seed_stack(&stack, &config.stack).await?;
         let targets = setup::telemetry_targets(&stack, &config.stack);
         let mut report = new_report(&setup.run_id, &config, &stack, &targets);
-        search(
-            &config,
-            &stack,
-            &targets,
-            &interrupt,
-            &mut report,
-            &setup.report_dir,
-        )
-        .await?;
+        search(&config, &stack, &targets, &interrupt, &mut report, &setup).await?;
         Ok::<_, Error>(report)
     }
     .await;
@@ -95,11 +87,25 @@ async fn search(
     targets: &Targets,
     interrupt: &Interrupt,
     report: &mut CapacityReport,
-    report_dir: &Path,
+    setup: &Setup,
 ) -> Result<()> {
+    let report_dir = &setup.report_dir;
     let started = Instant::now();
     let load = || setup::load_options(stack, config.reports.quiet, crate::load::Clients::Shared);
+    let runtime_image = match &config.generators {
+        Some(g) if g.engine == crate::distributed::EngineKind::Swarm && g.image.is_none() => {
+            crate::stack::runtime_image(setup.stack.docker.images.runtime.as_deref()).await?
+        }
+        _ => String::new(),
+    };
     let ctx = StepContext {
+        generators: config.generators.as_ref().map(|config| StepGenerators {
+            config,
+            exe: &setup.stack.backend_exe,
+            run_id: &setup.run_id,
+            logs_dir: &setup.stack.logs_dir,
+            runtime_image: &runtime_image,
+        }),
         source: &config.source,
         checks: &config.search.checks,
         warmup: config.search.warmup,

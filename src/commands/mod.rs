@@ -3,6 +3,7 @@
 
 mod capacity;
 mod compare;
+mod k8s;
 mod merge;
 mod scenario;
 mod seed;
@@ -10,7 +11,7 @@ mod serve;
 mod stack;
 mod worker;
 
-use crate::cli::{Command, StackCommand};
+use crate::cli::{Command, K8sCommand, StackCommand};
 use crate::error::{Error, Result};
 
 /// Runs one subcommand to its exit code.
@@ -22,6 +23,7 @@ pub async fn dispatch(command: Command) -> Result<u8> {
         Command::Seed(args) => seed::run(&args).await,
         Command::Worker(args) => worker::run(&args).await,
         Command::Merge(args) => merge::run(&args).await,
+        Command::K8s(K8sCommand::Generators(args)) => k8s::generators(&args),
         Command::Stack(StackCommand::Down { orphans }) => stack::down(orphans).await,
         Command::Backend => serve::backend().await,
         Command::Frontend => serve::frontend().await,

@@ -9,9 +9,11 @@
 //! - `coordinator`: registration, the start instant, merging, stopping, lost generators
 //! - `worker`: a generator's side
 //! - `engine`: where generators run: local processes, Docker Swarm, or elsewhere
+//! - `k8s`: the Kubernetes objects of a run whose generators are an Indexed Job
 
 mod coordinator;
 mod engine;
+mod k8s;
 mod protocol;
 mod split;
 mod worker;
@@ -25,6 +27,7 @@ use rand::distributions::{Alphanumeric, DistString};
 
 pub use coordinator::Finished;
 pub use engine::EngineKind;
+pub use k8s::{generator_objects, GeneratorObjects, K8sSettings, COORDINATOR_PORT};
 pub use protocol::WireLoad;
 pub use protocol::{ScenarioText, TOKEN_ENV};
 pub use split::{kind_users, part, segment, users_by_kind, Segment};
@@ -105,10 +108,10 @@ impl Generation {
                 return Err(e);
             }
         };
-        crate::setup::status(&format!(
-            "{} generators registered; the load starts",
+        eprintln!(
+            "karigar-perf: {} generators registered; the load starts",
             config.count
-        ));
+        );
         Ok(Some(Self {
             coordinator,
             running,
@@ -147,7 +150,7 @@ impl Generation {
 
 /// The run's token: the one the environment gives (a Kubernetes Secret shared with the
 /// generators' Job), else a fresh random one handed to the generators this run starts.
-fn run_token() -> String {
+pub fn run_token() -> String {
     match std::env::var(TOKEN_ENV) {
         Ok(token) if !token.trim().is_empty() => token.trim().to_owned(),
         _ => Alphanumeric.sample_string(&mut rand::thread_rng(), 40),

@@ -276,7 +276,17 @@ fn two_generators_on_a_one_node_swarm_leave_no_service_container_or_swarm_behind
     }
     let before = swarm_state();
     let run = Run::new();
-    let output = run.run(&["signup", "--generators", "2", "--engine", "swarm", "--duration", "15s", "--users", "6"]);
+    let output = run.run(&[
+        "signup",
+        "--generators",
+        "2",
+        "--engine",
+        "swarm",
+        "--duration",
+        "15s",
+        "--users",
+        "6",
+    ]);
     assert_exit(&output, 0);
     let summary = run.summary();
     assert_eq!(summary["verdict"], "pass");
@@ -286,19 +296,31 @@ fn two_generators_on_a_one_node_swarm_leave_no_service_container_or_swarm_behind
         .iter()
         .map(|g| g["name"].as_str().unwrap())
         .collect();
-    assert!(names.iter().all(|n| n.starts_with("swarm-")), "Swarm tasks by slot: {names:?}");
+    assert!(
+        names.iter().all(|n| n.starts_with("swarm-")),
+        "Swarm tasks by slot: {names:?}"
+    );
     assert!(generator_requests(&summary).iter().all(|&n| n > 0));
     if before == "inactive" {
         let said = crate::common::harness::stderr(&output);
-        assert!(said.contains("docker swarm init") && said.contains("left swarm mode"), "{said}");
+        assert!(
+            said.contains("docker swarm init") && said.contains("left swarm mode"),
+            "{said}"
+        );
     }
     assert_eq!(swarm_state(), before, "swarm mode as it was found");
     let run_id = summary["run_id"].as_str().unwrap();
     let label = format!("label=karigar-perf.run={run_id}");
-    let containers = Command::new("docker").args(["ps", "-aq", "--filter", &label]).output().unwrap();
+    let containers = Command::new("docker")
+        .args(["ps", "-aq", "--filter", &label])
+        .output()
+        .unwrap();
     assert!(containers.stdout.is_empty(), "no task container left");
     if before == "active" {
-        let services = Command::new("docker").args(["service", "ls", "-q", "--filter", &label]).output().unwrap();
+        let services = Command::new("docker")
+            .args(["service", "ls", "-q", "--filter", &label])
+            .output()
+            .unwrap();
         assert!(services.stdout.is_empty(), "no service left");
     }
 }
