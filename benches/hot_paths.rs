@@ -211,21 +211,12 @@ fn long_run_report(c: &mut Criterion) {
     group.bench_function("summary, JSON, Markdown and HTML", |b| {
         b.iter(|| {
             let verdicts = karigar_perf::slo::evaluate(&plan.slos, &measured, Some(&telemetry), &[]);
-            let facts = RunFacts {
-                run_id: "five-bench".into(),
-                started_at: "2026-11-26T00:00:00Z".into(),
-                target: TargetInfo {
-                    stack: "local".into(),
-                    backend: "http://127.0.0.1:1".into(),
-                    frontend: None,
-                },
-                interrupted: false,
-                aborted: None,
-                dataset: None,
-                faults: Vec::new(),
-                comparison: None,
-                generators: Vec::new(),
+            let target = TargetInfo {
+                stack: "local".into(),
+                backend: "http://127.0.0.1:1".into(),
+                frontend: None,
             };
+            let facts = RunFacts::new("five-bench".into(), "2026-11-26T00:00:00Z".into(), target);
             let summary = Summary::build(&plan, &measured, Some(&telemetry), verdicts, facts);
             let json = serde_json::to_string_pretty(&summary).unwrap();
             let markdown = report::markdown(&summary);

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use rand::distributions::{Alphanumeric, DistString};
 
 use crate::config::{ReportConfig, StackConfig};
+use crate::distributed::{EngineKind, GeneratorsConfig, Placement};
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
 use crate::load::{Clients, LoadOptions};
@@ -58,6 +59,39 @@ impl Setup {
             run_id,
             report_dir,
             stack: options,
+        })
+    }
+
+    /// Says what starts, brings the stack up (unless a signal comes first: `None`) and
+    /// records it in `stack.json`.
+    pub async fn start_stack(&self, interrupt: &Interrupt, what: &str) -> Result<Option<Stack>> {
+        status(&format!(
+            "{what} {}: starting the {} stack",
+            self.run_id,
+            kind_name(self.stack.kind)
+        ));
+        let provisioning = std::time::Instant::now();
+        let Some(stack) = provision(&self.stack, interrupt).await? else {
+            return Ok(None);
+        };
+        record_stack(&stack, provisioning.elapsed().as_secs_f64(), &self.report_dir)?;
+        Ok(Some(stack))
+    }
+
+    /// Where this run's generators go: this executable, the run's logs, and (for Swarm
+    /// tasks without an image of their own) the runtime image to mount it into.
+    pub async fn placement(&self, generators: &GeneratorsConfig) -> Result<Placement> {
+        let runtime_image = match generators.engine {
+            EngineKind::Swarm if generators.image.is_none() => {
+                stack::runtime_image(self.stack.docker.images.runtime.as_deref()).await?
+            }
+            _ => String::new(),
+        };
+        Ok(Placement {
+            exe: self.stack.backend_exe.clone(),
+            run_id: self.run_id.clone(),
+            logs_dir: self.stack.logs_dir.clone(),
+            runtime_image,
         })
     }
 

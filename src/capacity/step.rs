@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::distributed::{Generation, GenerationContext, GeneratorsConfig};
+use crate::distributed::{Generation, GenerationContext, GeneratorsConfig, Placement};
 use crate::error::Result;
 use crate::load::{self, LoadOptions, LoadRun, OpenReport};
 use crate::metrics::{Collector, Measurements};
@@ -87,10 +87,7 @@ pub struct StepContext<'a> {
 /// What a step needs to spread its load over generators.
 pub struct StepGenerators<'a> {
     pub config: &'a GeneratorsConfig,
-    pub exe: &'a std::path::Path,
-    pub run_id: &'a str,
-    pub logs_dir: &'a std::path::Path,
-    pub runtime_image: &'a str,
+    pub placement: Placement,
 }
 
 /// Offers `rate` iterations per second and measures the steady state.
@@ -128,10 +125,7 @@ async fn on_generators(
     let context = GenerationContext {
         scenario: crate::distributed::scenario_text(ctx.source),
         options: &options,
-        exe: generators.exe,
-        run_id: generators.run_id,
-        logs_dir: generators.logs_dir,
-        runtime_image: generators.runtime_image.to_owned(),
+        placement: &generators.placement,
     };
     let generation = Generation::start(generators.config, plan, context, std::future::pending())
         .await?

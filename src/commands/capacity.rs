@@ -24,17 +24,10 @@ pub async fn run(args: &CapacityArgs, backend_exe: PathBuf) -> Result<u8> {
     let config = CapacityConfig::resolve(args)?;
     let interrupt = Interrupt::listen().map_err(|e| Error::Internal(e.into()))?;
     let setup = Setup::prepare(&config.stack, &config.reports, &config.plan.name, backend_exe)?;
-    status(&format!(
-        "capacity {}: starting the {} stack",
-        setup.run_id,
-        setup::kind_name(setup.stack.kind)
-    ));
-    let provisioning = Instant::now();
-    let Some(mut stack) = setup::provision(&setup.stack, &interrupt).await? else {
+    let Some(mut stack) = setup.start_stack(&interrupt, "capacity").await? else {
         status("interrupted before the first step; nothing was measured");
         return Ok(crate::exit::INTERRUPTED);
     };
-    setup::record_stack(&stack, provisioning.elapsed().as_secs_f64(), &setup.report_dir)?;
     let searched = async {
         setup::seed_stack(&stack, &config.stack).await?;
         let targets = setup::telemetry_targets(&stack, &config.stack);
@@ -92,20 +85,15 @@ async fn search(
     let report_dir = &setup.report_dir;
     let started = Instant::now();
     let load = || setup::load_options(stack, config.reports.quiet, crate::load::Clients::Shared);
-    let runtime_image = match &config.generators {
-        Some(g) if g.engine == crate::distributed::EngineKind::Swarm && g.image.is_none() => {
-            crate::stack::runtime_image(setup.stack.docker.images.runtime.as_deref()).await?
-        }
-        _ => String::new(),
+    let generators = match &config.generators {
+        Some(generators) => Some(StepGenerators {
+            config: generators,
+            placement: setup.placement(generators).await?,
+        }),
+        None => None,
     };
     let ctx = StepContext {
-        generators: config.generators.as_ref().map(|config| StepGenerators {
-            config,
-            exe: &setup.stack.backend_exe,
-            run_id: &setup.run_id,
-            logs_dir: &setup.stack.logs_dir,
-            runtime_image: &runtime_image,
-        }),
+        generators,
         source: &config.source,
         checks: &config.search.checks,
         warmup: config.search.warmup,

@@ -29,23 +29,17 @@ pub async fn run(args: &MergeArgs) -> Result<u8> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports").join(&run_id));
     let verdicts = crate::slo::evaluate(&plan.slos, &merged, None, &[]);
+    let target = TargetInfo {
+        stack: "external".into(),
+        backend: saved
+            .iter()
+            .find_map(|s| s.backend_url.clone())
+            .unwrap_or_else(|| "(unknown)".into()),
+        frontend: None,
+    };
     let facts = RunFacts {
-        run_id,
-        started_at: crate::setup::now(),
-        target: TargetInfo {
-            stack: "external".into(),
-            backend: saved
-                .iter()
-                .find_map(|s| s.backend_url.clone())
-                .unwrap_or_else(|| "(unknown)".into()),
-            frontend: None,
-        },
-        interrupted: false,
-        aborted: None,
-        dataset: None,
-        faults: Vec::new(),
-        comparison: None,
         generators: generators(&saved, &args.dirs),
+        ..RunFacts::new(run_id, crate::setup::now(), target)
     };
     let summary = Summary::build(&plan, &merged, None, verdicts, facts);
     print!("{}", report::console(&summary));

@@ -3,12 +3,11 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
 
 use crate::cli::ScenarioArgs;
 use crate::compare::GateInput;
 use crate::config::{Gate, ScenarioConfig};
-use crate::distributed::{self, EngineKind, Generation, GenerationContext, GeneratorsConfig};
+use crate::distributed::{self, Generation, GenerationContext, GeneratorsConfig};
 use crate::error::{Error, Result};
 use crate::faults::{FaultEvent, Injector};
 use crate::interrupt::Interrupt;
@@ -27,17 +26,10 @@ pub async fn run(args: &ScenarioArgs, backend_exe: PathBuf) -> Result<u8> {
     let config = ScenarioConfig::resolve(args)?;
     let interrupt = Interrupt::listen().map_err(|e| Error::Internal(e.into()))?;
     let setup = Setup::prepare(&config.stack, &config.reports, &config.plan.name, backend_exe)?;
-    status(&format!(
-        "run {}: starting the {} stack",
-        setup.run_id,
-        setup::kind_name(setup.stack.kind)
-    ));
-    let provisioning = Instant::now();
-    let Some(mut stack) = setup::provision(&setup.stack, &interrupt).await? else {
+    let Some(mut stack) = setup.start_stack(&interrupt, "run").await? else {
         return interrupted_before_load(&config, setup);
     };
     check_targets(&config.plan, &stack)?;
-    setup::record_stack(&stack, provisioning.elapsed().as_secs_f64(), &setup.report_dir)?;
     let dataset = setup::seed_stack(&stack, &config.stack).await?;
     status(&format!(
         "stack ready: backend {} (logs in {})",
@@ -55,16 +47,13 @@ pub async fn run(args: &ScenarioArgs, backend_exe: PathBuf) -> Result<u8> {
         ..driven.telemetry
     };
     let facts = RunFacts {
-        run_id: setup.run_id,
-        started_at,
-        target: setup::target_info(&stack),
         // Our own abort pulls Goose's killswitch too; only a signal is an interruption.
         interrupted: interrupt.fired() || (driven.load.interrupted && driven.windows.aborted.is_none()),
         aborted: driven.windows.aborted,
         dataset,
         faults: driven.faults,
-        comparison: None,
         generators: driven.generators,
+        ..RunFacts::new(setup.run_id.clone(), started_at, setup::target_info(&stack))
     };
     let judged = Judged {
         measured: &driven.load.measurements,
@@ -122,19 +111,11 @@ async fn drive_generators(
     interrupt: &Interrupt,
 ) -> Result<Option<Driven>> {
     let options = setup::load_options(stack, true, config.clients);
-    let runtime_image = match generators.engine {
-        EngineKind::Swarm if generators.image.is_none() => {
-            crate::stack::runtime_image(setup.stack.docker.images.runtime.as_deref()).await?
-        }
-        _ => String::new(),
-    };
+    let placement = setup.placement(generators).await?;
     let context = GenerationContext {
         scenario: distributed::scenario_text(&config.source),
         options: &options,
-        exe: &setup.stack.backend_exe,
-        run_id: &setup.run_id,
-        logs_dir: &setup.stack.logs_dir,
-        runtime_image,
+        placement: &placement,
     };
     let Some(generation) = Generation::start(generators, &config.plan, context, interrupt.wait()).await?
     else {
@@ -220,15 +201,8 @@ fn start_faults(plan: &Plan, stack: &Stack, clock: &Arc<Collector>) -> Option<In
 fn interrupted_before_load(config: &ScenarioConfig, setup: Setup) -> Result<u8> {
     status("interrupted before the load started; nothing was measured");
     let facts = RunFacts {
-        run_id: setup.run_id.clone(),
-        started_at: setup::now(),
-        target: setup.planned_target(),
         interrupted: true,
-        aborted: None,
-        dataset: None,
-        faults: Vec::new(),
-        comparison: None,
-        generators: Vec::new(),
+        ..RunFacts::new(setup.run_id.clone(), setup::now(), setup.planned_target())
     };
     let nothing = Measurements::empty(&config.plan.step_keys());
     let judged = Judged {

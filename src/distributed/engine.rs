@@ -5,7 +5,7 @@
 //! when the engine had none, and left again. `external`: something else starts them
 //! (e.g. the Kubernetes Job of `karigar-perf k8s generators`); the coordinator waits.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
 
 use tokio::process::Command;
@@ -30,13 +30,10 @@ pub struct Launch<'a> {
     pub count: usize,
     pub coordinator_url: &'a str,
     pub token: &'a str,
-    pub exe: &'a Path,
-    pub run_id: &'a str,
-    pub logs_dir: &'a Path,
     /// An image with the harness in it (`swarm`); else the runtime image with the
     /// binary mounted.
     pub image: Option<&'a str>,
-    pub runtime_image: &'a str,
+    pub placement: &'a super::Placement,
 }
 
 /// Generators started by an engine; [`stop`](Self::stop) (or drop, for local ones)
@@ -84,7 +81,7 @@ fn start_local(launch: &Launch<'_>) -> Result<Vec<ManagedProcess>> {
     (0..launch.count)
         .map(|index| {
             let name = format!("generator-{index}");
-            let mut command = std::process::Command::new(launch.exe);
+            let mut command = std::process::Command::new(&launch.placement.exe);
             command
                 .args([
                     "worker",
@@ -95,7 +92,7 @@ fn start_local(launch: &Launch<'_>) -> Result<Vec<ManagedProcess>> {
                 ])
                 .arg(format!("local-{index}"))
                 .env(TOKEN_ENV, launch.token);
-            let log = launch.logs_dir.join(format!("{name}.log"));
+            let log = launch.placement.logs_dir.join(format!("{name}.log"));
             ManagedProcess::spawn(&name, command, &log, libc::SIGTERM, libc::SIGKILL)
         })
         .collect()
@@ -117,11 +114,11 @@ const EXE_IN_TASK: &str = "/usr/local/bin/karigar-perf";
 impl SwarmService {
     async fn start(launch: &Launch<'_>) -> Result<Self> {
         let initialised_swarm = ensure_swarm().await?;
-        let label = format!("karigar-perf.run={}", launch.run_id);
+        let label = format!("karigar-perf.run={}", launch.placement.run_id);
         let service = Self {
-            name: format!("karigar-gen-{}", launch.run_id),
-            secret: format!("karigar-perf-token-{}", launch.run_id),
-            logs: launch.logs_dir.join("generators.log"),
+            name: format!("karigar-gen-{}", launch.placement.run_id),
+            secret: format!("karigar-perf-token-{}", launch.placement.run_id),
+            logs: launch.placement.logs_dir.join("generators.log"),
             initialised_swarm,
         };
         let created = docker_with_input(
@@ -178,9 +175,9 @@ impl SwarmService {
                 args.push("--mount".into());
                 args.push(format!(
                     "type=bind,source={},target={EXE_IN_TASK},readonly",
-                    launch.exe.display()
+                    launch.placement.exe.display()
                 ));
-                launch.runtime_image.to_owned()
+                launch.placement.runtime_image.clone()
             }
         };
         args.extend([image, EXE_IN_TASK.into(), "worker".into(), "--quiet".into()]);

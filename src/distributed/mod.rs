@@ -19,7 +19,7 @@ mod split;
 mod worker;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -62,15 +62,22 @@ pub struct Generation {
     pub collector: Arc<Collector>,
 }
 
-/// Where generators run and what they run: everything the engine and the assignment
-/// need besides the plan.
+/// Where a run's generators are placed: the executable they run, the run they belong
+/// to, where their logs go, and the image Swarm tasks mount the executable into.
+#[derive(Clone, Debug)]
+pub struct Placement {
+    pub exe: PathBuf,
+    pub run_id: String,
+    pub logs_dir: PathBuf,
+    pub runtime_image: String,
+}
+
+/// What generators run besides the plan: the scenario, where the load goes, and where
+/// they are placed.
 pub struct GenerationContext<'a> {
     pub scenario: ScenarioText,
     pub options: &'a LoadOptions,
-    pub exe: &'a Path,
-    pub run_id: &'a str,
-    pub logs_dir: &'a Path,
-    pub runtime_image: String,
+    pub placement: &'a Placement,
 }
 
 impl Generation {
@@ -89,11 +96,8 @@ impl Generation {
             count: config.count,
             coordinator_url: &coordinator.url,
             token: &token,
-            exe: context.exe,
-            run_id: context.run_id,
-            logs_dir: context.logs_dir,
             image: config.image.as_deref(),
-            runtime_image: &context.runtime_image,
+            placement: context.placement,
         };
         let running = Running::start(config.engine, &launch).await?;
         let started = coordinator.wait_registered(config.register_timeout, cancel).await;

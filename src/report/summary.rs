@@ -173,6 +173,23 @@ pub struct RunFacts {
     pub generators: Vec<GeneratorReport>,
 }
 
+impl RunFacts {
+    /// A run that went to `target`, with nothing else to tell yet.
+    pub fn new(run_id: String, started_at: String, target: TargetInfo) -> Self {
+        Self {
+            run_id,
+            started_at,
+            target,
+            interrupted: false,
+            aborted: None,
+            dataset: None,
+            faults: Vec::new(),
+            comparison: None,
+            generators: Vec::new(),
+        }
+    }
+}
+
 impl Summary {
     /// The whole summary, in one call: nothing is set afterwards.
     pub fn build(
