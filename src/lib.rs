@@ -5,12 +5,15 @@
 //! One run flows: [`cli`] -> [`config`] (one resolution step) -> [`setup`] (run id,
 //! report folder, [`stack`]) -> [`load`] (-> [`metrics::Measurements`]) with
 //! [`telemetry`], [`slo`] windows and [`faults`] beside it -> [`slo`] verdicts ->
-//! [`report::Summary`] -> the renderers -> an exit code ([`exit`]).
+//! [`report::Summary`] -> the renderers -> an exit code ([`exit`]). With `--generators N`
+//! the load runs in N [`distributed`] generators whose measurements stream back and merge
+//! exactly into the one collector everything else reads.
 //!
 //! - [`cli`]: the command line (clap); nothing past [`config`] sees it
 //! - [`config`]: flags + `KARIGAR_PERF_*` + scenario file -> one validated configuration
 //! - `commands`: one module per subcommand (`scenario`, `capacity`, `compare`, `seed`,
-//!   `stack`, `serve`); none imports another, nothing else imports them
+//!   `stack`, `serve`, `worker`, `merge`, `k8s`); none imports another, nothing else
+//!   imports them
 //! - [`setup`]: what both runs share: run id, report folder, provisioning, seeding,
 //!   `stack.json`, telemetry targets
 //! - [`policy`]: every threshold the seed states, in one place
@@ -27,6 +30,8 @@
 //! - [`autoscale`]: the seed's scale-out triggers, an HPA simulation over a run, and the
 //!   infrastructure figures they are judged on
 //! - [`slo`]: SLO expressions, their verdicts, and live sliding-window checks (abort)
+//! - [`distributed`]: the load on many generators: the split, coordinator and workers,
+//!   the exact streaming merge, engines (local processes, Docker Swarm, Kubernetes objects)
 //! - [`capacity`]: the stepped search for the sustainable rate, knee, USL fit, sizing
 //! - [`compare`]: baseline comparison (Mann-Whitney U over per-second percentiles) for CI gates
 //! - [`stats`]: the median and the Mann-Whitney U test, shared by the gate and capacity

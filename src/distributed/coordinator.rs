@@ -140,6 +140,8 @@ impl Coordinator {
             template.window_s,
             Instant::now() + START_DELAY,
         ));
+        // Fed by reports only: no second counts as complete before they say so.
+        collector.set_complete_until(0);
         let t0 = (unix_ms() + START_DELAY.as_secs_f64() * 1000.0) as u64;
         let _ = self.state.collector.set(collector.clone());
         self.state.t0.send_replace(Some(t0));
@@ -171,7 +173,6 @@ impl Coordinator {
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
-        self.server.abort();
         let collector = self.state.collector.get().cloned();
         let seconds = collector.map_or(0, |c| c.elapsed().as_secs());
         let generators = lock(&self.state.generators);
@@ -195,6 +196,13 @@ impl Coordinator {
             incomplete: generators.iter().any(|g| !g.done),
             stopped: self.state.stop.load(Ordering::Relaxed),
         }
+    }
+}
+
+impl Drop for Coordinator {
+    /// The server goes with the coordinator, whichever way the run ends.
+    fn drop(&mut self) {
+        self.server.abort();
     }
 }
 
