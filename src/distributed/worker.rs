@@ -56,7 +56,18 @@ pub async fn run(settings: WorkerSettings) -> Result<u8> {
         clients: assignment.clients,
         user_offset: assignment.segment.user_offset,
     };
-    let run = load::run(plan, collector.clone(), options).await;
+    let mut reporter = reporter;
+    let load = load::run(plan, collector.clone(), options);
+    tokio::pin!(load);
+    // The reporter ends first only when the coordinator is gone: then this process
+    // exits at once, and its load with it.
+    let run = tokio::select! {
+        run = &mut load => run,
+        lost = &mut reporter => {
+            lost.map_err(|e| Error::Internal(e.into()))??;
+            return Err(Error::Internal(anyhow::anyhow!("the reporter ended before the load")));
+        }
+    };
     let _ = load_done.send(());
     let mut cursor = reporter.await.map_err(|e| Error::Internal(e.into()))??;
     let run = run?;

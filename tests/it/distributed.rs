@@ -324,3 +324,70 @@ fn two_generators_on_a_one_node_swarm_leave_no_service_container_or_swarm_behind
         assert!(services.stdout.is_empty(), "no service left");
     }
 }
+
+#[test]
+fn a_generator_that_loses_its_coordinator_stops_its_load_and_exits() {
+    let server = StallingServer::start();
+    let run = Run::new();
+    let scenario = get_scenario(&run);
+    let listen = format!("127.0.0.1:{}", karigar_perf::stack::free_port().unwrap());
+    let url = server.url();
+    let token = format!("token-{}", std::process::id());
+    let mut coordinator = run
+        .command(&[
+            &scenario,
+            "--target",
+            &url,
+            "--rate",
+            "20/s",
+            "--duration",
+            "60s",
+            "--generators",
+            "1",
+            "--engine",
+            "external",
+            "--coordinator-listen",
+            &listen,
+        ])
+        .env("KARIGAR_PERF_RUN_TOKEN", &token)
+        .stdout(Stdio::null())
+        .stderr(run.log_file("coordinator.log"))
+        .spawn()
+        .unwrap();
+    let mut worker = Command::new(BIN)
+        .args(["worker", "--quiet", "--coordinator", &format!("http://{listen}")])
+        .env("KARIGAR_PERF_RUN_TOKEN", &token)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let counted = || server.held_us().len();
+    let started = Instant::now();
+    while counted() < 20 && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        counted() >= 20,
+        "the load ran: {}",
+        run.read_log("coordinator.log")
+    );
+    coordinator.kill().unwrap();
+    let _ = coordinator.wait();
+    let killed = Instant::now();
+    let status = loop {
+        if let Some(status) = worker.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            killed.elapsed() < Duration::from_secs(30),
+            "the generator outlived its coordinator"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let at_exit = counted();
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(counted(), at_exit, "no load after the generator exited");
+    assert_eq!(status.code(), Some(5));
+    let mut said = String::new();
+    std::io::Read::read_to_string(&mut worker.stderr.take().unwrap(), &mut said).unwrap();
+    assert!(said.contains("no answer from the coordinator"), "{said}");
+}
