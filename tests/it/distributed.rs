@@ -178,36 +178,48 @@ fn a_generator_killed_mid_run_makes_it_incomplete_and_named() {
     );
 }
 
-#[test]
-fn generators_registered_elsewhere_need_the_token_and_their_outputs_merge_offline() {
-    let server = StallingServer::start();
-    let run = Run::new();
-    let scenario = get_scenario(&run);
-    let port = karigar_perf::stack::free_port().unwrap();
-    let listen = format!("127.0.0.1:{port}");
+/// A coordinator of the get scenario against `server` that waits for generators started
+/// elsewhere (`--engine external`), with `token`; where it listens, and its process.
+fn external_coordinator(
+    run: &Run,
+    server: &StallingServer,
+    token: &str,
+    load: &[&str],
+) -> (String, std::process::Child) {
+    let scenario = get_scenario(run);
+    let listen = format!("127.0.0.1:{}", karigar_perf::stack::free_port().unwrap());
     let url = server.url();
-    let token = format!("token-{}", std::process::id());
+    let mut args = vec![
+        scenario.as_str(),
+        "--target",
+        &url,
+        "--engine",
+        "external",
+        "--coordinator-listen",
+        &listen,
+    ];
+    args.extend(load);
     let coordinator = run
-        .command(&[
-            &scenario,
-            "--target",
-            &url,
-            "--rate",
-            "50/s",
-            "--duration",
-            "5s",
-            "--generators",
-            "2",
-            "--engine",
-            "external",
-            "--coordinator-listen",
-            &listen,
-        ])
-        .env("KARIGAR_PERF_RUN_TOKEN", &token)
+        .command(&args)
+        .env("KARIGAR_PERF_RUN_TOKEN", token)
         .stdout(Stdio::null())
         .stderr(run.log_file("coordinator.log"))
         .spawn()
         .unwrap();
+    (listen, coordinator)
+}
+
+#[test]
+fn generators_registered_elsewhere_need_the_token_and_their_outputs_merge_offline() {
+    let server = StallingServer::start();
+    let run = Run::new();
+    let token = format!("token-{}", std::process::id());
+    let (listen, coordinator) = external_coordinator(
+        &run,
+        &server,
+        &token,
+        &["--rate", "50/s", "--duration", "5s", "--generators", "2"],
+    );
     let coordinator_url = format!("http://{listen}");
     let worker = |token: &str, out: &str| {
         Command::new(BIN)
@@ -329,31 +341,13 @@ fn two_generators_on_a_one_node_swarm_leave_no_service_container_or_swarm_behind
 fn a_generator_that_loses_its_coordinator_stops_its_load_and_exits() {
     let server = StallingServer::start();
     let run = Run::new();
-    let scenario = get_scenario(&run);
-    let listen = format!("127.0.0.1:{}", karigar_perf::stack::free_port().unwrap());
-    let url = server.url();
     let token = format!("token-{}", std::process::id());
-    let mut coordinator = run
-        .command(&[
-            &scenario,
-            "--target",
-            &url,
-            "--rate",
-            "20/s",
-            "--duration",
-            "60s",
-            "--generators",
-            "1",
-            "--engine",
-            "external",
-            "--coordinator-listen",
-            &listen,
-        ])
-        .env("KARIGAR_PERF_RUN_TOKEN", &token)
-        .stdout(Stdio::null())
-        .stderr(run.log_file("coordinator.log"))
-        .spawn()
-        .unwrap();
+    let (listen, mut coordinator) = external_coordinator(
+        &run,
+        &server,
+        &token,
+        &["--rate", "20/s", "--duration", "60s", "--generators", "1"],
+    );
     let mut worker = Command::new(BIN)
         .args(["worker", "--quiet", "--coordinator", &format!("http://{listen}")])
         .env("KARIGAR_PERF_RUN_TOKEN", &token)
