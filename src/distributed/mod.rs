@@ -28,9 +28,9 @@ use rand::distributions::{Alphanumeric, DistString};
 pub use coordinator::Finished;
 pub use engine::EngineKind;
 pub use k8s::{generator_objects, GeneratorObjects, K8sSettings, COORDINATOR_PORT};
-pub use protocol::WireLoad;
-pub use protocol::{ScenarioText, TOKEN_ENV};
-pub use split::{kind_users, part, segment, users_by_kind, Segment};
+pub use protocol::{ScenarioText, WireLoad, TOKEN_ENV};
+use split::segment;
+pub use split::Segment;
 pub use worker::{load_saved, run as run_worker, Saved, WorkerSettings};
 
 use crate::error::{Error, Result};

@@ -7,7 +7,5 @@ mod measurements;
 mod outcome;
 
 pub use collector::{Collector, DeltaCursor, Window};
-pub use measurements::{
-    add, new_histogram, same_counts, Interval, Measurements, Schedule, SecondStats, StepMeasurements,
-};
+pub use measurements::{Interval, Measurements, Schedule, SecondStats, StepMeasurements};
 pub use outcome::{OutcomeCounts, RequestOutcome};
