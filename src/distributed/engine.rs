@@ -34,6 +34,9 @@ pub struct Launch<'a> {
     /// binary mounted.
     pub image: Option<&'a str>,
     pub placement: &'a super::Placement,
+    /// The scenario's folder, for the data files it names: mounted at the same path
+    /// into Swarm tasks.
+    pub scenario_dir: Option<&'a std::path::Path>,
 }
 
 /// Generators started by an engine; [`stop`](Self::stop) (or drop, for local ones)
@@ -169,6 +172,10 @@ impl SwarmService {
         .iter()
         .map(|s| s.to_string())
         .collect();
+        if let Some(dir) = launch.scenario_dir {
+            args.push("--mount".into());
+            args.push(format!("type=bind,source={0},target={0},readonly", dir.display()));
+        }
         let image = match launch.image {
             Some(image) => image.to_owned(),
             None => {

@@ -98,6 +98,7 @@ impl Generation {
             token: &token,
             image: config.image.as_deref(),
             placement: context.placement,
+            scenario_dir: context.scenario.dir.as_deref(),
         };
         let running = Running::start(config.engine, &launch).await?;
         let started = coordinator.wait_registered(config.register_timeout, cancel).await;
