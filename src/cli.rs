@@ -45,6 +45,9 @@ pub enum Command {
 5 the coordinator is unreachable or was lost (the load stopped)"
     )]
     Worker(WorkerArgs),
+    /// What a CI gate can see: `gate calibrate` measures a scenario's noise.
+    #[command(subcommand)]
+    Gate(GateCommand),
     /// Merge saved generator outputs (`worker --output DIR`) or runs into one report.
     #[command(after_help = EXIT_CODES)]
     Merge(MergeArgs),
@@ -114,9 +117,11 @@ pub struct ScenarioArgs {
     #[arg(long, value_name = "N", env = "KARIGAR_PERF_ABORT_AFTER")]
     pub abort_after: Option<u32>,
 
-    /// A baseline run's summary.json: compare this run with it (exit 4 when slower).
-    #[arg(long, env = "KARIGAR_PERF_BASELINE")]
-    pub baseline: Option<PathBuf>,
+    /// A baseline: one run's summary.json, or a folder (or several files) of earlier
+    /// runs of the same scenario, a history; exit 4 when this run is slower beyond noise
+    /// (repeatable).
+    #[arg(long, env = "KARIGAR_PERF_BASELINE", value_delimiter = ',')]
+    pub baseline: Vec<PathBuf>,
 
     #[command(flatten)]
     pub gate: GateArgs,
@@ -442,10 +447,13 @@ pub struct SeedShape {
 
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// The baseline run's summary.json.
-    pub base: PathBuf,
-    /// The new run's summary.json.
-    pub new: PathBuf,
+    /// BASE... NEW: the baseline (one run's summary.json, or folders or files of a
+    /// history of runs), then the new run's summary.json.
+    #[arg(required_unless_present = "history", num_args = 2..)]
+    pub paths: Vec<PathBuf>,
+    /// Instead: the runs in DIR in time order, and where a step's level shifted.
+    #[arg(long, value_name = "DIR", conflicts_with = "paths")]
+    pub history: Option<PathBuf>,
     #[command(flatten)]
     pub gate: GateArgs,
     /// Also write a JUnit XML report here.
@@ -453,12 +461,49 @@ pub struct CompareArgs {
     pub junit: Option<PathBuf>,
 }
 
+/// `karigar-perf gate ...`: what a CI gate can see.
+#[derive(Debug, Subcommand)]
+pub enum GateCommand {
+    /// Run the same build N times into a baseline folder and print each step's noise
+    /// and the smallest change a gate on that history detects.
+    Calibrate(CalibrateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// A scenario name (./scenarios/NAME.toml, or built in) or a path to a TOML file.
+    pub scenario: String,
+    /// Runs of the same build.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(2..=100))]
+    pub runs: u16,
+    /// The baseline folder the runs go to (default: reports/baseline-SCENARIO).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub gate: GateArgs,
+    /// Flags for every run, after `--`, e.g. `-- --duration 20s --users 10`.
+    #[arg(last = true)]
+    pub scenario_args: Vec<String>,
+}
+
 /// How a regression is told from noise.
-#[derive(Clone, Copy, Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct GateArgs {
-    /// Smallest slowdown of a step's per-second median that counts, as a fraction.
-    #[arg(long, default_value_t = 0.15)]
-    pub min_effect: f64,
+    /// Smallest slowdown that counts, as a fraction (default: 0.15 against one run's
+    /// per-second medians, 0.05 against a history).
+    #[arg(long)]
+    pub min_effect: Option<f64>,
+    /// One-sided confidence of the history's prediction interval.
+    #[arg(long, default_value_t = 0.999)]
+    pub confidence: f64,
+    /// The figures that gate against a history (the others are shown).
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "p50,p95,throughput,error-rate"
+    )]
+    pub gate_metrics: Vec<crate::compare::Figure>,
     /// Smallest slowdown that counts in absolute terms, e.g. 5ms.
     #[arg(long, default_value = "5ms", value_parser = parse_duration)]
     pub min_delta: Duration,

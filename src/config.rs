@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use crate::capacity::{SearchPlan, SearchSettings};
 use crate::cli::{CapacityArgs, DockerArgs, GateArgs, GeneratorArgs, ScenarioArgs, SeedShape, StackArgs};
+use crate::compare::{Baseline, HistorySettings};
 use crate::distributed::{EngineKind, GeneratorsConfig};
 use crate::error::{Error, Result};
 use crate::load::Clients;
-use crate::report::{GatePolicy, Summary};
+use crate::report::GatePolicy;
 use crate::scenario::{LoadOverrides, Plan, Source};
 use crate::seed::SeedSize;
 use crate::stack::{DockerOptions, ImageChoice, StackKind};
@@ -71,10 +72,11 @@ pub struct ReportConfig {
     pub quiet: bool,
 }
 
-/// A baseline run and the policy that tells a regression from noise.
+/// A baseline and the policy that tells a regression from noise.
 pub struct Gate {
-    pub baseline: Summary,
+    pub baseline: Baseline,
     pub policy: GatePolicy,
+    pub history: HistorySettings,
 }
 
 impl ScenarioConfig {
@@ -92,12 +94,13 @@ impl ScenarioConfig {
         };
         let plan = Plan::build_with_abort(&source, &overrides, &args.slos, args.abort_after)?;
         let stack = StackConfig::resolve(&args.stack, &plan)?;
-        let gate = match &args.baseline {
-            Some(path) => Some(Gate {
-                baseline: crate::report::load(path)?,
+        let gate = match args.baseline.is_empty() {
+            true => None,
+            false => Some(Gate {
+                baseline: Baseline::load(&args.baseline, Some(&plan.name))?,
                 policy: gate_policy(&args.gate)?,
+                history: history_settings(&args.gate)?,
             }),
-            None => None,
         };
         let generators = generators_config(&args.generators, Some(&plan))?;
         Ok(Self {
@@ -241,10 +244,12 @@ pub fn seed_size(providers: Option<usize>, shape: SeedShape) -> Option<SeedSize>
     })
 }
 
-/// The gate flags, checked.
+/// The gate flags for one baseline run, checked.
 pub fn gate_policy(args: &GateArgs) -> Result<GatePolicy> {
+    let defaults = GatePolicy::default();
+    let min_effect = args.min_effect.unwrap_or(defaults.min_effect);
     let alpha_ok = args.alpha > 0.0 && args.alpha < 1.0;
-    let effect_ok = args.min_effect >= 0.0 && args.min_effect.is_finite();
+    let effect_ok = min_effect >= 0.0 && min_effect.is_finite();
     if !alpha_ok || !effect_ok {
         return Err(Error::config(
             "--alpha must be between 0 and 1 and --min-effect a fraction of 0 or more",
@@ -252,9 +257,28 @@ pub fn gate_policy(args: &GateArgs) -> Result<GatePolicy> {
     }
     Ok(GatePolicy {
         alpha: args.alpha,
-        min_effect: args.min_effect,
+        min_effect,
         min_delta_us: args.min_delta.as_secs_f64() * 1e6,
-        ..Default::default()
+        ..defaults
+    })
+}
+
+/// The gate flags for a history of runs, checked.
+pub fn history_settings(args: &GateArgs) -> Result<HistorySettings> {
+    let defaults = HistorySettings::default();
+    let min_effect = args.min_effect.unwrap_or(defaults.min_effect);
+    if !(args.confidence > 0.5 && args.confidence < 1.0) {
+        return Err(Error::config(
+            "--confidence must be above 0.5 and below 1, e.g. 0.999",
+        ));
+    }
+    if !(min_effect >= 0.0 && min_effect.is_finite()) {
+        return Err(Error::config("--min-effect must be a fraction of 0 or more"));
+    }
+    Ok(HistorySettings {
+        confidence: args.confidence,
+        min_effect,
+        gated: args.gate_metrics.clone(),
     })
 }
 

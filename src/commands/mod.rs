@@ -3,6 +3,7 @@
 
 mod capacity;
 mod compare;
+mod gate;
 mod k8s;
 mod merge;
 mod scenario;
@@ -11,7 +12,7 @@ mod serve;
 mod stack;
 mod worker;
 
-use crate::cli::{Command, K8sCommand, StackCommand};
+use crate::cli::{Command, GateCommand, K8sCommand, StackCommand};
 use crate::error::{Error, Result};
 
 /// Runs one subcommand to its exit code.
@@ -24,6 +25,7 @@ pub async fn dispatch(command: Command) -> Result<u8> {
         Command::Worker(args) => worker::run(&args).await,
         Command::Merge(args) => merge::run(&args).await,
         Command::K8s(K8sCommand::Generators(args)) => k8s::generators(&args),
+        Command::Gate(GateCommand::Calibrate(args)) => gate::calibrate(&args, &current_exe()?),
         Command::Stack(StackCommand::Down { orphans }) => stack::down(orphans).await,
         Command::Backend => serve::backend().await,
         Command::Frontend => serve::frontend().await,

@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::cli::ScenarioArgs;
-use crate::compare::GateInput;
 use crate::config::{Gate, ScenarioConfig};
 use crate::distributed::{self, Generation, GenerationContext, GeneratorsConfig};
 use crate::error::{Error, Result};
@@ -249,9 +248,9 @@ struct Judged<'a> {
 fn finish(config: &ScenarioConfig, judged: Judged<'_>, facts: RunFacts, report_dir: &Path) -> Result<u8> {
     let plan = &config.plan;
     let verdicts = crate::slo::evaluate(&plan.slos, judged.measured, judged.telemetry, judged.windows);
-    let comparison = config.gate.as_ref().map(|Gate { baseline, policy }| {
-        let new = GateInput::of_measurements(&facts.run_id, judged.measured);
-        crate::compare::compare(&GateInput::of_summary(baseline), &new, *policy)
+    let comparison = config.gate.as_ref().map(|gate: &Gate| {
+        gate.baseline
+            .compare(&facts.run_id, judged.measured, gate.policy, &gate.history)
     });
     let facts = RunFacts { comparison, ..facts };
     let summary = Summary::build(plan, judged.measured, judged.telemetry, verdicts, facts);

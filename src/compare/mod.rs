@@ -7,9 +7,89 @@
 //! machine, a relative threshold alone would flag a fast step (a few ms, queued behind
 //! CPU-bound ones on a small machine) whose latency swings by half between runs.
 
+mod changes;
+mod history;
+
+pub use changes::change_points;
+pub use history::{calibrate, figures, judge, Figure, HistorySettings, RunFigures};
+
 use crate::metrics::{Measurements, SecondStats};
-use crate::report::{Comparison, GatePolicy, Row, RowVerdict, Summary};
+use crate::report::{Comparison, GatePolicy, Row, RowVerdict, StepSummary, Summary};
 use crate::stats::{mann_whitney_greater, median};
+
+/// What a run is compared with: one run (its seconds against the new run's), or a
+/// history of runs (each one figure per step and metric).
+pub enum Baseline {
+    One(Box<Summary>),
+    History(Vec<Summary>),
+}
+
+impl Baseline {
+    /// The runs in `paths` (files or folders); all must be of `scenario` when given.
+    pub fn load(paths: &[std::path::PathBuf], scenario: Option<&str>) -> crate::error::Result<Self> {
+        let mut runs = crate::report::load_runs(paths)?;
+        if let Some(name) = scenario {
+            if let Some(other) = runs.iter().find(|r| r.scenario != name) {
+                return Err(crate::error::Error::config(format!(
+                    "the baseline holds run {} of scenario {:?}, not {name:?}",
+                    other.run_id, other.scenario
+                )));
+            }
+        }
+        Ok(match runs.len() {
+            1 => Baseline::One(Box::new(runs.remove(0))),
+            _ => Baseline::History(runs),
+        })
+    }
+
+    /// The new run, just measured, against this baseline.
+    pub fn compare(
+        &self,
+        run_id: &str,
+        measured: &Measurements,
+        policy: GatePolicy,
+        settings: &HistorySettings,
+    ) -> Comparison {
+        match self {
+            Baseline::One(base) => compare(
+                &GateInput::of_summary(base),
+                &GateInput::of_measurements(run_id, measured),
+                policy,
+            ),
+            Baseline::History(runs) => {
+                let seconds = measured.elapsed.as_secs_f64();
+                let steps: Vec<StepSummary> = measured
+                    .steps
+                    .iter()
+                    .map(|s| StepSummary::of(s, seconds))
+                    .collect();
+                let history: Vec<RunFigures> = runs.iter().map(figures).collect();
+                judge(
+                    &history,
+                    &history::figures_of(run_id, "", &steps),
+                    settings,
+                    policy,
+                )
+            }
+        }
+    }
+
+    /// A run read back from its summary against this baseline.
+    pub fn compare_summary(
+        &self,
+        new: &Summary,
+        policy: GatePolicy,
+        settings: &HistorySettings,
+    ) -> Comparison {
+        match self {
+            Baseline::One(base) => compare(&GateInput::of_summary(base), &GateInput::of_summary(new), policy),
+            Baseline::History(runs) => {
+                let history: Vec<RunFigures> = runs.iter().map(figures).collect();
+                judge(&history, &figures(new), settings, policy)
+            }
+        }
+    }
+}
 
 /// One run as the gate sees it: each step's per-second figures.
 pub struct GateInput {
@@ -67,6 +147,7 @@ pub fn compare(base: &GateInput, new: &GateInput, policy: GatePolicy) -> Compari
         policy,
         regression: rows.iter().any(|r| r.verdict == RowVerdict::Regression),
         rows,
+        history: None,
     }
 }
 

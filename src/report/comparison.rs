@@ -59,7 +59,62 @@ pub struct Comparison {
     pub baseline_run: String,
     pub new_run: String,
     pub policy: GatePolicy,
+    /// Against one baseline run: its seconds against the new run's.
     pub rows: Vec<Row>,
+    /// Against a history of runs: each run one figure per step and metric.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<HistoryGate>,
     /// Whether any row is a regression.
     pub regression: bool,
+}
+
+/// A new run against the spread of a history of runs of the same scenario.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistoryGate {
+    /// The history's runs, oldest first.
+    pub runs: Vec<String>,
+    /// One-sided confidence of the prediction interval (0.999: one false alarm in a
+    /// thousand same-build runs per figure, were the noise normal).
+    pub confidence: f64,
+    /// Smallest relative change that counts, whatever the interval says.
+    pub min_effect: f64,
+    pub rows: Vec<HistoryRow>,
+}
+
+/// One step's figure over the history, and the new run's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HistoryRow {
+    pub step: String,
+    /// `p50`, `p95`, `p99` (ms), `throughput` (requests/s) or `error_rate` (fraction).
+    pub metric: String,
+    /// Runs of the history that had the figure, their mean and standard deviation.
+    pub runs: usize,
+    pub mean: f64,
+    pub sd: f64,
+    pub new: Option<f64>,
+    /// `new / mean - 1` (for `error_rate`: `new - mean`).
+    pub change: Option<f64>,
+    /// Where a regression begins: the prediction interval's edge on the worse side.
+    pub boundary: Option<f64>,
+    /// The smallest regression this history can tell from noise: relative (for
+    /// `error_rate`, absolute), `None` with fewer than two runs.
+    pub detectable_change: Option<f64>,
+    /// Whether this figure gates (`--gate-metrics`); others are shown only.
+    pub gated: bool,
+    pub verdict: RowVerdict,
+}
+
+/// A shift in one step's figure over a history of runs (`compare --history`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChangePoint {
+    pub step: String,
+    /// `p50`, `p95`, `p99`, `throughput` or `error_rate`.
+    pub metric: String,
+    /// The first run of the new level: its index in time order, and its id.
+    pub at: usize,
+    pub run_id: String,
+    /// The level before and after, and `after / before - 1`.
+    pub before: f64,
+    pub after: f64,
+    pub change: f64,
 }

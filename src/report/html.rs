@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::comparison::{Comparison, RowVerdict};
+use super::comparison::{Comparison, HistoryGate, RowVerdict};
 use super::console::{ms, observed};
 use super::infra_text;
 use super::summary::{RunVerdict, Summary};
@@ -94,18 +94,16 @@ fn slo_table(summary: &Summary) -> String {
 }
 
 fn comparison_table(comparison: &Comparison) -> String {
+    if let Some(history) = &comparison.history {
+        return history_table(history);
+    }
     let mut out = format!(
         "<h2>Compared with baseline <code>{}</code></h2><table><tr><th>step</th><th>per-second</th>\
          <th>baseline</th><th>new</th><th>change</th><th>p (slower)</th><th>verdict</th></tr>",
         escape(&comparison.baseline_run)
     );
     for row in &comparison.rows {
-        let (verdict, class) = match row.verdict {
-            RowVerdict::Regression => ("regression", "fail"),
-            RowVerdict::Improvement => ("improvement", "pass"),
-            RowVerdict::Unchanged => ("unchanged", ""),
-            RowVerdict::InsufficientData => ("too little data", "warn"),
-        };
+        let (verdict, class) = verdict_cell(row.verdict);
         let _ = write!(
             out,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{verdict}</td></tr>",
@@ -119,6 +117,47 @@ fn comparison_table(comparison: &Comparison) -> String {
     }
     out.push_str("</table>");
     out
+}
+
+/// Against a history: each figure's level, spread, the new run, the boundary and the
+/// smallest change the history detects.
+fn history_table(history: &HistoryGate) -> String {
+    use super::comparison_markdown::{change, detectable, figure};
+    let mut out = format!(
+        "<h2>Compared with a history of {} runs</h2><p class=\"meta\">A gated figure regresses beyond the one-sided {:.1}% \
+         prediction interval (Student's t) and by at least {:.0}%.</p><table><tr><th>step</th><th>figure</th><th>history mean</th>\
+         <th>sd</th><th>new</th><th>change</th><th>boundary</th><th>detects</th><th>verdict</th></tr>",
+        history.runs.len(),
+        history.confidence * 100.0,
+        history.min_effect * 100.0
+    );
+    for row in &history.rows {
+        let (verdict, class) = verdict_cell(row.verdict);
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{verdict}</td></tr>",
+            escape(&row.step),
+            row.metric,
+            if row.gated { "" } else { " (shown)" },
+            figure(&row.metric, Some(row.mean)),
+            figure(&row.metric, Some(row.sd)),
+            figure(&row.metric, row.new),
+            change(row),
+            figure(&row.metric, row.boundary),
+            escape(&detectable(row))
+        );
+    }
+    out.push_str("</table>");
+    out
+}
+
+fn verdict_cell(verdict: RowVerdict) -> (&'static str, &'static str) {
+    match verdict {
+        RowVerdict::Regression => ("regression", "fail"),
+        RowVerdict::Improvement => ("improvement", "pass"),
+        RowVerdict::Unchanged => ("unchanged", ""),
+        RowVerdict::InsufficientData => ("too little data", "warn"),
+    }
 }
 
 fn latency_chart(name: &str, series: &[crate::metrics::SecondStats], index: usize) -> String {

@@ -45,24 +45,42 @@ struct Case {
 }
 
 fn cases(comparison: &Comparison) -> Vec<Case> {
-    comparison
-        .rows
+    let history = comparison
+        .history
         .iter()
+        .flat_map(|h| &h.rows)
+        .filter(|r| r.gated)
         .map(|row| Case {
             class: format!("comparison.{}", row.step),
             name: format!(
-                "{} per second vs baseline {}",
-                row.metric, comparison.baseline_run
+                "{} vs {} ({})",
+                row.metric,
+                comparison.baseline_run,
+                super::comparison_markdown::detectable(row)
             ),
             failure: (row.verdict == RowVerdict::Regression).then(|| {
                 format!(
-                    "{:+.1}% slower (p = {:.4})",
-                    row.change.unwrap_or(0.0) * 100.0,
-                    row.p_slower.unwrap_or(1.0)
+                    "{} beyond the history's boundary {}",
+                    super::comparison_markdown::change(row),
+                    super::comparison_markdown::figure(&row.metric, row.boundary)
                 )
             }),
-        })
-        .collect()
+        });
+    let per_second = comparison.rows.iter().map(|row| Case {
+        class: format!("comparison.{}", row.step),
+        name: format!(
+            "{} per second vs baseline {}",
+            row.metric, comparison.baseline_run
+        ),
+        failure: (row.verdict == RowVerdict::Regression).then(|| {
+            format!(
+                "{:+.1}% slower (p = {:.4})",
+                row.change.unwrap_or(0.0) * 100.0,
+                row.p_slower.unwrap_or(1.0)
+            )
+        }),
+    });
+    history.chain(per_second).collect()
 }
 
 fn suite(out: &mut String, name: &str, cases: &[Case]) {

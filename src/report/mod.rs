@@ -26,7 +26,7 @@ use anyhow::Context;
 
 pub use capacity::{CapacityReport, CapacitySettings, CAPACITY_SCHEMA_VERSION};
 pub use capacity_text::{capacity_console, step_line};
-pub use comparison::{Comparison, GatePolicy, Row, RowVerdict};
+pub use comparison::{ChangePoint, Comparison, GatePolicy, HistoryGate, HistoryRow, Row, RowVerdict};
 pub use summary::{
     GeneratorReport, Latency, LoadInfo, RunFacts, RunVerdict, StepSummary, Summary, TargetInfo,
     SCHEMA_VERSION,
@@ -52,6 +52,16 @@ pub fn comparison_markdown(comparison: &Comparison) -> String {
     comparison_markdown::render(comparison)
 }
 
+/// What a history of `runs` can gate on, per step and figure, as Markdown.
+pub fn noise_table(rows: &[HistoryRow], runs: usize, confidence: f64) -> String {
+    comparison_markdown::noise(rows, runs, confidence)
+}
+
+/// Where the levels of a history of runs shifted, as Markdown.
+pub fn change_points_markdown(runs: &[Summary], points: &[ChangePoint]) -> String {
+    comparison_markdown::change_points(runs, points)
+}
+
 /// `junit.xml` of a run.
 pub fn junit(summary: &Summary) -> String {
     junit::render(summary)
@@ -64,6 +74,50 @@ pub fn load(path: &Path) -> Result<Summary, crate::error::Error> {
     serde_json::from_str(&text).map_err(|e| {
         crate::error::Error::config(format!("{}: not a karigar-perf summary: {e}", path.display()))
     })
+}
+
+/// The runs in `paths`, oldest first: each a `summary.json`, a run's report folder
+/// (with its `summary.json`), or a folder of such files and folders.
+pub fn load_runs(paths: &[std::path::PathBuf]) -> Result<Vec<Summary>, crate::error::Error> {
+    let mut runs = Vec::new();
+    for path in paths {
+        collect_runs(path, &mut runs)?;
+    }
+    if runs.is_empty() {
+        return Err(crate::error::Error::config(format!(
+            "no run summaries in {}",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    runs.sort_by(|a, b| a.started_at.cmp(&b.started_at));
+    Ok(runs)
+}
+
+fn collect_runs(path: &Path, runs: &mut Vec<Summary>) -> Result<(), crate::error::Error> {
+    if !path.is_dir() {
+        runs.push(load(path)?);
+        return Ok(());
+    }
+    if path.join("summary.json").is_file() {
+        runs.push(load(&path.join("summary.json"))?);
+        return Ok(());
+    }
+    let entries = std::fs::read_dir(path)
+        .map_err(|e| crate::error::Error::config(format!("{}: cannot read: {e}", path.display())))?;
+    let mut paths: Vec<std::path::PathBuf> = entries.flatten().map(|e| e.path()).collect();
+    paths.sort();
+    for entry in paths {
+        if entry.join("summary.json").is_file() {
+            runs.push(load(&entry.join("summary.json"))?);
+        } else if entry.extension().is_some_and(|e| e == "json") {
+            runs.push(load(&entry)?);
+        }
+    }
+    Ok(())
 }
 
 /// Writes `summary.json`, `summary.md`, `report.html` and `junit.xml` into `dir`

@@ -221,11 +221,11 @@ impl Summary {
             duration_s: seconds,
             target: facts.target,
             load: LoadInfo::of(plan),
-            totals: StepSummary::new(&measured.all_steps(), seconds),
+            totals: StepSummary::of(&measured.all_steps(), seconds),
             steps: measured
                 .steps
                 .iter()
-                .map(|s| StepSummary::new(s, seconds))
+                .map(|s| StepSummary::of(s, seconds))
                 .collect(),
             slos,
             infrastructure: telemetry.map(|t| Infrastructure::new(t, measured)),
@@ -254,7 +254,8 @@ impl LoadInfo {
 }
 
 impl StepSummary {
-    fn new(step: &StepMeasurements, seconds: f64) -> Self {
+    /// A step's figures over `seconds` of load.
+    pub fn of(step: &StepMeasurements, seconds: f64) -> Self {
         let count = step.outcomes.total();
         let errors = step.outcomes.errors();
         Self {

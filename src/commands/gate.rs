@@ -1,0 +1,69 @@
+//! `karigar-perf gate calibrate SCENARIO --runs N`: the same build run N times into a
+//! baseline folder, then each step's noise and the smallest change a gate on that
+//! history detects, so a team knows what its gate can see before trusting it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::cli::CalibrateArgs;
+use crate::compare::{calibrate as noise, figures};
+use crate::error::{Error, Result};
+use crate::setup::status;
+
+pub fn calibrate(args: &CalibrateArgs, exe: &Path) -> Result<u8> {
+    let settings = crate::config::history_settings(&args.gate)?;
+    let name = Path::new(&args.scenario)
+        .file_stem()
+        .map_or(args.scenario.clone(), |s| s.to_string_lossy().into_owned());
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("reports").join(format!("baseline-{name}")));
+    std::fs::create_dir_all(&out)
+        .map_err(|e| Error::config(format!("cannot create {}: {e}", out.display())))?;
+    for run in 1..=args.runs {
+        let dir = out.join(format!("run-{}", crate::setup::run_id(&name)));
+        status(&format!(
+            "calibration run {run} of {} into {}",
+            args.runs,
+            dir.display()
+        ));
+        let code = scenario_run(exe, args, &dir)?;
+        match code {
+            0 | 3 => {}
+            _ => {
+                return Err(Error::stack(format!(
+                    "calibration run {run} exited {code}: see {}",
+                    dir.display()
+                )))
+            }
+        }
+    }
+    let runs = crate::report::load_runs(std::slice::from_ref(&out))?;
+    let history: Vec<_> = runs.iter().map(figures).collect();
+    print!(
+        "{}",
+        crate::report::noise_table(&noise(&history, &settings), runs.len(), settings.confidence)
+    );
+    println!(
+        "baseline: {} ({} runs); gate with --baseline {}",
+        out.display(),
+        runs.len(),
+        out.display()
+    );
+    Ok(crate::exit::PASS)
+}
+
+/// One run of the scenario as a user would start it, into `dir`.
+fn scenario_run(exe: &Path, args: &CalibrateArgs, dir: &Path) -> Result<i32> {
+    let status = Command::new(exe)
+        .arg("scenario")
+        .arg(&args.scenario)
+        .args(&args.scenario_args)
+        .arg("--quiet")
+        .arg("--report-dir")
+        .arg(dir)
+        .status()
+        .map_err(|e| Error::Internal(e.into()))?;
+    Ok(status.code().unwrap_or(crate::exit::INTERRUPTED.into()))
+}
