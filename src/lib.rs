@@ -12,7 +12,7 @@
 //! - [`cli`]: the command line (clap); nothing past [`config`] sees it
 //! - [`config`]: flags + `KARIGAR_PERF_*` + scenario file -> one validated configuration
 //! - `commands`: one module per subcommand (`scenario`, `capacity`, `compare`, `seed`,
-//!   `stack`, `serve`, `worker`, `merge`, `k8s`); none imports another, nothing else
+//!   `stack`, `serve`, `worker`, `merge`, `k8s`, `gate`); none imports another, nothing else
 //!   imports them
 //! - [`setup`]: what both runs share: run id, report folder, provisioning, seeding,
 //!   `stack.json`, telemetry targets
@@ -33,8 +33,10 @@
 //! - [`distributed`]: the load on many generators: the split, coordinator and workers,
 //!   the exact streaming merge, engines (local processes, Docker Swarm, Kubernetes objects)
 //! - [`capacity`]: the stepped search for the sustainable rate, knee, USL fit, sizing
-//! - [`compare`]: baseline comparison (Mann-Whitney U over per-second percentiles) for CI gates
-//! - [`stats`]: the median and the Mann-Whitney U test, shared by the gate and capacity
+//! - [`compare`]: CI gates: a run against a history of runs (Student's t prediction
+//!   intervals, the smallest detectable change, change points) or against one run
+//!   (Mann-Whitney U over per-second percentiles)
+//! - [`stats`]: median, mean and spread, Mann-Whitney U, Student's t quantiles
 //! - [`report`]: report data (run summary, capacity report, comparison) and one renderer
 //!   per format (console, JSON, Markdown, HTML, JUnit)
 //! - [`interrupt`]: Ctrl-C and SIGTERM handling

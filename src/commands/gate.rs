@@ -54,8 +54,12 @@ pub fn calibrate(args: &CalibrateArgs, exe: &Path) -> Result<u8> {
     Ok(crate::exit::PASS)
 }
 
-/// One run of the scenario as a user would start it, into `dir`.
+/// One run of the scenario as a user would start it, into `dir` (its results table in
+/// `dir/console.txt`).
 fn scenario_run(exe: &Path, args: &CalibrateArgs, dir: &Path) -> Result<i32> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::config(format!("cannot create {}: {e}", dir.display())))?;
+    let console = std::fs::File::create(dir.join("console.txt")).map_err(|e| Error::Internal(e.into()))?;
     let status = Command::new(exe)
         .arg("scenario")
         .arg(&args.scenario)
@@ -63,6 +67,7 @@ fn scenario_run(exe: &Path, args: &CalibrateArgs, dir: &Path) -> Result<i32> {
         .arg("--quiet")
         .arg("--report-dir")
         .arg(dir)
+        .stdout(console)
         .status()
         .map_err(|e| Error::Internal(e.into()))?;
     Ok(status.code().unwrap_or(crate::exit::INTERRUPTED.into()))

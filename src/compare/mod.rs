@@ -1,6 +1,10 @@
 //! Regression gates: is a new run slower than a baseline beyond noise?
 //!
-//! Per step, the per-second p50 and p95 latencies of the two runs are compared with a
+//! Against a history of runs (`history`): each run one figure per step and metric, a
+//! Student's t prediction interval over them, and the smallest change it detects; over
+//! a history alone, where levels shifted (`changes`).
+//!
+//! Against one run: per step, the per-second p50 and p95 latencies of the two runs are compared with a
 //! one-sided Mann-Whitney U test. A step regresses when the new run is slower with
 //! `p < alpha` *and* its median per-second value grew by at least `min_effect` *and*
 //! by at least `min_delta_us`: significance alone would flag tiny shifts on a quiet
