@@ -31,20 +31,27 @@ fn render_history(comparison: &Comparison, history: &HistoryGate) -> String {
     for row in &history.rows {
         let _ = writeln!(
             out,
-            "| {} | {}{} | {} | {} | {} | {} | {} | {} | {} |",
-            row.step,
-            row.metric,
-            if row.gated { "" } else { " (shown)" },
-            figure(&row.metric, Some(row.mean)),
-            figure(&row.metric, Some(row.sd)),
-            figure(&row.metric, row.new),
-            change(row),
-            figure(&row.metric, row.boundary),
-            detectable(row),
+            "| {} | {} |",
+            history_cells(row).join(" | "),
             verdict_text(row.verdict)
         );
     }
     out
+}
+
+/// A history row's cells before its verdict: step, figure, history mean, sd, new,
+/// change, boundary, what it detects.
+pub(super) fn history_cells(row: &HistoryRow) -> [String; 8] {
+    [
+        row.step.clone(),
+        format!("{}{}", row.metric, if row.gated { "" } else { " (shown)" }),
+        figure(&row.metric, Some(row.mean)),
+        figure(&row.metric, Some(row.sd)),
+        figure(&row.metric, row.new),
+        change(row),
+        figure(&row.metric, row.boundary),
+        detectable(row),
+    ]
 }
 
 /// `noise`: what a history can gate on (`gate calibrate`).

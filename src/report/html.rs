@@ -122,7 +122,7 @@ fn comparison_table(comparison: &Comparison) -> String {
 /// Against a history: each figure's level, spread, the new run, the boundary and the
 /// smallest change the history detects.
 fn history_table(history: &HistoryGate) -> String {
-    use super::comparison_markdown::{change, detectable, figure};
+    use super::comparison_markdown::history_cells;
     let mut out = format!(
         "<h2>Compared with a history of {} runs</h2><p class=\"meta\">A gated figure regresses beyond the one-sided {:.1}% \
          prediction interval (Student's t) and by at least {:.0}%.</p><table><tr><th>step</th><th>figure</th><th>history mean</th>\
@@ -133,19 +133,11 @@ fn history_table(history: &HistoryGate) -> String {
     );
     for row in &history.rows {
         let (verdict, class) = verdict_cell(row.verdict);
-        let _ = write!(
-            out,
-            "<tr><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{verdict}</td></tr>",
-            escape(&row.step),
-            row.metric,
-            if row.gated { "" } else { " (shown)" },
-            figure(&row.metric, Some(row.mean)),
-            figure(&row.metric, Some(row.sd)),
-            figure(&row.metric, row.new),
-            change(row),
-            figure(&row.metric, row.boundary),
-            escape(&detectable(row))
-        );
+        out.push_str("<tr>");
+        for cell in history_cells(row) {
+            let _ = write!(out, "<td>{}</td>", escape(&cell));
+        }
+        let _ = write!(out, "<td class=\"{class}\">{verdict}</td></tr>");
     }
     out.push_str("</table>");
     out
