@@ -65,6 +65,7 @@ fn browse_loads_every_frontend_page_and_its_assets_in_containers() {
 
 #[test]
 fn a_killed_replica_behind_nginx_is_reported_with_its_burst_and_recovery() {
+    let _machine = crate::common::harness::machine();
     if !docker::ready() {
         return;
     }
@@ -77,7 +78,7 @@ replicas = 2
 slos = ["error_rate < 50%"]
 [load]
 users = 4
-duration = "9s"
+duration = "12s"
 [[faults]]
 at = "3s"
 action = "kill"

@@ -147,3 +147,11 @@ pub fn stdout(output: &Output) -> String {
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
+
+/// The machine, for tests whose verdict depends on timing (a recovery within seconds, a
+/// gate's noise) and the tests that keep both cores busy: holding it keeps them from
+/// running at the same time, while the other tests still run in parallel.
+pub fn machine() -> std::sync::MutexGuard<'static, ()> {
+    static MACHINE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    MACHINE.lock().unwrap_or_else(|e| e.into_inner())
+}
