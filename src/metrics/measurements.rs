@@ -166,11 +166,12 @@ impl Measurements {
         }
     }
 
-    /// Every step merged into one, for run-wide figures.
+    /// Every step's whole-run figures merged into one, for run-wide figures (without
+    /// per-second intervals: merging those would decode every second of every step).
     pub fn all_steps(&self) -> StepMeasurements {
         let mut all = StepMeasurements::empty("", "all");
         for step in &self.steps {
-            all.merge(step);
+            all.add_whole_run(step);
         }
         all
     }
@@ -204,12 +205,17 @@ impl StepMeasurements {
         }
     }
 
-    /// Adds `other` (whose seconds count from the same start) into this one.
-    pub fn merge(&mut self, other: &StepMeasurements) {
+    /// Adds `other`'s whole-run histograms and counts, not its seconds.
+    fn add_whole_run(&mut self, other: &StepMeasurements) {
         add(&mut self.latency, &other.latency);
         add(&mut self.service, &other.service);
         self.outcomes.merge(&other.outcomes);
         self.skipped += other.skipped;
+    }
+
+    /// Adds `other` (whose seconds count from the same start) into this one.
+    pub fn merge(&mut self, other: &StepMeasurements) {
+        self.add_whole_run(other);
         let mut merged = Vec::with_capacity(self.seconds.len().max(other.seconds.len()));
         let (mut a, mut b) = (self.seconds.drain(..).peekable(), other.seconds.iter().peekable());
         loop {
