@@ -16,7 +16,6 @@ fn capacity(run: &Run, args: &[&str]) -> std::process::Command {
 
 #[test]
 fn capacity_grows_the_rate_and_sizes_a_deployment() {
-    let _machine = crate::common::harness::machine();
     let run = Run::new();
     let args = [
         "signup",

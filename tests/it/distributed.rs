@@ -46,9 +46,8 @@ fn children_of(pid: u32, needle: &str) -> Vec<u32> {
 
 #[test]
 fn three_generators_give_the_percentiles_of_one_process_that_saw_every_request() {
-    let _machine = crate::common::harness::machine();
     let server = StallingServer::start();
-    let run = Run::new();
+    let run = Run::alone();
     let scenario = get_scenario(&run);
     let url = server.url();
     let output = run.run(&[
@@ -100,7 +99,6 @@ fn three_generators_give_the_percentiles_of_one_process_that_saw_every_request()
 
 #[test]
 fn three_generators_drive_the_local_stack_as_one_does() {
-    let _machine = crate::common::harness::machine();
     let count = |generators: &str| {
         let run = Run::new();
         let output = run.run(&[
@@ -129,7 +127,6 @@ fn three_generators_drive_the_local_stack_as_one_does() {
 
 #[test]
 fn a_generator_killed_mid_run_makes_it_incomplete_and_named() {
-    let _machine = crate::common::harness::machine();
     let run = Run::new();
     let mut child = run
         .command(&["signup", "--duration", "15s", "--users", "4", "--generators", "2"])
@@ -286,7 +283,6 @@ fn swarm_state() -> String {
 
 #[test]
 fn two_generators_on_a_one_node_swarm_leave_no_service_container_or_swarm_behind() {
-    let _machine = crate::common::harness::machine();
     if !crate::common::docker::ready() {
         return;
     }

@@ -65,11 +65,10 @@ fn browse_loads_every_frontend_page_and_its_assets_in_containers() {
 
 #[test]
 fn a_killed_replica_behind_nginx_is_reported_with_its_burst_and_recovery() {
-    let _machine = crate::common::harness::machine();
     if !docker::ready() {
         return;
     }
-    let run = Run::new();
+    let run = Run::alone();
     let scenario = run.dir.path().join("kill.toml");
     std::fs::write(
         &scenario,

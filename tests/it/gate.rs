@@ -82,8 +82,7 @@ fn history_rows(dir: &Path) -> Vec<Value> {
 
 #[test]
 fn a_history_lets_same_latency_runs_pass_and_catches_ten_percent() {
-    let _machine = crate::common::harness::machine();
-    let run = Run::new();
+    let run = Run::alone();
     let scenario = scenario(run.dir.path());
     let history = run.dir.path().join("history");
     let server = LatencyServer::start(10);

@@ -2,21 +2,75 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_karigar-perf");
 
-/// A run's report folder, removed when the test ends.
+/// A run's report folder, removed when the test ends, and the test's share of the
+/// machine while it lasts.
 pub struct Run {
     pub dir: tempfile::TempDir,
+    _machine: Share,
+}
+
+/// The machine, shared by the tests that run the harness, or had alone by one whose
+/// verdict depends on timing (a recovery within seconds, a gate's noise, a merge within
+/// 2 %): no other harness run (and the CPU it burns) overlaps with it.
+static MACHINE: RwLock<()> = RwLock::new(());
+
+thread_local! {
+    /// This test's share of the machine and how many of its runs hold it: taken once
+    /// per test thread, so that a test with two runs never asks for it twice (a second
+    /// read behind a waiting writer would deadlock).
+    static SHARED: std::cell::RefCell<(usize, Option<RwLockReadGuard<'static, ()>>)> =
+        const { std::cell::RefCell::new((0, None)) };
+}
+
+enum Share {
+    Shared,
+    Alone(#[allow(dead_code)] RwLockWriteGuard<'static, ()>),
+}
+
+impl Drop for Share {
+    fn drop(&mut self) {
+        if let Share::Shared = self {
+            SHARED.with(|shared| {
+                let mut shared = shared.borrow_mut();
+                shared.0 -= 1;
+                if shared.0 == 0 {
+                    shared.1 = None;
+                }
+            });
+        }
+    }
 }
 
 impl Run {
+    /// A run that may overlap with other runs.
     pub fn new() -> Self {
+        SHARED.with(|shared| {
+            let mut shared = shared.borrow_mut();
+            if shared.0 == 0 {
+                shared.1 = Some(MACHINE.read().unwrap_or_else(|e| e.into_inner()));
+            }
+            shared.0 += 1;
+        });
+        Self::with(Share::Shared)
+    }
+
+    /// A run that has the machine to itself for as long as it lives.
+    pub fn alone() -> Self {
+        let share = Share::Alone(MACHINE.write().unwrap_or_else(|e| e.into_inner()));
+        Self::with(share)
+    }
+
+    fn with(share: Share) -> Self {
         Self {
             dir: tempfile::tempdir().unwrap(),
+            _machine: share,
         }
     }
 
@@ -146,12 +200,4 @@ pub fn stdout(output: &Output) -> String {
 
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// The machine, for tests whose verdict depends on timing (a recovery within seconds, a
-/// gate's noise) and the tests that keep both cores busy: holding it keeps them from
-/// running at the same time, while the other tests still run in parallel.
-pub fn machine() -> std::sync::MutexGuard<'static, ()> {
-    static MACHINE: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    MACHINE.lock().unwrap_or_else(|e| e.into_inner())
 }
