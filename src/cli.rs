@@ -101,6 +101,17 @@ pub struct ScenarioArgs {
     #[arg(long, value_name = "N", env = "KARIGAR_PERF_MAX_WORKERS")]
     pub max_workers: Option<usize>,
 
+    /// Exactly this many open-model workers, instead of Little's law (e.g. for a
+    /// server known to stall longer than a second).
+    #[arg(
+        long,
+        value_name = "N",
+        env = "KARIGAR_PERF_WORKERS",
+        requires = "rate",
+        conflicts_with = "max_workers"
+    )]
+    pub workers: Option<usize>,
+
     /// HTTP clients: one shared by every virtual user (no cookies), or one per user
     /// (own connection pool and cookie jar, as Goose does by default).
     #[arg(long, value_enum, default_value = "shared", env = "KARIGAR_PERF_CLIENTS")]

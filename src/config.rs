@@ -90,6 +90,7 @@ impl ScenarioConfig {
             rate: args.rate.clone(),
             arrivals: args.arrivals,
             max_workers: args.max_workers,
+            workers: args.workers,
             ..Default::default()
         };
         let plan = Plan::build_with_abort(&source, &overrides, &args.slos, args.abort_after)?;

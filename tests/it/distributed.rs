@@ -60,6 +60,9 @@ fn three_generators_give_the_percentiles_of_one_process_that_saw_every_request()
         "30s",
         "--generators",
         "3",
+        // Little's law sizes for exactly a 1 s stall; a little more keeps every start on time.
+        "--workers",
+        "300",
     ]);
     assert_exit(&output, 0);
     let summary = run.summary();

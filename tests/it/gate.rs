@@ -97,7 +97,11 @@ fn a_history_lets_same_latency_runs_pass_and_catches_ten_percent() {
         let dir = run.dir.path().join(format!("same-{k}"));
         let output = run_into(&scenario, &server.url, &dir, &["--baseline", baseline]);
         let rows = history_rows(&dir);
-        let flagged: Vec<&Value> = rows.iter().filter(|r| r["verdict"] != "unchanged").collect();
+        // The gated figures; a shown one (p99) may move without failing the gate.
+        let flagged: Vec<&Value> = rows
+            .iter()
+            .filter(|r| r["gated"] == true && r["verdict"] != "unchanged")
+            .collect();
         assert!(flagged.is_empty(), "same-latency run {k} flagged: {flagged:?}");
         assert_exit(&output, 0);
     }
