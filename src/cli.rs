@@ -191,6 +191,39 @@ pub struct StackArgs {
 
     #[command(flatten)]
     pub seed_shape: SeedShape,
+
+    #[command(flatten)]
+    pub observe: ObserveArgs,
+}
+
+/// Where the telemetry of a deployment comes from when the harness did not start it
+/// (or to watch other parts than those it started).
+#[derive(Debug, Args, Default)]
+pub struct ObserveArgs {
+    /// Postgres to watch (connections per instance, max_connections), e.g.
+    /// postgres://user:pass@127.0.0.1:5432/karigar.
+    #[arg(long, value_name = "URL", env = "KARIGAR_PERF_POSTGRES_URL")]
+    pub postgres_url: Option<String>,
+
+    /// Redis to watch (memory, evictions, hit ratio, AOF), e.g. redis://127.0.0.1:6379.
+    #[arg(long, value_name = "URL", env = "KARIGAR_PERF_REDIS_URL")]
+    pub redis_url: Option<String>,
+
+    /// A backend instance's process on this machine (repeatable, one per instance):
+    /// its CPU and memory.
+    #[arg(long = "backend-pid", value_name = "PID")]
+    pub backend_pids: Vec<u32>,
+
+    /// A backend instance's container, by name or id (repeatable): its CPU and memory
+    /// as shares of its own limits.
+    #[arg(long = "backend-container", value_name = "NAME")]
+    pub backend_containers: Vec<String>,
+
+    /// Read the telemetry from this Prometheus by PromQL instead (postgres_exporter,
+    /// redis_exporter, cAdvisor and kube-state-metrics by default; a scenario's
+    /// [stack.prometheus] overrides the queries).
+    #[arg(long, value_name = "URL", env = "KARIGAR_PERF_PROMETHEUS")]
+    pub prometheus: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -379,13 +412,32 @@ pub struct K8sGeneratorsArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum StackCommand {
-    /// Remove every container and network of karigar-perf runs (labelled with a run
-    /// id), e.g. after a harness was killed with SIGKILL.
+    /// Boot the stack a run would boot, print its URLs and the flags that point a run
+    /// at it (--target, --postgres-url, ...), and keep it until Ctrl-C or `stack down`.
+    Up(StackUpArgs),
+    /// Stop a stack `stack up` keeps, then remove every container and network of
+    /// karigar-perf runs (labelled with a run id), e.g. after a harness was killed
+    /// with SIGKILL.
     Down {
         /// Only those whose harness process is gone (what every Docker run sweeps at start).
         #[arg(long)]
         orphans: bool,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct StackUpArgs {
+    /// The scenario whose [stack] needs (backend environment, replicas, dataset) the
+    /// stack honours.
+    #[arg(default_value = "signup")]
+    pub scenario: String,
+
+    #[command(flatten)]
+    pub stack: StackArgs,
+
+    /// Where the stack's logs and stack.json go (default: reports/stack-RUN-ID).
+    #[arg(long, value_name = "DIR")]
+    pub report_dir: Option<PathBuf>,
 }
 
 /// The Docker stack's shape and images (`--stack docker`).

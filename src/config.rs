@@ -62,6 +62,19 @@ pub struct StackConfig {
     pub memory_limit_bytes: u64,
     /// The dataset to seed before the load, if any.
     pub seed: Option<SeedSize>,
+    /// Telemetry sources given on the command line.
+    pub observe: Observe,
+}
+
+/// Telemetry sources named by the user: they take the place of the started stack's.
+#[derive(Clone, Debug, Default)]
+pub struct Observe {
+    pub postgres_url: Option<String>,
+    pub redis_url: Option<String>,
+    pub backend_pids: Vec<u32>,
+    pub backend_containers: Vec<String>,
+    /// Prometheus and the PromQL to read each figure with.
+    pub prometheus: Option<crate::telemetry::PrometheusSource>,
 }
 
 /// Where reports go and whether progress is shown.
@@ -176,8 +189,55 @@ impl StackConfig {
             cpu_limit_cores: args.cpu_limit,
             memory_limit_bytes: args.memory_limit,
             seed: seed_size(args.seed_providers.or(plan.seed_providers), args.seed_shape),
+            observe: observe(&args.observe, plan)?,
         })
     }
+}
+
+/// The telemetry flags, checked: URLs that parse, processes that exist.
+fn observe(args: &crate::cli::ObserveArgs, plan: &Plan) -> Result<Observe> {
+    for (flag, url, schemes) in [
+        (
+            "--postgres-url",
+            &args.postgres_url,
+            &["postgres", "postgresql"][..],
+        ),
+        ("--redis-url", &args.redis_url, &["redis", "rediss"][..]),
+    ] {
+        if let Some(url) = url {
+            let scheme = reqwest::Url::parse(url).map(|u| u.scheme().to_owned());
+            if !scheme.as_ref().is_ok_and(|s| schemes.contains(&s.as_str())) {
+                return Err(Error::config(format!(
+                    "{flag} needs a {}:// URL, not {:?}",
+                    schemes[0],
+                    crate::seed::redact(url)
+                )));
+            }
+        }
+    }
+    if let Some(pid) = args
+        .backend_pids
+        .iter()
+        .find(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists())
+    {
+        return Err(Error::config(format!(
+            "--backend-pid {pid}: no such process on this machine"
+        )));
+    }
+    let prometheus = match &args.prometheus {
+        Some(url) => Some(crate::telemetry::PrometheusSource::new(
+            crate::stack::normalise(url, "--prometheus")?,
+            &plan.stack.prometheus_queries,
+        )),
+        None => None,
+    };
+    Ok(Observe {
+        postgres_url: args.postgres_url.clone(),
+        redis_url: args.redis_url.clone(),
+        backend_pids: args.backend_pids.clone(),
+        backend_containers: args.backend_containers.clone(),
+        prometheus,
+    })
 }
 
 /// `--generators N` and its engine, checked against the plan's closed-model load when

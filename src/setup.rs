@@ -136,9 +136,11 @@ pub async fn seed_stack(stack: &Stack, config: &StackConfig) -> Result<Option<Se
     Ok(Some(report))
 }
 
-/// What the telemetry samplers watch: the stack's backend processes or containers,
-/// and its stores.
-pub fn telemetry_targets(stack: &Stack, config: &StackConfig) -> Targets {
+/// What telemetry watches: the started stack's parts, or those the user named
+/// (`--postgres-url`, `--redis-url`, `--backend-pid`, `--backend-container`,
+/// `--prometheus`), which take their place.
+pub async fn telemetry_targets(stack: &Stack, config: &StackConfig) -> Result<Targets> {
+    let observe = &config.observe;
     let mut targets = Targets {
         backends: stack
             .pids()
@@ -149,8 +151,9 @@ pub fn telemetry_targets(stack: &Stack, config: &StackConfig) -> Targets {
         docker: None,
         addresses: Default::default(),
         backend_url: stack.endpoints.backend.clone(),
-        postgres_url: stack.endpoints.postgres.clone(),
-        redis_url: stack.endpoints.redis.clone(),
+        postgres_url: observe.postgres_url.clone().or(stack.endpoints.postgres.clone()),
+        redis_url: observe.redis_url.clone().or(stack.endpoints.redis.clone()),
+        prometheus: observe.prometheus.clone(),
         limits: Limits {
             cpu_cores: config.cpu_limit_cores.unwrap_or_else(available_cores),
             memory_bytes: config.memory_limit_bytes,
@@ -171,7 +174,44 @@ pub fn telemetry_targets(stack: &Stack, config: &StackConfig) -> Targets {
             };
         }
     }
-    targets
+    if !observe.backend_pids.is_empty() {
+        targets.backends = numbered("backend", &observe.backend_pids);
+    }
+    if !observe.backend_containers.is_empty() {
+        watch_containers(&mut targets, config).await?;
+    }
+    Ok(targets)
+}
+
+/// `backend` for one instance, `backend-1`, `backend-2`, ... for several.
+fn numbered<T: Clone>(role: &str, items: &[T]) -> Vec<(String, T)> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| match items.len() {
+            1 => (role.to_owned(), item.clone()),
+            _ => (format!("{role}-{}", i + 1), item.clone()),
+        })
+        .collect()
+}
+
+/// The user's backend containers, with the first one's limits as the base of its
+/// percentages unless `--cpu-limit` says otherwise.
+async fn watch_containers(targets: &mut Targets, config: &StackConfig) -> Result<()> {
+    let docker = crate::stack::connect_docker().await?;
+    let watched = crate::stack::inspect_running(&docker, &config.observe.backend_containers).await?;
+    if let Some(first) = watched.first() {
+        targets.limits = Limits {
+            cpu_cores: config
+                .cpu_limit_cores
+                .or(first.cpus)
+                .unwrap_or_else(available_cores),
+            memory_bytes: first.memory_bytes.unwrap_or(config.memory_limit_bytes),
+        };
+    }
+    targets.containers = watched.into_iter().map(|w| (w.name, w.id)).collect();
+    targets.docker = Some(docker);
+    Ok(())
 }
 
 /// `stack.json`: what ran where (no secrets) and how long it took to start, so a run

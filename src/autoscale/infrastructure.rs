@@ -30,7 +30,15 @@ pub struct Infrastructure {
     pub health_detailed_p99_ms: Option<f64>,
     pub in_flight_max: Option<f64>,
     pub triggers: Vec<TriggerReport>,
-    pub hpa: HpaSimulation,
+    /// The seed's HPA over the measured backend CPU; `None` when no CPU was measured.
+    pub hpa: Option<HpaSimulation>,
+    /// Replicas the deployment really ran, by second (Prometheus), beside the simulation.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replicas_observed: Vec<(u64, u32)>,
+    /// The figures nobody measured (no probe could reach them): reported as such,
+    /// never as zeros.
+    #[serde(default)]
+    pub not_measured: Vec<String>,
     /// Each backend instance on its own: how replicas shared the load.
     #[serde(default)]
     pub instances: Vec<InstanceReport>,
@@ -54,7 +62,8 @@ impl Infrastructure {
         let agg = |name: SeriesName, aggregate: Aggregate| aggregate.apply(&telemetry.values(name));
         let percent = |name, aggregate| agg(name, aggregate).map(|v| v * 100.0);
         let last_redis = telemetry.samples.iter().rev().find_map(|s| s.redis.as_ref());
-        Self {
+        let cpu_measured = telemetry.samples.iter().any(|s| !s.backends.is_empty());
+        let mut infrastructure = Self {
             backend_instances: telemetry
                 .samples
                 .iter()
@@ -84,9 +93,34 @@ impl Infrastructure {
                 .map(|us| us / 1000.0),
             in_flight_max: agg(SeriesName::InFlight, Aggregate::Max),
             triggers: triggers(telemetry, measured),
-            hpa: simulate(&telemetry.cpu_demand(), HpaPolicy::default()),
+            hpa: cpu_measured.then(|| simulate(&telemetry.cpu_demand(), HpaPolicy::default())),
+            replicas_observed: telemetry
+                .samples
+                .iter()
+                .filter_map(|s| Some((s.second, s.replicas?)))
+                .collect(),
             instances: instances(telemetry, measured.elapsed.as_secs_f64()),
-        }
+            not_measured: Vec::new(),
+        };
+        infrastructure.not_measured = infrastructure.unmeasured();
+        infrastructure
+    }
+
+    /// The names of the figures no sample held.
+    fn unmeasured(&self) -> Vec<String> {
+        [
+            ("db_connections", self.db_connections_max.is_none()),
+            ("max_connections", self.max_connections.is_none()),
+            ("backend_cpu", self.backend_cpu_max_percent.is_none()),
+            ("backend_memory", self.backend_memory_max_percent.is_none()),
+            ("redis", self.redis_memory_max_bytes.is_none()),
+            ("hpa", self.hpa.is_none()),
+            ("health", self.health_p99_ms.is_none()),
+        ]
+        .into_iter()
+        .filter(|(_, missing)| *missing)
+        .map(|(name, _)| name.to_owned())
+        .collect()
     }
 }
 

@@ -30,7 +30,7 @@ pub async fn run(args: &CapacityArgs, backend_exe: PathBuf) -> Result<u8> {
     };
     let searched = async {
         setup::seed_stack(&stack, &config.stack).await?;
-        let targets = setup::telemetry_targets(&stack, &config.stack);
+        let targets = setup::telemetry_targets(&stack, &config.stack).await?;
         let mut report = new_report(&setup.run_id, &config, &stack, &targets);
         search(&config, &stack, &targets, &interrupt, &mut report, &setup).await?;
         Ok::<_, Error>(report)

@@ -26,6 +26,7 @@ pub async fn dispatch(command: Command) -> Result<u8> {
         Command::Merge(args) => merge::run(&args).await,
         Command::K8s(K8sCommand::Generators(args)) => k8s::generators(&args),
         Command::Gate(GateCommand::Calibrate(args)) => gate::calibrate(&args, &current_exe()?),
+        Command::Stack(StackCommand::Up(args)) => stack::up(&args, current_exe()?).await,
         Command::Stack(StackCommand::Down { orphans }) => stack::down(orphans).await,
         Command::Backend => serve::backend().await,
         Command::Frontend => serve::frontend().await,

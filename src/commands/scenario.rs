@@ -17,7 +17,7 @@ use crate::scenario::Plan;
 use crate::setup::{self, status, Setup};
 use crate::slo::{Watch, WatchReport, WindowResult};
 use crate::stack::Stack;
-use crate::telemetry::{Sampler, Telemetry};
+use crate::telemetry::{Sampler, Targets, Telemetry};
 
 /// Runs a scenario end to end and returns the exit code. `backend_exe` serves the
 /// reference backend when the local stack needs one (normally this very executable).
@@ -78,17 +78,19 @@ async fn drive(
     setup: &Setup,
     interrupt: &Interrupt,
 ) -> Result<Option<Driven>> {
+    // What telemetry watches is checked before any load starts.
+    let targets = setup::telemetry_targets(stack, &config.stack).await?;
     match &config.generators {
-        None => drive_here(config, stack).await.map(Some),
-        Some(generators) => drive_generators(config, generators, stack, setup, interrupt).await,
+        None => drive_here(config, stack, targets).await.map(Some),
+        Some(generators) => drive_generators(config, generators, stack, targets, setup, interrupt).await,
     }
 }
 
 /// The load in this process, with its companions.
-async fn drive_here(config: &ScenarioConfig, stack: &Stack) -> Result<Driven> {
+async fn drive_here(config: &ScenarioConfig, stack: &Stack, targets: Targets) -> Result<Driven> {
     let plan = config.plan.clone();
     let collector = Arc::new(Collector::with_windows(plan.step_keys(), plan.max_window()));
-    let companions = Companions::start(config, stack, &collector);
+    let companions = Companions::start(config, stack, targets, &collector);
     let options = setup::load_options(stack, config.reports.quiet, config.clients);
     let load = load::run(plan, collector, options).await;
     let (telemetry, windows, faults) = companions.finish().await;
@@ -106,6 +108,7 @@ async fn drive_generators(
     config: &ScenarioConfig,
     generators: &GeneratorsConfig,
     stack: &Stack,
+    targets: Targets,
     setup: &Setup,
     interrupt: &Interrupt,
 ) -> Result<Option<Driven>> {
@@ -120,7 +123,7 @@ async fn drive_generators(
     else {
         return Ok(None);
     };
-    let companions = Companions::start(config, stack, &generation.collector);
+    let companions = Companions::start(config, stack, targets, &generation.collector);
     let (load, finished) = generation.finish(config.reports.quiet).await;
     let (telemetry, windows, faults) = companions.finish().await;
     if finished.incomplete {
@@ -152,10 +155,10 @@ struct Companions {
 }
 
 impl Companions {
-    fn start(config: &ScenarioConfig, stack: &Stack, collector: &Arc<Collector>) -> Self {
+    fn start(config: &ScenarioConfig, stack: &Stack, targets: Targets, collector: &Arc<Collector>) -> Self {
         let plan = &config.plan;
         Self {
-            sampler: Sampler::start(setup::telemetry_targets(stack, &config.stack), collector.clone()),
+            sampler: Sampler::start(targets, collector.clone()),
             watch: Watch::start(
                 &plan.slos,
                 &plan.step_names(),

@@ -61,7 +61,7 @@ impl StepRunner {
                 (self.build(step, client, &ctx), expected)
             };
             self.collector.begin_request();
-            let (outcome, latency) = self.send(step, request, &expected_headers, session).await;
+            let (outcome, latency) = self.send(index, step, request, &expected_headers, session).await;
             self.collector.end_request();
             self.collector
                 .record_delayed(index, outcome, latency, session.delay.unwrap_or_default());
@@ -112,9 +112,11 @@ impl StepRunner {
         }
     }
 
-    /// Sends and classifies; latency runs from send to the last byte of the body.
+    /// Sends and classifies; latency runs from send to the last byte of the body. A
+    /// failure is also noted with what the server answered.
     async fn send(
         &self,
+        index: usize,
         step: &Step,
         request: reqwest::RequestBuilder,
         expected_headers: &[String],
@@ -123,7 +125,7 @@ impl StepRunner {
         let started = Instant::now();
         let response = match request.send().await {
             Ok(response) => response,
-            Err(e) => return (RequestOutcome::of_error(&e), started.elapsed()),
+            Err(e) => return (self.transport_failure(index, &e), started.elapsed()),
         };
         let status = response.status().as_u16();
         let headers_hold = step
@@ -140,16 +142,34 @@ impl StepRunner {
         let latency = started.elapsed();
         let body = match body {
             Ok(body) => body,
-            Err(e) => return (RequestOutcome::of_error(&e), latency),
+            Err(e) => return (self.transport_failure(index, &e), latency),
         };
         let mut outcome = RequestOutcome::of_status(status, &step.expect);
-        if outcome.is_ok() && !headers_hold {
+        if !outcome.is_ok() {
+            self.collector
+                .note_failure(index, &format!("status {status}"), &body);
+        } else if !headers_hold {
             outcome = RequestOutcome::Assertion;
-        }
-        if outcome.is_ok() && !step.captures.is_empty() && !capture(step, &body, &mut session.vars) {
+            self.collector
+                .note_failure(index, "expected header missing or different", &body);
+        } else if !step.captures.is_empty() && !capture(step, &body, &mut session.vars) {
             outcome = RequestOutcome::Capture;
+            self.collector.note_failure(index, "capture not found", &body);
         }
         (outcome, latency)
+    }
+
+    /// Classifies and notes a request that got no complete answer.
+    fn transport_failure(&self, index: usize, error: &reqwest::Error) -> RequestOutcome {
+        let outcome = RequestOutcome::of_error(error);
+        let kind = match outcome {
+            RequestOutcome::Timeout => "timeout",
+            RequestOutcome::Connect => "connect",
+            _ => "transport",
+        };
+        let chain = crate::error::error_chain(error);
+        self.collector.note_failure(index, kind, chain.as_bytes());
+        outcome
     }
 }
 

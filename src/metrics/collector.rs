@@ -149,6 +149,15 @@ impl Collector {
         }
     }
 
+    /// Notes how a request of step `step` failed, with the start of its answer.
+    pub fn note_failure(&self, step: usize, kind: &str, snippet: &[u8]) {
+        let at_s = (self.started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
+        let mut steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(recorder) = steps.get_mut(step) {
+            recorder.measured.failures.note(kind, at_s, snippet);
+        }
+    }
+
     /// An open-model iteration began `lateness` after its intended start.
     pub fn late_start(&self, lateness: Duration) {
         self.late_starts.fetch_add(1, Ordering::Relaxed);

@@ -11,6 +11,7 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use super::codec;
+use super::failures::Failures;
 use super::outcome::OutcomeCounts;
 
 /// What one load run (or several merged) measured.
@@ -47,6 +48,9 @@ pub struct StepMeasurements {
     pub skipped: u64,
     /// Every second in which the step was sent, in order.
     pub seconds: Vec<Interval>,
+    /// The first distinct ways its requests failed.
+    #[serde(default, skip_serializing_if = "Failures::is_empty")]
+    pub failures: Failures,
 }
 
 /// How the open model's schedule was kept.
@@ -202,6 +206,7 @@ impl StepMeasurements {
             outcomes: OutcomeCounts::default(),
             skipped: 0,
             seconds: Vec::new(),
+            failures: Failures::default(),
         }
     }
 
@@ -211,6 +216,7 @@ impl StepMeasurements {
         add(&mut self.service, &other.service);
         self.outcomes.merge(&other.outcomes);
         self.skipped += other.skipped;
+        self.failures.merge(&other.failures);
     }
 
     /// Adds `other` (whose seconds count from the same start) into this one.
@@ -246,6 +252,7 @@ impl StepMeasurements {
             outcomes: self.outcomes,
             skipped: self.skipped,
             seconds: Vec::new(),
+            failures: self.failures.clone(),
         }
     }
 
@@ -266,6 +273,7 @@ impl StepMeasurements {
             outcomes: self.outcomes.minus(&earlier.outcomes),
             skipped: self.skipped - earlier.skipped,
             seconds,
+            failures: self.failures.minus(&earlier.failures),
         }
     }
 
@@ -286,6 +294,7 @@ impl StepMeasurements {
     fn seconds(&self, range: &RangeInclusive<u64>) -> StepMeasurements {
         let mut only = StepMeasurements::empty(&self.kind, &self.name);
         only.service = self.service.clone();
+        only.failures = self.failures.clone();
         for interval in self.seconds.iter().filter(|s| range.contains(&s.second)) {
             add(&mut only.latency, &interval.latency());
             only.outcomes.merge(&interval.outcomes);
@@ -384,6 +393,7 @@ impl PartialEq for StepMeasurements {
             && self.outcomes == other.outcomes
             && self.skipped == other.skipped
             && self.seconds == other.seconds
+            && self.failures == other.failures
     }
 }
 

@@ -3,9 +3,11 @@
 
 mod codec;
 mod collector;
+mod failures;
 mod measurements;
 mod outcome;
 
 pub use collector::{Collector, DeltaCursor, Window};
+pub use failures::{Failure, Failures};
 pub use measurements::{Interval, Measurements, Schedule, SecondStats, StepMeasurements};
 pub use outcome::{OutcomeCounts, RequestOutcome};

@@ -23,9 +23,15 @@ pub fn render(summary: &Summary) -> String {
     }
     if summary.totals.errors > 0 {
         let _ = writeln!(out, "errors by class: {}", error_classes(&summary.totals));
+        for line in failure_lines(summary) {
+            let _ = writeln!(out, "  {line}");
+        }
     }
     if let Some(open) = &summary.open_model {
         let _ = writeln!(out, "open model: {}", infra_text::open_model(open));
+    }
+    for warning in &summary.warnings {
+        let _ = writeln!(out, "WARNING: {warning}");
     }
     if let Some(infra) = &summary.infrastructure {
         out.push('\n');
@@ -72,6 +78,31 @@ fn row(step: &StepSummary) -> String {
         ms(l.p99),
         ms(l.max)
     )
+}
+
+/// One line per distinct failure of each step: `register: status 404 x357, first at
+/// 0.3s: {"error":"not found"}`.
+pub fn failure_lines(summary: &Summary) -> Vec<String> {
+    let mut lines = Vec::new();
+    for step in &summary.steps {
+        for failure in &step.failures.kinds {
+            let answer = match failure.snippet.is_empty() {
+                true => String::new(),
+                false => format!(": {}", failure.snippet),
+            };
+            lines.push(format!(
+                "{}: {} x{}, first at {:.1}s{answer}",
+                step.name, failure.kind, failure.count, failure.first_seen_s
+            ));
+        }
+        if step.failures.other > 0 {
+            lines.push(format!(
+                "{}: {} more of other kinds",
+                step.name, step.failures.other
+            ));
+        }
+    }
+    lines
 }
 
 /// What an SLO observed, in its own unit.

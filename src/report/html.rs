@@ -24,6 +24,13 @@ pub fn render(summary: &Summary) -> String {
             escape(&super::infra_text::open_model(open))
         );
     }
+    for warning in &summary.warnings {
+        let _ = write!(
+            body,
+            "<p class=\"fail\"><strong>Warning:</strong> {}</p>",
+            escape(warning)
+        );
+    }
     body.push_str(&slo_table(summary));
     if let Some(comparison) = &summary.comparison {
         body.push_str(&comparison_table(comparison));
@@ -35,6 +42,7 @@ pub fn render(summary: &Summary) -> String {
     body.push_str("</div><h2>Throughput and errors</h2><div class=\"grid\">");
     body.push_str(&throughput_chart(summary));
     body.push_str("</div>");
+    body.push_str(&failure_table(summary));
     if let (Some(infra), Some(telemetry)) = (&summary.infrastructure, &summary.telemetry) {
         body.push_str(&infrastructure(infra, telemetry, &summary.faults));
     }
@@ -61,6 +69,39 @@ fn header(summary: &Summary) -> String {
         summary.totals.count,
         summary.totals.errors,
         escape(&summary.started_at)
+    )
+}
+
+/// The first distinct failures of each step, with what the server answered.
+fn failure_table(summary: &Summary) -> String {
+    let mut rows = String::new();
+    for step in &summary.steps {
+        for f in &step.failures.kinds {
+            let _ = write!(
+                rows,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.1}s</td><td><code>{}</code></td></tr>",
+                escape(&step.name),
+                escape(&f.kind),
+                f.count,
+                f.first_seen_s,
+                escape(&f.snippet)
+            );
+        }
+        if step.failures.other > 0 {
+            let _ = write!(
+                rows,
+                "<tr><td>{}</td><td>other kinds</td><td>{}</td><td></td><td></td></tr>",
+                escape(&step.name),
+                step.failures.other
+            );
+        }
+    }
+    if rows.is_empty() {
+        return rows;
+    }
+    format!(
+        "<h2>Failures</h2><table><tr><th>step</th><th>kind</th><th>count</th><th>first seen</th>\
+         <th>answer (first bytes)</th></tr>{rows}</table>"
     )
 }
 
@@ -289,7 +330,10 @@ fn infrastructure(
             .points(spec.series)
             .into_iter()
             .map(|(s, v)| (s as f64, v * spec.scale))
-            .collect();
+            .collect::<Vec<_>>();
+        if points.is_empty() {
+            continue;
+        }
         out.push_str(&single_line_chart(
             spec.title,
             spec.unit,
@@ -298,19 +342,14 @@ fn infrastructure(
             spec.floor,
         ));
     }
-    let replicas = infra
-        .hpa
-        .replicas
-        .iter()
-        .map(|(s, r)| (*s as f64, f64::from(*r)))
-        .collect();
-    out.push_str(&single_line_chart(
-        "HPA replicas (simulated)",
-        "replicas",
-        replicas,
-        Some(("max", f64::from(policy::HPA_MAX_REPLICAS), "")),
-        f64::from(policy::HPA_MAX_REPLICAS),
-    ));
+    out.push_str(&replica_chart(infra));
+    if !infra.not_measured.is_empty() {
+        let _ = write!(
+            out,
+            "</div><p class=\"meta\">Not measured: {}.</p><div class=\"grid\">",
+            escape(&infra.not_measured.join(", "))
+        );
+    }
     out.push_str("</div><table>");
     for (label, text) in infra_text::lines(infra, faults) {
         let _ = write!(
@@ -322,6 +361,47 @@ fn infrastructure(
     }
     out.push_str("</table>");
     out
+}
+
+/// The simulated HPA's replicas, and beside them those the deployment really ran.
+fn replica_chart(infra: &Infrastructure) -> String {
+    let as_points = |replicas: &[(u64, u32)]| -> Vec<(f64, f64)> {
+        replicas.iter().map(|(s, r)| (*s as f64, f64::from(*r))).collect()
+    };
+    let mut lines = Vec::new();
+    if let Some(hpa) = &infra.hpa {
+        lines.push(Line {
+            label: "simulated",
+            color: COLORS[0],
+            points: as_points(&hpa.replicas),
+            dots: false,
+        });
+    }
+    if !infra.replicas_observed.is_empty() {
+        lines.push(Line {
+            label: "observed",
+            color: COLORS[1],
+            points: as_points(&infra.replicas_observed),
+            dots: false,
+        });
+    }
+    if lines.is_empty() {
+        return String::new();
+    }
+    let max = f64::from(policy::HPA_MAX_REPLICAS);
+    let label = format!("max {}", policy::HPA_MAX_REPLICAS);
+    Chart {
+        title: "HPA replicas",
+        unit: "replicas",
+        x_unit: "s",
+        lines,
+        thresholds: vec![Threshold {
+            label: &label,
+            value: max,
+        }],
+        y_floor_max: max,
+    }
+    .render()
 }
 
 fn single_line_chart(

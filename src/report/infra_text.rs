@@ -3,57 +3,27 @@
 use crate::autoscale::Infrastructure;
 use crate::faults::FaultReport;
 
-/// `(label, value)` lines describing what the samplers saw.
+/// What a report says of a figure no probe reached.
+pub const NOT_MEASURED: &str = "not measured";
+
+/// `(label, value)` lines describing what the samplers saw; a figure nobody measured
+/// says so.
 pub fn lines(infra: &Infrastructure, faults: &[FaultReport]) -> Vec<(&'static str, String)> {
     let mut lines = vec![
-        (
-            "db connections",
-            format!(
-                "max {} per instance (seed limit {}; server max_connections {})",
-                number(infra.db_connections_max, 0),
-                crate::policy::DB_CONNECTIONS_PER_INSTANCE,
-                infra.max_connections.map_or("-".into(), |m| m.to_string())
-            ),
-        ),
-        (
-            "backend cpu",
-            format!(
-                "p95 {}%, max {}% of {} cores",
-                number(infra.backend_cpu_p95_percent, 0),
-                number(infra.backend_cpu_max_percent, 0),
-                infra.cpu_limit_cores
-            ),
-        ),
-        (
-            "backend memory",
-            format!(
-                "max {}% of {}",
-                number(infra.backend_memory_max_percent, 1),
-                mib(Some(infra.memory_limit_bytes as f64))
-            ),
-        ),
-        (
-            "redis",
-            format!(
-                "memory max {} of {}, evicted {}, hit ratio {}, AOF {}",
-                mib(infra.redis_memory_max_bytes),
-                mib(infra.redis_maxmemory_bytes.map(|b| b as f64)),
-                number(infra.redis_evicted_keys, 0),
-                infra
-                    .redis_hit_ratio
-                    .map_or("-".into(), |r| format!("{:.0}%", r * 100.0)),
-                infra
-                    .redis_aof_ok
-                    .map_or("-", |ok| if ok { "ok" } else { "NOT ok" })
-            ),
-        ),
+        ("db connections", db_connections(infra)),
+        ("backend cpu", backend_cpu(infra)),
+        ("backend memory", backend_memory(infra)),
+        ("redis", redis(infra)),
         (
             "health",
-            format!(
-                "p99 {} ms (/health), {} ms (/health/detailed)",
-                number(infra.health_p99_ms, 1),
-                number(infra.health_detailed_p99_ms, 1)
-            ),
+            match infra.health_p99_ms {
+                None => NOT_MEASURED.into(),
+                Some(_) => format!(
+                    "p99 {} ms (/health), {} ms (/health/detailed)",
+                    number(infra.health_p99_ms, 1),
+                    number(infra.health_detailed_p99_ms, 1)
+                ),
+            },
         ),
         ("in flight", format!("max {}", number(infra.in_flight_max, 0))),
     ];
@@ -62,8 +32,62 @@ pub fn lines(infra: &Infrastructure, faults: &[FaultReport]) -> Vec<(&'static st
     }
     lines.push(("triggers", triggers(infra)));
     lines.push(("hpa", hpa(infra)));
+    if let Some(observed) = observed_replicas(infra) {
+        lines.push(("replicas", observed));
+    }
     lines.extend(faults.iter().map(|f| ("fault", fault(f))));
     lines
+}
+
+fn db_connections(infra: &Infrastructure) -> String {
+    let Some(max) = infra.db_connections_max else {
+        return format!(
+            "{NOT_MEASURED} (seed limit {} per instance; give --postgres-url or --prometheus)",
+            crate::policy::DB_CONNECTIONS_PER_INSTANCE
+        );
+    };
+    format!(
+        "max {max:.0} per instance (seed limit {}; server max_connections {})",
+        crate::policy::DB_CONNECTIONS_PER_INSTANCE,
+        infra
+            .max_connections
+            .map_or(NOT_MEASURED.into(), |m| m.to_string())
+    )
+}
+
+fn backend_cpu(infra: &Infrastructure) -> String {
+    match (infra.backend_cpu_p95_percent, infra.backend_cpu_max_percent) {
+        (Some(p95), Some(max)) => format!("p95 {p95:.0}%, max {max:.0}% of {} cores", infra.cpu_limit_cores),
+        _ => format!("{NOT_MEASURED} (give --backend-pid, --backend-container or --prometheus)"),
+    }
+}
+
+fn backend_memory(infra: &Infrastructure) -> String {
+    match infra.backend_memory_max_percent {
+        Some(max) => format!("max {max:.1}% of {}", mib(Some(infra.memory_limit_bytes as f64))),
+        None => NOT_MEASURED.into(),
+    }
+}
+
+fn redis(infra: &Infrastructure) -> String {
+    if infra.redis_memory_max_bytes.is_none() {
+        return format!("{NOT_MEASURED} (give --redis-url or --prometheus)");
+    }
+    format!(
+        "memory max {} of {}, evicted {}, hit ratio {}, AOF {}",
+        mib(infra.redis_memory_max_bytes),
+        match infra.redis_maxmemory_bytes {
+            Some(0) => "no maxmemory".to_owned(),
+            other => mib(other.map(|b| b as f64)),
+        },
+        number(infra.redis_evicted_keys, 0),
+        infra
+            .redis_hit_ratio
+            .map_or(NOT_MEASURED.into(), |r| format!("{:.0}%", r * 100.0)),
+        infra
+            .redis_aof_ok
+            .map_or(NOT_MEASURED, |ok| if ok { "ok" } else { "NOT ok" })
+    )
 }
 
 /// `kill backend-2 at 15.0s, back at 25.0s: 12 errors over 2s; p95 under 500 ms again after 4.0s`
@@ -104,7 +128,8 @@ fn instances(infra: &Infrastructure) -> String {
                 i.name,
                 i.cpu_mean_percent,
                 i.cpu_max_percent,
-                i.db_connections_max.map_or("-".into(), |c| c.to_string())
+                i.db_connections_max
+                    .map_or(NOT_MEASURED.into(), |c| c.to_string())
             )
         })
         .collect::<Vec<_>>()
@@ -128,32 +153,47 @@ fn triggers(infra: &Infrastructure) -> String {
 }
 
 fn hpa(infra: &Infrastructure) -> String {
-    let Some(policy) = infra.hpa.policy else {
-        return "-".into();
+    let Some(hpa) = &infra.hpa else {
+        return "not simulated: backend CPU not measured".into();
     };
-    let beyond = if infra.hpa.unclamped_peak > policy.max_replicas {
-        format!(
-            " (the load calls for {}: beyond the maximum)",
-            infra.hpa.unclamped_peak
-        )
+    let Some(policy) = hpa.policy else {
+        return NOT_MEASURED.into();
+    };
+    let beyond = if hpa.unclamped_peak > policy.max_replicas {
+        format!(" (the load calls for {}: beyond the maximum)", hpa.unclamped_peak)
     } else {
         String::new()
     };
     format!(
-        "peak {} replicas (min {}, max {}, target CPU {:.0}%){beyond}",
-        infra.hpa.peak_replicas,
+        "simulated peak {} replicas (min {}, max {}, target CPU {:.0}%){beyond}",
+        hpa.peak_replicas,
         policy.min_replicas,
         policy.max_replicas,
         policy.target * 100.0
     )
 }
 
+/// The replicas the deployment really ran, beside the simulation.
+fn observed_replicas(infra: &Infrastructure) -> Option<String> {
+    let counts: Vec<u32> = infra.replicas_observed.iter().map(|(_, r)| *r).collect();
+    let (min, max) = (counts.iter().min()?, counts.iter().max()?);
+    let simulated = infra.hpa.as_ref().map_or(String::new(), |h| {
+        format!(" (simulated peak {})", h.peak_replicas)
+    });
+    Some(format!(
+        "observed {min} to {max}, last {}{simulated}",
+        counts.last()?
+    ))
+}
+
 fn number(value: Option<f64>, decimals: usize) -> String {
-    value.map_or("-".into(), |v| format!("{v:.decimals$}"))
+    value.map_or(NOT_MEASURED.into(), |v| format!("{v:.decimals$}"))
 }
 
 fn mib(bytes: Option<f64>) -> String {
-    bytes.map_or("-".into(), |b| format!("{:.1} MiB", b / (1024.0 * 1024.0)))
+    bytes.map_or(NOT_MEASURED.into(), |b| {
+        format!("{:.1} MiB", b / (1024.0 * 1024.0))
+    })
 }
 
 /// `50/s constant, 51 workers: 500 scheduled, 499 started, 12 late (max 950.0 ms), 1 unserved`

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::console::{error_classes, ms, observed};
+use super::console::{error_classes, failure_lines, ms, observed};
 use super::infra_text;
 use super::summary::{RunVerdict, Summary};
 
@@ -48,10 +48,16 @@ pub fn render(summary: &Summary) -> String {
         );
     }
     if summary.totals.errors > 0 {
-        let _ = writeln!(out, "\nErrors by class: {}.", error_classes(&summary.totals));
+        let _ = writeln!(out, "\nErrors by class: {}.\n", error_classes(&summary.totals));
+        for line in failure_lines(summary) {
+            let _ = writeln!(out, "- {}", line.replace('`', "'").replace('|', "\\|"));
+        }
     }
     if let Some(open) = &summary.open_model {
         let _ = writeln!(out, "\nOpen model: {}.", infra_text::open_model(open));
+    }
+    for warning in &summary.warnings {
+        let _ = writeln!(out, "\n**Warning:** {warning}");
     }
     if let Some(infra) = &summary.infrastructure {
         out.push_str("\n| infrastructure | |\n|---|---|\n");

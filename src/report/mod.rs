@@ -17,6 +17,7 @@ mod html;
 mod infra_text;
 mod junit;
 mod markdown;
+mod omission;
 mod summary;
 mod svg;
 

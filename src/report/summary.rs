@@ -8,7 +8,7 @@ use super::comparison::Comparison;
 use crate::autoscale::Infrastructure;
 use crate::faults::FaultEvent;
 use crate::load::OpenReport;
-use crate::metrics::{Measurements, OutcomeCounts, SecondStats, StepMeasurements};
+use crate::metrics::{Failures, Measurements, OutcomeCounts, SecondStats, StepMeasurements};
 use crate::policy;
 use crate::scenario::Plan;
 use crate::seed::SeedReport;
@@ -77,6 +77,9 @@ pub struct Summary {
     /// Each load generator of a run on several (`--generators`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub generators: Vec<GeneratorReport>,
+    /// What the figures may hide (coordinated omission in a closed-model run).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// One load generator of a run on several.
@@ -141,6 +144,9 @@ pub struct StepSummary {
     pub service_us: Latency,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub series: Vec<SecondStats>,
+    /// The first distinct failures: kind, count, first seen, the answer's first bytes.
+    #[serde(default, skip_serializing_if = "Failures::is_empty")]
+    pub failures: Failures,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -235,6 +241,7 @@ impl Summary {
             faults: crate::faults::analyse(&facts.faults, measured, policy::RESPONSE_MS),
             open_model: OpenReport::of(plan, measured),
             generators: facts.generators,
+            warnings: super::omission::warning(measured).into_iter().collect(),
         }
     }
 }
@@ -277,6 +284,7 @@ impl StepSummary {
             latency_us: Latency::of(&step.latency),
             service_us: Latency::of(&step.service),
             series: step.series(),
+            failures: step.failures.clone(),
         }
     }
 }

@@ -98,6 +98,9 @@ pub struct RawStack {
     /// Environment of every backend instance, e.g. `RATE_LIMIT_ENABLED = "true"`.
     #[serde(default)]
     pub backend_env: BTreeMap<String, Spanned<String>>,
+    /// PromQL for `--prometheus`, by figure (`db_connections = "sum(...)"`).
+    #[serde(default)]
+    pub prometheus: BTreeMap<String, Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -53,6 +53,8 @@ pub struct StackNeeds {
     pub provider: Option<StackKind>,
     /// Environment of every backend instance, e.g. `RATE_LIMIT_ENABLED=true`.
     pub backend_env: Vec<(String, String)>,
+    /// `[stack.prometheus]`: PromQL by figure, in place of the defaults.
+    pub prometheus_queries: Vec<(String, String)>,
 }
 
 /// A kind of virtual user: its share of the users and its steps.
@@ -203,9 +205,24 @@ fn compile_stack(source: &Source, raw: Option<&RawStack>) -> Result<StackNeeds> 
         }
         backend_env.push((name.clone(), value.get_ref().clone()));
     }
+    let mut prometheus_queries = Vec::new();
+    for (name, query) in &raw.prometheus {
+        let known = crate::telemetry::PROMETHEUS_FIGURES;
+        if !known.contains(&name.as_str()) || query.get_ref().trim().is_empty() {
+            return Err(source.error_at(
+                query.span().start,
+                format!(
+                    "stack.prometheus: {name:?} needs a PromQL query and is one of {}",
+                    known.join(", ")
+                ),
+            ));
+        }
+        prometheus_queries.push((name.clone(), query.get_ref().clone()));
+    }
     Ok(StackNeeds {
         provider,
         backend_env,
+        prometheus_queries,
     })
 }
 

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use super::{Endpoints, Stack};
-use crate::error::{Error, Result};
+use crate::error::{error_chain, Error, Result};
 
 /// A target that does not answer within this is reported as unreachable.
 const REACH_TIMEOUT: Duration = Duration::from_secs(4);
@@ -54,18 +54,4 @@ pub async fn check_reachable(url: &str, what: &str) -> Result<()> {
             error_chain(&e)
         ))),
     }
-}
-
-/// An error and its causes on one line ("error sending request: connection refused").
-pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![error.to_string()];
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = cause.source();
-    }
-    parts.join(": ")
 }

@@ -25,9 +25,10 @@ use rand::distributions::{Alphanumeric, DistString};
 
 use crate::error::Result;
 pub use docker::{
-    down, runtime_image, DockerOptions, DockerParts, ImageChoice, Instance, Limits as ContainerLimits,
-    Profile, Swept,
+    connect as connect_docker, down, inspect_running, runtime_image, DockerOptions, DockerParts, ImageChoice,
+    Instance, Limits as ContainerLimits, Profile, Swept, Watched,
 };
+pub use external::normalise;
 pub use host::{free_port, postgres_bin_dir, redis_server_path};
 pub use install::{missing_packages, InstallPolicy};
 pub use process::ManagedProcess;

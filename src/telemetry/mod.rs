@@ -5,6 +5,7 @@
 
 mod container;
 mod process;
+mod prometheus;
 mod series;
 mod stores;
 
@@ -17,6 +18,8 @@ use tokio::task::JoinHandle;
 
 use crate::metrics::Collector;
 pub use process::{available_cores, cpu_percent, cpu_reading, cpu_seconds, CpuReading};
+use prometheus::PrometheusProbe;
+pub use prometheus::{PrometheusSource, PROMETHEUS_FIGURES};
 pub use series::{Aggregate, SeriesKind, SeriesName, SERIES};
 pub use stores::{DbSample, RedisSample};
 use stores::{PostgresProbe, RedisProbe};
@@ -38,6 +41,8 @@ pub struct Targets {
     pub backend_url: String,
     pub postgres_url: Option<String>,
     pub redis_url: Option<String>,
+    /// Read what the probes above do not give from Prometheus.
+    pub prometheus: Option<PrometheusSource>,
     pub limits: Limits,
 }
 
@@ -74,6 +79,9 @@ pub struct Sample {
     pub health_detailed_ms: Option<f64>,
     /// Most requests the generator had in flight at once during the second.
     pub in_flight: u64,
+    /// Backend replicas the deployment really ran (Prometheus: kube-state-metrics).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<u32>,
 }
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -139,7 +147,8 @@ async fn sample_until(
             _ = ticker.tick() => {}
             _ = &mut stopped => break,
         }
-        let sample = probes.sample(&targets, &collector).await;
+        let (sample, max_connections) = probes.sample(&targets, &collector).await;
+        telemetry.max_connections = telemetry.max_connections.or(max_connections);
         telemetry.samples.push(sample);
     }
     telemetry
@@ -151,6 +160,7 @@ struct Probes {
     containers: Vec<container::Watcher>,
     postgres: Option<PostgresProbe>,
     redis: Option<RedisProbe>,
+    prometheus: Option<PrometheusProbe>,
     http: reqwest::Client,
 }
 
@@ -172,6 +182,7 @@ impl Probes {
             },
             postgres: targets.postgres_url.clone().map(PostgresProbe::new),
             redis: targets.redis_url.as_deref().map(RedisProbe::new),
+            prometheus: targets.prometheus.clone().map(PrometheusProbe::new),
             http: reqwest::Client::builder()
                 .timeout(PROBE_TIMEOUT)
                 .build()
@@ -179,14 +190,15 @@ impl Probes {
         }
     }
 
-    async fn sample(&mut self, targets: &Targets, collector: &Collector) -> Sample {
+    /// One second's sample, and `max_connections` when Prometheus told it.
+    async fn sample(&mut self, targets: &Targets, collector: &Collector) -> (Sample, Option<u32>) {
         let second = collector.elapsed().as_secs();
         let in_flight = collector.take_in_flight_peak();
         let mut backends = self.backends(targets);
         backends.extend(self.containers(targets));
         let health = format!("{}/health", targets.backend_url);
         let detailed = format!("{}/health/detailed", targets.backend_url);
-        let (db, redis, health_ms, health_detailed_ms) = tokio::join!(
+        let (db, redis, health_ms, health_detailed_ms, scraped) = tokio::join!(
             async {
                 match self.postgres.as_mut() {
                     Some(pg) => within(pg.sample()).await.flatten(),
@@ -201,16 +213,28 @@ impl Probes {
             },
             timed_get(&self.http, &health),
             timed_get(&self.http, &detailed),
+            async {
+                match self.prometheus.as_ref() {
+                    Some(prometheus) => Some(prometheus.sample(targets.limits).await),
+                    None => None,
+                }
+            },
         );
-        Sample {
+        let scraped = scraped.unwrap_or_default();
+        if backends.is_empty() {
+            backends = scraped.backends;
+        }
+        let sample = Sample {
             second,
             backends,
-            db: db.map(|db| db.named(&targets.addresses)),
-            redis,
+            db: db.map(|db| db.named(&targets.addresses)).or(scraped.db),
+            redis: redis.or(scraped.redis),
             health_ms,
             health_detailed_ms,
             in_flight,
-        }
+            replicas: scraped.replicas,
+        };
+        (sample, scraped.max_connections)
     }
 
     fn backends(&mut self, targets: &Targets) -> Vec<InstanceSample> {
@@ -219,14 +243,14 @@ impl Probes {
             .backends
             .iter()
             .zip(self.cpu.iter_mut())
-            .map(|((name, pid), last)| {
+            .filter_map(|((name, pid), last)| {
                 let now = process::cpu_reading(*pid);
-                let cpu_percent = match (*last, now) {
-                    (Some(before), Some(after)) => process::cpu_percent(before, after, limits.cpu_cores),
-                    _ => 0.0,
-                };
-                *last = now;
-                InstanceSample::new(name, cpu_percent, process::rss_bytes(*pid).unwrap_or(0), limits)
+                let before = std::mem::replace(last, now);
+                // A second without two readings (the first, or a gone process) is not
+                // measured: it is left out, never counted as idle.
+                let cpu_percent = process::cpu_percent(before?, now?, limits.cpu_cores);
+                let rss = process::rss_bytes(*pid)?;
+                Some(InstanceSample::new(name, cpu_percent, rss, limits))
             })
             .collect()
     }
@@ -238,11 +262,15 @@ impl Probes {
             .containers
             .iter()
             .zip(&self.containers)
-            .map(|((name, _), watcher)| {
-                let reading = watcher.latest();
-                let cpu_percent =
-                    reading.map_or(0.0, |r| r.cores / limits.cpu_cores.max(f64::EPSILON) * 100.0);
-                InstanceSample::new(name, cpu_percent, reading.map_or(0, |r| r.memory_bytes), limits)
+            .filter_map(|((name, _), watcher)| {
+                let reading = watcher.latest()?;
+                let cpu_percent = reading.cores / limits.cpu_cores.max(f64::EPSILON) * 100.0;
+                Some(InstanceSample::new(
+                    name,
+                    cpu_percent,
+                    reading.memory_bytes,
+                    limits,
+                ))
             })
             .collect()
     }

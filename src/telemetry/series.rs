@@ -203,6 +203,7 @@ mod tests {
             health_ms: Some(2.0),
             health_detailed_ms: None,
             in_flight: second,
+            replicas: None,
         };
         Telemetry {
             samples: vec![

@@ -33,6 +33,11 @@ fn the_open_model_sees_a_stall_that_the_closed_models_service_time_hides() {
         service["p99"].as_u64().unwrap() < 200_000,
         "closed p99 hides it: {service}"
     );
+    let warned = closed["warnings"].to_string();
+    assert!(
+        warned.contains("coordinated omission") && warned.contains("--rate"),
+        "the closed run says what it hides: {warned}"
+    );
 
     let open = run_against_stalls(&["--rate", "200/s", "--max-workers", "20"]);
     let latency = &open["steps"][0]["latency_us"];
@@ -40,6 +45,7 @@ fn the_open_model_sees_a_stall_that_the_closed_models_service_time_hides() {
         latency["p99"].as_u64().unwrap() > 500_000,
         "open p99 shows the stall: {latency}"
     );
+    assert!(open.get("warnings").is_none(), "{}", open["warnings"]);
     assert_eq!(open["load"]["model"], "open", "{}", open["load"]);
     assert_eq!(open["load"]["rate"], "200/s", "{}", open["load"]);
     assert_eq!(closed["load"]["model"], "closed", "{}", closed["load"]);

@@ -172,3 +172,39 @@ fn owner_alive(labels: Option<&HashMap<String, String>>) -> bool {
     // Signal 0 checks existence without touching the process.
     pid > 0 && unsafe { libc::kill(pid, 0) } == 0
 }
+
+/// A running container the harness did not start, to watch: its id and the limits it
+/// runs under (`None` where it has none).
+pub struct Watched {
+    pub name: String,
+    pub id: String,
+    pub cpus: Option<f64>,
+    pub memory_bytes: Option<u64>,
+}
+
+/// Looks up containers by name or id (`--backend-container`); a missing or stopped one
+/// is an error that names it.
+pub async fn inspect_running(docker: &Docker, names: &[String]) -> Result<Vec<Watched>> {
+    let mut watched = Vec::new();
+    for name in names {
+        let inspected = docker
+            .inspect_container(name, None)
+            .await
+            .map_err(|e| Error::stack(format!("--backend-container {name}: {e}")))?;
+        let running = inspected.state.as_ref().and_then(|s| s.running).unwrap_or(false);
+        if !running {
+            return Err(Error::stack(format!("--backend-container {name} is not running")));
+        }
+        let host = inspected.host_config.as_ref();
+        watched.push(Watched {
+            name: name.clone(),
+            id: inspected.id.clone().unwrap_or_else(|| name.clone()),
+            cpus: host
+                .and_then(|h| h.nano_cpus)
+                .filter(|n| *n > 0)
+                .map(|n| n as f64 / 1e9),
+            memory_bytes: host.and_then(|h| h.memory).filter(|m| *m > 0).map(|m| m as u64),
+        });
+    }
+    Ok(watched)
+}

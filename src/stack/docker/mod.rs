@@ -28,7 +28,7 @@ use testcontainers::bollard::Docker;
 use super::{backend_env, Endpoints, Stack, StackKind, StackOptions, Store, DATABASE};
 use crate::error::Result;
 pub(super) use engine::answers;
-pub use engine::Swept;
+pub use engine::{connect, inspect_running, Swept, Watched};
 pub use images::ImageChoice;
 pub use parts::{DockerParts, Instance};
 pub use profile::{Limits, Profile};
