@@ -192,6 +192,7 @@ fn telemetry_hour() -> Telemetry {
             health_ms: Some(1.2),
             health_detailed_ms: Some(3.4),
             in_flight: 40,
+            replicas: None,
         })
         .collect();
     Telemetry {

@@ -140,6 +140,9 @@ pub struct ScenarioArgs {
     #[command(flatten)]
     pub generators: GeneratorArgs,
 
+    #[command(flatten)]
+    pub live: LiveArgs,
+
     /// Where to write reports (default: reports/RUN-ID).
     #[arg(long, env = "KARIGAR_PERF_REPORT_DIR")]
     pub report_dir: Option<PathBuf>,
@@ -147,6 +150,29 @@ pub struct ScenarioArgs {
     /// No progress line.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+/// The run while it lasts: a dashboard, `/metrics`, remote write.
+#[derive(Debug, Args)]
+pub struct LiveArgs {
+    /// Serve a live dashboard (latency, throughput, errors, telemetry, SLOs) while the
+    /// run lasts, then its final report (ADDR default: 127.0.0.1:5665).
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:5665")]
+    pub dashboard: Option<std::net::SocketAddr>,
+
+    /// How long the dashboard keeps serving the final report after the run.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub dashboard_linger: Duration,
+
+    /// Serve OpenMetrics at ADDR/metrics while the run lasts, for Prometheus to scrape,
+    /// e.g. 127.0.0.1:9464.
+    #[arg(long, value_name = "ADDR", env = "KARIGAR_PERF_PROMETHEUS_LISTEN")]
+    pub prometheus_listen: Option<std::net::SocketAddr>,
+
+    /// Push the same series to a Prometheus remote-write receiver every 5 s, e.g.
+    /// http://127.0.0.1:9090/api/v1/write.
+    #[arg(long, value_name = "URL", env = "KARIGAR_PERF_REMOTE_WRITE")]
+    pub remote_write: Option<String>,
 }
 
 /// Where the load goes: the stack the harness starts (or an existing target), how it
@@ -414,7 +440,7 @@ pub struct K8sGeneratorsArgs {
 pub enum StackCommand {
     /// Boot the stack a run would boot, print its URLs and the flags that point a run
     /// at it (--target, --postgres-url, ...), and keep it until Ctrl-C or `stack down`.
-    Up(StackUpArgs),
+    Up(Box<StackUpArgs>),
     /// Stop a stack `stack up` keeps, then remove every container and network of
     /// karigar-perf runs (labelled with a run id), e.g. after a harness was killed
     /// with SIGKILL.

@@ -11,6 +11,7 @@ use crate::cli::{CapacityArgs, DockerArgs, GateArgs, GeneratorArgs, ScenarioArgs
 use crate::compare::{Baseline, HistorySettings};
 use crate::distributed::{EngineKind, GeneratorsConfig};
 use crate::error::{Error, Result};
+use crate::live::LiveConfig;
 use crate::load::Clients;
 use crate::report::GatePolicy;
 use crate::scenario::{LoadOverrides, Plan, Source};
@@ -31,6 +32,8 @@ pub struct ScenarioConfig {
     pub clients: Clients,
     /// The baseline to compare with, and how.
     pub gate: Option<Gate>,
+    /// The dashboard, `/metrics` and remote write.
+    pub live: LiveConfig,
 }
 
 /// `capacity`: the scenario, the search and the stack, checked.
@@ -128,6 +131,7 @@ impl ScenarioConfig {
             },
             clients: args.clients,
             gate,
+            live: live_config(&args.live)?,
         })
     }
 }
@@ -192,6 +196,20 @@ impl StackConfig {
             observe: observe(&args.observe, plan)?,
         })
     }
+}
+
+/// The live-view flags, checked: a remote-write URL that parses.
+fn live_config(args: &crate::cli::LiveArgs) -> Result<LiveConfig> {
+    let remote_write = match &args.remote_write {
+        Some(url) => Some(crate::stack::normalise(url, "--remote-write")?),
+        None => None,
+    };
+    Ok(LiveConfig {
+        metrics: args.prometheus_listen,
+        dashboard: args.dashboard,
+        remote_write,
+        linger: args.dashboard_linger,
+    })
 }
 
 /// The telemetry flags, checked: URLs that parse, processes that exist.

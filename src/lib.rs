@@ -4,7 +4,7 @@
 //! # Layout
 //! One run flows: [`cli`] -> [`config`] (one resolution step) -> [`setup`] (run id,
 //! report folder, [`stack`]) -> [`load`] (-> [`metrics::Measurements`]) with
-//! [`telemetry`], [`slo`] windows and [`faults`] beside it -> [`slo`] verdicts ->
+//! [`telemetry`], [`slo`] windows, [`faults`] and the [`live`] view beside it -> [`slo`] verdicts ->
 //! [`report::Summary`] -> the renderers -> an exit code ([`exit`]). With `--generators N`
 //! the load runs in N [`distributed`] generators whose measurements stream back and merge
 //! exactly into the one collector everything else reads.
@@ -25,7 +25,10 @@
 //! - [`load`]: Goose wiring, per-step execution, the open model's pacer, progress line
 //! - [`metrics`]: outcome classes, the live [`metrics::Collector`] and
 //!   [`metrics::Measurements`], lossless to save and exact to merge
-//! - [`telemetry`]: 1 Hz samplers of backend CPU/memory, Postgres, Redis, health and in-flight
+//! - [`telemetry`]: 1 Hz samplers of backend CPU/memory, Postgres, Redis, health and
+//!   in-flight, from the stack's parts, from the processes, containers and stores a user
+//!   names, or from Prometheus by PromQL
+//! - [`live`]: the run while it lasts: dashboard, `/metrics` and remote write
 //! - [`faults`]: kill, pause or stop a backend instance mid-run; the error burst and recovery
 //! - [`autoscale`]: the seed's scale-out triggers, an HPA simulation over a run, and the
 //!   infrastructure figures they are judged on
@@ -38,7 +41,8 @@
 //!   (Mann-Whitney U over per-second percentiles)
 //! - [`stats`]: median, mean and spread, Mann-Whitney U, Student's t quantiles
 //! - [`report`]: report data (run summary, capacity report, comparison) and one renderer
-//!   per format (console, JSON, Markdown, HTML, JUnit)
+//!   per format (console, JSON, Markdown, HTML, JUnit); the failures and warnings the
+//!   figures alone would hide
 //! - [`interrupt`]: Ctrl-C and SIGTERM handling
 //! - [`exit`], [`error`]: exit codes and the errors that map to them
 
@@ -53,6 +57,7 @@ pub mod error;
 pub mod exit;
 pub mod faults;
 pub mod interrupt;
+pub mod live;
 pub mod load;
 pub mod metrics;
 pub mod policy;

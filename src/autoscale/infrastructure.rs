@@ -16,6 +16,10 @@ pub struct Infrastructure {
     pub memory_limit_bytes: u64,
     /// Connections of the busiest backend instance (the seed allows 25).
     pub db_connections_max: Option<f64>,
+    /// Whether connections were counted over all instances together (from Prometheus,
+    /// whose exporter does not tell clients apart): then the max is a bound.
+    #[serde(default)]
+    pub db_connections_all_instances: bool,
     /// Postgres `max_connections`.
     pub max_connections: Option<u32>,
     pub backend_cpu_p95_percent: Option<f64>,
@@ -73,6 +77,10 @@ impl Infrastructure {
             cpu_limit_cores: telemetry.cpu_limit_cores,
             memory_limit_bytes: telemetry.memory_limit_bytes,
             db_connections_max: agg(SeriesName::DbConnections, Aggregate::Max),
+            db_connections_all_instances: telemetry.samples.iter().any(|s| {
+                s.db.as_ref()
+                    .is_some_and(|db| db.per_instance.contains_key(crate::telemetry::ALL_INSTANCES))
+            }),
             max_connections: telemetry.max_connections,
             backend_cpu_p95_percent: percent(SeriesName::BackendCpu, Aggregate::Percentile(0.95)),
             backend_cpu_max_percent: percent(SeriesName::BackendCpu, Aggregate::Max),

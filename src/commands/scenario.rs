@@ -10,6 +10,7 @@ use crate::distributed::{self, Generation, GenerationContext, GeneratorsConfig};
 use crate::error::{Error, Result};
 use crate::faults::{FaultEvent, Injector};
 use crate::interrupt::Interrupt;
+use crate::live::{Feed, Listeners, Live};
 use crate::load::{self, LoadRun};
 use crate::metrics::{Collector, Measurements};
 use crate::report::{self, GeneratorReport, RunFacts, RunVerdict, Summary};
@@ -23,6 +24,7 @@ use crate::telemetry::{Sampler, Targets, Telemetry};
 /// reference backend when the local stack needs one (normally this very executable).
 pub async fn run(args: &ScenarioArgs, backend_exe: PathBuf) -> Result<u8> {
     let config = ScenarioConfig::resolve(args)?;
+    let listeners = Listeners::bind(&config.live)?;
     let interrupt = Interrupt::listen().map_err(|e| Error::Internal(e.into()))?;
     let setup = Setup::prepare(&config.stack, &config.reports, &config.plan.name, backend_exe)?;
     let Some(mut stack) = setup.start_stack(&interrupt, "run").await? else {
@@ -36,7 +38,7 @@ pub async fn run(args: &ScenarioArgs, backend_exe: PathBuf) -> Result<u8> {
         setup.stack.logs_dir.display()
     ));
     let started_at = setup::now();
-    let driven = drive(&config, &stack, &setup, &interrupt).await;
+    let driven = drive(&config, &stack, &setup, &interrupt, listeners).await;
     stack.teardown();
     let Some(driven) = driven? else {
         return interrupted_before_load(&config, setup);
@@ -59,7 +61,11 @@ pub async fn run(args: &ScenarioArgs, backend_exe: PathBuf) -> Result<u8> {
         telemetry: Some(&telemetry),
         windows: &driven.windows.results,
     };
-    finish(&config, judged, facts, &setup.report_dir)
+    let (code, summary) = finish(&config, judged, facts, &setup.report_dir)?;
+    if let Some(live) = driven.live {
+        live.finish(report::html(&summary)).await;
+    }
+    Ok(code)
 }
 
 /// What the load phase produced, each part from its own module.
@@ -69,6 +75,8 @@ struct Driven {
     windows: WatchReport,
     faults: Vec<FaultEvent>,
     generators: Vec<GeneratorReport>,
+    /// The live view, kept until the final report can be shown on it.
+    live: Option<Live>,
 }
 
 /// The load, here or on several generators; `None` when a signal came before it began.
@@ -77,29 +85,35 @@ async fn drive(
     stack: &Stack,
     setup: &Setup,
     interrupt: &Interrupt,
+    listeners: Listeners,
 ) -> Result<Option<Driven>> {
     // What telemetry watches is checked before any load starts.
-    let targets = setup::telemetry_targets(stack, &config.stack).await?;
+    let watch = Watched {
+        targets: setup::telemetry_targets(stack, &config.stack).await?,
+        listeners,
+        run_id: setup.run_id.clone(),
+    };
     match &config.generators {
-        None => drive_here(config, stack, targets).await.map(Some),
-        Some(generators) => drive_generators(config, generators, stack, targets, setup, interrupt).await,
+        None => drive_here(config, stack, watch).await.map(Some),
+        Some(generators) => drive_generators(config, generators, stack, watch, setup, interrupt).await,
     }
 }
 
 /// The load in this process, with its companions.
-async fn drive_here(config: &ScenarioConfig, stack: &Stack, targets: Targets) -> Result<Driven> {
+async fn drive_here(config: &ScenarioConfig, stack: &Stack, watch: Watched) -> Result<Driven> {
     let plan = config.plan.clone();
     let collector = Arc::new(Collector::with_windows(plan.step_keys(), plan.max_window()));
-    let companions = Companions::start(config, stack, targets, &collector);
+    let companions = Companions::start(config, stack, watch, &collector)?;
     let options = setup::load_options(stack, config.reports.quiet, config.clients);
     let load = load::run(plan, collector, options).await;
-    let (telemetry, windows, faults) = companions.finish().await;
+    let (telemetry, windows, faults, live) = companions.finish().await;
     Ok(Driven {
         load: load?,
         telemetry,
         windows,
         faults,
         generators: Vec::new(),
+        live,
     })
 }
 
@@ -108,7 +122,7 @@ async fn drive_generators(
     config: &ScenarioConfig,
     generators: &GeneratorsConfig,
     stack: &Stack,
-    targets: Targets,
+    watch: Watched,
     setup: &Setup,
     interrupt: &Interrupt,
 ) -> Result<Option<Driven>> {
@@ -123,9 +137,9 @@ async fn drive_generators(
     else {
         return Ok(None);
     };
-    let companions = Companions::start(config, stack, targets, &generation.collector);
+    let companions = Companions::start(config, stack, watch, &generation.collector)?;
     let (load, finished) = generation.finish(config.reports.quiet).await;
-    let (telemetry, windows, faults) = companions.finish().await;
+    let (telemetry, windows, faults, live) = companions.finish().await;
     if finished.incomplete {
         let lost: Vec<&str> = finished
             .generators
@@ -144,21 +158,52 @@ async fn drive_generators(
         windows,
         faults,
         generators: finished.generators,
+        live,
     }))
 }
 
-/// What runs beside the load: telemetry samplers, the windowed SLO watch, faults.
+/// What telemetry watches and where the live view listens, settled before the load.
+struct Watched {
+    targets: Targets,
+    listeners: Listeners,
+    run_id: String,
+}
+
+/// What runs beside the load: telemetry samplers, the windowed SLO watch, faults, the
+/// live view.
 struct Companions {
     sampler: Sampler,
     watch: Option<Watch>,
     injector: Option<Injector>,
+    live: Option<Live>,
 }
 
 impl Companions {
-    fn start(config: &ScenarioConfig, stack: &Stack, targets: Targets, collector: &Arc<Collector>) -> Self {
+    fn start(
+        config: &ScenarioConfig,
+        stack: &Stack,
+        watched: Watched,
+        collector: &Arc<Collector>,
+    ) -> Result<Self> {
         let plan = &config.plan;
-        Self {
-            sampler: Sampler::start(targets, collector.clone()),
+        let limits = (
+            watched.targets.limits.cpu_cores,
+            watched.targets.limits.memory_bytes,
+        );
+        let sampler = Sampler::start(watched.targets, collector.clone());
+        let feed = Feed {
+            run_id: watched.run_id,
+            scenario: plan.name.clone(),
+            steps: plan.step_keys(),
+            slos: plan.slos.clone(),
+            collector: collector.clone(),
+            latest: sampler.latest(),
+            limits,
+        };
+        let live = Live::start(&config.live, watched.listeners, feed)?;
+        Ok(Self {
+            sampler,
+            live,
             watch: Watch::start(
                 &plan.slos,
                 &plan.step_names(),
@@ -166,10 +211,10 @@ impl Companions {
                 collector.clone(),
             ),
             injector: start_faults(plan, stack, collector),
-        }
+        })
     }
 
-    async fn finish(self) -> (Telemetry, WatchReport, Vec<FaultEvent>) {
+    async fn finish(self) -> (Telemetry, WatchReport, Vec<FaultEvent>, Option<Live>) {
         let faults = match self.injector {
             Some(injector) => injector.finish().await,
             None => Vec::new(),
@@ -179,7 +224,7 @@ impl Companions {
             Some(watch) => watch.finish().await,
             None => WatchReport::default(),
         };
-        (telemetry, windows, faults)
+        (telemetry, windows, faults, self.live)
     }
 }
 
@@ -212,7 +257,7 @@ fn interrupted_before_load(config: &ScenarioConfig, setup: Setup) -> Result<u8> 
         telemetry: None,
         windows: &[],
     };
-    finish(config, judged, facts, &setup.report_dir)
+    finish(config, judged, facts, &setup.report_dir).map(|(code, _)| code)
 }
 
 fn check_targets(plan: &Plan, stack: &Stack) -> Result<()> {
@@ -248,7 +293,12 @@ struct Judged<'a> {
 
 /// Evaluates the SLOs, compares with the baseline, prints the table, writes the
 /// reports, picks the exit code.
-fn finish(config: &ScenarioConfig, judged: Judged<'_>, facts: RunFacts, report_dir: &Path) -> Result<u8> {
+fn finish(
+    config: &ScenarioConfig,
+    judged: Judged<'_>,
+    facts: RunFacts,
+    report_dir: &Path,
+) -> Result<(u8, Summary)> {
     let plan = &config.plan;
     let verdicts = crate::slo::evaluate(&plan.slos, judged.measured, judged.telemetry, judged.windows);
     let comparison = config.gate.as_ref().map(|gate: &Gate| {
@@ -261,7 +311,7 @@ fn finish(config: &ScenarioConfig, judged: Judged<'_>, facts: RunFacts, report_d
     report::write(&summary, report_dir)?;
     write_measurements(judged.measured, report_dir)?;
     println!("reports: {}", report_dir.display());
-    Ok(exit_code(&summary))
+    Ok((exit_code(&summary), summary))
 }
 
 /// `measurements.json`: what the load measured, lossless, for merging and re-analysis.

@@ -8,6 +8,6 @@ mod measurements;
 mod outcome;
 
 pub use collector::{Collector, DeltaCursor, Window};
-pub use failures::{Failure, Failures};
+pub use failures::{sanitise, Failure, Failures};
 pub use measurements::{Interval, Measurements, Schedule, SecondStats, StepMeasurements};
 pub use outcome::{OutcomeCounts, RequestOutcome};

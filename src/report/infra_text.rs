@@ -46,8 +46,12 @@ fn db_connections(infra: &Infrastructure) -> String {
             crate::policy::DB_CONNECTIONS_PER_INSTANCE
         );
     };
+    let scope = match infra.db_connections_all_instances {
+        true => "over all instances together",
+        false => "per instance",
+    };
     format!(
-        "max {max:.0} per instance (seed limit {}; server max_connections {})",
+        "max {max:.0} {scope} (seed limit {}; server max_connections {})",
         crate::policy::DB_CONNECTIONS_PER_INSTANCE,
         infra
             .max_connections

@@ -24,6 +24,10 @@ pub use series::{Aggregate, SeriesKind, SeriesName, SERIES};
 pub use stores::{DbSample, RedisSample};
 use stores::{PostgresProbe, RedisProbe};
 
+/// The instance name of connections counted without telling clients apart
+/// (Prometheus exporters count per database and state).
+pub const ALL_INSTANCES: &str = "all instances";
+
 const EVERY: Duration = Duration::from_secs(1);
 /// A probe slower than this is skipped for the second.
 const PROBE_TIMEOUT: Duration = Duration::from_millis(900);
@@ -105,17 +109,27 @@ impl InstanceSample {
     }
 }
 
+/// The most recent sample, shared with whoever shows the run live.
+pub type Latest = Arc<std::sync::Mutex<Option<Sample>>>;
+
 /// The running sampler; [`finish`](Self::finish) stops it and hands over the series.
 pub struct Sampler {
     stop: oneshot::Sender<()>,
     task: JoinHandle<Telemetry>,
+    latest: Latest,
 }
 
 impl Sampler {
     pub fn start(targets: Targets, collector: Arc<Collector>) -> Self {
         let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(sample_until(targets, collector, stopped));
-        Self { stop, task }
+        let latest = Latest::default();
+        let task = tokio::spawn(sample_until(targets, collector, stopped, latest.clone()));
+        Self { stop, task, latest }
+    }
+
+    /// The latest sample as it is taken, for the live view.
+    pub fn latest(&self) -> Latest {
+        self.latest.clone()
     }
 
     pub async fn finish(self) -> Telemetry {
@@ -128,6 +142,7 @@ async fn sample_until(
     targets: Targets,
     collector: Arc<Collector>,
     mut stopped: oneshot::Receiver<()>,
+    latest: Latest,
 ) -> Telemetry {
     let mut probes = Probes::new(&targets);
     let mut telemetry = Telemetry {
@@ -149,6 +164,7 @@ async fn sample_until(
         }
         let (sample, max_connections) = probes.sample(&targets, &collector).await;
         telemetry.max_connections = telemetry.max_connections.or(max_connections);
+        *latest.lock().unwrap_or_else(|e| e.into_inner()) = Some(sample.clone());
         telemetry.samples.push(sample);
     }
     telemetry

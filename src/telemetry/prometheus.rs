@@ -188,7 +188,7 @@ impl PrometheusProbe {
 /// client, so the busiest instance is bounded by the total.
 fn db_sample(total: u32) -> DbSample {
     DbSample {
-        per_instance: BTreeMap::from([("all instances".to_owned(), total)]),
+        per_instance: BTreeMap::from([(super::ALL_INSTANCES.to_owned(), total)]),
         total,
         ..DbSample::default()
     }

@@ -130,6 +130,12 @@ impl Telemetry {
             .collect()
     }
 
+    /// The last sample's value of `name`, in base units.
+    pub fn latest(&self, name: SeriesName) -> Option<f64> {
+        let first_redis = self.samples.iter().find_map(|s| s.redis.as_ref());
+        value(self.samples.last()?, name, first_redis)
+    }
+
     /// CPU demand per second in instance-equivalents: the sum over instances of their
     /// use as a fraction of one instance's limit. What an autoscaler would spread.
     pub fn cpu_demand(&self) -> Vec<(u64, f64)> {

@@ -11,5 +11,6 @@ mod docker_stack;
 mod gate;
 mod harness_cli;
 mod marketplace_api;
+mod observability;
 mod open_model;
 mod reports;

@@ -124,61 +124,14 @@ fn the_html_report_renders_charts_in_a_browser() {
         "latency, throughput, telemetry and HPA charts"
     );
     let screenshot = run.dir.path().join("report.png");
-    let browser = chromium();
-    let status = Command::new(&browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-            "--hide-scrollbars",
-            "--window-size=1400,1800",
-        ])
-        .arg(format!(
-            "--user-data-dir={}",
-            run.dir.path().join("chromium").display()
-        ))
-        .arg(format!("--screenshot={}", screenshot.display()))
-        .arg(format!("file://{}", html_path.display()))
-        .output()
-        .unwrap();
-    assert!(
-        screenshot.is_file(),
-        "chromium wrote no screenshot: {}",
-        stderr(&status)
+    crate::common::browser::screenshot(
+        &format!("file://{}", html_path.display()),
+        &screenshot,
+        &run.dir.path().join("chromium"),
     );
-    let (inked, total) = inked_pixels(&screenshot);
+    let (inked, total) = crate::common::browser::inked_pixels(&screenshot);
     assert!(
         inked * 100 > total,
         "the page looks blank: {inked} of {total} pixels drawn"
     );
-}
-
-/// Pixels that are not (near) white.
-fn inked_pixels(png_path: &Path) -> (usize, usize) {
-    let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(png_path).unwrap()));
-    let mut reader = decoder.read_info().unwrap();
-    let mut buffer = vec![0; reader.output_buffer_size()];
-    let info = reader.next_frame(&mut buffer).unwrap();
-    let channels = info.color_type.samples();
-    let pixels = buffer[..info.buffer_size()].chunks(channels);
-    let total = pixels.len();
-    let inked = pixels.filter(|p| p.iter().take(3).any(|&c| c < 200)).count();
-    (inked, total)
-}
-
-fn chromium() -> String {
-    for candidate in ["chromium", "chromium-browser", "google-chrome"] {
-        if Command::new(candidate)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-        {
-            return candidate.to_owned();
-        }
-    }
-    panic!("no Chromium on PATH: install it (Debian: apt-get install chromium); .ci/run does");
 }

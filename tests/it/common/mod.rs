@@ -2,6 +2,7 @@
 //! the harness binary.
 
 pub mod app;
+pub mod browser;
 pub mod docker;
 pub mod harness;
 pub mod stall;
