@@ -135,8 +135,10 @@ fn three_generators_drive_the_local_stack_as_one_does() {
         summary["totals"]["count"].as_u64().unwrap() as f64
     };
     let (one, three) = (count("1"), count("3"));
+    // The two runs share the machine with other tests: within a quarter of each other
+    // (a split that lost or doubled users would be a third or three times off).
     assert!(
-        (three - one).abs() <= 0.1 * one,
+        (three - one).abs() <= 0.25 * one,
         "3 generators: {three} requests, 1: {one}"
     );
 }
