@@ -222,3 +222,46 @@ pub fn open_model(open: &crate::load::OpenReport) -> String {
         open.unserved
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::Measurements;
+    use crate::telemetry::{Sample, Telemetry};
+
+    #[test]
+    fn what_no_probe_reached_is_listed_and_never_simulated_from_zeros() {
+        let telemetry = Telemetry {
+            cpu_limit_cores: 2.0,
+            memory_limit_bytes: 1 << 29,
+            samples: (0..5)
+                .map(|second| Sample {
+                    second,
+                    health_ms: Some(2.0),
+                    ..Sample::default()
+                })
+                .collect(),
+            ..Telemetry::default()
+        };
+        let measured = Measurements::empty(&[("k".into(), "get".into())]);
+        let infra = Infrastructure::new(&telemetry, &measured);
+        assert!(infra.hpa.is_none());
+        assert_eq!(infra.backend_cpu_max_percent, None);
+        assert_eq!(
+            infra.not_measured,
+            [
+                "db_connections",
+                "max_connections",
+                "backend_cpu",
+                "backend_memory",
+                "redis",
+                "hpa"
+            ]
+        );
+        let text = lines(&infra, &[]);
+        assert!(text.iter().all(|(_, line)| !line.contains("-%")), "{text:?}");
+        assert!(text
+            .iter()
+            .any(|(label, line)| *label == "hpa" && line.starts_with("not simulated")));
+    }
+}

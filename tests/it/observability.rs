@@ -426,6 +426,7 @@ fn prometheus_gives_the_figures_and_receives_the_runs_series() {
         "both replica lines drawn"
     );
 
+    crate::reports::assert_matches_schema(&summary);
     let run_id = summary["run_id"].as_str().unwrap();
     let pushed = query(
         &prometheus.url,
@@ -543,4 +544,44 @@ fn the_dashboard_draws_the_run_live_then_shows_its_final_report() {
     assert!(run.read_log("run.log").contains(&format!("dashboard at {base}/")));
     let _ = child.kill();
     let _ = child.wait();
+}
+
+#[test]
+fn bad_telemetry_sources_exit_2_before_anything_starts() {
+    let run = Run::new();
+    let target = "http://127.0.0.1:9";
+    for (flags, said) in [
+        (
+            &["--postgres-url", "http://db"][..],
+            "--postgres-url needs a postgres:// URL",
+        ),
+        (
+            &["--redis-url", "db:6379"][..],
+            "--redis-url needs a redis:// URL",
+        ),
+        (
+            &["--backend-pid", "4000000000"][..],
+            "--backend-pid 4000000000: no such process",
+        ),
+        (&["--prometheus", "prom:9090"][..], "--prometheus"),
+        (&["--remote-write", "nowhere"][..], "--remote-write"),
+    ] {
+        let output = run.run(&[&["signup", "--target", target][..], flags].concat());
+        assert_exit(&output, 2);
+        let message = crate::common::harness::stderr(&output);
+        assert!(message.contains(said), "{flags:?}: {message}");
+    }
+    let scenario = run.dir.path().join("typo.toml");
+    std::fs::write(
+        &scenario,
+        "name = \"typo\"\n[[steps]]\nname = \"get\"\npath = \"/\"\n\n[stack.prometheus]\ndb_conections = \"sum(x)\"\n",
+    )
+    .unwrap();
+    let output = run.run(&[scenario.to_str().unwrap(), "--target", target]);
+    assert_exit(&output, 2);
+    let message = crate::common::harness::stderr(&output);
+    assert!(
+        message.contains("typo.toml:7") && message.contains("db_connections"),
+        "{message}"
+    );
 }

@@ -38,6 +38,7 @@ fn the_open_model_sees_a_stall_that_the_closed_models_service_time_hides() {
         warned.contains("coordinated omission") && warned.contains("--rate"),
         "the closed run says what it hides: {warned}"
     );
+    crate::reports::assert_matches_schema(&closed);
 
     let open = run_against_stalls(&["--rate", "200/s", "--max-workers", "20"]);
     let latency = &open["steps"][0]["latency_us"];
