@@ -29,17 +29,7 @@ fn a_short_signup_run_passes_and_reports_every_step() {
     }
     assert!(!summary["slos"].as_array().unwrap().is_empty());
     let infra = &summary["infrastructure"];
-    assert!(infra["db_connections_max"].as_f64().unwrap() >= 1.0, "{infra}");
-    assert_eq!(infra["max_connections"], 100);
-    assert!(
-        infra["backend_cpu_max_percent"].as_f64().unwrap() > 0.0,
-        "{infra}"
-    );
-    assert!(
-        infra["backend_memory_max_percent"].as_f64().unwrap() > 0.0,
-        "{infra}"
-    );
-    assert!(infra["redis_memory_max_bytes"].as_f64().unwrap() > 0.0, "{infra}");
+    crate::common::harness::assert_stack_figures(infra);
     assert!(infra["hpa"]["peak_replicas"].as_u64().unwrap() >= 2, "{infra}");
     let triggers: Vec<&str> = infra["triggers"]
         .as_array()

@@ -183,6 +183,20 @@ pub fn signal_and_wait(child: &mut Child, signal: i32, limit: Duration) -> ExitS
     }
 }
 
+/// Asserts that a summary's infrastructure block holds every figure of a stack with one
+/// backend: DB connections, `max_connections` 100, backend CPU and memory, Redis memory.
+pub fn assert_stack_figures(infra: &Value) {
+    assert!(infra["db_connections_max"].as_f64().unwrap() >= 1.0, "{infra}");
+    assert_eq!(infra["max_connections"], 100, "{infra}");
+    for figure in [
+        "backend_cpu_max_percent",
+        "backend_memory_max_percent",
+        "redis_memory_max_bytes",
+    ] {
+        assert!(infra[figure].as_f64().unwrap() > 0.0, "{figure}: {infra}");
+    }
+}
+
 /// Asserts the exit code, showing what the run printed when it differs.
 pub fn assert_exit(output: &Output, code: i32) {
     assert_eq!(
