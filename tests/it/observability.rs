@@ -221,7 +221,10 @@ fn a_kept_stack_is_measured_from_outside_and_its_failures_are_shown() {
         "--duration",
         "2s",
         "--users",
-        "1",
+        "2",
+        // Failures merge across generators.
+        "--generators",
+        "2",
     ]);
     assert_exit(&output, 0);
     let failure = &missing_route.summary()["steps"][0]["failures"]["kinds"][0];
@@ -382,6 +385,9 @@ fn prometheus_gives_the_figures_and_receives_the_runs_series() {
         "--duration",
         "12s",
         "--users",
+        "2",
+        // The live view reads the coordinator's merged collector.
+        "--generators",
         "2",
     ]);
     assert_exit(&output, 0);
