@@ -441,9 +441,10 @@ fn prometheus_gives_the_figures_and_receives_the_runs_series() {
             "{name}: p95 {p95:?} s pushed, {expected} s reported"
         );
     }
+    // Scraped series go stale once the run (the target) is gone: look back over the run.
     let scraped = query(
         &prometheus.url,
-        &format!("karigar_perf_requests_total{{run_id=\"{run_id}\",job=\"harness\"}}"),
+        &format!("last_over_time(karigar_perf_requests_total{{run_id=\"{run_id}\",job=\"harness\"}}[5m])"),
     );
     assert_eq!(
         scraped.len(),
