@@ -26,6 +26,8 @@ const STOP_WAIT: Duration = Duration::from_secs(90);
 pub struct Kept {
     /// The `stack up` process: it owns the stack and tears it down on SIGTERM.
     pub pid: u32,
+    /// Labels the stack's containers and names its logs.
+    pub run_id: String,
     pub stack: String,
     pub backend: String,
     pub frontend: Option<String>,
@@ -54,7 +56,7 @@ pub async fn up(args: &StackUpArgs, backend_exe: PathBuf) -> Result<u8> {
         return Ok(crate::exit::INTERRUPTED);
     };
     setup::seed_stack(&stack, &config).await?;
-    let kept = describe(&stack, &setup.report_dir);
+    let kept = describe(&stack, &setup);
     print!("{}", text(&kept));
     write_kept(&kept)?;
     interrupt.wait().await;
@@ -77,7 +79,7 @@ pub async fn down(orphans_only: bool) -> Result<u8> {
 }
 
 /// The stack's addresses and the flags that point a run (and its telemetry) at it.
-fn describe(stack: &Stack, report_dir: &Path) -> Kept {
+fn describe(stack: &Stack, setup: &Setup) -> Kept {
     let endpoints = &stack.endpoints;
     let mut flags = vec!["--target".to_owned(), endpoints.backend.clone()];
     if let Some(frontend) = &endpoints.frontend {
@@ -103,13 +105,14 @@ fn describe(stack: &Stack, report_dir: &Path) -> Kept {
     }
     Kept {
         pid: std::process::id(),
+        run_id: setup.run_id.clone(),
         stack: setup::kind_name(stack.kind).to_owned(),
         backend: endpoints.backend.clone(),
         frontend: endpoints.frontend.clone(),
         postgres_url: endpoints.postgres.clone(),
         redis_url: endpoints.redis.clone(),
         flags,
-        report_dir: report_dir.to_owned(),
+        report_dir: setup.report_dir.clone(),
     }
 }
 

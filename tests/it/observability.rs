@@ -83,10 +83,12 @@ impl Drop for Kept {
     }
 }
 
-fn stack_up(run: &Run) -> Kept {
+fn stack_up(run: &Run, extra: &[&str]) -> Kept {
     let log = run.log_file("stack-up.log");
     let up = Command::new(BIN)
-        .args(["stack", "up", "--report-dir"])
+        .args(["stack", "up"])
+        .args(extra)
+        .arg("--report-dir")
         .arg(run.dir.path().join("stack"))
         .current_dir(run.dir.path())
         .stdout(log.try_clone().unwrap())
@@ -125,6 +127,11 @@ impl Kept {
     /// the backend it kept is gone.
     fn down(mut self, run: &Run) {
         let backend = self.backend_pid();
+        self.stop(run);
+        assert!(!alive(backend), "the kept backend is stopped");
+    }
+
+    fn stop(&mut self, run: &Run) {
         let down = Command::new(BIN)
             .args(["stack", "down"])
             .current_dir(run.dir.path())
@@ -136,7 +143,6 @@ impl Kept {
             up.try_wait().unwrap()
         });
         assert_eq!(status.code(), Some(0), "{}", run.read_log("stack-up.log"));
-        assert!(!alive(backend), "the kept backend is stopped");
         assert!(!run.dir.path().join("reports/stack-up.json").exists());
     }
 }
@@ -152,7 +158,7 @@ fn args<'a>(fixed: &[&'a str], flags: &'a [String]) -> Vec<&'a str> {
 #[test]
 fn a_kept_stack_is_measured_from_outside_and_its_failures_are_shown() {
     let run = Run::new();
-    let kept = stack_up(&run);
+    let kept = stack_up(&run, &[]);
     let flags = kept.flags();
     let output = run.run(&args(
         &[
@@ -249,6 +255,33 @@ fn a_kept_stack_is_measured_from_outside_and_its_failures_are_shown() {
     crate::reports::assert_matches_schema(&missing_route.summary());
     crate::reports::assert_matches_schema(&bare.summary());
     kept.down(&run);
+}
+
+#[test]
+fn a_kept_docker_stack_is_measured_through_its_containers() {
+    if !crate::common::docker::ready() {
+        return;
+    }
+    let run = Run::new();
+    let mut kept = stack_up(&run, &["--stack", "docker", "--profile", "dev"]);
+    let flags = kept.flags();
+    assert!(flags.iter().any(|f| f == "--backend-container"), "{flags:?}");
+    let output = run.run(&args(&["signup", "--duration", "5s", "--users", "2"], &flags));
+    assert_exit(&output, 0);
+    let infra = &run.summary()["infrastructure"];
+    crate::common::harness::assert_stack_figures(infra);
+    assert_eq!(infra["not_measured"], serde_json::json!([]), "{infra}");
+    assert_eq!(
+        infra["cpu_limit_cores"], 0.5,
+        "the dev profile's container limit: {infra}"
+    );
+    kept.stop(&run);
+    let label = format!("label=dev.karigar-perf.run={}", kept.field("run_id"));
+    let left = Command::new("docker")
+        .args(["ps", "-aq", "--filter", &label])
+        .output()
+        .unwrap();
+    assert!(left.stdout.is_empty(), "no container of the kept stack left");
 }
 
 /// Instant query: the result vector.
@@ -365,7 +398,7 @@ fn signup_with_process_queries(dir: &Path) -> String {
 #[test]
 fn prometheus_gives_the_figures_and_receives_the_runs_series() {
     let run = Run::new();
-    let kept = stack_up(&run);
+    let kept = stack_up(&run, &[]);
     let harness = karigar_perf::stack::free_port().unwrap();
     let prometheus = monitoring(&run, &kept, harness);
     let scenario = signup_with_process_queries(run.dir.path());
