@@ -17,18 +17,6 @@ fn get_scenario(run: &Run) -> String {
     path.to_str().unwrap().to_owned()
 }
 
-/// The signup scenario with its latency SLOs at 5 s: these tests judge how generators
-/// merge, not whether bcrypt on a shared 2-core machine stays under the seed's 500 ms.
-fn roomy_signup(run: &Run) -> String {
-    let path = run.dir.path().join("signup.toml");
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/signup.toml"))
-        .unwrap()
-        .replace("< 500ms", "< 5s");
-    assert!(text.contains("< 5s"), "the signup scenario has latency SLOs");
-    std::fs::write(&path, text).unwrap();
-    path.to_str().unwrap().to_owned()
-}
-
 fn generator_requests(summary: &Value) -> Vec<u64> {
     summary["generators"]
         .as_array()
@@ -117,7 +105,7 @@ fn three_generators_drive_the_local_stack_as_one_does() {
     // Throughput against a CPU-bound backend: the two runs have the machine alone.
     let count = |generators: &str| {
         let run = Run::alone();
-        let scenario = roomy_signup(&run);
+        let scenario = crate::common::harness::roomy_signup(&run);
         let output = run.run(&[
             &scenario,
             "--duration",
@@ -308,7 +296,7 @@ fn two_generators_on_a_one_node_swarm_leave_no_service_container_or_swarm_behind
     }
     let before = swarm_state();
     let run = Run::new();
-    let scenario = roomy_signup(&run);
+    let scenario = crate::common::harness::roomy_signup(&run);
     let output = run.run(&[
         &scenario,
         "--generators",
