@@ -199,6 +199,7 @@ impl Companions {
             collector: collector.clone(),
             latest: sampler.latest(),
             limits,
+            open_model: plan.load.open.is_some(),
         };
         let live = Live::start(&config.live, watched.listeners, feed)?;
         Ok(Self {

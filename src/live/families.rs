@@ -4,6 +4,7 @@
 //! two never disagree. Every series carries the run id and scenario.
 
 use super::state::State;
+use crate::metrics::StepMeasurements;
 
 /// Latency bucket bounds in seconds: around the seed's 500 ms threshold, finer below.
 const BUCKETS_S: [f64; 14] = [
@@ -79,10 +80,12 @@ pub fn families(state: &State) -> Vec<Family> {
     out
 }
 
-fn step_labels(kind: &str, name: &str) -> Vec<(&'static str, String)> {
-    let mut labels = vec![("step", name.to_owned())];
-    if !kind.is_empty() && kind != "default" {
-        labels.push(("kind", kind.to_owned()));
+/// A step's labels: its name, and its kind of user when the scenario has several.
+fn step_labels(state: &State, step: &StepMeasurements) -> Vec<(&'static str, String)> {
+    let mut labels = vec![("step", step.name.clone())];
+    let kinds = &state.measured.steps;
+    if kinds.iter().any(|s| s.kind != step.kind) {
+        labels.push(("kind", step.kind.clone()));
     }
     labels
 }
@@ -96,7 +99,7 @@ fn requests(state: &State) -> Family {
             .measured
             .steps
             .iter()
-            .map(|s| Point::new("_total", step_labels(&s.kind, &s.name), s.outcomes.total() as f64))
+            .map(|s| Point::new("_total", step_labels(state, s), s.outcomes.total() as f64))
             .collect(),
     }
 }
@@ -110,13 +113,7 @@ fn errors(state: &State) -> Family {
             .measured
             .steps
             .iter()
-            .map(|s| {
-                Point::new(
-                    "_total",
-                    step_labels(&s.kind, &s.name),
-                    s.outcomes.errors() as f64,
-                )
-            })
+            .map(|s| Point::new("_total", step_labels(state, s), s.outcomes.errors() as f64))
             .collect(),
     }
 }
@@ -125,7 +122,7 @@ fn errors(state: &State) -> Family {
 fn latency(state: &State) -> Family {
     let mut samples = Vec::new();
     for step in &state.measured.steps {
-        let labels = step_labels(&step.kind, &step.name);
+        let labels = step_labels(state, step);
         let histogram = &step.latency;
         for bound in BUCKETS_S {
             let upto = (bound * 1e6) as u64;
@@ -158,7 +155,7 @@ fn quantiles(state: &State) -> Family {
     let mut samples = Vec::new();
     for step in state.measured.steps.iter().filter(|s| !s.latency.is_empty()) {
         for q in QUANTILES {
-            let mut labels = step_labels(&step.kind, &step.name);
+            let mut labels = step_labels(state, step);
             labels.push(("quantile", q.to_string()));
             let value = step.latency.value_at_quantile(q) as f64 / 1e6;
             samples.push(Point::new("", labels, value));
@@ -224,12 +221,22 @@ mod tests {
 
     fn state() -> State {
         let steps = vec![("default".to_owned(), "login".to_owned())];
-        let collector = Collector::new(steps.clone());
+        let collector = std::sync::Arc::new(Collector::new(steps.clone()));
         for ms in [2, 20, 200, 2000] {
             collector.record(0, RequestOutcome::Ok, Duration::from_millis(ms));
         }
         collector.record(0, RequestOutcome::UnexpectedStatus(5), Duration::from_millis(3));
-        let mut state = State::new("run-1", "sign\"up", &steps, (2.0, 1 << 29));
+        let feed = crate::live::Feed {
+            run_id: "run-1".into(),
+            scenario: "sign\"up".into(),
+            steps,
+            slos: Vec::new(),
+            collector: collector.clone(),
+            latest: Default::default(),
+            limits: (2.0, 1 << 29),
+            open_model: false,
+        };
+        let mut state = State::new(&feed);
         state.tick(&collector, None, &[], 0.5);
         state
     }

@@ -79,6 +79,8 @@ pub struct Feed {
     pub latest: Latest,
     /// The backend's CPU cores and memory bytes, the base of telemetry percentages.
     pub limits: (f64, u64),
+    /// Whether the load follows a schedule (`--rate`).
+    pub open_model: bool,
 }
 
 /// The running live view; [`finish`](Self::finish) shows the final report and stops it.
@@ -97,12 +99,7 @@ impl Live {
         if !config.is_on() {
             return Ok(None);
         }
-        let state = Arc::new(RwLock::new(State::new(
-            &feed.run_id,
-            &feed.scenario,
-            &feed.steps,
-            feed.limits,
-        )));
+        let state = Arc::new(RwLock::new(State::new(&feed)));
         let mut servers = Vec::new();
         let mut dashboard = None;
         if let Some(listener) = listeners.metrics {

@@ -73,7 +73,7 @@ async fn data(Shared(state): Shared<Handle>, Query(since): Query<Since>) -> Resp
         requests: all.outcomes.total(),
         errors: all.outcomes.errors(),
         slos: state.slos.clone(),
-        open_model: state.late_starts > 0 || state.max_lateness_ms > 0.0,
+        open_model: state.open_model,
         finished: state.report_html.is_some(),
         response_ms: policy::RESPONSE_MS,
         cpu_trigger: policy::percent(policy::CPU_TRIGGER),

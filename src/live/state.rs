@@ -20,6 +20,8 @@ pub struct State {
     /// One point a second, for the dashboard's charts.
     pub points: Vec<Point>,
     pub slos: Vec<Verdict>,
+    /// Whether the load follows a schedule (`--rate`): then lateness is drawn.
+    pub open_model: bool,
     /// Open model: late starts and the worst lateness so far.
     pub late_starts: u64,
     pub max_lateness_ms: f64,
@@ -56,10 +58,11 @@ pub struct StepPoint {
 }
 
 impl State {
-    pub fn new(run_id: &str, scenario: &str, steps: &[(String, String)], cpu: (f64, u64)) -> Self {
+    pub fn new(feed: &super::Feed) -> Self {
+        let (run_id, scenario, steps, cpu) = (&feed.run_id, &feed.scenario, &feed.steps, feed.limits);
         Self {
-            run_id: run_id.to_owned(),
-            scenario: scenario.to_owned(),
+            run_id: run_id.clone(),
+            scenario: scenario.clone(),
             measured: Measurements::empty(steps),
             telemetry: Telemetry {
                 cpu_limit_cores: cpu.0,
@@ -68,6 +71,7 @@ impl State {
             },
             points: Vec::new(),
             slos: Vec::new(),
+            open_model: feed.open_model,
             late_starts: 0,
             max_lateness_ms: 0.0,
             generator_cpu_s: 0.0,
