@@ -21,18 +21,7 @@ pub fn render(summary: &Summary) -> String {
     for step in summary.steps.iter().chain(std::iter::once(&summary.totals)) {
         out.push_str(&row(step));
     }
-    if summary.totals.errors > 0 {
-        let _ = writeln!(out, "errors by class: {}", error_classes(&summary.totals));
-        for line in failure_lines(summary) {
-            let _ = writeln!(out, "  {line}");
-        }
-    }
-    if let Some(open) = &summary.open_model {
-        let _ = writeln!(out, "open model: {}", infra_text::open_model(open));
-    }
-    for warning in &summary.warnings {
-        let _ = writeln!(out, "WARNING: {warning}");
-    }
+    out.push_str(&errors_and_warnings(summary));
     if let Some(infra) = &summary.infrastructure {
         out.push('\n');
         for (label, text) in infra_text::lines(infra, &summary.faults) {
@@ -61,6 +50,24 @@ pub fn render(summary: &Summary) -> String {
         let _ = writeln!(out, "\nABORTED early: {reason}");
     }
     let _ = writeln!(out, "\nverdict: {verdict}");
+    out
+}
+
+/// Error classes with the failures themselves, the open model's schedule, warnings.
+fn errors_and_warnings(summary: &Summary) -> String {
+    let mut out = String::new();
+    if summary.totals.errors > 0 {
+        let _ = writeln!(out, "errors by class: {}", error_classes(&summary.totals));
+        for line in failure_lines(summary) {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+    if let Some(open) = &summary.open_model {
+        let _ = writeln!(out, "open model: {}", infra_text::open_model(open));
+    }
+    for warning in &summary.warnings {
+        let _ = writeln!(out, "WARNING: {warning}");
+    }
     out
 }
 

@@ -47,18 +47,7 @@ pub fn render(summary: &Summary) -> String {
             ms(l.max)
         );
     }
-    if summary.totals.errors > 0 {
-        let _ = writeln!(out, "\nErrors by class: {}.\n", error_classes(&summary.totals));
-        for line in failure_lines(summary) {
-            let _ = writeln!(out, "- {}", line.replace('`', "'").replace('|', "\\|"));
-        }
-    }
-    if let Some(open) = &summary.open_model {
-        let _ = writeln!(out, "\nOpen model: {}.", infra_text::open_model(open));
-    }
-    for warning in &summary.warnings {
-        let _ = writeln!(out, "\n**Warning:** {warning}");
-    }
+    out.push_str(&errors_and_warnings(summary));
     if let Some(infra) = &summary.infrastructure {
         out.push_str("\n| infrastructure | |\n|---|---|\n");
         for (label, text) in infra_text::lines(infra, &summary.faults) {
@@ -75,6 +64,25 @@ pub fn render(summary: &Summary) -> String {
     if let Some(comparison) = &summary.comparison {
         out.push('\n');
         out.push_str(&super::comparison_markdown::render(comparison));
+    }
+    out
+}
+
+/// Error classes and the failures themselves, the open model's schedule, and what the
+/// figures may hide.
+fn errors_and_warnings(summary: &Summary) -> String {
+    let mut out = String::new();
+    if summary.totals.errors > 0 {
+        let _ = writeln!(out, "\nErrors by class: {}.\n", error_classes(&summary.totals));
+        for line in failure_lines(summary) {
+            let _ = writeln!(out, "- {}", line.replace('`', "'").replace('|', "\\|"));
+        }
+    }
+    if let Some(open) = &summary.open_model {
+        let _ = writeln!(out, "\nOpen model: {}.", infra_text::open_model(open));
+    }
+    for warning in &summary.warnings {
+        let _ = writeln!(out, "\n**Warning:** {warning}");
     }
     out
 }

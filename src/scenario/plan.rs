@@ -205,8 +205,21 @@ fn compile_stack(source: &Source, raw: Option<&RawStack>) -> Result<StackNeeds> 
         }
         backend_env.push((name.clone(), value.get_ref().clone()));
     }
-    let mut prometheus_queries = Vec::new();
-    for (name, query) in &raw.prometheus {
+    let prometheus_queries = compile_prometheus_queries(source, &raw.prometheus)?;
+    Ok(StackNeeds {
+        provider,
+        backend_env,
+        prometheus_queries,
+    })
+}
+
+/// `[stack.prometheus]`: PromQL for figures `--prometheus` knows.
+fn compile_prometheus_queries(
+    source: &Source,
+    raw: &std::collections::BTreeMap<String, toml::Spanned<String>>,
+) -> Result<Vec<(String, String)>> {
+    let mut queries = Vec::new();
+    for (name, query) in raw {
         let known = crate::telemetry::PROMETHEUS_FIGURES;
         if !known.contains(&name.as_str()) || query.get_ref().trim().is_empty() {
             return Err(source.error_at(
@@ -217,13 +230,9 @@ fn compile_stack(source: &Source, raw: Option<&RawStack>) -> Result<StackNeeds> 
                 ),
             ));
         }
-        prometheus_queries.push((name.clone(), query.get_ref().clone()));
+        queries.push((name.clone(), query.get_ref().clone()));
     }
-    Ok(StackNeeds {
-        provider,
-        backend_env,
-        prometheus_queries,
-    })
+    Ok(queries)
 }
 
 fn compile_vars(source: &Source, raw: &RawScenario, vars: &mut VarTable) -> Result<Vec<(usize, Template)>> {
