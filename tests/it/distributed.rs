@@ -92,8 +92,11 @@ fn three_generators_give_the_percentiles_of_one_process_that_saw_every_request()
         let expected = quantile(&truth, q) as f64;
         assert!(expected > 300_000.0, "{key} falls in the stalls: {expected}");
         eprintln!("{key}: merged over 3 generators {measured} µs, held by the server {expected} µs");
+        // The generators' clocks also hold their own scheduling and the loopback
+        // round trip, which on a loaded 2-core machine reach a few ms at the p95 (the
+        // test process's other tests, which do not run the harness, go on beside it).
         assert!(
-            (measured - expected).abs() <= 0.02 * expected,
+            measured >= 0.98 * expected && measured <= 1.02 * expected + 15_000.0,
             "{key}: merged {measured} µs, the server held its requests {expected} µs"
         );
     }
