@@ -218,9 +218,9 @@ fn compile_prometheus_queries(
     source: &Source,
     raw: &std::collections::BTreeMap<String, toml::Spanned<String>>,
 ) -> Result<Vec<(String, String)>> {
+    let known = crate::telemetry::prometheus_figures();
     let mut queries = Vec::new();
     for (name, query) in raw {
-        let known = crate::telemetry::PROMETHEUS_FIGURES;
         if !known.contains(&name.as_str()) || query.get_ref().trim().is_empty() {
             return Err(source.error_at(
                 query.span().start,

@@ -19,7 +19,7 @@ use tokio::task::JoinHandle;
 use crate::metrics::Collector;
 pub use process::{available_cores, cpu_percent, cpu_reading, cpu_seconds, CpuReading};
 use prometheus::PrometheusProbe;
-pub use prometheus::{PrometheusSource, PROMETHEUS_FIGURES};
+pub use prometheus::{prometheus_figures, PrometheusSource};
 pub use series::{Aggregate, SeriesKind, SeriesName, SERIES};
 pub use stores::{DbSample, RedisSample};
 use stores::{PostgresProbe, RedisProbe};
