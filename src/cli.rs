@@ -16,7 +16,7 @@ pub struct Cli {
 }
 
 const EXIT_CODES: &str = "Exit codes: 0 every SLO held, 1 internal error, 2 usage or configuration error, \
-3 an SLO was breached, 4 slower than the baseline, 5 stack failed to start or target unreachable, \
+3 an SLO was breached or a drill failed its verdict, 4 slower than the baseline, 5 stack failed to start or target unreachable, \
 6 a load generator was lost (incomplete run), 130 interrupted (partial report written)";
 
 const CAPACITY_EXIT_CODES: &str = "Exit codes: 0 a sustainable rate was found (and the target fits \
@@ -57,6 +57,10 @@ pub enum Command {
     /// Manage Docker stacks: `stack down` removes what runs left behind.
     #[command(subcommand)]
     Stack(StackCommand),
+    /// Resilience drills under load, judged against the seed's RTO (4 h) and RPO (24 h):
+    /// `drill restore` destroys Postgres and restores it, `drill redis-kill` kills Redis.
+    #[command(subcommand)]
+    Drill(DrillCommand),
     /// Serve the reference backend, configured from the environment (used by the
     /// local stack so that one build serves both).
     #[command(hide = true)]
@@ -434,6 +438,112 @@ pub struct K8sGeneratorsArgs {
     /// Where to write the objects (default: reports/k8s-RUN.yaml).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+const DRILL_EXIT_CODES: &str = "Exit codes: 0 every check held, 1 internal error, 2 usage or \
+configuration error, 3 a check failed (RTO, RPO, integrity, writes lost), 5 the stack failed to start \
+or a recovery step failed, 130 interrupted (partial report written)";
+
+#[derive(Debug, Subcommand)]
+pub enum DrillCommand {
+    /// Under a write load, take a base backup (pg_basebackup, with WAL streamed to an
+    /// archive), destroy Postgres (SIGKILL, data directory removed), follow the seed's
+    /// recovery procedure, and report RTO with its phases and RPO write by write, for
+    /// WAL archiving and for the base backup alone, with a 100 GB projection.
+    #[command(after_help = DRILL_EXIT_CODES)]
+    Restore(Box<RestoreArgs>),
+    /// Under a load that rotates refresh tokens, SIGKILL Redis, restart it on its AOF
+    /// and try every refresh token the users hold: rejected ones are lost writes.
+    #[command(after_help = DRILL_EXIT_CODES)]
+    RedisKill(Box<RedisKillArgs>),
+}
+
+/// What every drill takes.
+#[derive(Debug, Args)]
+pub struct DrillArgs {
+    /// A scenario whose load writes (./scenarios/NAME.toml, built in, or a path).
+    #[arg(default_value = "signup")]
+    pub scenario: String,
+
+    /// Virtual users (default: the scenario's).
+    #[arg(long)]
+    pub users: Option<usize>,
+
+    /// The steps whose 2xx acknowledges a write (comma-separated; default: restore,
+    /// `register`; redis-kill, every step that captures the key).
+    #[arg(long, value_delimiter = ',')]
+    pub write: Vec<String>,
+
+    /// The session variable naming each write (default: restore `email`, redis-kill
+    /// `refresh_token`).
+    #[arg(long)]
+    pub key: Option<String>,
+
+    /// Where to write drill.json, drill.md and drill.html (default: reports/RUN-ID).
+    #[arg(long, env = "KARIGAR_PERF_REPORT_DIR")]
+    pub report_dir: Option<PathBuf>,
+
+    /// Never install missing Postgres or Redis packages.
+    #[arg(long)]
+    pub no_install: bool,
+
+    /// No progress lines (each step of the drill as it happens).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    #[command(flatten)]
+    pub drill: DrillArgs,
+
+    /// Which backup policies to drill, one cycle each.
+    #[arg(long, value_enum, default_value = "both")]
+    pub policy: PolicyChoice,
+
+    /// When the base backup starts, into the load (T1).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub backup_at: Duration,
+
+    /// How long after the backup Postgres is destroyed (T2).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub destroy_after: Duration,
+
+    /// How long the load goes on once the backend is back.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub after: Duration,
+
+    /// `TABLE.COLUMN` where each write's key must be found after the restore.
+    #[arg(long, default_value = "users.email")]
+    pub check: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PolicyChoice {
+    Both,
+    Wal,
+    Base,
+}
+
+#[derive(Debug, Args)]
+pub struct RedisKillArgs {
+    #[command(flatten)]
+    pub drill: DrillArgs,
+
+    /// Which `appendfsync` settings to drill, one cycle each (the seed's: everysec).
+    #[arg(long, value_enum, default_value = "both")]
+    pub appendfsync: FsyncChoice,
+
+    /// When Redis is killed, into the load.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub kill_at: Duration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum FsyncChoice {
+    Both,
+    Everysec,
+    Always,
 }
 
 #[derive(Debug, Subcommand)]

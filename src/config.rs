@@ -187,7 +187,7 @@ impl StackConfig {
             kind,
             target: args.target.clone(),
             frontend: args.frontend.clone(),
-            docker: docker_options(&args.docker, plan.replicas),
+            docker: docker_options(&args.docker, plan),
             backend_env: unless_exported(&plan.stack.backend_env),
             install_missing: !args.no_install,
             cpu_limit_cores: args.cpu_limit,
@@ -297,11 +297,13 @@ fn unless_exported(env: &[(String, String)]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The Docker flags; `scenario_replicas` applies unless `--replicas` was given.
-fn docker_options(args: &DockerArgs, scenario_replicas: Option<u16>) -> DockerOptions {
+/// The Docker flags; the scenario's replicas apply unless `--replicas` was given, and
+/// its deploys ask for the balancer that can be reconfigured under load.
+fn docker_options(args: &DockerArgs, plan: &Plan) -> DockerOptions {
     DockerOptions {
         profile: args.profile,
-        replicas: usize::from(args.replicas.or(scenario_replicas).unwrap_or(1)),
+        replicas: usize::from(args.replicas.or(plan.replicas).unwrap_or(1)),
+        edge: plan.faults.iter().any(|f| f.action.is_deploy()),
         images: ImageChoice {
             postgres: args.postgres_image.clone(),
             redis: args.redis_image.clone(),

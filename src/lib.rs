@@ -12,7 +12,7 @@
 //! - [`cli`]: the command line (clap); nothing past [`config`] sees it
 //! - [`config`]: flags + `KARIGAR_PERF_*` + scenario file -> one validated configuration
 //! - `commands`: one module per subcommand (`scenario`, `capacity`, `compare`, `seed`,
-//!   `stack`, `serve`, `worker`, `merge`, `k8s`, `gate`); none imports another, nothing else
+//!   `stack`, `serve`, `worker`, `merge`, `k8s`, `gate`, `drill`); none imports another, nothing else
 //!   imports them
 //! - [`setup`]: what both runs share: run id, report folder, provisioning, seeding,
 //!   `stack.json`, telemetry targets
@@ -29,7 +29,11 @@
 //!   in-flight, from the stack's parts, from the processes, containers and stores a user
 //!   names, or from Prometheus by PromQL
 //! - [`live`]: the run while it lasts: dashboard, `/metrics` and remote write
-//! - [`faults`]: kill, pause or stop a backend instance mid-run; the error burst and recovery
+//! - [`faults`]: kill, pause or stop a backend instance mid-run, or deploy the whole
+//!   backend (rolling restart, blue-green, rollback); the error burst, detection and
+//!   recovery, and what a deploy dropped
+//! - [`drill`]: `drill restore` and `drill redis-kill`: a store destroyed under load,
+//!   restored by the seed's procedure; RTO with its phases and RPO counted write by write
 //! - [`autoscale`]: the seed's scale-out triggers, an HPA simulation over a run, and the
 //!   infrastructure figures they are judged on
 //! - [`slo`]: SLO expressions, their verdicts, and live sliding-window checks (abort)
@@ -53,6 +57,7 @@ mod commands;
 pub mod compare;
 pub mod config;
 pub mod distributed;
+pub mod drill;
 pub mod error;
 pub mod exit;
 pub mod faults;

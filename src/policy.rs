@@ -10,8 +10,7 @@
 //! - Redis: "maxmemory 512mb", "maxmemory-policy allkeys-lru".
 //! - Disaster recovery: "Recovery Time Objective (RTO): 4 hours", "Recovery Point
 //!   Objective (RPO): 24 hours".
-
-use std::time::Duration;
+//! - Resource requirements (production): PostgreSQL "4 | 8GB | 100GB" (CPU, memory, disk).
 
 /// Response time past which the seed scales out; the SLO every step is held to (p95).
 pub const RESPONSE_MS: f64 = 500.0;
@@ -30,8 +29,10 @@ pub const HPA_MAX_REPLICAS: u32 = 10;
 pub const REDIS_MAXMEMORY_BYTES: u64 = 512 * 1024 * 1024;
 pub const REDIS_MAXMEMORY_POLICY: &str = "allkeys-lru";
 /// How long a recovery may take, and how much data it may lose.
-pub const RTO: Duration = Duration::from_secs(4 * 3600);
-pub const RPO: Duration = Duration::from_secs(24 * 3600);
+pub const RTO_S: f64 = 4.0 * 3600.0;
+pub const RPO_S: f64 = 24.0 * 3600.0;
+/// The production database's disk: what a restore projection scales to.
+pub const PRODUCTION_DATABASE_BYTES: u64 = 100_000_000_000;
 
 /// `maxmemory` as Redis's own configuration writes it, e.g. `512mb`.
 pub fn redis_maxmemory() -> String {

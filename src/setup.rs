@@ -281,15 +281,21 @@ pub fn status(message: &str) {
 }
 
 /// Where the load goes, with a fresh tag for this run's unique values.
+/// A short random tag made part of every unique value (emails) of one load.
+pub fn run_tag() -> String {
+    Alphanumeric
+        .sample_string(&mut rand::thread_rng(), 8)
+        .to_ascii_lowercase()
+}
+
 pub fn load_options(stack: &Stack, quiet: bool, clients: Clients) -> LoadOptions {
     LoadOptions {
         backend_url: stack.endpoints.backend.clone(),
         frontend_url: stack.endpoints.frontend.clone(),
-        run_tag: Alphanumeric
-            .sample_string(&mut rand::thread_rng(), 8)
-            .to_ascii_lowercase(),
+        run_tag: run_tag(),
         quiet,
         clients,
         user_offset: 0,
+        journal: None,
     }
 }

@@ -3,6 +3,7 @@
 
 mod capacity;
 mod compare;
+mod drill;
 mod gate;
 mod k8s;
 mod merge;
@@ -12,7 +13,7 @@ mod serve;
 mod stack;
 mod worker;
 
-use crate::cli::{Command, GateCommand, K8sCommand, StackCommand};
+use crate::cli::{Command, DrillCommand, GateCommand, K8sCommand, StackCommand};
 use crate::error::{Error, Result};
 
 /// Runs one subcommand to its exit code.
@@ -28,6 +29,8 @@ pub async fn dispatch(command: Command) -> Result<u8> {
         Command::Gate(GateCommand::Calibrate(args)) => gate::calibrate(&args, &current_exe()?),
         Command::Stack(StackCommand::Up(args)) => stack::up(&args, current_exe()?).await,
         Command::Stack(StackCommand::Down { orphans }) => stack::down(orphans).await,
+        Command::Drill(DrillCommand::Restore(args)) => drill::restore(&args, current_exe()?).await,
+        Command::Drill(DrillCommand::RedisKill(args)) => drill::redis_kill(&args, current_exe()?).await,
         Command::Backend => serve::backend().await,
         Command::Frontend => serve::frontend().await,
     }

@@ -8,11 +8,11 @@ use crate::cli::ScenarioArgs;
 use crate::config::{Gate, ScenarioConfig};
 use crate::distributed::{self, Generation, GenerationContext, GeneratorsConfig};
 use crate::error::{Error, Result};
-use crate::faults::{FaultEvent, Injector};
+use crate::faults::{Backends, Evidence, FaultEvent, FaultReport, Injector};
 use crate::interrupt::Interrupt;
 use crate::live::{Feed, Listeners, Live};
 use crate::load::{self, LoadRun};
-use crate::metrics::{Collector, Measurements};
+use crate::metrics::{Collector, Measurements, Silences};
 use crate::report::{self, GeneratorReport, RunFacts, RunVerdict, Summary};
 use crate::scenario::Plan;
 use crate::setup::{self, status, Setup};
@@ -43,6 +43,7 @@ pub async fn run(args: &ScenarioArgs, backend_exe: PathBuf) -> Result<u8> {
     let Some(driven) = driven? else {
         return interrupted_before_load(&config, setup);
     };
+    let faults = fault_reports(&driven, &setup.stack.logs_dir);
     let telemetry = Telemetry {
         served: stack.served(),
         ..driven.telemetry
@@ -52,7 +53,7 @@ pub async fn run(args: &ScenarioArgs, backend_exe: PathBuf) -> Result<u8> {
         interrupted: interrupt.fired() || (driven.load.interrupted && driven.windows.aborted.is_none()),
         aborted: driven.windows.aborted,
         dataset,
-        faults: driven.faults,
+        faults,
         generators: driven.generators,
         ..RunFacts::new(setup.run_id.clone(), started_at, setup::target_info(&stack))
     };
@@ -74,6 +75,8 @@ struct Driven {
     telemetry: Telemetry,
     windows: WatchReport,
     faults: Vec<FaultEvent>,
+    /// Stretches without a successful response (not sent by generators).
+    silences: Option<Silences>,
     generators: Vec<GeneratorReport>,
     /// The live view, kept until the final report can be shown on it.
     live: Option<Live>,
@@ -105,13 +108,14 @@ async fn drive_here(config: &ScenarioConfig, stack: &Stack, watch: Watched) -> R
     let collector = Arc::new(Collector::with_windows(plan.step_keys(), plan.max_window()));
     let companions = Companions::start(config, stack, watch, &collector)?;
     let options = setup::load_options(stack, config.reports.quiet, config.clients);
-    let load = load::run(plan, collector, options).await;
+    let load = load::run(plan, collector.clone(), options).await;
     let (telemetry, windows, faults, live) = companions.finish().await;
     Ok(Driven {
         load: load?,
         telemetry,
         windows,
         faults,
+        silences: Some(collector.silences()),
         generators: Vec::new(),
         live,
     })
@@ -157,6 +161,7 @@ async fn drive_generators(
         telemetry,
         windows,
         faults,
+        silences: None,
         generators: finished.generators,
         live,
     }))
@@ -232,17 +237,29 @@ impl Companions {
 /// Starts the scenario's fault schedule against the Docker stack's backends.
 fn start_faults(plan: &Plan, stack: &Stack, clock: &Arc<Collector>) -> Option<Injector> {
     let parts = stack.docker.as_ref().filter(|_| !plan.faults.is_empty())?;
-    let instances = parts
-        .backends()
-        .iter()
-        .map(|b| (b.name.clone(), b.container_id.clone()))
-        .collect();
-    Some(Injector::start(
-        plan.faults.clone(),
-        instances,
-        parts.docker().clone(),
-        clock.clone(),
-    ))
+    let backends = Backends {
+        docker: parts.docker().clone(),
+        members: parts.members(),
+        fleet: parts.fleet(),
+    };
+    Some(Injector::start(plan.faults.clone(), backends, clock.clone()))
+}
+
+/// Each fault and deploy with its effect, from the series, the silences and the
+/// balancer's access log (saved with the other logs at teardown).
+fn fault_reports(driven: &Driven, logs_dir: &Path) -> Vec<FaultReport> {
+    if driven.faults.is_empty() {
+        return Vec::new();
+    }
+    let log = std::fs::read_to_string(logs_dir.join("lb.log")).unwrap_or_default();
+    let balancer = crate::stack::access_log(&log);
+    let evidence = Evidence {
+        measured: &driven.load.measurements,
+        silences: driven.silences.as_ref(),
+        balancer: &balancer,
+        threshold_ms: crate::policy::RESPONSE_MS,
+    };
+    crate::faults::analyse(&driven.faults, &evidence)
 }
 
 /// A signal arrived while the stack was starting: an empty report, marked interrupted.
@@ -268,6 +285,12 @@ fn check_targets(plan: &Plan, stack: &Stack) -> Result<()> {
             return Err(Error::config(
                 "faults need the Docker stack, and no Docker daemon answered (--stack auto chose local)",
             ));
+        }
+        if let Some(deploy) = plan.faults.iter().find(|f| f.action.is_deploy() && replicas < 2) {
+            return Err(Error::config(format!(
+                "a {} needs two or more backend replicas behind the balancer; the stack has {replicas} (--replicas)",
+                deploy.action.name()
+            )));
         }
         if let Some(fault) = plan.faults.iter().find(|f| f.replica() > replicas) {
             return Err(Error::config(format!(

@@ -55,6 +55,7 @@ pub async fn run(settings: WorkerSettings) -> Result<u8> {
         quiet: settings.quiet,
         clients: assignment.clients,
         user_offset: assignment.segment.user_offset,
+        journal: None,
     };
     let mut reporter = reporter;
     let load = load::run(plan, collector.clone(), options);

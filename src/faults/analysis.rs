@@ -1,13 +1,17 @@
-//! What a fault did to the load: the burst of errors that followed it and the time
-//! until latency was back under the SLO, read from the per-second series.
+//! What a fault did to the load: the burst of errors that followed it, the time until
+//! latency was back under the SLO (from the per-second series) and how soon the
+//! balancer stopped sending to the dead instance (from its access log); what a deploy
+//! did: failed requests, the longest silence without a success, p95 before, during and
+//! after.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::inject::FaultEvent;
-use crate::metrics::Measurements;
+use super::inject::{FaultEvent, Mark};
+use crate::metrics::{Measurements, Silences};
 use crate::scenario::Action;
+use crate::stack::Attempts;
 
 /// Seconds in a row without errors that end a burst, and under the threshold that
 /// count as recovered.
@@ -29,6 +33,59 @@ pub struct FaultReport {
     /// `threshold_ms` (and stayed there for 3 s); absent if it never was.
     pub recovery_s: Option<f64>,
     pub threshold_ms: f64,
+    /// Kill, pause, stop behind a balancer: how soon it stopped sending to the instance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detection: Option<Detection>,
+    /// Deploys: what users saw while it ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deploy: Option<DeployFigures>,
+}
+
+impl FaultReport {
+    /// A deploy held when it was carried out to its end and no request failed; a
+    /// fault has nothing to hold.
+    pub fn deploy_held(&self) -> bool {
+        match &self.deploy {
+            Some(figures) => self.error.is_none() && figures.failed == 0,
+            None => true,
+        }
+    }
+}
+
+/// When the balancer found the instance dead: the end of the first request it tried
+/// there that failed (its passive check then leaves the instance out for 5 s, and
+/// tries it once more each time those pass).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Detection {
+    /// Seconds from the fault to that first failed attempt.
+    pub detected_after_s: f64,
+    /// Requests the balancer still tried on the instance after that, until it was back.
+    pub tried_after: u64,
+}
+
+/// A deploy under load.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DeployFigures {
+    /// Failed requests from the deploy's start to one second after its end (goal: 0).
+    pub failed: u64,
+    pub requests: u64,
+    /// The longest stretch without a successful response while it ran (absent when
+    /// the load ran on several generators, which do not send their silences).
+    pub longest_gap_ms: Option<f64>,
+    pub p95_before_ms: Option<f64>,
+    pub p95_during_ms: Option<f64>,
+    pub p95_after_ms: Option<f64>,
+    pub took_s: f64,
+    pub marks: Vec<Mark>,
+}
+
+/// What the per-fault figures are read from.
+pub struct Evidence<'a> {
+    pub measured: &'a Measurements,
+    pub silences: Option<&'a Silences>,
+    /// The balancer's access log (empty without one).
+    pub balancer: &'a [Attempts],
+    pub threshold_ms: f64,
 }
 
 /// Per second of the load: failed requests, requests, and the slowest step's p95.
@@ -40,11 +97,23 @@ struct Second {
 }
 
 /// Reports every fault against the run's series, with `threshold_ms` as the SLO.
-pub fn analyse(outcomes: &[FaultEvent], measured: &Measurements, threshold_ms: f64) -> Vec<FaultReport> {
+pub fn analyse(outcomes: &[FaultEvent], evidence: &Evidence<'_>) -> Vec<FaultReport> {
+    let (measured, threshold_ms) = (evidence.measured, evidence.threshold_ms);
     let seconds = by_second(measured);
+    let last_second = seconds.keys().next_back().copied().unwrap_or(0);
     outcomes
         .iter()
-        .map(|outcome| {
+        .enumerate()
+        .map(|(index, outcome)| {
+            let deploy = outcome.finished_s.map(|finished_s| {
+                let before_from = index
+                    .checked_sub(1)
+                    .map_or(0.0, |i| outcomes[i].finished_s.unwrap_or(outcomes[i].at_s));
+                let after_to = outcomes
+                    .get(index + 1)
+                    .map_or(last_second as f64 + 1.0, |next| next.at_s);
+                deploy_figures(outcome, finished_s, (before_from, after_to), evidence)
+            });
             let from = outcome.at_s.floor() as u64;
             let (burst_errors, burst) = burst(&seconds, from);
             let settled_from = burst.map_or(from, |(_, last)| last + 1);
@@ -59,9 +128,69 @@ pub fn analyse(outcomes: &[FaultEvent], measured: &Measurements, threshold_ms: f
                 recovery_s: recovered_at(&seconds, settled_from, threshold_ms)
                     .map(|s| (s as f64 - outcome.at_s).max(0.0)),
                 threshold_ms,
+                detection: detection(outcome, measured.started_unix_ms, evidence.balancer),
+                deploy,
             }
         })
         .collect()
+}
+
+/// Figures of a deploy from `at_s` to `finished_s`; before and after run to the
+/// neighbouring faults (`around`).
+fn deploy_figures(
+    outcome: &FaultEvent,
+    finished_s: f64,
+    around: (f64, f64),
+    evidence: &Evidence<'_>,
+) -> DeployFigures {
+    let (start, end) = (outcome.at_s.floor() as u64, finished_s.floor() as u64);
+    let p95 = |from: u64, to: u64| -> Option<f64> {
+        let latency = (from <= to).then(|| evidence.measured.seconds(from..=to).all_steps().latency)?;
+        (!latency.is_empty()).then(|| latency.value_at_quantile(0.95) as f64 / 1000.0)
+    };
+    let during = evidence.measured.seconds(start..=end + 1).all_steps().outcomes;
+    DeployFigures {
+        failed: during.errors(),
+        requests: during.total(),
+        longest_gap_ms: evidence
+            .silences
+            .map(|s| s.longest_within(outcome.at_s, finished_s) * 1000.0),
+        p95_before_ms: start
+            .checked_sub(1)
+            .and_then(|to| p95(around.0.ceil() as u64, to)),
+        p95_during_ms: p95(start, end),
+        p95_after_ms: (around.1.ceil() as u64)
+            .checked_sub(1)
+            .and_then(|to| p95(end + 1, to)),
+        took_s: finished_s - outcome.at_s,
+        marks: outcome.marks.clone(),
+    }
+}
+
+/// The first request after the fault that failed on the instance, from the balancer's
+/// log; `None` without a balancer or when none was tried there.
+fn detection(outcome: &FaultEvent, started_unix_ms: u64, balancer: &[Attempts]) -> Option<Detection> {
+    let address = format!("{}:", outcome.address.as_deref()?);
+    let at = started_unix_ms as f64 / 1000.0 + outcome.at_s;
+    let until = outcome
+        .restored_s
+        .map_or(f64::INFINITY, |s| started_unix_ms as f64 / 1000.0 + s);
+    let failed_there = |line: &Attempts| {
+        line.tried
+            .iter()
+            .zip(&line.answers)
+            .any(|(tried, answer)| tried.starts_with(&address) && (answer.starts_with('5') || answer == "-"))
+    };
+    let tried_there = |line: &Attempts| line.tried.iter().any(|t| t.starts_with(&address));
+    let window: Vec<&Attempts> = balancer
+        .iter()
+        .filter(|l| l.at_unix_s >= at && l.at_unix_s < until)
+        .collect();
+    let first = window.iter().position(|l| failed_there(l))?;
+    Some(Detection {
+        detected_after_s: window[first].at_unix_s - at,
+        tried_after: window[first + 1..].iter().filter(|l| tried_there(l)).count() as u64,
+    })
 }
 
 fn by_second(measured: &Measurements) -> BTreeMap<u64, Second> {

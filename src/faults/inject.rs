@@ -1,5 +1,5 @@
-//! Carries faults out on schedule while the load runs, and records when each took
-//! effect and when the instance was back.
+//! Carries faults and deploys out on schedule while the load runs, and records when
+//! each took effect, its steps, and when the instance was back or the deploy done.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,8 +10,25 @@ use testcontainers::bollard::Docker;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use super::deploy::{self, Marker, Sets};
 use crate::metrics::Collector;
 use crate::scenario::{Action, Fault};
+use crate::stack::{Fleet, Member};
+
+/// A step of a deploy, on the run's clock.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Mark {
+    pub at_s: f64,
+    pub what: String,
+}
+
+/// The backend replicas faults and deploys act on.
+pub struct Backends {
+    pub docker: Docker,
+    pub members: Vec<Member>,
+    /// The balancer and the spec of the replicas: deploys need them.
+    pub fleet: Option<Fleet>,
+}
 
 /// What happened to one fault.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -22,6 +39,16 @@ pub struct FaultEvent {
     pub at_s: f64,
     /// Seconds into the load when the instance was back (absent: it was not).
     pub restored_s: Option<f64>,
+    /// Deploys: seconds into the load when the last step was done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_s: Option<f64>,
+    /// Deploys: each step, when it was done.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub marks: Vec<Mark>,
+    /// Kill, pause, stop: the instance's address on the run's network, to find it in
+    /// the balancer's log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
     /// Why it could not be carried out.
     pub error: Option<String>,
 }
@@ -33,15 +60,9 @@ pub struct Injector {
 }
 
 impl Injector {
-    /// `instances` maps `backend-N` to container ids.
-    pub fn start(
-        faults: Vec<Fault>,
-        instances: Vec<(String, String)>,
-        docker: Docker,
-        clock: Arc<Collector>,
-    ) -> Self {
+    pub fn start(faults: Vec<Fault>, backends: Backends, clock: Arc<Collector>) -> Self {
         let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(run(faults, instances, docker, clock, stopped));
+        let task = tokio::spawn(run(faults, backends, clock, stopped));
         Self { stop, task }
     }
 
@@ -53,11 +74,15 @@ impl Injector {
 
 async fn run(
     faults: Vec<Fault>,
-    instances: Vec<(String, String)>,
-    docker: Docker,
+    mut backends: Backends,
     clock: Arc<Collector>,
     mut stopped: oneshot::Receiver<()>,
 ) -> Vec<FaultEvent> {
+    let docker = backends.docker.clone();
+    let mut sets = Sets {
+        live: std::mem::take(&mut backends.members),
+        parked: Vec::new(),
+    };
     let mut outcomes: Vec<FaultEvent> = Vec::new();
     // Restorations due, as (when, index into outcomes, container id).
     let mut pending: Vec<(Duration, usize, String)> = Vec::new();
@@ -80,17 +105,24 @@ async fn run(
             continue;
         }
         let fault = faults.next().expect("a fault is due");
-        let id = instances
-            .iter()
-            .find(|(name, _)| *name == fault.target)
-            .map(|(_, id)| id.clone());
-        let outcome = apply(&docker, &fault, id.as_deref(), &clock).await;
-        if let (Some(duration), Some(id), None) = (fault.duration, id, &outcome.error) {
-            pending.push((clock.elapsed() + duration, outcomes.len(), id));
+        if fault.action.is_deploy() {
+            // A deploy runs to its end; faults due meanwhile follow it.
+            let outcome = tokio::select! {
+                outcome = carry_out_deploy(backends.fleet.as_mut(), &mut sets, &fault, &clock) => outcome,
+                _ = &mut stopped => break,
+            };
+            outcomes.push(outcome);
+            continue;
+        }
+        let member = sets.live.iter().find(|m| m.name == fault.target).cloned();
+        let mut outcome = apply(&docker, &fault, member.as_ref().map(|m| m.id.as_str()), &clock).await;
+        outcome.address = member.as_ref().map(|m| m.ip.clone());
+        if let (Some(duration), Some(member), None) = (fault.duration, member, &outcome.error) {
+            pending.push((clock.elapsed() + duration, outcomes.len(), member.id));
         }
         eprintln!(
             "karigar-perf: fault: {} {} at {:.1}s{}",
-            action_name(fault.action),
+            fault.action.name(),
             fault.target,
             outcome.at_s,
             outcome
@@ -109,6 +141,9 @@ async fn apply(docker: &Docker, fault: &Fault, id: Option<&str>, clock: &Collect
         target: fault.target.clone(),
         at_s: clock.elapsed().as_secs_f64(),
         restored_s: None,
+        finished_s: None,
+        marks: Vec::new(),
+        address: None,
         error: None,
     };
     let Some(id) = id else {
@@ -125,6 +160,9 @@ async fn apply(docker: &Docker, fault: &Fault, id: Option<&str>, clock: &Collect
             let options = StopContainerOptionsBuilder::default().t(10).build();
             docker.stop_container(id, Some(options)).await
         }
+        Action::RollingRestart | Action::BlueGreen | Action::Rollback => {
+            unreachable!("deploys are carried out by carry_out_deploy")
+        }
     };
     outcome.error = result.err().map(|e| e.to_string());
     outcome
@@ -133,7 +171,7 @@ async fn apply(docker: &Docker, fault: &Fault, id: Option<&str>, clock: &Collect
 async fn restore(docker: &Docker, id: &str, outcome: &mut FaultEvent, clock: &Collector) {
     let result = match outcome.action {
         Action::Pause => docker.unpause_container(id).await,
-        Action::Kill | Action::Stop => docker.start_container(id, None).await,
+        _ => docker.start_container(id, None).await,
     };
     match result {
         Ok(()) => {
@@ -148,10 +186,42 @@ async fn restore(docker: &Docker, id: &str, outcome: &mut FaultEvent, clock: &Co
     }
 }
 
-pub fn action_name(action: Action) -> &'static str {
-    match action {
-        Action::Kill => "kill",
-        Action::Pause => "pause",
-        Action::Stop => "stop",
+/// A deploy from its first step to its last; a step that fails ends it, with why.
+async fn carry_out_deploy(
+    fleet: Option<&mut Fleet>,
+    sets: &mut Sets,
+    fault: &Fault,
+    clock: &Collector,
+) -> FaultEvent {
+    let mut marker = Marker {
+        clock,
+        marks: Vec::new(),
+    };
+    let at_s = clock.elapsed().as_secs_f64();
+    eprintln!(
+        "karigar-perf: deploy: {} of {} replica(s) at {at_s:.1}s",
+        fault.action.name(),
+        sets.live.len()
+    );
+    let result = match fleet {
+        None => Err("a deploy needs two or more replicas behind the balancer (--replicas 2 or more)".into()),
+        Some(fleet) => match fault.action {
+            Action::RollingRestart => deploy::rolling_restart(fleet, sets, fault, &mut marker).await,
+            Action::BlueGreen => deploy::blue_green(fleet, sets, fault, &mut marker).await,
+            _ => deploy::rollback(fleet, sets, fault, &mut marker).await,
+        },
+    };
+    if let Err(why) = &result {
+        eprintln!("karigar-perf: deploy: {} failed: {why}", fault.action.name());
+    }
+    FaultEvent {
+        action: fault.action,
+        target: fault.target.clone(),
+        at_s,
+        restored_s: None,
+        finished_s: Some(clock.elapsed().as_secs_f64()),
+        marks: marker.marks,
+        address: None,
+        error: result.err(),
     }
 }

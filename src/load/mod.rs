@@ -35,6 +35,8 @@ pub struct LoadOptions {
     /// Added to every virtual user's number (`{{user}}`, `per_user` rows, unique
     /// emails): generators of one run number their users apart.
     pub user_offset: usize,
+    /// A drill's log of acknowledged writes, fed by the steps it names.
+    pub journal: Option<Arc<crate::drill::Journal>>,
 }
 
 /// One HTTP client (connection pool) for every virtual user, or one each.
@@ -138,6 +140,7 @@ pub async fn run(plan: Arc<Plan>, collector: Arc<Collector>, options: LoadOption
         backend_url: options.backend_url,
         frontend_url: options.frontend_url,
         user_offset: options.user_offset,
+        journal: options.journal,
         pacer: plan.load.open.map(|open| {
             Arc::new(Pacer::shared(
                 open.rate,

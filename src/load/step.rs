@@ -30,6 +30,8 @@ pub struct StepRunner {
     pub frontend_url: Option<String>,
     /// The open model's schedule; `None` in the closed model.
     pub pacer: Option<Arc<Pacer>>,
+    /// A drill's log of acknowledged writes.
+    pub journal: Option<Arc<crate::drill::Journal>>,
 }
 
 impl StepRunner {
@@ -54,6 +56,7 @@ impl StepRunner {
             return;
         }
         let step = &self.plan.steps[index];
+        let journal = self.journal.as_deref().filter(|j| j.writes(index));
         for _ in 0..step.repeat {
             let (request, expected_headers) = {
                 let ctx = session.context(user, &self.run);
@@ -61,8 +64,19 @@ impl StepRunner {
                 (self.build(step, client, &ctx), expected)
             };
             self.collector.begin_request();
+            let journal_user = user + self.user_offset;
+            if let Some(journal) = journal {
+                journal.sent(journal_user, self.collector.elapsed().as_secs_f64());
+            }
             let (outcome, latency) = self.send(index, step, request, &expected_headers, session).await;
             self.collector.end_request();
+            if let (Some(journal), true) = (journal, outcome.is_ok()) {
+                journal.acknowledged(
+                    journal_user,
+                    &session.vars,
+                    self.collector.elapsed().as_secs_f64(),
+                );
+            }
             self.collector
                 .record_delayed(index, outcome, latency, session.delay.unwrap_or_default());
             if !outcome.is_ok() {

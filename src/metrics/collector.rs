@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
+use super::gaps::{Gaps, Silences};
 use super::measurements::{add, new_histogram, Interval, Measurements, StepMeasurements};
 use super::outcome::{OutcomeCounts, RequestOutcome};
 
@@ -29,6 +30,8 @@ pub struct Collector {
     /// them has closed, plus one (0: none yet). Unused for a collector that records.
     complete_until: AtomicU64,
     absorbing: std::sync::atomic::AtomicBool,
+    /// Stretches without a successful response.
+    gaps: Gaps,
 }
 
 /// What a [`Collector::take_delta`] has already handed out, so the next one holds only
@@ -95,6 +98,7 @@ impl Collector {
             max_lateness_us: AtomicU64::new(0),
             complete_until: AtomicU64::new(0),
             absorbing: std::sync::atomic::AtomicBool::new(false),
+            gaps: Gaps::default(),
         }
     }
 
@@ -143,6 +147,9 @@ impl Collector {
     ) {
         let service = (service.as_micros() as u64).max(1);
         let response = service + delay.as_micros() as u64;
+        if outcome.is_ok() {
+            self.gaps.success(self.started.elapsed().as_micros() as u64);
+        }
         let mut steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(recorder) = steps.get_mut(step) {
             recorder.record(second, outcome, response, service);
@@ -183,6 +190,11 @@ impl Collector {
 
     pub fn elapsed(&self) -> Duration {
         self.started.elapsed()
+    }
+
+    /// Every notable stretch without a successful response so far.
+    pub fn silences(&self) -> Silences {
+        self.gaps.snapshot(self.started.elapsed().as_micros() as u64)
     }
 
     /// Everything so far, the current second included (no schedule: the load engine

@@ -4,10 +4,12 @@
 mod codec;
 mod collector;
 mod failures;
+mod gaps;
 mod measurements;
 mod outcome;
 
 pub use collector::{Collector, DeltaCursor, Window};
 pub use failures::{sanitise, Failure, Failures};
+pub use gaps::{Gap, Silences};
 pub use measurements::{Interval, Measurements, Schedule, SecondStats, StepMeasurements};
 pub use outcome::{OutcomeCounts, RequestOutcome};

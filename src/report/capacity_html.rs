@@ -109,6 +109,7 @@ fn throughput_chart(steps: &[&StepResult]) -> String {
         ],
         thresholds: Vec::new(),
         y_floor_max: 0.0,
+        marks: Vec::new(),
     }
     .render()
 }
@@ -128,6 +129,7 @@ fn latency_chart(steps: &[&StepResult]) -> String {
             value: policy::RESPONSE_MS,
         }],
         y_floor_max: 0.0,
+        marks: Vec::new(),
     }
     .render()
 }
@@ -147,6 +149,7 @@ fn cpu_chart(steps: &[&StepResult], limit_cores: f64) -> String {
             value: policy::CPU_TRIGGER * limit_cores,
         }],
         y_floor_max: limit_cores,
+        marks: Vec::new(),
     }
     .render()
 }
@@ -173,6 +176,7 @@ fn usl_chart(usl: &UslFit, steps: &[&StepResult]) -> String {
         ],
         thresholds: Vec::new(),
         y_floor_max: 0.0,
+        marks: Vec::new(),
     }
     .render()
 }

@@ -42,6 +42,9 @@ pub fn render(summary: &Summary) -> String {
     let verdict = match summary.verdict {
         RunVerdict::Pass | RunVerdict::Fail if summary.regressed() => "REGRESSION: slower than the baseline",
         RunVerdict::Pass => "PASS",
+        RunVerdict::Fail if !summary.faults.iter().all(|f| f.deploy_held()) => {
+            "FAIL: a deploy dropped requests or did not finish"
+        }
         RunVerdict::Fail => "FAIL: an SLO was breached",
         RunVerdict::Interrupted => "INTERRUPTED: partial results",
         RunVerdict::Incomplete => "INCOMPLETE: a load generator was lost (see generators)",

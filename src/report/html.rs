@@ -41,6 +41,7 @@ pub fn render(summary: &Summary) -> String {
     }
     body.push_str("</div><h2>Throughput and errors</h2><div class=\"grid\">");
     body.push_str(&throughput_chart(summary));
+    body.push_str(&marks_legend(&fault_marks(summary)));
     body.push_str("</div>");
     body.push_str(&failure_table(summary));
     if let (Some(infra), Some(telemetry)) = (&summary.infrastructure, &summary.telemetry) {
@@ -219,6 +220,7 @@ fn latency_chart(name: &str, series: &[crate::metrics::SecondStats], index: usiz
             value: policy::RESPONSE_MS,
         }],
         y_floor_max: 0.0,
+        marks: Vec::new(),
     }
     .render()
 }
@@ -252,8 +254,36 @@ fn throughput_chart(summary: &Summary) -> String {
         ],
         thresholds: Vec::new(),
         y_floor_max: 0.0,
+        marks: fault_marks(summary),
     }
     .render()
+}
+
+/// Each fault, and each step of each deploy, on the run's clock.
+fn fault_marks(summary: &Summary) -> Vec<(f64, String)> {
+    let mut marks = Vec::new();
+    for fault in &summary.faults {
+        marks.push((fault.at_s, format!("{} {}", fault.action.name(), fault.target)));
+        if let Some(back) = fault.restored_s {
+            marks.push((back, format!("{} back", fault.target)));
+        }
+        for mark in fault.deploy.iter().flat_map(|d| &d.marks) {
+            marks.push((mark.at_s, mark.what.clone()));
+        }
+    }
+    marks
+}
+
+/// The numbered marks of a chart, spelt out.
+pub fn marks_legend(marks: &[(f64, String)]) -> String {
+    if marks.is_empty() {
+        return String::new();
+    }
+    let items: String = marks
+        .iter()
+        .map(|(at, what)| format!("<li>{at:.1}s: {}</li>", escape(what)))
+        .collect();
+    format!("<ol class=\"marks\">{items}</ol>")
 }
 
 /// One telemetry chart: a series, scaled for display, and the line it must stay under.
@@ -400,6 +430,7 @@ fn replica_chart(infra: &Infrastructure) -> String {
             value: max,
         }],
         y_floor_max: max,
+        marks: Vec::new(),
     }
     .render()
 }
@@ -428,6 +459,7 @@ fn single_line_chart(
             .into_iter()
             .collect(),
         y_floor_max: floor,
+        marks: Vec::new(),
     }
     .render()
 }
@@ -449,4 +481,5 @@ table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:
 .grid{display:flex;flex-wrap:wrap;gap:12px}.chart{width:640px;height:220px;border:1px solid #eee}\
 .chart .title{font-size:13px;font-weight:600}.chart .tick{font-size:10px;fill:#666}\
 .chart .legend{font-size:11px}.chart .axis{stroke:#999}.chart .grid{stroke:#eee}\
-.chart .threshold{stroke:#d62728;stroke-dasharray:5 4}.chart .threshold-label{font-size:10px;fill:#d62728}";
+.chart .threshold{stroke:#d62728;stroke-dasharray:5 4}.chart .threshold-label{font-size:10px;fill:#d62728}\
+.chart .mark{stroke:#9467bd;stroke-dasharray:2 3}.chart .mark-label{font-size:10px;fill:#9467bd}";

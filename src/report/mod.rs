@@ -4,7 +4,8 @@
 //! (`markdown`), `report.html` (`html`, with inline `svg` charts), `junit.xml`
 //! (`junit`); `capacity.md` (`capacity_markdown`) and `capacity.html` (`capacity_html`)
 //! with the sentences they share (`capacity_text`); the comparison as Markdown
-//! (`comparison_markdown`).
+//! (`comparison_markdown`); a drill's `drill.md` and `drill.html` (`drill_markdown`,
+//! `drill_html`).
 
 mod capacity;
 mod capacity_html;
@@ -13,6 +14,8 @@ mod capacity_text;
 mod comparison;
 mod comparison_markdown;
 mod console;
+mod drill_html;
+mod drill_markdown;
 mod html;
 mod infra_text;
 mod junit;
@@ -131,6 +134,23 @@ pub fn write(summary: &Summary, dir: &Path) -> crate::error::Result<()> {
             ("summary.md", markdown::render(summary)),
             ("report.html", html::render(summary)),
             ("junit.xml", junit::render(summary)),
+        ],
+    )
+}
+
+/// The console's view of a drill report.
+pub fn drill_console(report: &crate::drill::DrillReport) -> String {
+    drill_markdown::render(report)
+}
+
+/// Writes `drill.json`, `drill.md` and `drill.html` into `dir`.
+pub fn write_drill(report: &crate::drill::DrillReport, dir: &Path) -> crate::error::Result<()> {
+    write_files(
+        dir,
+        [
+            ("drill.json", json(report)?),
+            ("drill.md", drill_markdown::render(report)),
+            ("drill.html", drill_html::render(report)),
         ],
     )
 }

@@ -6,10 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use super::comparison::Comparison;
 use crate::autoscale::Infrastructure;
-use crate::faults::FaultEvent;
+use crate::faults::FaultReport;
 use crate::load::OpenReport;
 use crate::metrics::{Failures, Measurements, OutcomeCounts, SecondStats, StepMeasurements};
-use crate::policy;
 use crate::scenario::Plan;
 use crate::seed::SeedReport;
 use crate::slo::Verdict;
@@ -171,8 +170,8 @@ pub struct RunFacts {
     pub aborted: Option<String>,
     /// The dataset seeded before the load.
     pub dataset: Option<SeedReport>,
-    /// Faults injected while the load ran.
-    pub faults: Vec<FaultEvent>,
+    /// Faults injected and deploys carried out while the load ran, and their effect.
+    pub faults: Vec<FaultReport>,
     /// The comparison with a baseline run.
     pub comparison: Option<Comparison>,
     /// The generators of a run on several (empty for one process).
@@ -210,7 +209,10 @@ impl Summary {
             RunVerdict::Interrupted
         } else if facts.generators.iter().any(|g| !g.complete) {
             RunVerdict::Incomplete
-        } else if facts.aborted.is_none() && slos.iter().all(|v| v.pass) {
+        } else if facts.aborted.is_none()
+            && slos.iter().all(|v| v.pass)
+            && facts.faults.iter().all(FaultReport::deploy_held)
+        {
             RunVerdict::Pass
         } else {
             RunVerdict::Fail
@@ -238,7 +240,7 @@ impl Summary {
             telemetry: telemetry.cloned(),
             dataset: facts.dataset,
             comparison: facts.comparison,
-            faults: crate::faults::analyse(&facts.faults, measured, policy::RESPONSE_MS),
+            faults: facts.faults,
             open_model: OpenReport::of(plan, measured),
             generators: facts.generators,
             warnings: super::omission::warning(measured).into_iter().collect(),

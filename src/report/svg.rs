@@ -36,6 +36,8 @@ pub struct Chart<'a> {
     pub thresholds: Vec<Threshold<'a>>,
     /// Draw the y axis from 0 up to at least this (e.g. 100 for percentages).
     pub y_floor_max: f64,
+    /// Moments to mark with a vertical line, e.g. a drill's phases: `(x, label)`.
+    pub marks: Vec<(f64, String)>,
 }
 
 impl Chart<'_> {
@@ -45,6 +47,7 @@ impl Chart<'_> {
             .iter()
             .flat_map(|l| &l.points)
             .map(|p| p.0)
+            .chain(self.marks.iter().map(|m| m.0))
             .fold(1.0, f64::max);
         let data_max = self
             .lines
@@ -72,6 +75,19 @@ impl Chart<'_> {
                 WIDTH - RIGHT,
                 y - 3.0,
                 escape(threshold.label)
+            );
+        }
+        for (i, (x, label)) in self.marks.iter().enumerate() {
+            let at = scale.x(*x);
+            let _ = write!(
+                svg,
+                "<line x1=\"{at:.1}\" x2=\"{at:.1}\" y1=\"{TOP}\" y2=\"{}\" class=\"mark\"><title>{}</title></line>\
+                 <text x=\"{:.1}\" y=\"{:.1}\" class=\"mark-label\">{}</text>",
+                HEIGHT - BOTTOM,
+                escape(label),
+                at + 2.0,
+                TOP + 24.0 + 10.0 * (i % 8) as f64,
+                i + 1
             );
         }
         for (i, line) in self.lines.iter().enumerate() {
@@ -229,8 +245,11 @@ mod tests {
                 value: 500.0,
             }],
             y_floor_max: 0.0,
+            marks: vec![(1.5, "backend-1 <drained>".into())],
         };
         let svg = chart.render();
+        assert_eq!(svg.matches("class=\"mark\"").count(), 1);
+        assert!(svg.contains("backend-1 &lt;drained&gt;"), "marks are escaped");
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         assert_eq!(svg.matches("<polyline").count(), 1);
         assert!(svg.contains("class=\"threshold\""));

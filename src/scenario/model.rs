@@ -56,6 +56,11 @@ pub struct RawFault {
     pub action: String,
     pub target: String,
     pub duration: Option<String>,
+    /// Deploys: `false` stops each old replica with SIGKILL while it still serves,
+    /// instead of draining it and sending SIGTERM.
+    pub graceful: Option<bool>,
+    /// Deploys: the longest wait for the balancer to finish an old replica's requests.
+    pub drain: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

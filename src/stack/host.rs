@@ -10,7 +10,7 @@ use super::process::log_tail;
 use crate::error::{Error, Result};
 
 /// Runs a set-up command to its end; its output goes to `log`.
-pub(super) fn run_to_completion(name: &str, mut command: Command, log: &Path) -> Result<()> {
+pub fn run_to_completion(name: &str, mut command: Command, log: &Path) -> Result<()> {
     let out = std::fs::File::options()
         .create(true)
         .append(true)

@@ -46,7 +46,12 @@ pub async fn start(options: &StackOptions) -> Result<Stack> {
     backend_env.extend(options.backend_env.iter().cloned());
     stack.parts.push(redis.process);
     let backend = App::BACKEND
-        .start(&options.backend_exe, &backend_env, &options.logs_dir)
+        .start(
+            &options.backend_exe,
+            &backend_env,
+            &options.logs_dir,
+            free_port()?,
+        )
         .await?;
     stack.endpoints.backend = backend.1.clone();
     stack.parts.push(backend.0);
@@ -58,7 +63,7 @@ pub async fn start(options: &StackOptions) -> Result<Stack> {
                 format!("{}/api/v1", stack.endpoints.backend),
             )];
             let (frontend, url) = App::FRONTEND
-                .start(&options.backend_exe, &env, &options.logs_dir)
+                .start(&options.backend_exe, &env, &options.logs_dir, free_port()?)
                 .await?;
             stack.parts.push(frontend);
             Some(url)
@@ -66,6 +71,16 @@ pub async fn start(options: &StackOptions) -> Result<Stack> {
     };
     stack.scratch = Some(scratch);
     Ok(stack)
+}
+
+/// The reference backend on loopback `port`, ready (it has run its migrations).
+pub(super) async fn start_backend(
+    exe: &Path,
+    env: &[(String, String)],
+    logs: &Path,
+    port: u16,
+) -> Result<ManagedProcess> {
+    Ok(App::BACKEND.start(exe, env, logs, port).await?.0)
 }
 
 /// A server the harness executable serves through a hidden subcommand.
@@ -93,7 +108,7 @@ impl App {
         health_path: "/",
     };
 
-    /// Starts `exe NAME` on a free loopback port and waits for its health check.
+    /// Starts `exe NAME` on loopback `port` and waits for its health check.
     /// Settings the user exported (BCRYPT_COST, RATE_LIMIT_*, ...) pass through; the
     /// stack's own addresses win.
     async fn start<K: AsRef<std::ffi::OsStr>, V: AsRef<std::ffi::OsStr>>(
@@ -101,8 +116,8 @@ impl App {
         exe: &Path,
         env: &[(K, V)],
         logs: &Path,
+        port: u16,
     ) -> Result<(ManagedProcess, String)> {
-        let port = free_port()?;
         let mut command = Command::new(exe);
         command
             .arg(self.name)

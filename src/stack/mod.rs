@@ -17,6 +17,7 @@ mod host;
 mod install;
 mod local;
 mod process;
+mod rig;
 mod stores;
 
 use std::path::PathBuf;
@@ -25,13 +26,14 @@ use rand::distributions::{Alphanumeric, DistString};
 
 use crate::error::Result;
 pub use docker::{
-    connect as connect_docker, down, inspect_running, runtime_image, DockerOptions, DockerParts, ImageChoice,
-    Instance, Limits as ContainerLimits, Profile, Swept, Watched,
+    access_log, connect as connect_docker, down, inspect_running, runtime_image, Attempts, DockerOptions,
+    DockerParts, Fleet, ImageChoice, Instance, Limits as ContainerLimits, Member, Profile, Swept, Watched,
 };
 pub use external::normalise;
-pub use host::{free_port, postgres_bin_dir, redis_server_path};
+pub use host::{free_port, postgres_bin_dir, redis_server_path, run_to_completion as run_logged};
 pub use install::{missing_packages, InstallPolicy};
 pub use process::ManagedProcess;
+pub use rig::{Rig, RigSettings};
 pub use stores::{create_database, LocalPostgres, LocalRedis};
 
 /// The database the backend uses, in every stack the harness starts.

@@ -97,6 +97,20 @@ impl ManagedProcess {
         let _ = self.child.wait();
     }
 
+    /// SIGKILL to the process and every process of its group (a server's workers),
+    /// at once: a crash, not a stop.
+    pub fn kill_group(&mut self) {
+        if self.exited().is_some() {
+            return;
+        }
+        // SAFETY: kill(2) on the process group our own child leads (spawned with
+        // process_group(0)), which we have not yet reaped.
+        unsafe {
+            libc::kill(-(self.child.id() as libc::pid_t), libc::SIGKILL);
+        }
+        let _ = self.child.wait();
+    }
+
     fn signal(&self, signal: i32) {
         // SAFETY: kill(2) on our own child's pid, which we have not yet reaped.
         unsafe {

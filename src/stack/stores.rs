@@ -1,6 +1,6 @@
 //! Postgres and Redis servers of our own, for the local stack and for tests.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -18,19 +18,73 @@ const REDIS_READY: Duration = Duration::from_secs(10);
 pub struct LocalPostgres {
     pub process: ManagedProcess,
     pub port: u16,
+    /// The data directory.
+    pub data: PathBuf,
+}
+
+/// Gives `path` to the user Postgres runs as (when the harness is root).
+pub fn hand_to_server(path: &Path, owner: Option<(u32, u32)>) -> Result<()> {
+    if let Some((uid, gid)) = owner {
+        std::os::unix::fs::chown(path, Some(uid), Some(gid))
+            .map_err(|e| Error::stack(format!("chown {}: {e}", path.display())))?;
+    }
+    Ok(())
+}
+
+/// Starts Postgres on the data directory `data` (its socket in `socket_dir`, which the
+/// server's user owns), listening on 127.0.0.1:`port`, and waits until it accepts
+/// connections.
+pub async fn serve_postgres(
+    bin: &Path,
+    data: &Path,
+    socket_dir: &Path,
+    port: u16,
+    settings: &[(String, String)],
+    log: &Path,
+) -> Result<ManagedProcess> {
+    let mut server = Command::new(bin.join("postgres"));
+    server.arg("-D").arg(data).arg("-k").arg(socket_dir);
+    server.args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"]);
+    for (name, value) in settings {
+        server.arg("-c").arg(format!("{name}={value}"));
+    }
+    let mut process = ManagedProcess::spawn(
+        "postgres",
+        as_user(server, server_user()?),
+        log,
+        libc::SIGINT,
+        libc::SIGQUIT,
+    )?;
+    let isready = bin.join("pg_isready");
+    wait_ready(&mut process, log, POSTGRES_READY, || {
+        let ready = Command::new(&isready)
+            .args(["-q", "-h", "127.0.0.1", "-U", "postgres", "-p", &port.to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        async move { ready }
+    })
+    .await?;
+    Ok(process)
 }
 
 impl LocalPostgres {
     /// `initdb` into `dir/pg` and starts the server; as root, runs it as the
     /// `postgres` user (Postgres refuses to run as root).
     pub async fn start(bin: &Path, dir: &Path, logs: &Path) -> Result<Self> {
-        let data = dir.join("pg");
-        std::fs::create_dir_all(&data).map_err(|e| Error::stack(format!("{}: {e}", data.display())))?;
+        Self::start_with(bin, dir, logs, &[]).await
+    }
+
+    /// As [`start`](Self::start), with server settings (`-c name=value`) on top.
+    pub async fn start_with(
+        bin: &Path,
+        dir: &Path,
+        logs: &Path,
+        settings: &[(String, String)],
+    ) -> Result<Self> {
+        let root = dir.join("pg");
+        std::fs::create_dir_all(&root).map_err(|e| Error::stack(format!("{}: {e}", root.display())))?;
         let owner = server_user()?;
-        if let Some((uid, gid)) = owner {
-            std::os::unix::fs::chown(&data, Some(uid), Some(gid))
-                .map_err(|e| Error::stack(format!("chown {}: {e}", data.display())))?;
-        }
+        hand_to_server(&root, owner)?;
         let log = logs.join("postgres.log");
         let mut initdb = Command::new(bin.join("initdb"));
         initdb.args([
@@ -45,29 +99,12 @@ impl LocalPostgres {
             "--no-instructions",
             "-D",
         ]);
-        initdb.arg(data.join("data"));
+        let data = root.join("data");
+        initdb.arg(&data);
         run_to_completion("initdb", as_user(initdb, owner), &log)?;
         let port = free_port()?;
-        let mut server = Command::new(bin.join("postgres"));
-        server.arg("-D").arg(data.join("data")).arg("-k").arg(&data);
-        server.args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"]);
-        let mut process = ManagedProcess::spawn(
-            "postgres",
-            as_user(server, owner),
-            &log,
-            libc::SIGINT,
-            libc::SIGQUIT,
-        )?;
-        let isready = bin.join("pg_isready");
-        wait_ready(&mut process, &log, POSTGRES_READY, || {
-            let ready = Command::new(&isready)
-                .args(["-q", "-h", "127.0.0.1", "-U", "postgres", "-p", &port.to_string()])
-                .status()
-                .is_ok_and(|s| s.success());
-            async move { ready }
-        })
-        .await?;
-        Ok(Self { process, port })
+        let process = serve_postgres(bin, &data, &root, port, settings, &log).await?;
+        Ok(Self { process, port, data })
     }
 
     pub fn url(&self, database: &str) -> String {
@@ -97,29 +134,40 @@ pub struct LocalRedis {
     pub process: ManagedProcess,
     pub port: u16,
     pub password: String,
+    config: PathBuf,
+    log: PathBuf,
 }
 
 impl LocalRedis {
+    /// Redis with the seed's settings: AOF with `appendfsync everysec`.
     pub async fn start(redis_server: &Path, dir: &Path, logs: &Path) -> Result<Self> {
+        Self::start_with(redis_server, dir, logs, "everysec").await
+    }
+
+    /// As [`start`](Self::start), with the AOF's fsync policy `appendfsync`.
+    pub async fn start_with(redis_server: &Path, dir: &Path, logs: &Path, appendfsync: &str) -> Result<Self> {
         let data = dir.join("redis");
         std::fs::create_dir_all(&data).map_err(|e| Error::stack(format!("{}: {e}", data.display())))?;
         let port = free_port()?;
         let password = Alphanumeric.sample_string(&mut rand::thread_rng(), 32);
         let config = data.join("redis.conf");
-        write_private(&config, &redis_config(port, &password, &data))?;
-        let mut command = Command::new(redis_server);
-        command.arg(&config);
+        write_private(&config, &redis_config(port, &password, &data, appendfsync))?;
         let log = logs.join("redis.log");
-        let mut process = ManagedProcess::spawn("redis-server", command, &log, libc::SIGTERM, libc::SIGTERM)?;
-        wait_ready(&mut process, &log, REDIS_READY, || {
-            redis_answers(port, password.clone())
-        })
-        .await?;
+        let process = serve_redis(redis_server, &config, port, &password, &log).await?;
         Ok(Self {
             process,
             port,
             password,
+            config,
+            log,
         })
+    }
+
+    /// Starts Redis again on its configuration and data (it loads its AOF), once the
+    /// last one has gone.
+    pub async fn restart(&mut self, redis_server: &Path) -> Result<()> {
+        self.process = serve_redis(redis_server, &self.config, self.port, &self.password, &self.log).await?;
+        Ok(())
     }
 
     pub fn url(&self) -> String {
@@ -127,11 +175,28 @@ impl LocalRedis {
     }
 }
 
+async fn serve_redis(
+    redis_server: &Path,
+    config: &Path,
+    port: u16,
+    password: &str,
+    log: &Path,
+) -> Result<ManagedProcess> {
+    let mut command = Command::new(redis_server);
+    command.arg(config);
+    let mut process = ManagedProcess::spawn("redis-server", command, log, libc::SIGTERM, libc::SIGTERM)?;
+    wait_ready(&mut process, log, REDIS_READY, || {
+        redis_answers(port, password.to_owned())
+    })
+    .await?;
+    Ok(process)
+}
+
 /// The seed's Redis settings: AOF, a password, 512 MB with LRU eviction.
-fn redis_config(port: u16, password: &str, dir: &Path) -> String {
+fn redis_config(port: u16, password: &str, dir: &Path, appendfsync: &str) -> String {
     format!(
         "bind 127.0.0.1\nport {port}\nprotected-mode yes\nrequirepass {password}\n\
-         appendonly yes\nappendfsync everysec\nmaxmemory {}\nmaxmemory-policy {}\n\
+         appendonly yes\nappendfsync {appendfsync}\nmaxmemory {}\nmaxmemory-policy {}\n\
          dir {}\nsave \"\"\ndaemonize no\nlogfile \"\"\n",
         crate::policy::redis_maxmemory(),
         crate::policy::REDIS_MAXMEMORY_POLICY,

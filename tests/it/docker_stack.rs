@@ -104,6 +104,10 @@ think_time = "50ms"
     );
     assert!((2.5..4.5).contains(&at) && back > at + 2.5, "{fault}");
     assert!(fault["recovery_s"].as_f64().is_some(), "{fault}");
+    // A killed replica refuses connections: the next request nginx sends it fails at
+    // once and the instance is left out.
+    let detected = fault["detection"]["detected_after_s"].as_f64().unwrap();
+    assert!((0.0..2.0).contains(&detected), "{fault}");
     let instances = summary["infrastructure"]["instances"].as_array().unwrap();
     assert_eq!(instances.len(), 2);
     for instance in instances {

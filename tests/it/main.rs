@@ -8,6 +8,7 @@ mod common;
 mod compose;
 mod distributed;
 mod docker_stack;
+mod drills;
 mod gate;
 mod harness_cli;
 mod marketplace_api;

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use redis::aio::ConnectionManager;
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{ConnectionAddr, ConnectionInfo, RedisConnectionInfo};
 use sqlx::PgPool;
 
@@ -25,7 +27,7 @@ impl AppState {
     pub async fn connect(settings: Settings) -> anyhow::Result<Self> {
         let db = crate::db::pool(&settings.database)?;
         let redis = redis::Client::open(redis_info(&settings.redis))?;
-        let redis = ConnectionManager::new(redis).await?;
+        let redis = ConnectionManager::new_with_config(redis, redis_timeouts()).await?;
         Ok(Self {
             db,
             redis,
@@ -34,6 +36,17 @@ impl AppState {
             cache: Arc::new(CacheStats::default()),
         })
     }
+}
+
+/// go-redis's defaults, as the seed's Go backend has them: a dial gives up after 5 s
+/// and a command after 3 s, so that a Redis that died answers requests with an error
+/// instead of holding them, and reconnection (retried with backoff up to 1 s apart)
+/// resumes once it is back.
+fn redis_timeouts() -> ConnectionManagerConfig {
+    ConnectionManagerConfig::new()
+        .set_connection_timeout(Duration::from_secs(5))
+        .set_response_timeout(Duration::from_secs(3))
+        .set_max_delay(1_000)
 }
 
 fn redis_info(settings: &RedisSettings) -> ConnectionInfo {

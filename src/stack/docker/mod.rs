@@ -13,6 +13,7 @@
 //! a killed harness left behind.
 
 mod engine;
+mod fleet;
 mod images;
 mod lb;
 mod parts;
@@ -29,7 +30,9 @@ use super::{backend_env, Endpoints, Stack, StackKind, StackOptions, Store, DATAB
 use crate::error::Result;
 pub(super) use engine::answers;
 pub use engine::{connect, inspect_running, Swept, Watched};
+pub use fleet::{Fleet, Member};
 pub use images::ImageChoice;
+pub use lb::{access_log, Attempts};
 pub use parts::{DockerParts, Instance};
 pub use profile::{Limits, Profile};
 use spec::Spec;
@@ -39,6 +42,9 @@ use spec::Spec;
 pub struct DockerOptions {
     pub profile: Profile,
     pub replicas: usize,
+    /// A second, never reloaded balancer in front of the first, for deploys: see
+    /// [`lb::edge_config`].
+    pub edge: bool,
     pub images: ImageChoice,
     /// A Dockerfile context to build the backend image from.
     pub backend_build: Option<PathBuf>,
@@ -49,6 +55,7 @@ impl Default for DockerOptions {
         Self {
             profile: Profile::Prod,
             replicas: 1,
+            edge: false,
             images: ImageChoice::default(),
             backend_build: None,
         }
@@ -240,6 +247,9 @@ async fn start_backends(
         for (name, value) in &options.backend_env {
             spec = spec.env(name, value);
         }
+        if replica == 1 {
+            parts.keep_backend_template(&spec);
+        }
         let started = parts.start(spec).await?;
         parts.mark_backend(&started.id);
         if replica == 1 {
@@ -253,13 +263,25 @@ async fn start_backends(
     let balancer = parts
         .start(
             Spec::new("lb", &images.nginx, BACKEND_PORT, limits)
-                .copy("/etc/karigar-lb/nginx.conf", config.into_bytes())
-                .cmd(&["nginx", "-c", "/etc/karigar-lb/nginx.conf", "-g", "daemon off;"])
+                .copy(fleet::LB_CONFIG, config.into_bytes())
+                .cmd(&["nginx", "-c", fleet::LB_CONFIG, "-g", "daemon off;"])
                 .http_health("/health"),
         )
         .await?;
     parts.mark_balancer(&balancer.id);
-    Ok(balancer.url())
+    if !options.docker.edge {
+        return Ok(balancer.url());
+    }
+    let config = lb::edge_config(&parts.container_name("lb"), BACKEND_PORT);
+    let edge = parts
+        .start(
+            Spec::new("edge", &images.nginx, BACKEND_PORT, limits)
+                .copy(fleet::LB_CONFIG, config.into_bytes())
+                .cmd(&["nginx", "-c", fleet::LB_CONFIG, "-g", "daemon off;"])
+                .http_health("/health"),
+        )
+        .await?;
+    Ok(edge.url())
 }
 
 async fn start_frontend(

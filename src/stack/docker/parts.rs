@@ -11,6 +11,7 @@ use testcontainers::core::IntoContainerPort;
 use testcontainers::runners::AsyncRunner;
 use testcontainers::{ContainerAsync, GenericImage};
 
+use super::fleet::{Fleet, Member};
 use super::profile::Limits;
 use super::spec::{Health, Spec};
 use super::{engine, lb, READY};
@@ -90,6 +91,8 @@ pub struct DockerParts {
     started: Vec<Started>,
     backends: Vec<Instance>,
     balancer: Option<String>,
+    /// What every backend replica is started from, for deploys.
+    backend_template: Option<Spec>,
     /// Requests each backend served, counted from the balancer's log at teardown.
     pub served: Vec<(String, u64)>,
     torn_down: bool,
@@ -105,6 +108,7 @@ impl DockerParts {
             started: Vec::new(),
             backends: Vec::new(),
             balancer: None,
+            backend_template: None,
             served: Vec::new(),
             torn_down: false,
         }
@@ -197,6 +201,36 @@ impl DockerParts {
 
     pub fn mark_balancer(&mut self, started_id: &str) {
         self.balancer = Some(started_id.to_owned());
+    }
+
+    /// Keeps `spec` as what successors of the backend replicas are started from.
+    pub(super) fn keep_backend_template(&mut self, spec: &Spec) {
+        self.backend_template = Some(spec.clone());
+    }
+
+    /// The backend replicas, as faults and deploys name them.
+    pub fn members(&self) -> Vec<Member> {
+        self.backends
+            .iter()
+            .map(|b| Member {
+                name: b.name.clone(),
+                container: self.container_name(&b.name),
+                id: b.container_id.clone(),
+                ip: b.ip.clone(),
+            })
+            .collect()
+    }
+
+    /// What a deploy works with: the balancer and the replicas' spec (`None` without
+    /// a balancer, i.e. one replica).
+    pub fn fleet(&self) -> Option<Fleet> {
+        Some(Fleet::new(
+            self.docker.clone(),
+            self.network.clone(),
+            self.run_id.clone(),
+            self.backend_template.clone()?,
+            self.balancer.clone()?,
+        ))
     }
 
     /// Container names of the backends, as nginx reaches them.

@@ -1,0 +1,489 @@
+//! `drill restore`: a base backup at T1 while writes run, Postgres destroyed at T2
+//! (SIGKILL and its data directory removed), then the seed's recovery procedure step
+//! by step: stop the backend, restore the base backup, replay the WAL to its end (or,
+//! base backup only, just the WAL the backup carries), verify integrity
+//! (`pg_amcheck`), migrations and restart, verify through the API. RTO is the first
+//! successful request of the load after T2; RPO, the acknowledged writes the restored
+//! database no longer has.
+//!
+//! WAL archiving is continuous: `pg_receivewal --synchronous` is Postgres's synchronous
+//! standby, so a commit is acknowledged only once its WAL is in the archive folder
+//! (`archive_command` ships only complete 16 MB segments, and would lose the last one).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use sqlx::{Connection, PgConnection};
+
+use super::journal::Journal;
+use super::{Clock, Phase, Phases};
+use crate::error::{Error, Result};
+use crate::stack::{ManagedProcess, Rig};
+
+/// The name the archiver streams under, and its replication slot.
+const ARCHIVER: &str = "karigar_wal";
+
+/// How the database is backed up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Policy {
+    /// A base backup and every WAL record since, streamed synchronously.
+    Wal,
+    /// The base backup alone: the seed's daily backup.
+    Base,
+}
+
+impl Policy {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Wal => "wal",
+            Self::Base => "base",
+        }
+    }
+}
+
+/// When the drill acts, on the load's clock, and what it checks.
+#[derive(Clone, Debug)]
+pub struct RestoreTiming {
+    /// The base backup starts (T1).
+    pub backup_at: Duration,
+    /// Postgres is destroyed this long after the backup finished (T2).
+    pub destroy_after: Duration,
+    /// The load goes on this long after the backend is back.
+    pub after: Duration,
+    /// `table.column` where each acknowledged write's key must be found.
+    pub table: String,
+    pub column: String,
+}
+
+/// The acknowledged writes against the restored database.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Rpo {
+    /// Sent before T2 and acknowledged (a write in flight at T2 may have committed).
+    pub acknowledged: u64,
+    /// Of those, absent after the restore.
+    pub lost: u64,
+    /// Acknowledged before the backup started / while it ran / after it finished.
+    pub acknowledged_before_backup: u64,
+    pub acknowledged_during_backup: u64,
+    pub acknowledged_after_backup: u64,
+    pub lost_before_backup: u64,
+    pub lost_during_backup: u64,
+    pub lost_after_backup: u64,
+    /// Seconds from the earliest lost acknowledgement to T2: the data loss window.
+    pub window_s: f64,
+    /// Rows of the table right after the restore, before any new write.
+    pub rows_after_restore: u64,
+    /// Sent after T2, acknowledged, and absent (must be 0).
+    pub lost_after_restore: u64,
+}
+
+/// What one restore drill found.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RestoreOutcome {
+    pub policy: Policy,
+    pub backup_started_s: f64,
+    pub backup_finished_s: f64,
+    pub backup_bytes: u64,
+    pub destroyed_s: f64,
+    pub phases: Vec<Phase>,
+    /// The first write sent after T2 that was acknowledged, minus T2: when users could
+    /// write again (reads that need no database, such as a token check, may succeed
+    /// throughout).
+    pub rto_s: Option<f64>,
+    pub rpo: Rpo,
+    /// `pg_amcheck` found no corruption.
+    pub integrity_ok: bool,
+    /// Bytes per second the base backup was taken and restored at.
+    pub backup_rate_bytes_s: f64,
+    pub restore_rate_bytes_s: f64,
+}
+
+/// Postgres settings of the rig for `policy`.
+pub fn postgres_settings(policy: Policy) -> Vec<(String, String)> {
+    match policy {
+        Policy::Wal => vec![("wal_level".into(), "replica".into())],
+        Policy::Base => Vec::new(),
+    }
+}
+
+/// Runs the drill on `rig` while the load writes; returns when the load may stop.
+pub async fn run(
+    rig: &mut Rig,
+    policy: Policy,
+    timing: &RestoreTiming,
+    clock: &Clock,
+    journal: &Journal,
+) -> Result<RestoreOutcome> {
+    let archive = rig.server_dir("wal-archive")?;
+    let mut archiver = match policy {
+        Policy::Wal => Some(start_archiver(rig, &archive).await?),
+        Policy::Base => None,
+    };
+    clock.sleep_until(timing.backup_at).await;
+    let backup = rig.scratch.path().join("base-backup");
+    let backup_started_s = clock.now_s();
+    clock.say("base backup (pg_basebackup -X stream) started");
+    base_backup(rig, &backup)?;
+    let backup_finished_s = clock.now_s();
+    let backup_bytes = dir_bytes(&backup);
+    clock.say(&format!("base backup finished: {} MB", backup_bytes / 1_000_000));
+    clock
+        .sleep_until(Duration::from_secs_f64(backup_finished_s) + timing.destroy_after)
+        .await;
+    let destroyed_s = clock.now_s();
+    rig.destroy_postgres()?;
+    clock.say("Postgres destroyed: SIGKILL, data directory removed");
+    if let Some(mut archiver) = archiver.take() {
+        archiver.stop();
+    }
+    let mut phases = Phases::new(clock);
+    phases
+        .step("stop backend", async {
+            rig.stop_backend();
+            Ok(())
+        })
+        .await?;
+    let restored = rig.scratch.path().join(format!("restored-{}", policy.name()));
+    phases
+        .step("restore base backup", async { copy_dir(&backup, &restored) })
+        .await?;
+    let replay = match policy {
+        Policy::Wal => "replay WAL to its end",
+        Policy::Base => "recover to the end of the backup",
+    };
+    let recovery = recovery_settings(policy, &archive, &restored)?;
+    phases
+        .step(replay, async {
+            rig.serve_postgres(&restored, &recovery).await?;
+            wait_out_of_recovery(&rig.postgres_url()).await
+        })
+        .await?;
+    let integrity_ok = phases
+        .step("verify integrity (pg_amcheck)", async { amcheck(rig) })
+        .await?;
+    let rows_after_restore = count_rows(&rig.postgres_url(), timing).await?;
+    phases
+        .step("migrations and backend restart", rig.start_backend())
+        .await?;
+    let backend = rig.backend_url();
+    phases
+        .step("verify through the API", verify_api(&backend))
+        .await?;
+    let phases = phases.done();
+    clock
+        .sleep_until(Duration::from_secs_f64(clock.now_s()) + timing.after)
+        .await;
+    let rto_s = journal
+        .first_acknowledged_after(destroyed_s)
+        .map(|at| at - destroyed_s);
+    let rpo = rpo(
+        journal,
+        &rig.postgres_url(),
+        timing,
+        (backup_started_s, backup_finished_s, destroyed_s),
+        rows_after_restore,
+    )
+    .await?;
+    let seconds = |name: &str| phases.iter().find(|p| p.name == name).map_or(0.0, Phase::seconds);
+    Ok(RestoreOutcome {
+        policy,
+        backup_started_s,
+        backup_finished_s,
+        backup_bytes,
+        destroyed_s,
+        rto_s,
+        rpo,
+        integrity_ok,
+        backup_rate_bytes_s: backup_bytes as f64 / (backup_finished_s - backup_started_s).max(1e-3),
+        restore_rate_bytes_s: backup_bytes as f64 / seconds("restore base backup").max(1e-3),
+        phases,
+    })
+}
+
+/// `pg_receivewal --synchronous` into `archive`, made Postgres's synchronous standby:
+/// from here on a commit returns only once its WAL is flushed in the archive.
+async fn start_archiver(rig: &Rig, archive: &Path) -> Result<ManagedProcess> {
+    let port = rig.postgres_port.to_string();
+    let connection = format!("host=127.0.0.1 port={port} user=postgres application_name={ARCHIVER}");
+    let log = rig.logs.join("pg_receivewal.log");
+    let mut create = rig.as_server(&rig.pg_bin.join("pg_receivewal"))?;
+    create.args([
+        "--create-slot",
+        "--if-not-exists",
+        "-S",
+        ARCHIVER,
+        "-d",
+        &connection,
+    ]);
+    run_tool("pg_receivewal --create-slot", create, &log)?;
+    let mut receive = rig.as_server(&rig.pg_bin.join("pg_receivewal"))?;
+    receive.args([
+        "-S",
+        ARCHIVER,
+        "--synchronous",
+        "--no-loop",
+        "-d",
+        &connection,
+        "-D",
+    ]);
+    receive.arg(archive);
+    let archiver = ManagedProcess::spawn("pg_receivewal", receive, &log, libc::SIGINT, libc::SIGINT)?;
+    let mut db = PgConnection::connect(&rig.postgres_url())
+        .await
+        .map_err(db_error)?;
+    let begun = Instant::now();
+    loop {
+        let state: Option<String> =
+            sqlx::query_scalar("SELECT state FROM pg_stat_replication WHERE application_name = $1")
+                .bind(ARCHIVER)
+                .fetch_optional(&mut db)
+                .await
+                .map_err(db_error)?;
+        if state.as_deref() == Some("streaming") {
+            break;
+        }
+        if begun.elapsed() > Duration::from_secs(20) {
+            return Err(Error::stack(format!(
+                "pg_receivewal did not start streaming within 20 s; see {}",
+                log.display()
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for statement in [
+        format!("ALTER SYSTEM SET synchronous_standby_names = '{ARCHIVER}'"),
+        "SELECT pg_reload_conf()".into(),
+    ] {
+        sqlx::query(&statement).execute(&mut db).await.map_err(db_error)?;
+    }
+    Ok(archiver)
+}
+
+/// `pg_basebackup` of the running server into `into`, with the WAL it needs.
+fn base_backup(rig: &Rig, into: &Path) -> Result<()> {
+    let mut command = Command::new(rig.pg_bin.join("pg_basebackup"));
+    command.args([
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &rig.postgres_port.to_string(),
+        "-U",
+        "postgres",
+    ]);
+    command
+        .args(["-X", "stream", "-c", "fast", "--no-sync", "-D"])
+        .arg(into);
+    run_tool("pg_basebackup", command, &rig.logs.join("pg_basebackup.log"))
+}
+
+/// The restored server's settings: with WAL, recovery from the archive (the segment
+/// pg_receivewal was writing is `.partial`); never waiting for the archiver any more.
+fn recovery_settings(policy: Policy, archive: &Path, restored: &Path) -> Result<Vec<(String, String)>> {
+    let mut settings = vec![("synchronous_standby_names".to_string(), String::new())];
+    if policy == Policy::Wal {
+        let dir = archive.display();
+        settings.push((
+            "restore_command".into(),
+            format!("cp {dir}/%f %p 2>/dev/null || cp {dir}/%f.partial %p"),
+        ));
+        let signal = restored.join("recovery.signal");
+        std::fs::write(&signal, "").map_err(|e| Error::stack(format!("{}: {e}", signal.display())))?;
+    }
+    Ok(settings)
+}
+
+/// Polls until the server has finished recovery and accepts writes.
+async fn wait_out_of_recovery(url: &str) -> Result<()> {
+    let begun = Instant::now();
+    loop {
+        if let Ok(mut db) = PgConnection::connect(url).await {
+            let recovering: Option<bool> = sqlx::query_scalar("SELECT pg_is_in_recovery()")
+                .fetch_one(&mut db)
+                .await
+                .ok();
+            if recovering == Some(false) {
+                return Ok(());
+            }
+        }
+        if begun.elapsed() > Duration::from_secs(600) {
+            return Err(Error::stack(
+                "the restored Postgres did not finish recovery within 10 minutes",
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// `pg_amcheck` over every table and index; true when it found nothing.
+fn amcheck(rig: &Rig) -> Result<bool> {
+    let mut command = Command::new(rig.pg_bin.join("pg_amcheck"));
+    command.args([
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &rig.postgres_port.to_string(),
+        "-U",
+        "postgres",
+    ]);
+    command.args([
+        "--install-missing",
+        "--heapallindexed",
+        "-d",
+        crate::stack::DATABASE,
+    ]);
+    let log = rig.logs.join("pg_amcheck.log");
+    match run_tool("pg_amcheck", command, &log) {
+        Ok(()) => Ok(true),
+        Err(Error::Stack(why)) if why.contains("exit status: 2") => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+async fn count_rows(url: &str, timing: &RestoreTiming) -> Result<u64> {
+    let mut db = PgConnection::connect(url).await.map_err(db_error)?;
+    let sql = format!("SELECT count(*) FROM {}", quote(&timing.table));
+    let rows: i64 = sqlx::query_scalar(&sql)
+        .fetch_one(&mut db)
+        .await
+        .map_err(db_error)?;
+    Ok(rows as u64)
+}
+
+/// `/health/detailed` answers 200 and a new account can register: reads and writes
+/// go through.
+async fn verify_api(backend: &str) -> Result<()> {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| Error::Internal(e.into()))?;
+    let health = client
+        .get(format!("{backend}/health/detailed"))
+        .send()
+        .await
+        .map_err(|e| Error::stack(format!("after the restore, /health/detailed: {e}")))?;
+    if !health.status().is_success() {
+        return Err(Error::stack(format!(
+            "after the restore, /health/detailed answered {}",
+            health.status()
+        )));
+    }
+    let email = format!("restore-check-{}@drill.karigar.test", std::process::id());
+    let body = serde_json::json!({"email": email, "password": "Kp1restore-check", "name": "Restore Check", "role": "customer"});
+    let registered = client
+        .post(format!("{backend}/api/v1/auth/register"))
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| Error::stack(format!("after the restore, register: {e}")))?;
+    match registered.status().as_u16() {
+        201 | 409 => Ok(()),
+        other => Err(Error::stack(format!(
+            "after the restore, register answered {other}"
+        ))),
+    }
+}
+
+/// Which acknowledged writes the restored database has, by when they were acknowledged.
+async fn rpo(
+    journal: &Journal,
+    url: &str,
+    timing: &RestoreTiming,
+    (backup_started_s, backup_finished_s, destroyed_s): (f64, f64, f64),
+    rows_after_restore: u64,
+) -> Result<Rpo> {
+    let acks = journal.acks();
+    let keys: Vec<String> = acks.iter().map(|a| a.key.clone()).collect();
+    let mut db = PgConnection::connect(url).await.map_err(db_error)?;
+    let sql = format!(
+        "SELECT {column}::text FROM {table} WHERE {column}::text = ANY($1)",
+        column = quote(&timing.column),
+        table = quote(&timing.table)
+    );
+    let present: std::collections::HashSet<String> = sqlx::query_scalar(&sql)
+        .bind(&keys)
+        .fetch_all(&mut db)
+        .await
+        .map_err(db_error)?
+        .into_iter()
+        .collect();
+    let mut rpo = Rpo {
+        rows_after_restore,
+        ..Rpo::default()
+    };
+    let mut earliest_lost: Option<f64> = None;
+    for ack in &acks {
+        let lost = !present.contains(&ack.key);
+        if ack.sent_s >= destroyed_s {
+            rpo.lost_after_restore += u64::from(lost);
+            continue;
+        }
+        rpo.acknowledged += 1;
+        let (acknowledged, lost_in) = if ack.at_s < backup_started_s {
+            (&mut rpo.acknowledged_before_backup, &mut rpo.lost_before_backup)
+        } else if ack.at_s <= backup_finished_s {
+            (&mut rpo.acknowledged_during_backup, &mut rpo.lost_during_backup)
+        } else {
+            (&mut rpo.acknowledged_after_backup, &mut rpo.lost_after_backup)
+        };
+        *acknowledged += 1;
+        if lost {
+            *lost_in += 1;
+            rpo.lost += 1;
+            earliest_lost = Some(earliest_lost.map_or(ack.at_s, |e: f64| e.min(ack.at_s)));
+        }
+    }
+    rpo.window_s = earliest_lost.map_or(0.0, |at| destroyed_s - at);
+    Ok(rpo)
+}
+
+/// A SQL identifier, quoted.
+fn quote(identifier: &str) -> String {
+    format!("\"{}\"", identifier.replace('"', "\"\""))
+}
+
+fn run_tool(name: &str, command: Command, log: &Path) -> Result<()> {
+    crate::stack::run_logged(name, command, log)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .map_err(|e| Error::stack(format!("cp: {e}")))?;
+    if !status.success() {
+        return Err(Error::stack(format!(
+            "cp -a {} {} failed",
+            from.display(),
+            to.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Bytes of every file under `dir`.
+fn dir_bytes(dir: &Path) -> u64 {
+    let mut total = 0;
+    let mut pending: Vec<PathBuf> = vec![dir.to_owned()];
+    while let Some(path) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&path) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            match entry.metadata() {
+                Ok(meta) if meta.is_dir() => pending.push(entry.path()),
+                Ok(meta) => total += meta.len(),
+                Err(_) => {}
+            }
+        }
+    }
+    total
+}
+
+fn db_error(e: sqlx::Error) -> Error {
+    Error::stack(format!("postgres: {e}"))
+}

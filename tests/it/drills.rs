@@ -1,0 +1,236 @@
+//! Resilience drills as a user runs them: deploys of three replicas behind the balancer
+//! under load (graceful ones drop nothing, a kill-based restart of the same replicas
+//! does), and the restore and Redis drills against what the database and Redis really
+//! kept.
+
+use serde_json::Value;
+
+use crate::common::docker;
+use crate::common::harness::{assert_exit, stdout, Run};
+
+/// 20 users signing up on 3 replicas, with `faults` at the end; the client waits as
+/// long as the balancer does, so that only a deploy can fail a request.
+fn deploy_scenario(run: &Run, name: &str, duration: &str, faults: &str) -> String {
+    let path = run.dir.path().join(format!("{name}.toml"));
+    let text = format!(
+        r#"name = "{name}"
+replicas = 3
+slos = ["error_rate < 50%"]
+[load]
+users = 20
+duration = "{duration}"
+timeout = "30s"
+[vars]
+email = "{{{{unique_email}}}}"
+[[steps]]
+name = "register"
+method = "POST"
+path = "/api/v1/auth/register"
+json = {{ email = "{{{{email}}}}", password = "Kp1secret-pass", name = "Drill", role = "customer" }}
+expect = [201]
+capture = {{ access_token = "/access_token", refresh_token = "/refresh_token" }}
+[[steps]]
+name = "me"
+path = "/api/v1/auth/me"
+headers = {{ Authorization = "Bearer {{{{access_token}}}}" }}
+expect = [200]
+repeat = 3
+think_time = "100ms"
+[[steps]]
+name = "refresh"
+method = "POST"
+path = "/api/v1/auth/refresh"
+json = {{ refresh_token = "{{{{refresh_token}}}}" }}
+expect = [200]
+{faults}"#
+    );
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+fn deploy(fault: &Value) -> &Value {
+    assert!(fault["error"].is_null(), "{fault}");
+    &fault["deploy"]
+}
+
+#[test]
+fn graceful_deploys_drop_no_request_and_a_kill_based_restart_of_the_same_replicas_does() {
+    if !docker::ready() {
+        return;
+    }
+    let run = Run::new();
+    let faults = r#"
+[[faults]]
+at = "3s"
+action = "rolling-restart"
+target = "backend"
+[[faults]]
+at = "14s"
+action = "blue-green"
+target = "backend"
+[[faults]]
+at = "22s"
+action = "rollback"
+target = "backend"
+"#;
+    let scenario = deploy_scenario(&run, "graceful", "30s", faults);
+    let output = run.run(&[&scenario, "--stack", "docker"]);
+    assert_exit(&output, 0);
+    let summary = run.summary();
+    crate::reports::assert_matches_schema(&summary);
+    let reports = summary["faults"].as_array().unwrap();
+    assert_eq!(reports.len(), 3, "{reports:?}");
+    for (report, action) in reports.iter().zip(["rolling-restart", "blue-green", "rollback"]) {
+        assert_eq!(report["action"], action);
+        let figures = deploy(report);
+        assert_eq!(figures["failed"], 0, "{action} dropped requests: {figures}");
+        assert!(figures["requests"].as_u64().unwrap() > 20, "{figures}");
+        assert!(figures["p95_during_ms"].as_f64().is_some(), "{figures}");
+        assert!(figures["longest_gap_ms"].as_f64().unwrap() < 5_000.0, "{figures}");
+    }
+    let rolling = deploy(&reports[0]);
+    let marks: Vec<&str> = rolling["marks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["what"].as_str().unwrap())
+        .collect();
+    for replica in ["backend-1", "backend-2", "backend-3"] {
+        for step in ["successor healthy", "drained", "stopped (SIGTERM)"] {
+            let mark = format!("{replica} {step}");
+            assert!(marks.contains(&mark.as_str()), "{mark} in {marks:?}");
+        }
+    }
+    assert_eq!(summary["totals"]["errors"], 0, "{}", summary["totals"]);
+    assert!(stdout(&output).contains("rolling-restart backend at"));
+    let html = std::fs::read_to_string(run.report_dir().join("report.html")).unwrap();
+    assert!(html.contains("class=\"mark\"") && html.contains("backend-2 drained"));
+
+    let killing = Run::new();
+    let faults = r#"
+[[faults]]
+at = "3s"
+action = "rolling-restart"
+target = "backend"
+graceful = false
+"#;
+    let scenario = deploy_scenario(&killing, "killing", "14s", faults);
+    let output = killing.run(&[&scenario, "--stack", "docker"]);
+    // The dropped requests fail the deploy, and with it the run.
+    assert_exit(&output, 3);
+    let summary = killing.summary();
+    let figures = deploy(&summary["faults"][0]);
+    assert!(
+        figures["failed"].as_u64().unwrap() > 0,
+        "SIGKILL under load drops the replicas' requests in flight: {figures}"
+    );
+    assert!(stdout(&output).contains("verdict: FAIL"));
+}
+
+fn drill(run: &Run, kind: &str, args: &[&str]) -> std::process::Output {
+    let mut all = vec![kind, "signup", "--users", "6"];
+    all.extend_from_slice(args);
+    run.subcommand("drill", &all).output().expect("karigar-perf runs")
+}
+
+#[test]
+fn a_restore_loses_nothing_with_wal_archiving_and_exactly_the_writes_after_the_backup_without() {
+    let run = Run::new();
+    let output = drill(
+        &run,
+        "restore",
+        &["--backup-at", "4s", "--destroy-after", "4s", "--after", "2s"],
+    );
+    assert_exit(&output, 0);
+    let report = run.report("drill.json");
+    assert_eq!(report["kind"], "restore");
+    let restores = report["restores"].as_array().unwrap();
+    assert_eq!(restores.len(), 2, "{report}");
+    for restore in restores {
+        let policy = restore["policy"].as_str().unwrap();
+        let phases: Vec<&str> = restore["phases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(phases.len(), 6, "{policy}: {phases:?}");
+        assert_eq!(phases[0], "stop backend");
+        assert_eq!(phases[5], "verify through the API");
+        // Users write again once the backend is back: the RTO covers every phase up to
+        // its restart (the API check runs beside the load).
+        let rto = restore["rto_s"].as_f64().unwrap();
+        let restarted =
+            restore["phases"][4]["end_s"].as_f64().unwrap() - restore["destroyed_s"].as_f64().unwrap();
+        assert!(
+            rto >= restarted - 0.05,
+            "{policy}: RTO {rto} s, backend back after {restarted} s"
+        );
+        assert!(restore["integrity_ok"].as_bool().unwrap());
+        let rpo = &restore["rpo"];
+        let count = |field: &str| rpo[field].as_u64().unwrap();
+        assert!(
+            count("acknowledged_before_backup") > 0 && count("acknowledged_after_backup") > 0,
+            "{rpo}"
+        );
+        assert_eq!(count("lost_before_backup"), 0, "{policy}: {rpo}");
+        assert_eq!(count("lost_after_restore"), 0, "{policy}: {rpo}");
+        assert_eq!(
+            count("lost"),
+            count("lost_during_backup") + count("lost_after_backup"),
+            "{rpo}"
+        );
+        // The database itself: its rows right after the restore are the acknowledged
+        // writes it kept, plus at most one write per user that committed unanswered.
+        let kept = count("acknowledged") - count("lost");
+        let rows = count("rows_after_restore");
+        assert!(
+            (kept..=kept + 6).contains(&rows),
+            "{policy}: {rows} rows, {kept} kept: {rpo}"
+        );
+        match policy {
+            "wal" => assert_eq!(count("lost"), 0, "WAL archiving lost writes: {rpo}"),
+            _ => assert_eq!(
+                count("lost_after_backup"),
+                count("acknowledged_after_backup"),
+                "every write acknowledged after the base backup is lost: {rpo}"
+            ),
+        }
+    }
+    assert!(report["projection"]["rto_s"].as_f64().unwrap() > 0.0);
+    let markdown = std::fs::read_to_string(run.report_dir().join("drill.md")).unwrap();
+    assert!(
+        markdown.contains("| wal: RTO |") && markdown.contains("100 GB"),
+        "{markdown}"
+    );
+    let html = std::fs::read_to_string(run.report_dir().join("drill.html")).unwrap();
+    assert!(html.contains("class=\"mark\"") && html.contains("Postgres destroyed (T2)"));
+}
+
+#[test]
+fn a_redis_kill_loses_at_most_the_last_two_seconds_with_everysec_and_nothing_with_always() {
+    let run = Run::new();
+    let output = drill(&run, "redis-kill", &["--kill-at", "5s"]);
+    assert_exit(&output, 0);
+    let report = run.report("drill.json");
+    let kills = report["redis"].as_array().unwrap();
+    assert_eq!(kills.len(), 2, "{report}");
+    for kill in kills {
+        let count = |field: &str| kill[field].as_u64().unwrap();
+        assert_eq!(count("held"), 6, "one token per user: {kill}");
+        // A token is accepted, lost, or was in doubt (its user's refresh was in flight).
+        let settled = count("accepted") + count("lost");
+        assert!(
+            settled <= count("held") && count("held") - settled <= count("in_doubt"),
+            "{kill}"
+        );
+        match kill["appendfsync"].as_str().unwrap() {
+            "always" => assert_eq!(count("lost"), 0, "{kill}"),
+            _ => {
+                assert!(count("lost") <= count("acknowledged_last_2s"), "{kill}");
+                assert!(kill["lost_oldest_s"].as_f64().is_none_or(|s| s <= 2.0), "{kill}");
+            }
+        }
+    }
+    assert!(stdout(&output).contains("appendfsync always: lost refresh tokens"));
+}
