@@ -57,6 +57,11 @@ pub enum Command {
     /// Manage Docker stacks: `stack down` removes what runs left behind.
     #[command(subcommand)]
     Stack(StackCommand),
+    /// Turn a capacity report into the seed's deployment: `deploy k8s` writes the
+    /// Kubernetes manifests, `deploy compose` the Compose override, each number sized
+    /// from the measurements.
+    #[command(subcommand)]
+    Deploy(DeployCommand),
     /// Resilience drills under load, judged against the seed's RTO (4 h) and RPO (24 h):
     /// `drill restore` destroys Postgres and restores it, `drill redis-kill` kills Redis.
     #[command(subcommand)]
@@ -267,6 +272,13 @@ pub struct CapacityArgs {
     #[arg(long, value_name = "N", env = "KARIGAR_PERF_TARGET_RPS")]
     pub target_rps: Option<f64>,
 
+    /// Also write the Kubernetes manifests of the sizing into DIR (as `deploy k8s`).
+    #[arg(long, value_name = "DIR")]
+    pub emit_k8s: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub k8s: K8sManifestArgs,
+
     /// First rate offered, iterations per second.
     #[arg(long, value_name = "N", default_value_t = 2.0)]
     pub start_rate: f64,
@@ -440,6 +452,74 @@ pub struct K8sGeneratorsArgs {
     pub out: Option<PathBuf>,
 }
 
+/// `--profile`: one of the seed's budgets, or a capacity report's sizing.
+#[derive(Clone, Debug)]
+pub enum ProfileArg {
+    Seed(crate::stack::Profile),
+    Sized(PathBuf),
+}
+
+fn parse_profile(text: &str) -> Result<ProfileArg, String> {
+    match text {
+        "dev" => Ok(ProfileArg::Seed(crate::stack::Profile::Dev)),
+        "prod" => Ok(ProfileArg::Seed(crate::stack::Profile::Prod)),
+        _ => match text.strip_prefix("sized:") {
+            Some(path) if !path.is_empty() => Ok(ProfileArg::Sized(PathBuf::from(path))),
+            _ => Err(format!("{text:?} is not dev, prod or sized:CAPACITY.json")),
+        },
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeployCommand {
+    /// The seed's k8s/ files (backend and frontend Deployments, Postgres and Redis
+    /// StatefulSets, Services, Ingress) plus the HPA and a PodDisruptionBudget.
+    #[command(after_help = "Exit codes: 0 written, 2 the report cannot be read or sized")]
+    K8s(DeployK8sArgs),
+    /// A Compose override of docker-compose.test.yml and the command line that scales it.
+    #[command(after_help = "Exit codes: 0 written, 2 the report cannot be read or sized")]
+    Compose(DeployComposeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DeployK8sArgs {
+    /// A capacity.json of a search with a target rate (`capacity --target-rps N`).
+    #[arg(long, value_name = "FILE")]
+    pub from: PathBuf,
+    /// Where to write the manifests.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub k8s: K8sManifestArgs,
+}
+
+/// What the manifests name that a capacity report does not know.
+#[derive(Debug, Args, Clone)]
+pub struct K8sManifestArgs {
+    /// Namespace of every object (default: none, kubectl's current one).
+    #[arg(long)]
+    pub k8s_namespace: Option<String>,
+    /// The backend image the Deployment runs.
+    #[arg(long, default_value = "karigar/backend:latest")]
+    pub k8s_backend_image: String,
+    /// The frontend image the Deployment runs.
+    #[arg(long, default_value = "karigar/frontend:latest")]
+    pub k8s_frontend_image: String,
+    /// The Ingress's host.
+    #[arg(long, default_value = "karigar.example.com")]
+    pub k8s_host: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DeployComposeArgs {
+    /// A capacity.json of a search with a target rate.
+    #[arg(long, value_name = "FILE")]
+    pub from: PathBuf,
+    /// Where to write docker-compose.sized.yml.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
 const DRILL_EXIT_CODES: &str = "Exit codes: 0 every check held, 1 internal error, 2 usage or \
 configuration error, 3 a check failed (RTO, RPO, integrity, writes lost), 5 the stack failed to start \
 or a recovery step failed, 130 interrupted (partial report written)";
@@ -579,10 +659,11 @@ pub struct StackUpArgs {
 /// The Docker stack's shape and images (`--stack docker`).
 #[derive(Debug, Args)]
 pub struct DockerArgs {
-    /// The seed's resource budgets per container: dev (backend 0.5 CPU / 512 MB) or
-    /// prod (backend 2 CPU / 2 GB).
-    #[arg(long, value_enum, default_value = "prod", env = "KARIGAR_PERF_PROFILE")]
-    pub profile: crate::stack::Profile,
+    /// Resource limits per container: the seed's dev (backend 0.5 CPU / 512 MB) or prod
+    /// (backend 2 CPU / 2 GB), or sized:CAPACITY.json, what `deploy` would deploy
+    /// (limits, replicas and pool).
+    #[arg(long, default_value = "prod", env = "KARIGAR_PERF_PROFILE", value_parser = parse_profile)]
+    pub profile: ProfileArg,
 
     /// Backend containers; more than one run behind nginx (default: the scenario's
     /// `replicas`, else 1).

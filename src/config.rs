@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::capacity::{SearchPlan, SearchSettings};
-use crate::cli::{CapacityArgs, DockerArgs, GateArgs, GeneratorArgs, ScenarioArgs, SeedShape, StackArgs};
+use crate::cli::{
+    CapacityArgs, DockerArgs, GateArgs, GeneratorArgs, ProfileArg, ScenarioArgs, SeedShape, StackArgs,
+};
 use crate::compare::{Baseline, HistorySettings};
 use crate::distributed::{EngineKind, GeneratorsConfig};
 use crate::error::{Error, Result};
@@ -16,7 +18,7 @@ use crate::load::Clients;
 use crate::report::GatePolicy;
 use crate::scenario::{LoadOverrides, Plan, Source};
 use crate::seed::SeedSize;
-use crate::stack::{DockerOptions, ImageChoice, StackKind};
+use crate::stack::{ContainerLimits, DockerOptions, ImageChoice, Profile, StackKind, StackLimits};
 
 /// `scenario`: everything one run needs, checked.
 pub struct ScenarioConfig {
@@ -183,12 +185,23 @@ impl StackConfig {
                 return Err(Error::config("--cpu-limit must be a number of cores above 0"));
             }
         }
+        let sized = match &args.docker.profile {
+            ProfileArg::Sized(path) => Some(crate::deploy::plan_from_file(path)?),
+            ProfileArg::Seed(_) => None,
+        };
+        let mut backend_env = unless_exported(&plan.stack.backend_env);
+        if let Some(sized) = &sized {
+            backend_env.extend(unless_exported(&[(
+                "DB_MAX_OPEN_CONNS".to_owned(),
+                sized.pool_per_replica.to_string(),
+            )]));
+        }
         Ok(Self {
             kind,
             target: args.target.clone(),
             frontend: args.frontend.clone(),
-            docker: docker_options(&args.docker, plan),
-            backend_env: unless_exported(&plan.stack.backend_env),
+            docker: docker_options(&args.docker, plan, sized.as_ref()),
+            backend_env,
             install_missing: !args.no_install,
             cpu_limit_cores: args.cpu_limit,
             memory_limit_bytes: args.memory_limit,
@@ -299,10 +312,20 @@ fn unless_exported(env: &[(String, String)]) -> Vec<(String, String)> {
 
 /// The Docker flags; the scenario's replicas apply unless `--replicas` was given, and
 /// its deploys ask for the balancer that can be reconfigured under load.
-fn docker_options(args: &DockerArgs, plan: &Plan) -> DockerOptions {
+fn docker_options(
+    args: &DockerArgs,
+    plan: &Plan,
+    sized: Option<&crate::deploy::DeploymentPlan>,
+) -> DockerOptions {
+    let profile = match (&args.profile, sized) {
+        (_, Some(sized)) => Profile::Sized(sized_limits(sized)),
+        (ProfileArg::Seed(profile), None) => *profile,
+        (ProfileArg::Sized(_), None) => Profile::Prod,
+    };
+    let sized_replicas = sized.map(|s| s.replicas.min(u32::from(u16::MAX)) as u16);
     DockerOptions {
-        profile: args.profile,
-        replicas: usize::from(args.replicas.or(plan.replicas).unwrap_or(1)),
+        profile,
+        replicas: usize::from(args.replicas.or(plan.replicas).or(sized_replicas).unwrap_or(1)),
         edge: plan.faults.iter().any(|f| f.action.is_deploy()),
         images: ImageChoice {
             postgres: args.postgres_image.clone(),
@@ -313,6 +336,32 @@ fn docker_options(args: &DockerArgs, plan: &Plan) -> DockerOptions {
             nginx: args.nginx_image.clone(),
         },
         backend_build: args.backend_build.clone(),
+    }
+}
+
+/// A sizing's limits as the Docker stack's, each CPU limit at most this machine's
+/// cores (Docker refuses more).
+fn sized_limits(plan: &crate::deploy::DeploymentPlan) -> StackLimits {
+    let cores = std::thread::available_parallelism().map_or(1.0, |n| n.get() as f64);
+    let limits = |r: &crate::deploy::Resources| ContainerLimits {
+        cpus: (f64::from(r.cpu_limit_millis) / 1000.0).min(cores),
+        memory_bytes: r.memory_limit_bytes,
+    };
+    StackLimits {
+        backend: limits(&plan.backend),
+        frontend: limits(&plan.frontend),
+        postgres: limits(&plan.postgres),
+        redis: limits(&plan.redis),
+    }
+}
+
+/// What the manifests name that a capacity report does not know.
+pub fn k8s_options(args: &crate::cli::K8sManifestArgs) -> crate::deploy::K8sOptions {
+    crate::deploy::K8sOptions {
+        namespace: args.k8s_namespace.clone(),
+        backend_image: args.k8s_backend_image.clone(),
+        frontend_image: args.k8s_frontend_image.clone(),
+        host: args.k8s_host.clone(),
     }
 }
 

@@ -12,8 +12,8 @@
 //! - [`cli`]: the command line (clap); nothing past [`config`] sees it
 //! - [`config`]: flags + `KARIGAR_PERF_*` + scenario file -> one validated configuration
 //! - `commands`: one module per subcommand (`scenario`, `capacity`, `compare`, `seed`,
-//!   `stack`, `serve`, `worker`, `merge`, `k8s`, `gate`, `drill`); none imports another, nothing else
-//!   imports them
+//!   `stack`, `serve`, `worker`, `merge`, `k8s`, `gate`, `drill`, `deploy`); none
+//!   imports another, nothing else imports them
 //! - [`setup`]: what both runs share: run id, report folder, provisioning, seeding,
 //!   `stack.json`, telemetry targets
 //! - [`policy`]: every threshold the seed states, in one place
@@ -40,6 +40,8 @@
 //! - [`distributed`]: the load on many generators: the split, coordinator and workers,
 //!   the exact streaming merge, engines (local processes, Docker Swarm, Kubernetes objects)
 //! - [`capacity`]: the stepped search for the sustainable rate, knee, USL fit, sizing
+//! - [`deploy`]: a capacity report as a deployment: Kubernetes manifests, a Compose
+//!   override, the Docker stack's `--profile sized:`
 //! - [`compare`]: CI gates: a run against a history of runs (Student's t prediction
 //!   intervals, the smallest detectable change, change points) or against one run
 //!   (Mann-Whitney U over per-second percentiles)
@@ -56,6 +58,7 @@ pub mod cli;
 mod commands;
 pub mod compare;
 pub mod config;
+pub mod deploy;
 pub mod distributed;
 pub mod drill;
 pub mod error;

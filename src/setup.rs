@@ -49,12 +49,7 @@ impl Setup {
             backend_env: stack.backend_env.clone(),
             install_missing: stack.install_missing,
         };
-        std::fs::create_dir_all(&options.logs_dir).map_err(|e| {
-            Error::config(format!(
-                "cannot create report folder {}: {e}",
-                report_dir.display()
-            ))
-        })?;
+        create_report_dir(&report_dir, &options.logs_dir)?;
         Ok(Self {
             run_id,
             report_dir,
@@ -281,6 +276,16 @@ pub fn status(message: &str) {
 }
 
 /// Where the load goes, with a fresh tag for this run's unique values.
+/// The report folder and its `logs/` inside.
+pub fn create_report_dir(report_dir: &Path, logs_dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(logs_dir).map_err(|e| {
+        Error::config(format!(
+            "cannot create report folder {}: {e}",
+            report_dir.display()
+        ))
+    })
+}
+
 /// A short random tag made part of every unique value (emails) of one load.
 pub fn run_tag() -> String {
     Alphanumeric

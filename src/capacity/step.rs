@@ -51,6 +51,9 @@ pub struct StepResult {
     /// of its limit.
     pub backend_cpu_cores: Option<f64>,
     pub backend_cpu_percent: Option<f64>,
+    /// The largest backend instance's peak memory (resident set), in bytes.
+    #[serde(default)]
+    pub backend_memory_bytes: Option<u64>,
     /// Most Postgres connections one backend instance held.
     pub db_connections_max: Option<u32>,
     /// Redis memory at the end of the step, and how much it grew while measured.
@@ -241,6 +244,9 @@ impl<'a> Measured<'a> {
             backend_cpu_percent: Aggregate::Mean
                 .apply(&t.values(SeriesName::BackendCpu))
                 .map(|fraction| fraction * 100.0),
+            backend_memory_bytes: Aggregate::Max
+                .apply(&t.values(SeriesName::BackendMemory))
+                .map(|fraction| (fraction * t.memory_limit_bytes as f64) as u64),
             db_connections_max: Aggregate::Max
                 .apply(&t.values(SeriesName::DbConnections))
                 .map(|max| max as u32),

@@ -41,7 +41,22 @@ pub async fn run(args: &CapacityArgs, backend_exe: PathBuf) -> Result<u8> {
     print!("{}", report::capacity_console(&report));
     report::write_capacity(&report, &setup.report_dir)?;
     println!("reports: {}", setup.report_dir.display());
+    if let Some(out) = &args.emit_k8s {
+        emit_k8s(&report, args, out)?;
+    }
     Ok(exit_code(&report))
+}
+
+/// `--emit-k8s DIR`: the manifests of the sizing, or why there are none.
+fn emit_k8s(report: &CapacityReport, args: &CapacityArgs, out: &std::path::Path) -> Result<()> {
+    match crate::deploy::plan(report) {
+        Ok(plan) => {
+            let options = crate::config::k8s_options(&args.k8s);
+            print!("{}", crate::deploy::emit_k8s(&plan, &options, out)?);
+        }
+        Err(why) => status(&format!("no manifests written: {why}")),
+    }
+    Ok(())
 }
 
 fn new_report(run_id: &str, config: &CapacityConfig, stack: &Stack, targets: &Targets) -> CapacityReport {

@@ -209,12 +209,7 @@ impl Prepared {
             frontend: None,
             docker: Default::default(),
         };
-        std::fs::create_dir_all(&options.logs_dir).map_err(|e| {
-            Error::config(format!(
-                "cannot create report folder {}: {e}",
-                report_dir.display()
-            ))
-        })?;
+        crate::setup::create_report_dir(&report_dir, &options.logs_dir)?;
         Ok(Self {
             quiet: args.quiet,
             source,

@@ -3,6 +3,7 @@
 
 mod capacity;
 mod compare;
+mod deploy;
 mod drill;
 mod gate;
 mod k8s;
@@ -13,7 +14,7 @@ mod serve;
 mod stack;
 mod worker;
 
-use crate::cli::{Command, DrillCommand, GateCommand, K8sCommand, StackCommand};
+use crate::cli::{Command, DeployCommand, DrillCommand, GateCommand, K8sCommand, StackCommand};
 use crate::error::{Error, Result};
 
 /// Runs one subcommand to its exit code.
@@ -29,6 +30,8 @@ pub async fn dispatch(command: Command) -> Result<u8> {
         Command::Gate(GateCommand::Calibrate(args)) => gate::calibrate(&args, &current_exe()?),
         Command::Stack(StackCommand::Up(args)) => stack::up(&args, current_exe()?).await,
         Command::Stack(StackCommand::Down { orphans }) => stack::down(orphans).await,
+        Command::Deploy(DeployCommand::K8s(args)) => deploy::k8s(&args),
+        Command::Deploy(DeployCommand::Compose(args)) => deploy::compose(&args),
         Command::Drill(DrillCommand::Restore(args)) => drill::restore(&args, current_exe()?).await,
         Command::Drill(DrillCommand::RedisKill(args)) => drill::redis_kill(&args, current_exe()?).await,
         Command::Backend => serve::backend().await,

@@ -264,15 +264,7 @@ async fn start_archiver(rig: &Rig, archive: &Path) -> Result<ManagedProcess> {
 
 /// `pg_basebackup` of the running server into `into`, with the WAL it needs.
 fn base_backup(rig: &Rig, into: &Path) -> Result<()> {
-    let mut command = Command::new(rig.pg_bin.join("pg_basebackup"));
-    command.args([
-        "-h",
-        "127.0.0.1",
-        "-p",
-        &rig.postgres_port.to_string(),
-        "-U",
-        "postgres",
-    ]);
+    let mut command = rig.pg_tool("pg_basebackup");
     command
         .args(["-X", "stream", "-c", "fast", "--no-sync", "-D"])
         .arg(into);
@@ -319,15 +311,7 @@ async fn wait_out_of_recovery(url: &str) -> Result<()> {
 
 /// `pg_amcheck` over every table and index; true when it found nothing.
 fn amcheck(rig: &Rig) -> Result<bool> {
-    let mut command = Command::new(rig.pg_bin.join("pg_amcheck"));
-    command.args([
-        "-h",
-        "127.0.0.1",
-        "-p",
-        &rig.postgres_port.to_string(),
-        "-U",
-        "postgres",
-    ]);
+    let mut command = rig.pg_tool("pg_amcheck");
     command.args([
         "--install-missing",
         "--heapallindexed",

@@ -31,7 +31,34 @@ pub fn render(report: &CapacityReport) -> String {
     }
     body.push_str("</ul><h2>Steps</h2>");
     body.push_str(&steps_table(report));
+    body.push_str(&deployment(report));
     super::html::page(&format!("capacity {}", report.scenario), &body)
+}
+
+/// The deployment's settings beside the measurements they come from (none when the
+/// search cannot be sized).
+fn deployment(report: &CapacityReport) -> String {
+    let Ok(plan) = crate::deploy::plan(report) else {
+        return String::new();
+    };
+    let mut out =
+        String::from("<h2>Deployment</h2><table><tr><th>setting</th><th>value</th><th>from</th></tr>");
+    for chosen in &plan.chosen {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
+            escape(&chosen.setting),
+            escape(&chosen.value),
+            escape(&chosen.from)
+        );
+    }
+    let _ = write!(
+        out,
+        "</table><p>Database budget: {}.</p><p>Compose: <code>{}</code></p>",
+        escape(&plan.db_decision),
+        escape(&crate::deploy::compose_command_line(&plan))
+    );
+    out
 }
 
 fn steps_table(report: &CapacityReport) -> String {

@@ -42,6 +42,19 @@ pub fn render(report: &CapacityReport) -> String {
             let _ = writeln!(out, "- {line}");
         }
     }
+    if let Ok(plan) = crate::deploy::plan(report) {
+        out.push_str("\n## Deployment\n\nWhat `deploy k8s` and `deploy compose` write, and the measurements it comes from.\n\n");
+        out.push_str("| setting | value | from |\n|---|---|---|\n");
+        for chosen in &plan.chosen {
+            let _ = writeln!(
+                out,
+                "| {} | `{}` | {} |",
+                chosen.setting, chosen.value, chosen.from
+            );
+        }
+        let _ = writeln!(out, "\nDatabase budget: {}.", plan.db_decision);
+        let _ = writeln!(out, "Compose: `{}`.", crate::deploy::compose_command_line(&plan));
+    }
     out.push_str("\n## Checks each step had to pass\n\n");
     for check in &report.settings.checks {
         let _ = writeln!(out, "- `{check}`");

@@ -27,7 +27,8 @@ use rand::distributions::{Alphanumeric, DistString};
 use crate::error::Result;
 pub use docker::{
     access_log, connect as connect_docker, down, inspect_running, runtime_image, Attempts, DockerOptions,
-    DockerParts, Fleet, ImageChoice, Instance, Limits as ContainerLimits, Member, Profile, Swept, Watched,
+    DockerParts, Fleet, ImageChoice, Instance, Limits as ContainerLimits, Member, Profile, StackLimits,
+    Swept, Watched,
 };
 pub use external::normalise;
 pub use host::{free_port, postgres_bin_dir, redis_server_path, run_to_completion as run_logged};

@@ -130,6 +130,14 @@ impl Rig {
         Ok(as_user(Command::new(program), server_user()?))
     }
 
+    /// Postgres's client tool `name`, pointed at the server as `postgres`.
+    pub fn pg_tool(&self, name: &str) -> Command {
+        let mut command = Command::new(self.pg_bin.join(name));
+        let port = self.postgres_port.to_string();
+        command.args(["-h", "127.0.0.1", "-p", &port, "-U", "postgres"]);
+        command
+    }
+
     /// A folder in the scratch space that the server's user owns.
     pub fn server_dir(&self, name: &str) -> Result<PathBuf> {
         let dir = self.scratch.path().join(name);

@@ -6,6 +6,7 @@ mod backend_process;
 mod capacity;
 mod common;
 mod compose;
+mod deploy;
 mod distributed;
 mod docker_stack;
 mod drills;

@@ -208,3 +208,34 @@ pub async fn inspect_running(docker: &Docker, names: &[String]) -> Result<Vec<Wa
     }
     Ok(watched)
 }
+
+/// Polls `GET url` until it answers 2xx, `exited()` says the container stopped, or
+/// [`super::READY`] passes.
+pub(super) async fn wait_2xx<F, Fut>(url: &str, exited: F) -> std::result::Result<(), String>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(2))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let begun = std::time::Instant::now();
+    loop {
+        if let Ok(response) = client.get(url).send().await {
+            if response.status().is_success() {
+                return Ok(());
+            }
+        }
+        if exited().await {
+            return Err("the container exited".into());
+        }
+        if begun.elapsed() > super::READY {
+            return Err(format!(
+                "GET {url} did not answer 2xx within {}s",
+                super::READY.as_secs()
+            ));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

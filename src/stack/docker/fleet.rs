@@ -19,7 +19,7 @@ use testcontainers::core::IntoContainerPort;
 use testcontainers::runners::AsyncRunner;
 
 use super::spec::Spec;
-use super::{lb, BACKEND_PORT, READY};
+use super::{lb, BACKEND_PORT};
 
 /// Where nginx's configuration lives in the balancer container.
 pub(super) const LB_CONFIG: &str = "/etc/karigar-lb/nginx.conf";
@@ -222,23 +222,5 @@ impl Fleet {
 /// Polls `GET /health` on the published `port` until it answers 2xx.
 async fn wait_healthy(port: u16) -> Result<(), String> {
     let url = format!("http://127.0.0.1:{port}/health");
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(2))
-        .build()
-        .map_err(|e| e.to_string())?;
-    let begun = Instant::now();
-    loop {
-        if let Ok(response) = client.get(&url).send().await {
-            if response.status().is_success() {
-                return Ok(());
-            }
-        }
-        if begun.elapsed() > READY {
-            return Err(format!(
-                "GET {url} did not answer 2xx within {}s",
-                READY.as_secs()
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    super::engine::wait_2xx(&url, || async { false }).await
 }

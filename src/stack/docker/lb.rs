@@ -5,6 +5,14 @@
 //! per-instance throughput is counted, and how long the balancer kept sending to a
 //! replica that had died.
 
+/// What every configuration here starts with: workers, pid and log where an
+/// unprivileged container can write them.
+const PREAMBLE: &str = "worker_processes auto;
+pid /tmp/nginx.pid;
+error_log stderr warn;
+events { worker_connections 4096; }
+";
+
 /// `nginx.conf` for `backends` (container names) listening on `port`.
 pub fn nginx_config(backends: &[String], port: u16) -> String {
     let servers: String = backends
@@ -12,11 +20,7 @@ pub fn nginx_config(backends: &[String], port: u16) -> String {
         .map(|name| format!("    server {name}:{port} max_fails=1 fail_timeout=5s;\n"))
         .collect();
     format!(
-        r#"worker_processes auto;
-pid /tmp/nginx.pid;
-error_log stderr warn;
-events {{ worker_connections 4096; }}
-http {{
+        r#"{PREAMBLE}http {{
   log_format upstream '$msec|$upstream_addr|$upstream_status|$status';
   access_log /dev/stdout upstream;
   client_body_temp_path /tmp/nginx-body;
@@ -53,11 +57,7 @@ http {{
 /// to close, and new connections go to the new workers.
 pub fn edge_config(router: &str, port: u16) -> String {
     format!(
-        r#"worker_processes auto;
-pid /tmp/nginx.pid;
-error_log stderr warn;
-events {{ worker_connections 4096; }}
-http {{
+        r#"{PREAMBLE}http {{
   access_log off;
   client_body_temp_path /tmp/nginx-body;
   proxy_temp_path /tmp/nginx-proxy;

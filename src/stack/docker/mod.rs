@@ -34,7 +34,7 @@ pub use fleet::{Fleet, Member};
 pub use images::ImageChoice;
 pub use lb::{access_log, Attempts};
 pub use parts::{DockerParts, Instance};
-pub use profile::{Limits, Profile};
+pub use profile::{Limits, Profile, StackLimits};
 use spec::Spec;
 
 /// How the Docker stack is shaped: the resolved `--profile`, `--replicas` and image flags.
@@ -261,12 +261,7 @@ async fn start_backends(
     }
     let config = lb::nginx_config(&parts.backend_names(), BACKEND_PORT);
     let balancer = parts
-        .start(
-            Spec::new("lb", &images.nginx, BACKEND_PORT, limits)
-                .copy(fleet::LB_CONFIG, config.into_bytes())
-                .cmd(&["nginx", "-c", fleet::LB_CONFIG, "-g", "daemon off;"])
-                .http_health("/health"),
-        )
+        .start(nginx_spec("lb", &images.nginx, config, limits))
         .await?;
     parts.mark_balancer(&balancer.id);
     if !options.docker.edge {
@@ -274,14 +269,17 @@ async fn start_backends(
     }
     let config = lb::edge_config(&parts.container_name("lb"), BACKEND_PORT);
     let edge = parts
-        .start(
-            Spec::new("edge", &images.nginx, BACKEND_PORT, limits)
-                .copy(fleet::LB_CONFIG, config.into_bytes())
-                .cmd(&["nginx", "-c", fleet::LB_CONFIG, "-g", "daemon off;"])
-                .http_health("/health"),
-        )
+        .start(nginx_spec("edge", &images.nginx, config, limits))
         .await?;
     Ok(edge.url())
+}
+
+/// nginx as `role`, running `config`, ready once `/health` passes through it.
+fn nginx_spec(role: &str, image: &str, config: String, limits: Limits) -> Spec {
+    Spec::new(role, image, BACKEND_PORT, limits)
+        .copy(fleet::LB_CONFIG, config.into_bytes())
+        .cmd(&["nginx", "-c", fleet::LB_CONFIG, "-g", "daemon off;"])
+        .http_health("/health")
 }
 
 async fn start_frontend(

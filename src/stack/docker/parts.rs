@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use testcontainers::bollard::query_parameters::RemoveContainerOptionsBuilder;
 use testcontainers::bollard::Docker;
@@ -14,7 +14,7 @@ use testcontainers::{ContainerAsync, GenericImage};
 use super::fleet::{Fleet, Member};
 use super::profile::Limits;
 use super::spec::{Health, Spec};
-use super::{engine, lb, READY};
+use super::{engine, lb};
 use crate::error::{Error, Result};
 
 /// A started container.
@@ -323,28 +323,10 @@ impl Drop for DockerParts {
 /// Polls `GET path` until it answers 2xx, the container stops, or [`READY`] passes.
 async fn wait_http(started: &Started, path: &str) -> std::result::Result<(), String> {
     let url = format!("{}{path}", started.url());
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(2))
-        .build()
-        .map_err(|e| e.to_string())?;
-    let begun = Instant::now();
-    loop {
-        if let Ok(response) = client.get(&url).send().await {
-            if response.status().is_success() {
-                return Ok(());
-            }
-        }
-        if !started.handle.is_running().await.unwrap_or(false) {
-            return Err("the container exited".into());
-        }
-        if begun.elapsed() > READY {
-            return Err(format!(
-                "GET {url} did not answer 2xx within {}s",
-                READY.as_secs()
-            ));
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    engine::wait_2xx(&url, || async {
+        !started.handle.is_running().await.unwrap_or(false)
+    })
+    .await
 }
 
 /// Runs async teardown from a synchronous `Drop`, inside or outside a runtime.

@@ -11,7 +11,7 @@ const MIB: u64 = 1024 * 1024;
 const GIB: u64 = 1024 * MIB;
 
 /// The limits of every part of the stack under one profile.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct StackLimits {
     pub backend: Limits,
     pub frontend: Limits,
@@ -19,8 +19,8 @@ pub struct StackLimits {
     pub redis: Limits,
 }
 
-/// Which of the seed's budgets the containers get.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+/// Which budgets the containers get: one of the seed's, or a sizing's.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Profile {
     /// Development: backend 0.5 CPU / 512 MB, Postgres 1 CPU / 1 GB, Redis 0.25 CPU /
     /// 256 MB, frontend 0.5 CPU / 512 MB.
@@ -28,6 +28,8 @@ pub enum Profile {
     /// Production, per instance: backend 2 CPU / 2 GB, Postgres 2 CPU / 4 GB (the low
     /// end of the seed's 2-4 CPU, 4-8 GB), Redis 0.5 CPU / 1 GB, frontend 1 CPU / 1 GB.
     Prod,
+    /// The limits `deploy` would deploy (`--profile sized:capacity.json`).
+    Sized(StackLimits),
 }
 
 impl Profile {
@@ -46,6 +48,7 @@ impl Profile {
                 postgres: limits(2.0, 4 * GIB),
                 redis: limits(0.5, GIB),
             },
+            Profile::Sized(limits) => limits,
         }
     }
 
@@ -53,6 +56,7 @@ impl Profile {
         match self {
             Profile::Dev => "dev",
             Profile::Prod => "prod",
+            Profile::Sized(_) => "sized",
         }
     }
 }
