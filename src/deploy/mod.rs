@@ -23,23 +23,6 @@ pub use plan::{plan, Chosen, DeploymentPlan, Resources, CONNECTION_RESERVE};
 use crate::error::{Error, Result};
 use crate::report::CapacityReport;
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn words_yaml_11_reads_as_booleans_are_quoted() {
-        let value = serde_json::json!({"args": ["--appendonly", "yes"], "flag": "on", "name": "yes-man", "env": [{"value": "no"}]});
-        let text = yaml(&value).unwrap();
-        assert!(
-            text.contains("- 'yes'") && text.contains("flag: 'on'") && text.contains("name: yes-man"),
-            "{text}"
-        );
-        let back: serde_json::Value = serde_yaml::from_str(&text).unwrap();
-        assert_eq!(back, value);
-    }
-}
-
 /// The plan of the capacity report at `path`; a report that cannot be sized says why.
 pub fn plan_from_file(path: &Path) -> Result<DeploymentPlan> {
     let text = std::fs::read_to_string(path)
@@ -119,4 +102,21 @@ fn create(dir: &Path) -> Result<()> {
 
 fn write(path: &Path, text: &str) -> Result<()> {
     std::fs::write(path, text).map_err(|e| Error::config(format!("cannot write {}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_yaml_11_reads_as_booleans_are_quoted() {
+        let value = serde_json::json!({"args": ["--appendonly", "yes"], "flag": "on", "name": "yes-man", "env": [{"value": "no"}]});
+        let text = yaml(&value).unwrap();
+        assert!(
+            text.contains("- 'yes'") && text.contains("flag: 'on'") && text.contains("name: yes-man"),
+            "{text}"
+        );
+        let back: serde_json::Value = serde_yaml::from_str(&text).unwrap();
+        assert_eq!(back, value);
+    }
 }
