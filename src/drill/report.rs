@@ -58,6 +58,14 @@ pub struct Projection {
     pub rto_s: f64,
     pub rto_limit_s: f64,
     pub within_rto: bool,
+    /// WAL archiving: replaying a day of WAL written at this drill's rate, from the
+    /// measured replay (server start-up included) over the seconds of writes it
+    /// replayed. What a restore from a day-old base backup adds to the RTO.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day_of_wal_replay_s: Option<f64>,
+    /// This drill's acknowledged writes per second, which that figure assumes all day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub writes_per_s: Option<f64>,
     /// What the projection leaves out.
     pub caveat: String,
 }
@@ -186,7 +194,15 @@ pub fn projection(outcome: &RestoreOutcome) -> Projection {
         .map_or(0.0, |p| p.seconds());
     let other_s: f64 = outcome.phases.iter().map(|p| p.seconds()).sum::<f64>() - copy_s;
     let rto_s = bytes as f64 / outcome.restore_rate_bytes_s + other_s;
+    let replayed_s = outcome.destroyed_s - outcome.backup_finished_s;
+    let replay = outcome
+        .phases
+        .iter()
+        .find(|p| p.name == REPLAY_PHASE)
+        .filter(|_| outcome.policy == Policy::Wal && replayed_s > 0.0);
     Projection {
+        day_of_wal_replay_s: replay.map(|p| p.seconds() / replayed_s * 86_400.0),
+        writes_per_s: replay.map(|_| outcome.rpo.acknowledged_after_backup as f64 / replayed_s),
         database_bytes: bytes,
         backup_rate_mb_s: outcome.backup_rate_bytes_s / 1e6,
         restore_rate_mb_s: outcome.restore_rate_bytes_s / 1e6,
@@ -201,6 +217,9 @@ pub fn projection(outcome: &RestoreOutcome) -> Projection {
         ),
     }
 }
+
+/// The phase of the WAL policy that replays the archive.
+pub const REPLAY_PHASE: &str = "replay WAL to its end";
 
 /// Per second of `measured`: successes, errors and the slowest step's p95.
 pub fn seconds(measured: &Measurements) -> Vec<Second> {
@@ -268,9 +287,22 @@ mod tests {
 
     #[test]
     fn the_projection_scales_the_copy_and_keeps_the_other_phases() {
-        let projected = projection(&restored(Policy::Wal, 0, 0.0));
-        // 100 GB at 500 MB/s = 200 s, plus 0.1 s of stopping the backend.
-        assert!((projected.rto_s - 200.1).abs() < 1e-6, "{projected:?}");
+        let mut wal = restored(Policy::Wal, 0, 0.0);
+        wal.phases.push(Phase {
+            name: REPLAY_PHASE.into(),
+            start_s: 20.7,
+            end_s: 21.7,
+        });
+        wal.rpo.acknowledged_after_backup = 50;
+        let projected = projection(&wal);
+        // 100 GB at 500 MB/s = 200 s, plus 0.1 s of stopping the backend and 1 s of replay.
+        assert!((projected.rto_s - 201.1).abs() < 1e-6, "{projected:?}");
+        // 1 s of replay for the 10 s of writes between the backup and T2: 2.4 h a day.
+        assert!((projected.day_of_wal_replay_s.unwrap() - 8_640.0).abs() < 1e-6);
+        assert_eq!(projected.writes_per_s, Some(5.0));
+        assert!(projection(&restored(Policy::Base, 0, 0.0))
+            .day_of_wal_replay_s
+            .is_none());
         assert!((projected.backup_s - 1000.0).abs() < 1e-6);
         assert!(projected.within_rto);
     }

@@ -151,7 +151,7 @@ pub async fn run(
         .step("restore base backup", async { copy_dir(&backup, &restored) })
         .await?;
     let replay = match policy {
-        Policy::Wal => "replay WAL to its end",
+        Policy::Wal => super::report::REPLAY_PHASE,
         Policy::Base => "recover to the end of the backup",
     };
     let recovery = recovery_settings(policy, &archive, &restored)?;

@@ -47,6 +47,15 @@ pub fn render(report: &DrillReport) -> String {
             if p.within_rto { "within" } else { "OVER" },
             p.caveat
         );
+        if let (Some(replay), Some(rate)) = (p.day_of_wal_replay_s, p.writes_per_s) {
+            let _ = writeln!(
+                out,
+                "\nWith WAL archiving, a base backup a day old adds a day of WAL to replay: at this drill's \
+                 {rate:.1} acknowledged writes/s all day, {} at the replay rate measured here (start-up included). \
+                 Take base backups often enough that the WAL behind them replays well within the RTO.",
+                duration_text(replay)
+            );
+        }
     }
     for outcome in &report.redis {
         out.push_str(&redis(outcome));
@@ -119,8 +128,13 @@ fn redis(outcome: &RedisKillOutcome) -> String {
     let _ = writeln!(
         out,
         "\n{} refresh tokens held, {} in doubt (a refresh in flight at the kill); {} accepted after the restart, \
-         **{} lost**{window}. {} requests of the load failed from the kill on.",
-        outcome.held, outcome.in_doubt, outcome.accepted, outcome.lost, outcome.failed_requests
+         {} refused of those in doubt, **{} lost**{window}. {} requests of the load failed from the kill on.",
+        outcome.held,
+        outcome.in_doubt,
+        outcome.accepted,
+        outcome.held.saturating_sub(outcome.accepted + outcome.lost),
+        outcome.lost,
+        outcome.failed_requests
     );
     let exposure = match outcome.appendfsync.as_str() {
         "always" => "none: each write is fsynced before its answer".to_string(),
@@ -131,8 +145,8 @@ fn redis(outcome: &RedisKillOutcome) -> String {
     };
     let _ = writeln!(
         out,
-        "
-A SIGKILL ends the process, not the kernel: what Redis wrote before answering survives in the          page cache under either setting. A power loss would lose {exposure}."
+        "\nA SIGKILL ends the process, not the kernel: what Redis wrote before answering survives in \
+         the page cache under either setting. A power loss would lose {exposure}."
     );
     out
 }

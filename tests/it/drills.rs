@@ -102,6 +102,19 @@ target = "backend"
         }
     }
     assert_eq!(summary["totals"]["errors"], 0, "{}", summary["totals"]);
+    // Successors serve under the name of the replica they replaced: every request the
+    // balancer passed on is counted for one of the three.
+    let served: u64 = summary["infrastructure"]["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["requests"].as_u64().unwrap())
+        .sum();
+    let total = summary["totals"]["count"].as_u64().unwrap();
+    assert!(
+        served * 100 >= total * 95,
+        "{served} of {total} requests counted per instance"
+    );
     assert!(stdout(&output).contains("rolling-restart backend at"));
     let html = std::fs::read_to_string(run.report_dir().join("report.html")).unwrap();
     assert!(html.contains("class=\"mark\"") && html.contains("backend-2 drained"));

@@ -49,6 +49,8 @@ pub struct Fleet {
     balancer: String,
     /// Replicas started so far, for unique container names.
     started: usize,
+    /// Where successors are recorded for the per-instance counts.
+    successors: super::parts::Successors,
 }
 
 impl Fleet {
@@ -58,6 +60,7 @@ impl Fleet {
         run_id: String,
         template: Spec,
         balancer: String,
+        successors: super::parts::Successors,
     ) -> Self {
         Self {
             docker,
@@ -66,11 +69,8 @@ impl Fleet {
             template,
             balancer,
             started: 0,
+            successors,
         }
-    }
-
-    pub fn docker(&self) -> &Docker {
-        &self.docker
     }
 
     /// Starts a replica to stand in for `name` and waits for its `/health`.
@@ -90,6 +90,9 @@ impl Fleet {
             .await
             .map_err(|why| format!("{container}: {why}"))?;
         let ip = self.address(&id).await;
+        let mut successors = self.successors.lock().unwrap_or_else(|e| e.into_inner());
+        successors.push((name.to_owned(), ip.clone()));
+        drop(successors);
         Ok(Member {
             name: name.to_owned(),
             container,

@@ -17,6 +17,9 @@ use super::spec::{Health, Spec};
 use super::{engine, lb};
 use crate::error::{Error, Result};
 
+/// Replicas started by deploys, shared with the [`Fleet`] that starts them.
+pub(super) type Successors = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
 /// A started container.
 struct Started {
     role: String,
@@ -93,6 +96,9 @@ pub struct DockerParts {
     balancer: Option<String>,
     /// What every backend replica is started from, for deploys.
     backend_template: Option<Spec>,
+    /// Replicas a deploy started, as `(backend-N, address)`: they serve under the name
+    /// of the replica they replaced.
+    successors: Successors,
     /// Requests each backend served, counted from the balancer's log at teardown.
     pub served: Vec<(String, u64)>,
     torn_down: bool,
@@ -109,6 +115,7 @@ impl DockerParts {
             backends: Vec::new(),
             balancer: None,
             backend_template: None,
+            successors: Successors::default(),
             served: Vec::new(),
             torn_down: false,
         }
@@ -230,6 +237,7 @@ impl DockerParts {
             self.run_id.clone(),
             self.backend_template.clone()?,
             self.balancer.clone()?,
+            self.successors.clone(),
         ))
     }
 
@@ -282,12 +290,21 @@ impl DockerParts {
         };
         let log = std::fs::read_to_string(self.logs_dir.join("lb.log")).unwrap_or_default();
         let counts = lb::requests_per_upstream(&log);
+        let successors = self.successors.lock().unwrap_or_else(|e| e.into_inner()).clone();
         self.backends
             .iter()
             .map(|b| {
+                let addresses: Vec<&str> = std::iter::once(b.ip.as_str())
+                    .chain(
+                        successors
+                            .iter()
+                            .filter(|(name, _)| *name == b.name)
+                            .map(|(_, ip)| ip.as_str()),
+                    )
+                    .collect();
                 let served = counts
                     .iter()
-                    .filter(|(addr, _)| addr.split(':').next() == Some(b.ip.as_str()))
+                    .filter(|(addr, _)| addr.split(':').next().is_some_and(|ip| addresses.contains(&ip)))
                     .map(|(_, n)| n)
                     .sum();
                 (b.name.clone(), served)
