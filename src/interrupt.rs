@@ -46,6 +46,22 @@ impl Interrupt {
         self.fired.load(Ordering::SeqCst)
     }
 
+    /// Completes once a signal has arrived while a load runs: ours, or Goose's
+    /// Ctrl-C, which only pulls the killswitch (nothing else of the caller's may pull
+    /// it meanwhile).
+    pub async fn wait_during_load(&self) {
+        while !self.fired() {
+            if goose::is_killswitch_triggered() {
+                self.fired.store(true, Ordering::SeqCst);
+                return;
+            }
+            tokio::select! {
+                _ = self.notify.notified() => {}
+                _ = tokio::time::sleep(std::time::Duration::from_millis(100)) => {}
+            }
+        }
+    }
+
     /// Completes once a signal has arrived.
     pub async fn wait(&self) {
         let notified = self.notify.notified();

@@ -58,7 +58,7 @@ pub async fn restore(args: &RestoreArgs, exe: PathBuf) -> Result<u8> {
         };
         let outcome = tokio::select! {
             outcome = drill::restore_cycle(&mut cycle.rig, policy, &timing, &clock, &cycle.journal) => Some(outcome),
-            _ = interrupt.wait() => None,
+            _ = interrupt.wait_during_load() => None,
         };
         let measured = cycle.stop().await?;
         let mut marks = Vec::new();
@@ -124,7 +124,7 @@ pub async fn redis_kill(args: &RedisKillArgs, exe: PathBuf) -> Result<u8> {
         };
         let killed = tokio::select! {
             killed = drill::redis_kill_now(&mut cycle.rig, &timing, &clock) => Some(killed),
-            _ = interrupt.wait() => None,
+            _ = interrupt.wait_during_load() => None,
         };
         let measured = cycle.stop().await?;
         let Some(killed_s) = killed else {

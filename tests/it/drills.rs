@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use crate::common::docker;
-use crate::common::harness::{assert_exit, stdout, Run};
+use crate::common::harness::{alive, assert_exit, signal_and_wait, stdout, Run};
 
 /// 20 users signing up on 3 replicas, with `faults` at the end; the client waits as
 /// long as the balancer does, so that only a deploy can fail a request.
@@ -246,4 +246,54 @@ fn a_redis_kill_loses_at_most_the_last_two_seconds_with_everysec_and_nothing_wit
         }
     }
     assert!(stdout(&output).contains("appendfsync always: lost refresh tokens"));
+}
+
+/// Pids the servers of a drill logged as theirs (Postgres's `[PID]`, the backend's).
+fn postgres_pids(log: &str) -> Vec<u32> {
+    log.lines()
+        .filter(|l| l.contains("starting PostgreSQL"))
+        .filter_map(|l| l.split('[').nth(1)?.split(']').next()?.parse().ok())
+        .collect()
+}
+
+#[test]
+fn ctrl_c_mid_drill_stops_it_writes_a_partial_report_and_leaves_no_server_running() {
+    let run = Run::new();
+    let mut child = run
+        .subcommand(
+            "drill",
+            &["restore", "signup", "--users", "2", "--backup-at", "60s"],
+        )
+        .stdout(run.log_file("stdout.log"))
+        .stderr(run.log_file("stderr.log"))
+        .spawn()
+        .unwrap();
+    let begun = std::time::Instant::now();
+    while !run
+        .read_log("stderr.log")
+        .contains("every acknowledged write logged")
+    {
+        assert!(
+            begun.elapsed() < std::time::Duration::from_secs(90),
+            "{}",
+            run.read_log("stderr.log")
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let status = signal_and_wait(&mut child, libc::SIGINT, std::time::Duration::from_secs(60));
+    assert_eq!(status.code(), Some(130), "{}", run.read_log("stderr.log"));
+    let report = run.report("drill.json");
+    assert_eq!(report["interrupted"], true);
+    assert_eq!(report["pass"], false);
+    assert!(
+        !report["timelines"][0]["seconds"].as_array().unwrap().is_empty(),
+        "what the load measured is kept"
+    );
+    let log = std::fs::read_to_string(run.report_dir().join("logs/postgres.log")).unwrap();
+    let pids = postgres_pids(&log);
+    assert!(!pids.is_empty(), "{log}");
+    for pid in pids {
+        assert!(!alive(pid), "postgres {pid} was stopped");
+    }
 }
