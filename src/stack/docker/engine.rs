@@ -239,3 +239,13 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// Container `id`'s address on `network` (empty when it has none).
+pub(super) async fn address_on(docker: &Docker, id: &str, network: &str) -> String {
+    let inspected = docker.inspect_container(id, None).await.ok();
+    inspected
+        .and_then(|c| c.network_settings)
+        .and_then(|n| n.networks)
+        .and_then(|n| n.get(network).and_then(|e| e.ip_address.clone()))
+        .unwrap_or_default()
+}

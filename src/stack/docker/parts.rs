@@ -187,12 +187,7 @@ impl DockerParts {
     }
 
     async fn address(&self, id: &str) -> String {
-        let inspected = self.docker.inspect_container(id, None).await.ok();
-        inspected
-            .and_then(|c| c.network_settings)
-            .and_then(|n| n.networks)
-            .and_then(|n| n.get(&self.network).and_then(|e| e.ip_address.clone()))
-            .unwrap_or_default()
+        super::engine::address_on(&self.docker, id, &self.network).await
     }
 
     pub fn mark_backend(&mut self, started_id: &str) {
