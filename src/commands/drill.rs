@@ -333,11 +333,18 @@ impl Cycle {
         })
     }
 
-    /// Stops the load (Goose's killswitch) and returns what it measured.
+    /// Stops the load (Goose's killswitch) and returns what it measured. The switch is
+    /// pulled until the load has ended (Goose clears it when a load starts, so a load
+    /// that had only just begun could miss one pull), then cleared for the next cycle.
     async fn stop(&mut self) -> Result<LoadRun> {
-        goose::trigger_killswitch("the drill is done");
-        (&mut self.load)
-            .await
-            .map_err(|e| Error::Internal(anyhow::anyhow!("load task: {e}")))?
+        let ended = loop {
+            goose::trigger_killswitch("the drill is done");
+            tokio::select! {
+                ended = &mut self.load => break ended,
+                _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+            }
+        };
+        goose::reset_killswitch();
+        ended.map_err(|e| Error::Internal(anyhow::anyhow!("load task: {e}")))?
     }
 }

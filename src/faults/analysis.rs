@@ -45,10 +45,8 @@ impl FaultReport {
     /// A deploy held when it was carried out to its end and no request failed; a
     /// fault has nothing to hold.
     pub fn deploy_held(&self) -> bool {
-        match &self.deploy {
-            Some(figures) => self.error.is_none() && figures.failed == 0,
-            None => true,
-        }
+        !self.action.is_deploy()
+            || (self.error.is_none() && self.deploy.as_ref().is_some_and(|d| d.failed == 0))
     }
 }
 

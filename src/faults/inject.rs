@@ -107,9 +107,14 @@ async fn run(
         let fault = faults.next().expect("a fault is due");
         if fault.action.is_deploy() {
             // A deploy runs to its end; faults due meanwhile follow it.
+            let at_s = clock.elapsed().as_secs_f64();
             let outcome = tokio::select! {
                 outcome = carry_out_deploy(backends.fleet.as_mut(), &mut sets, &fault, &clock) => outcome,
-                _ = &mut stopped => break,
+                _ = &mut stopped => {
+                    let finished_s = Some(clock.elapsed().as_secs_f64());
+                    outcomes.push(unfinished(&fault, at_s, finished_s, "the load ended before it finished"));
+                    break;
+                }
             };
             outcomes.push(outcome);
             continue;
@@ -132,7 +137,31 @@ async fn run(
         );
         outcomes.push(outcome);
     }
+    // A deploy the load ended before is reported, and fails the run.
+    for fault in faults.filter(|f| f.action.is_deploy()) {
+        outcomes.push(unfinished(
+            &fault,
+            fault.at.as_secs_f64(),
+            None,
+            "not carried out: the load ended first",
+        ));
+    }
     outcomes
+}
+
+/// A deploy that did not run to its end.
+fn unfinished(fault: &Fault, at_s: f64, finished_s: Option<f64>, why: &str) -> FaultEvent {
+    eprintln!("karigar-perf: deploy: {} {why}", fault.action.name());
+    FaultEvent {
+        action: fault.action,
+        target: fault.target.clone(),
+        at_s,
+        restored_s: None,
+        finished_s,
+        marks: Vec::new(),
+        address: None,
+        error: Some(why.to_owned()),
+    }
 }
 
 async fn apply(docker: &Docker, fault: &Fault, id: Option<&str>, clock: &Collector) -> FaultEvent {

@@ -58,22 +58,24 @@ fn graceful_deploys_drop_no_request_and_a_kill_based_restart_of_the_same_replica
     if !docker::ready() {
         return;
     }
-    let run = Run::new();
+    // Alone: on a busy machine starting three containers takes long enough to push the
+    // later deploys past the end of the load.
+    let run = Run::alone();
     let faults = r#"
 [[faults]]
 at = "3s"
 action = "rolling-restart"
 target = "backend"
 [[faults]]
-at = "14s"
+at = "16s"
 action = "blue-green"
 target = "backend"
 [[faults]]
-at = "22s"
+at = "27s"
 action = "rollback"
 target = "backend"
 "#;
-    let scenario = deploy_scenario(&run, "graceful", "30s", faults);
+    let scenario = deploy_scenario(&run, "graceful", "38s", faults);
     let output = run.run(&[&scenario, "--stack", "docker"]);
     assert_exit(&output, 0);
     let summary = run.summary();
@@ -119,6 +121,7 @@ target = "backend"
     let html = std::fs::read_to_string(run.report_dir().join("report.html")).unwrap();
     assert!(html.contains("class=\"mark\"") && html.contains("backend-2 drained"));
 
+    drop(run);
     let killing = Run::new();
     let faults = r#"
 [[faults]]
