@@ -23,19 +23,7 @@ const RESTORE_BUDGET: Duration = Duration::from_secs(15 * 60);
 
 pub async fn restore(args: &RestoreArgs, exe: PathBuf) -> Result<u8> {
     let drill = Prepared::resolve(&args.drill, "restore", exe, &["register"], "email")?;
-    let (table, column) = args.check.split_once('.').ok_or_else(|| {
-        Error::config(format!(
-            "--check {:?}: write TABLE.COLUMN, e.g. users.email",
-            args.check
-        ))
-    })?;
-    let timing = RestoreTiming {
-        backup_at: args.backup_at,
-        destroy_after: args.destroy_after,
-        after: args.after,
-        table: table.to_owned(),
-        column: column.to_owned(),
-    };
+    let timing = restore_timing(args)?;
     let policies = match args.policy {
         PolicyChoice::Both => vec![Policy::Wal, Policy::Base],
         PolicyChoice::Wal => vec![Policy::Wal],
@@ -43,58 +31,78 @@ pub async fn restore(args: &RestoreArgs, exe: PathBuf) -> Result<u8> {
     };
     let interrupt = Interrupt::listen().map_err(|e| Error::Internal(e.into()))?;
     let mut report = drill.report(DrillKind::Restore);
-    let horizon = args.backup_at + args.destroy_after + RESTORE_BUDGET;
     for policy in policies {
-        let settings = RigSettings {
-            postgres: drill::postgres_settings(policy),
-            appendfsync: "everysec".into(),
-        };
-        let label = format!("drill restore ({})", policy.name());
-        let mut cycle = Cycle::start(&drill, &settings, horizon, &label).await?;
-        let clock = Clock {
-            collector: cycle.collector.clone(),
-            label,
-            quiet: drill.quiet,
-        };
-        let outcome = tokio::select! {
-            outcome = drill::restore_cycle(&mut cycle.rig, policy, &timing, &clock, &cycle.journal) => Some(outcome),
-            _ = interrupt.wait_during_load() => None,
-        };
-        let measured = cycle.stop().await?;
-        let mut marks = Vec::new();
-        match outcome {
-            Some(Ok(outcome)) => {
-                marks.extend([
-                    (outcome.backup_started_s, "base backup".to_string()),
-                    (outcome.destroyed_s, "Postgres destroyed (T2)".to_string()),
-                ]);
-                marks.extend(outcome.phases.iter().map(|p| (p.start_s, p.name.clone())));
-                report.checks.extend(drill::restore_checks(&outcome));
-                report.restores.push(outcome);
-            }
-            Some(Err(e)) => report.errors.push(format!("{}: {e}", policy.name())),
-            None => report.interrupted = true,
-        }
-        report.timelines.push(Timeline {
-            label: format!("{} policy", policy.name()),
-            seconds: drill::seconds(&measured.measurements),
-            marks,
-        });
+        restore_cycle(&drill, policy, &timing, &interrupt, &mut report).await?;
         if report.interrupted {
             break;
         }
     }
     if let Some(first) = report.restores.first() {
         let projection = drill::projection(first);
-        report.checks.push(drill::Check {
-            name: "projected RTO for the 100 GB production database".into(),
-            pass: projection.within_rto,
-            observed: drill::duration_text(projection.rto_s),
-            limit: format!("<= {}", drill::duration_text(projection.rto_limit_s)),
-        });
+        report.checks.push(drill::projection_check(&projection));
         report.projection = Some(projection);
     }
     drill.finish(report)
+}
+
+/// `--backup-at`, `--destroy-after`, `--after` and `--check TABLE.COLUMN`, checked.
+fn restore_timing(args: &RestoreArgs) -> Result<RestoreTiming> {
+    let (table, column) = args.check.split_once('.').ok_or_else(|| {
+        Error::config(format!(
+            "--check {:?}: write TABLE.COLUMN, e.g. users.email",
+            args.check
+        ))
+    })?;
+    Ok(RestoreTiming {
+        backup_at: args.backup_at,
+        destroy_after: args.destroy_after,
+        after: args.after,
+        table: table.to_owned(),
+        column: column.to_owned(),
+    })
+}
+
+/// One restore cycle under `policy`, added to `report` (or marked interrupted).
+async fn restore_cycle(
+    drill: &Prepared,
+    policy: Policy,
+    timing: &RestoreTiming,
+    interrupt: &Interrupt,
+    report: &mut DrillReport,
+) -> Result<()> {
+    let settings = RigSettings {
+        postgres: drill::postgres_settings(policy),
+        appendfsync: "everysec".into(),
+    };
+    let horizon = timing.backup_at + timing.destroy_after + RESTORE_BUDGET;
+    let label = format!("drill restore ({})", policy.name());
+    let mut cycle = Cycle::start(drill, &settings, horizon, &label).await?;
+    let clock = cycle.clock(label, drill.quiet);
+    let outcome = tokio::select! {
+        outcome = drill::restore_cycle(&mut cycle.rig, policy, timing, &clock, &cycle.journal) => Some(outcome),
+        _ = interrupt.wait_during_load() => None,
+    };
+    let measured = cycle.stop().await?;
+    let mut marks = Vec::new();
+    match outcome {
+        Some(Ok(outcome)) => {
+            marks.extend([
+                (outcome.backup_started_s, "base backup".to_string()),
+                (outcome.destroyed_s, "Postgres destroyed (T2)".to_string()),
+            ]);
+            marks.extend(outcome.phases.iter().map(|p| (p.start_s, p.name.clone())));
+            report.checks.extend(drill::restore_checks(&outcome));
+            report.restores.push(outcome);
+        }
+        Some(Err(e)) => report.errors.push(format!("{}: {e}", policy.name())),
+        None => report.interrupted = true,
+    }
+    report.timelines.push(Timeline {
+        label: format!("{} policy", policy.name()),
+        seconds: drill::seconds(&measured.measurements),
+        marks,
+    });
+    Ok(())
 }
 
 pub async fn redis_kill(args: &RedisKillArgs, exe: PathBuf) -> Result<u8> {
@@ -110,50 +118,61 @@ pub async fn redis_kill(args: &RedisKillArgs, exe: PathBuf) -> Result<u8> {
     let interrupt = Interrupt::listen().map_err(|e| Error::Internal(e.into()))?;
     let mut report = drill.report(DrillKind::RedisKill);
     for appendfsync in policies {
-        let settings = RigSettings {
-            postgres: Vec::new(),
-            appendfsync: (*appendfsync).into(),
-        };
-        let label = format!("drill redis-kill ({appendfsync})");
-        let mut cycle =
-            Cycle::start(&drill, &settings, args.kill_at + Duration::from_secs(60), &label).await?;
-        let clock = Clock {
-            collector: cycle.collector.clone(),
-            label,
-            quiet: drill.quiet,
-        };
-        let killed = tokio::select! {
-            killed = drill::redis_kill_now(&mut cycle.rig, &timing, &clock) => Some(killed),
-            _ = interrupt.wait_during_load() => None,
-        };
-        let measured = cycle.stop().await?;
-        let Some(killed_s) = killed else {
-            report.interrupted = true;
+        redis_cycle(&drill, appendfsync, &timing, &interrupt, &mut report).await?;
+        if report.interrupted {
             break;
-        };
-        let recovered =
-            drill::redis_recover(&mut cycle.rig, appendfsync, killed_s, &clock, &cycle.journal).await;
-        let mut marks = vec![(killed_s, "Redis killed (SIGKILL)".to_string())];
-        match recovered {
-            Ok(mut outcome) => {
-                outcome.failed_requests = drill::seconds(&measured.measurements)
-                    .iter()
-                    .filter(|s| s.second >= killed_s.floor() as u64)
-                    .map(|s| s.errors)
-                    .sum();
-                marks.extend(outcome.phases.iter().map(|p| (p.start_s, p.name.clone())));
-                report.checks.push(drill::redis_check(&outcome));
-                report.redis.push(outcome);
-            }
-            Err(e) => report.errors.push(format!("{appendfsync}: {e}")),
         }
-        report.timelines.push(Timeline {
-            label: format!("appendfsync {appendfsync}"),
-            seconds: drill::seconds(&measured.measurements),
-            marks,
-        });
     }
     drill.finish(report)
+}
+
+/// One Redis kill with `appendfsync`, added to `report` (or marked interrupted).
+async fn redis_cycle(
+    drill: &Prepared,
+    appendfsync: &str,
+    timing: &RedisTiming,
+    interrupt: &Interrupt,
+    report: &mut DrillReport,
+) -> Result<()> {
+    let settings = RigSettings {
+        postgres: Vec::new(),
+        appendfsync: appendfsync.into(),
+    };
+    let label = format!("drill redis-kill ({appendfsync})");
+    let horizon = timing.kill_at + Duration::from_secs(60);
+    let mut cycle = Cycle::start(drill, &settings, horizon, &label).await?;
+    let clock = cycle.clock(label, drill.quiet);
+    let killed = tokio::select! {
+        killed = drill::redis_kill_now(&mut cycle.rig, timing, &clock) => Some(killed),
+        _ = interrupt.wait_during_load() => None,
+    };
+    let measured = cycle.stop().await?;
+    let Some(killed_s) = killed else {
+        report.interrupted = true;
+        return Ok(());
+    };
+    let seconds = drill::seconds(&measured.measurements);
+    let recovered = drill::redis_recover(&mut cycle.rig, appendfsync, killed_s, &clock, &cycle.journal).await;
+    let mut marks = vec![(killed_s, "Redis killed (SIGKILL)".to_string())];
+    match recovered {
+        Ok(mut outcome) => {
+            outcome.failed_requests = seconds
+                .iter()
+                .filter(|s| s.second >= killed_s.floor() as u64)
+                .map(|s| s.errors)
+                .sum();
+            marks.extend(outcome.phases.iter().map(|p| (p.start_s, p.name.clone())));
+            report.checks.push(drill::redis_check(&outcome));
+            report.redis.push(outcome);
+        }
+        Err(e) => report.errors.push(format!("{appendfsync}: {e}")),
+    }
+    report.timelines.push(Timeline {
+        label: format!("appendfsync {appendfsync}"),
+        seconds,
+        marks,
+    });
+    Ok(())
 }
 
 /// A drill's settings, resolved once: the plan, what the journal logs, the report folder.
@@ -331,6 +350,15 @@ impl Cycle {
             journal,
             load,
         })
+    }
+
+    /// The load's clock, for the drill beside it.
+    fn clock(&self, label: String, quiet: bool) -> Clock {
+        Clock {
+            collector: self.collector.clone(),
+            label,
+            quiet,
+        }
     }
 
     /// Stops the load (Goose's killswitch) and returns what it measured. The switch is

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::capacity::StepResult;
+use crate::capacity::{CpuModel, Sizing, StepResult};
 use crate::policy::{
     CPU_TRIGGER, DB_CONNECTIONS_PER_INSTANCE, HPA_MAX_REPLICAS, HPA_MIN_REPLICAS, MEMORY_TRIGGER,
     REDIS_MAXMEMORY_BYTES, REDIS_MAXMEMORY_POLICY,
@@ -77,7 +77,7 @@ pub struct DeploymentPlan {
     pub chosen: Vec<Chosen>,
 }
 
-/// Why a capacity report cannot be turned into a deployment.
+/// The plan of `report`, or why it cannot be turned into a deployment.
 pub fn plan(report: &CapacityReport) -> Result<DeploymentPlan, String> {
     let findings = &report.findings;
     let sizing = findings.sizing.as_ref().ok_or(
@@ -90,159 +90,52 @@ pub fn plan(report: &CapacityReport) -> Result<DeploymentPlan, String> {
     if held.is_empty() {
         return Err("no step of the capacity search held its SLOs: there is nothing to size from".into());
     }
-    let mut chosen = Vec::new();
-    let mut note = |setting: &str, value: String, from: String| {
-        chosen.push(Chosen {
-            setting: setting.to_owned(),
-            value,
-            from,
-        });
-    };
-    let rate = sizing.per_instance_rate;
-    let cores_at_plan = cpu.idle_cores + cpu.cpu_s_per_iteration * rate;
-    let cpu_request = round_up(cores_at_plan / CPU_TRIGGER * 1000.0, 50.0).max(50.0) as u32;
-    let cpu_limit = (round_up(report.settings.limit_cores * 1000.0, 100.0) as u32).max(cpu_request);
-    note(
-        "backend cpu request",
-        millis(cpu_request),
-        format!(
-            "{:.4} CPU-s per iteration x {rate:.2} iterations/s planned per instance + {:.3} idle = {:.3} cores, \
-             over the {:.0} % CPU target so that the HPA scales out at the planned rate",
-            cpu.cpu_s_per_iteration,
-            cpu.idle_cores,
-            cores_at_plan,
-            CPU_TRIGGER * 100.0
-        ),
+    let mut notes = Notes::default();
+    let (cpu_request, cpu_limit) = backend_cpu(
+        &cpu,
+        sizing.per_instance_rate,
+        report.settings.limit_cores,
+        &mut notes,
     );
-    note(
-        "backend cpu limit",
-        millis(cpu_limit),
-        format!(
-            "the limit the capacity search measured one instance under ({:.2} cores)",
-            report.settings.limit_cores
-        ),
-    );
-    let peak_memory = held.iter().filter_map(|s| s.backend_memory_bytes).max();
-    let backend_memory = match peak_memory {
-        Some(peak) => {
-            let (request, limit) = (
-                round_up_bytes(peak as f64 * MEMORY_REQUEST_HEADROOM).max(MEMORY_REQUEST_FLOOR),
-                round_up_bytes(peak as f64 * MEMORY_LIMIT_HEADROOM).max(MEMORY_LIMIT_FLOOR),
-            );
-            let measured = format!(
-                "{} MiB peak resident set of one instance (at least {} / {} MiB)",
-                peak / MIB,
-                MEMORY_REQUEST_FLOOR / MIB,
-                MEMORY_LIMIT_FLOOR / MIB
-            );
-            note(
-                "backend memory request",
-                mebibytes(request),
-                format!("{measured} x {MEMORY_REQUEST_HEADROOM}"),
-            );
-            note(
-                "backend memory limit",
-                mebibytes(limit),
-                format!("{measured} x {MEMORY_LIMIT_HEADROOM}"),
-            );
-            (request, limit)
-        }
-        None => {
-            let why = "backend memory not measured: the seed's production budget (2 GB)".to_string();
-            note("backend memory request", mebibytes(GIB), why.clone());
-            note("backend memory limit", mebibytes(2 * GIB), why);
-            (GIB, 2 * GIB)
-        }
-    };
-    let backend = Resources {
-        cpu_request_millis: cpu_request,
-        cpu_limit_millis: cpu_limit,
-        memory_request_bytes: backend_memory.0,
-        memory_limit_bytes: backend_memory.1,
-    };
-    let hpa_max = ((sizing.replicas_needed as f64 * HPA_HEADROOM).ceil() as u32)
-        .clamp(HPA_MIN_REPLICAS, HPA_MAX_REPLICAS);
-    note(
-        "replicas",
-        sizing.replicas.to_string(),
-        format!(
-            "{:.1}/s target / {rate:.2}/s per instance = {} needed, {}",
-            sizing.target_rate,
-            sizing.replicas_needed,
-            match sizing.exceeds_hpa_max {
-                true => format!("capped at HPA max {HPA_MAX_REPLICAS}"),
-                false => format!("within HPA min {HPA_MIN_REPLICAS} and max {HPA_MAX_REPLICAS}"),
-            }
-        ),
-    );
-    note(
-        "hpa max replicas",
-        hpa_max.to_string(),
-        if sizing.exceeds_hpa_max {
-            format!(
-                "the target needs {} replicas, more than the seed's max {HPA_MAX_REPLICAS}: capped, and the target \
-                 will not be met without larger instances",
-                sizing.replicas_needed
-            )
-        } else {
-            format!(
-                "{} needed x {HPA_HEADROOM} for bursts, capped at the seed's {HPA_MAX_REPLICAS}",
-                sizing.replicas_needed
-            )
-        },
-    );
+    let (memory_request, memory_limit) = backend_memory(&held, &mut notes);
+    let hpa_max = replicas(sizing, &mut notes);
     let observed = held
         .iter()
         .filter_map(|s| s.db_connections_max)
         .max()
         .unwrap_or(0);
     let db = resolve_connections(hpa_max, observed, sizing.db.max_connections);
-    note(
+    notes.add(
         "backend DB_MAX_OPEN_CONNS",
         db.pool.to_string(),
         db.pool_from.clone(),
     );
-    note(
+    notes.add(
         "postgres max_connections",
         db.max_connections.to_string(),
         db.max_from.clone(),
     );
-    let maxmemory = redis_maxmemory(sizing);
-    note("redis maxmemory", mebibytes(maxmemory.0), maxmemory.1);
-    let redis_limit = round_up_bytes(maxmemory.0 as f64 * REDIS_LIMIT_OVER_MAXMEMORY);
-    note(
-        "redis memory limit",
-        mebibytes(redis_limit),
-        format!(
-            "maxmemory x {REDIS_LIMIT_OVER_MAXMEMORY}: above maxmemory (the seed's dev budget has 256 MB under a \
-             512 MB maxmemory), room for the AOF rewrite"
-        ),
-    );
+    let (maxmemory, redis_limit) = redis_memory(sizing, &mut notes);
     let seed = "not measured by capacity: the seed's production budget";
-    note(
+    notes.add(
         "frontend resources",
         "250m..1 CPU, 256 MiB..1 GiB".into(),
         seed.into(),
     );
-    note("postgres resources", "1..4 CPU, 4..8 GiB".into(), seed.into());
+    notes.add("postgres resources", "1..4 CPU, 4..8 GiB".into(), seed.into());
     Ok(DeploymentPlan {
         scenario: report.scenario.clone(),
         capacity_run: report.run_id.clone(),
         target_rate: sizing.target_rate,
-        per_instance_rate: rate,
-        backend,
-        frontend: Resources {
-            cpu_request_millis: 250,
-            cpu_limit_millis: 1000,
-            memory_request_bytes: 256 * MIB,
-            memory_limit_bytes: GIB,
+        per_instance_rate: sizing.per_instance_rate,
+        backend: Resources {
+            cpu_request_millis: cpu_request,
+            cpu_limit_millis: cpu_limit,
+            memory_request_bytes: memory_request,
+            memory_limit_bytes: memory_limit,
         },
-        postgres: Resources {
-            cpu_request_millis: 1000,
-            cpu_limit_millis: 4000,
-            memory_request_bytes: 4 * GIB,
-            memory_limit_bytes: 8 * GIB,
-        },
+        frontend: SEED_FRONTEND,
+        postgres: SEED_POSTGRES,
         redis: Resources {
             cpu_request_millis: 250,
             cpu_limit_millis: 1000,
@@ -258,10 +151,141 @@ pub fn plan(report: &CapacityReport) -> Result<DeploymentPlan, String> {
         max_connections: db.max_connections,
         connection_reserve: CONNECTION_RESERVE,
         db_decision: db.decision,
-        redis_maxmemory_bytes: maxmemory.0,
+        redis_maxmemory_bytes: maxmemory,
         redis_maxmemory_policy: REDIS_MAXMEMORY_POLICY.into(),
-        chosen,
+        chosen: notes.0,
     })
+}
+
+/// The seed's production budgets of what capacity does not measure.
+const SEED_FRONTEND: Resources = Resources {
+    cpu_request_millis: 250,
+    cpu_limit_millis: 1000,
+    memory_request_bytes: 256 * MIB,
+    memory_limit_bytes: GIB,
+};
+const SEED_POSTGRES: Resources = Resources {
+    cpu_request_millis: 1000,
+    cpu_limit_millis: 4000,
+    memory_request_bytes: 4 * GIB,
+    memory_limit_bytes: 8 * GIB,
+};
+
+/// Every number chosen, in order, with its source.
+#[derive(Default)]
+struct Notes(Vec<Chosen>);
+
+impl Notes {
+    fn add(&mut self, setting: &str, value: String, from: String) {
+        self.0.push(Chosen {
+            setting: setting.to_owned(),
+            value,
+            from,
+        });
+    }
+}
+
+/// CPU request (in millicores) so that the HPA's target fires at the planned rate,
+/// and the limit capacity measured under.
+fn backend_cpu(cpu: &CpuModel, rate: f64, limit_cores: f64, notes: &mut Notes) -> (u32, u32) {
+    let cores_at_plan = cpu.idle_cores + cpu.cpu_s_per_iteration * rate;
+    let request = round_up(cores_at_plan / CPU_TRIGGER * 1000.0, 50.0).max(50.0) as u32;
+    let limit = (round_up(limit_cores * 1000.0, 100.0) as u32).max(request);
+    notes.add(
+        "backend cpu request",
+        millis(request),
+        format!(
+            "{:.4} CPU-s per iteration x {rate:.2} iterations/s planned per instance + {:.3} idle = {:.3} cores, \
+             over the {:.0} % CPU target so that the HPA scales out at the planned rate",
+            cpu.cpu_s_per_iteration,
+            cpu.idle_cores,
+            cores_at_plan,
+            CPU_TRIGGER * 100.0
+        ),
+    );
+    notes.add(
+        "backend cpu limit",
+        millis(limit),
+        format!("the limit the capacity search measured one instance under ({limit_cores:.2} cores)"),
+    );
+    (request, limit)
+}
+
+/// Memory request and limit (bytes) from the measured peak, with headroom and floors.
+fn backend_memory(held: &[&StepResult], notes: &mut Notes) -> (u64, u64) {
+    let Some(peak) = held.iter().filter_map(|s| s.backend_memory_bytes).max() else {
+        let why = "backend memory not measured: the seed's production budget (2 GB)".to_string();
+        notes.add("backend memory request", mebibytes(GIB), why.clone());
+        notes.add("backend memory limit", mebibytes(2 * GIB), why);
+        return (GIB, 2 * GIB);
+    };
+    let request = round_up_bytes(peak as f64 * MEMORY_REQUEST_HEADROOM).max(MEMORY_REQUEST_FLOOR);
+    let limit = round_up_bytes(peak as f64 * MEMORY_LIMIT_HEADROOM).max(MEMORY_LIMIT_FLOOR);
+    let measured = format!(
+        "{} MiB peak resident set of one instance (at least {} / {} MiB)",
+        peak / MIB,
+        MEMORY_REQUEST_FLOOR / MIB,
+        MEMORY_LIMIT_FLOOR / MIB
+    );
+    notes.add(
+        "backend memory request",
+        mebibytes(request),
+        format!("{measured} x {MEMORY_REQUEST_HEADROOM}"),
+    );
+    notes.add(
+        "backend memory limit",
+        mebibytes(limit),
+        format!("{measured} x {MEMORY_LIMIT_HEADROOM}"),
+    );
+    (request, limit)
+}
+
+/// Notes the replicas to deploy and returns HPA max: the replicas needed with room
+/// for bursts, within the seed's bounds.
+fn replicas(sizing: &Sizing, notes: &mut Notes) -> u32 {
+    let hpa_max = ((sizing.replicas_needed as f64 * HPA_HEADROOM).ceil() as u32)
+        .clamp(HPA_MIN_REPLICAS, HPA_MAX_REPLICAS);
+    let bounds = match sizing.exceeds_hpa_max {
+        true => format!("capped at HPA max {HPA_MAX_REPLICAS}"),
+        false => format!("within HPA min {HPA_MIN_REPLICAS} and max {HPA_MAX_REPLICAS}"),
+    };
+    notes.add(
+        "replicas",
+        sizing.replicas.to_string(),
+        format!(
+            "{:.1}/s target / {:.2}/s per instance = {} needed, {bounds}",
+            sizing.target_rate, sizing.per_instance_rate, sizing.replicas_needed
+        ),
+    );
+    let why = match sizing.exceeds_hpa_max {
+        true => format!(
+            "the target needs {} replicas, more than the seed's max {HPA_MAX_REPLICAS}: capped, and the target \
+             will not be met without larger instances",
+            sizing.replicas_needed
+        ),
+        false => format!(
+            "{} needed x {HPA_HEADROOM} for bursts, capped at the seed's {HPA_MAX_REPLICAS}",
+            sizing.replicas_needed
+        ),
+    };
+    notes.add("hpa max replicas", hpa_max.to_string(), why);
+    hpa_max
+}
+
+/// Redis `maxmemory` and the container's memory limit above it (bytes).
+fn redis_memory(sizing: &Sizing, notes: &mut Notes) -> (u64, u64) {
+    let (maxmemory, why) = redis_maxmemory(sizing);
+    notes.add("redis maxmemory", mebibytes(maxmemory), why);
+    let limit = round_up_bytes(maxmemory as f64 * REDIS_LIMIT_OVER_MAXMEMORY);
+    notes.add(
+        "redis memory limit",
+        mebibytes(limit),
+        format!(
+            "maxmemory x {REDIS_LIMIT_OVER_MAXMEMORY}: above maxmemory (the seed's dev budget has 256 MB under a \
+             512 MB maxmemory), room for the AOF rewrite"
+        ),
+    );
+    (maxmemory, limit)
 }
 
 /// Pool and `max_connections`, resolved so that `hpa_max` pools plus the reserve fit.
@@ -317,7 +341,7 @@ fn resolve_connections(hpa_max: u32, observed: u32, max_connections: u32) -> Con
 
 /// The seed's 512 MB, unless the measured growth at the target rate would fill it in a
 /// day: then a day of growth.
-fn redis_maxmemory(sizing: &crate::capacity::Sizing) -> (u64, String) {
+fn redis_maxmemory(sizing: &Sizing) -> (u64, String) {
     let Some(projection) = &sizing.redis else {
         return (
             REDIS_MAXMEMORY_BYTES,

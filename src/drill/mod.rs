@@ -25,8 +25,8 @@ use serde::{Deserialize, Serialize};
 pub use journal::{Ack, Journal};
 pub use redis::{kill as redis_kill_now, recover as redis_recover, RedisKillOutcome, RedisTiming};
 pub use report::{
-    duration_text, projection, redis_check, restore_checks, seconds, Check, DrillKind, DrillReport,
-    Projection, Second, Timeline, DRILL_SCHEMA_VERSION,
+    duration_text, projection, projection_check, redis_check, restore_checks, seconds, Check, DrillKind,
+    DrillReport, Projection, Second, Timeline, DRILL_SCHEMA_VERSION,
 };
 pub use restore::{postgres_settings, run as restore_cycle, Policy, RestoreOutcome, RestoreTiming, Rpo};
 

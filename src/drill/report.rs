@@ -184,13 +184,23 @@ pub fn redis_check(outcome: &RedisKillOutcome) -> Check {
     }
 }
 
+/// The projection's RTO against the seed's 4 h.
+pub fn projection_check(projection: &Projection) -> Check {
+    Check {
+        name: "projected RTO for the 100 GB production database".into(),
+        pass: projection.within_rto,
+        observed: duration_text(projection.rto_s),
+        limit: format!("<= {}", duration_text(projection.rto_limit_s)),
+    }
+}
+
 /// The seed's production database (100 GB disk) restored at the measured rates.
 pub fn projection(outcome: &RestoreOutcome) -> Projection {
     let bytes = policy::PRODUCTION_DATABASE_BYTES;
     let copy_s = outcome
         .phases
         .iter()
-        .find(|p| p.name == "restore base backup")
+        .find(|p| p.name == RESTORE_PHASE)
         .map_or(0.0, |p| p.seconds());
     let other_s: f64 = outcome.phases.iter().map(|p| p.seconds()).sum::<f64>() - copy_s;
     let rto_s = bytes as f64 / outcome.restore_rate_bytes_s + other_s;
@@ -218,6 +228,8 @@ pub fn projection(outcome: &RestoreOutcome) -> Projection {
     }
 }
 
+/// The phase that copies the base backup back.
+pub const RESTORE_PHASE: &str = "restore base backup";
 /// The phase of the WAL policy that replays the archive.
 pub const REPLAY_PHASE: &str = "replay WAL to its end";
 

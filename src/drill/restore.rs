@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{Connection, PgConnection};
 
 use super::journal::Journal;
+use super::report::{REPLAY_PHASE, RESTORE_PHASE};
 use super::{Clock, Phase, Phases};
 use crate::error::{Error, Result};
 use crate::stack::{ManagedProcess, Rig};
@@ -123,15 +124,9 @@ pub async fn run(
         Policy::Base => None,
     };
     clock.sleep_until(timing.backup_at).await;
-    let backup = rig.scratch.path().join("base-backup");
-    let backup_started_s = clock.now_s();
-    clock.say("base backup (pg_basebackup -X stream) started");
-    base_backup(rig, &backup)?;
-    let backup_finished_s = clock.now_s();
-    let backup_bytes = dir_bytes(&backup);
-    clock.say(&format!("base backup finished: {} MB", backup_bytes / 1_000_000));
+    let backup = take_backup(rig, clock)?;
     clock
-        .sleep_until(Duration::from_secs_f64(backup_finished_s) + timing.destroy_after)
+        .sleep_until(Duration::from_secs_f64(backup.finished_s) + timing.destroy_after)
         .await;
     let destroyed_s = clock.now_s();
     rig.destroy_postgres()?;
@@ -139,6 +134,83 @@ pub async fn run(
     if let Some(mut archiver) = archiver.take() {
         archiver.stop();
     }
+    let recovered = recover(rig, policy, timing, clock, &backup.dir, &archive).await?;
+    clock
+        .sleep_until(Duration::from_secs_f64(clock.now_s()) + timing.after)
+        .await;
+    let rto_s = journal
+        .first_acknowledged_after(destroyed_s)
+        .map(|at| at - destroyed_s);
+    let rpo = rpo(
+        journal,
+        &rig.postgres_url(),
+        timing,
+        (backup.started_s, backup.finished_s, destroyed_s),
+        recovered.rows_after_restore,
+    )
+    .await?;
+    let copy_s = recovered
+        .phases
+        .iter()
+        .find(|p| p.name == RESTORE_PHASE)
+        .map_or(0.0, Phase::seconds);
+    Ok(RestoreOutcome {
+        policy,
+        backup_started_s: backup.started_s,
+        backup_finished_s: backup.finished_s,
+        backup_bytes: backup.bytes,
+        destroyed_s,
+        rto_s,
+        rpo,
+        integrity_ok: recovered.integrity_ok,
+        backup_rate_bytes_s: backup.bytes as f64 / (backup.finished_s - backup.started_s).max(1e-3),
+        restore_rate_bytes_s: backup.bytes as f64 / copy_s.max(1e-3),
+        phases: recovered.phases,
+    })
+}
+
+/// A base backup taken (T1).
+struct Backup {
+    dir: PathBuf,
+    started_s: f64,
+    finished_s: f64,
+    bytes: u64,
+}
+
+fn take_backup(rig: &Rig, clock: &Clock) -> Result<Backup> {
+    let dir = rig.scratch.path().join("base-backup");
+    let started_s = clock.now_s();
+    clock.say("base backup (pg_basebackup -X stream) started");
+    base_backup(rig, &dir)?;
+    let finished_s = clock.now_s();
+    let bytes = dir_bytes(&dir);
+    clock.say(&format!("base backup finished: {} MB", bytes / 1_000_000));
+    Ok(Backup {
+        dir,
+        started_s,
+        finished_s,
+        bytes,
+    })
+}
+
+/// What the recovery procedure left.
+struct Recovered {
+    phases: Vec<Phase>,
+    integrity_ok: bool,
+    /// Rows of the checked table before any new write.
+    rows_after_restore: u64,
+}
+
+/// The seed's procedure, each step timed: stop the backend, restore, replay, verify
+/// integrity, migrations and restart, verify through the API.
+async fn recover(
+    rig: &mut Rig,
+    policy: Policy,
+    timing: &RestoreTiming,
+    clock: &Clock,
+    backup: &Path,
+    archive: &Path,
+) -> Result<Recovered> {
     let mut phases = Phases::new(clock);
     phases
         .step("stop backend", async {
@@ -148,13 +220,13 @@ pub async fn run(
         .await?;
     let restored = rig.scratch.path().join(format!("restored-{}", policy.name()));
     phases
-        .step("restore base backup", async { copy_dir(&backup, &restored) })
+        .step(RESTORE_PHASE, async { copy_dir(backup, &restored) })
         .await?;
     let replay = match policy {
-        Policy::Wal => super::report::REPLAY_PHASE,
+        Policy::Wal => REPLAY_PHASE,
         Policy::Base => "recover to the end of the backup",
     };
-    let recovery = recovery_settings(policy, &archive, &restored)?;
+    let recovery = recovery_settings(policy, archive, &restored)?;
     phases
         .step(replay, async {
             rig.serve_postgres(&restored, &recovery).await?;
@@ -172,34 +244,10 @@ pub async fn run(
     phases
         .step("verify through the API", verify_api(&backend))
         .await?;
-    let phases = phases.done();
-    clock
-        .sleep_until(Duration::from_secs_f64(clock.now_s()) + timing.after)
-        .await;
-    let rto_s = journal
-        .first_acknowledged_after(destroyed_s)
-        .map(|at| at - destroyed_s);
-    let rpo = rpo(
-        journal,
-        &rig.postgres_url(),
-        timing,
-        (backup_started_s, backup_finished_s, destroyed_s),
-        rows_after_restore,
-    )
-    .await?;
-    let seconds = |name: &str| phases.iter().find(|p| p.name == name).map_or(0.0, Phase::seconds);
-    Ok(RestoreOutcome {
-        policy,
-        backup_started_s,
-        backup_finished_s,
-        backup_bytes,
-        destroyed_s,
-        rto_s,
-        rpo,
+    Ok(Recovered {
+        phases: phases.done(),
         integrity_ok,
-        backup_rate_bytes_s: backup_bytes as f64 / (backup_finished_s - backup_started_s).max(1e-3),
-        restore_rate_bytes_s: backup_bytes as f64 / seconds("restore base backup").max(1e-3),
-        phases,
+        rows_after_restore,
     })
 }
 

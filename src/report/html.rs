@@ -40,8 +40,9 @@ pub fn render(summary: &Summary) -> String {
         body.push_str(&latency_chart(&step.name, &step.series, i));
     }
     body.push_str("</div><h2>Throughput and errors</h2><div class=\"grid\">");
-    body.push_str(&throughput_chart(summary));
-    body.push_str(&marks_legend(&fault_marks(summary)));
+    let marks = fault_marks(summary);
+    body.push_str(&throughput_chart(summary, &marks));
+    body.push_str(&marks_legend(&marks));
     body.push_str("</div>");
     body.push_str(&failure_table(summary));
     if let (Some(infra), Some(telemetry)) = (&summary.infrastructure, &summary.telemetry) {
@@ -225,7 +226,7 @@ fn latency_chart(name: &str, series: &[crate::metrics::SecondStats], index: usiz
     .render()
 }
 
-fn throughput_chart(summary: &Summary) -> String {
+fn throughput_chart(summary: &Summary, marks: &[(f64, String)]) -> String {
     let mut requests = BTreeMap::<u64, (f64, f64)>::new();
     for step in &summary.steps {
         for s in &step.series {
@@ -254,7 +255,7 @@ fn throughput_chart(summary: &Summary) -> String {
         ],
         thresholds: Vec::new(),
         y_floor_max: 0.0,
-        marks: fault_marks(summary),
+        marks: marks.to_vec(),
     }
     .render()
 }
