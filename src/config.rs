@@ -99,7 +99,11 @@ pub struct Gate {
 
 impl ScenarioConfig {
     pub fn resolve(args: &ScenarioArgs) -> Result<Self> {
-        let source = Source::locate(&args.scenario)?;
+        Self::resolve_source(Source::locate(&args.scenario)?, args)
+    }
+
+    /// [`ScenarioConfig::resolve`] of a scenario already located (e.g. a built-in copy).
+    pub fn resolve_source(source: Source, args: &ScenarioArgs) -> Result<Self> {
         let overrides = LoadOverrides {
             users: args.users,
             increase_rate: args.increase_rate,

@@ -322,6 +322,69 @@ mod tests {
         assert_eq!(p50.verdict, RowVerdict::Unchanged);
     }
 
+    /// The p50 row of `new` against a history of p50s.
+    fn p50_row(past: &[f64], new: f64) -> HistoryRow {
+        let history: Vec<RunFigures> = past.iter().map(|&v| run("h", v)).collect();
+        let comparison = judge(
+            &history,
+            &run("new", new),
+            &HistorySettings::default(),
+            GatePolicy::default(),
+        );
+        comparison.history.unwrap().rows.remove(0)
+    }
+
+    #[test]
+    fn the_boundary_is_the_prediction_interval_to_the_digit() {
+        // Mean 10, sd sqrt(0.08 / 4) = 0.141421; t(0.999, 4) = 7.173:
+        // 7.173 x 0.141421 x sqrt(1 + 1/5) = 1.1113 ms above the mean.
+        let past = [10.0, 10.0, 10.2, 9.8, 10.0];
+        let row = p50_row(&past, 11.2);
+        assert!(
+            (row.mean - 10.0).abs() < 1e-9 && (row.sd - 0.141_421).abs() < 1e-6,
+            "{row:?}"
+        );
+        let boundary = row.boundary.unwrap();
+        assert!((boundary - 11.1113).abs() < 5e-4, "{boundary}");
+        assert!(
+            (row.detectable_change.unwrap() - 0.111_13).abs() < 5e-5,
+            "{row:?}"
+        );
+        assert_eq!(row.verdict, RowVerdict::Regression);
+        assert!((row.change.unwrap() - 0.12).abs() < 1e-9, "{row:?}");
+        assert_eq!(p50_row(&past, 11.1).verdict, RowVerdict::Unchanged);
+        assert_eq!(p50_row(&past, 8.8).verdict, RowVerdict::Improvement);
+    }
+
+    #[test]
+    fn a_history_without_spread_gates_at_the_minimum_effect() {
+        // sd 0: the boundary is the 5 % minimum effect, 10.5 ms exactly.
+        let past = [10.0, 10.0, 10.0];
+        let row = p50_row(&past, 10.49);
+        assert_eq!(row.boundary, Some(10.5));
+        assert_eq!(row.detectable_change, Some(0.05));
+        assert_eq!(row.verdict, RowVerdict::Unchanged);
+        assert_eq!(p50_row(&past, 10.51).verdict, RowVerdict::Regression);
+        // Throughput is worse when lower: 100/s, the boundary 95/s.
+        let comparison = judge(
+            &past.iter().map(|&v| run("h", v)).collect::<Vec<_>>(),
+            &run("new", 10.6),
+            &HistorySettings::default(),
+            GatePolicy::default(),
+        );
+        let rows = comparison.history.unwrap().rows;
+        let throughput = rows.iter().find(|r| r.metric == "throughput").unwrap();
+        assert!(
+            (throughput.boundary.unwrap() - 95.0).abs() < 1e-9,
+            "{throughput:?}"
+        );
+        assert_eq!(throughput.verdict, RowVerdict::Regression, "1000 / 10.6 = 94.3/s");
+        // The error rate's floor is absolute: 0.1 percentage points.
+        let errors = rows.iter().find(|r| r.metric == "error_rate").unwrap();
+        assert_eq!(errors.boundary, Some(0.001));
+        assert!(comparison.regression);
+    }
+
     #[test]
     fn one_run_is_not_a_history() {
         let comparison = judge(

@@ -34,18 +34,29 @@ impl Source {
         if local.is_file() {
             return Self::read(&local);
         }
-        if let Some((_, text)) = BUILT_IN.iter().find(|(name, _)| *name == name_or_path) {
-            return Ok(Self {
-                origin: format!("scenarios/{name_or_path}.toml (built in)"),
-                text: (*text).to_owned(),
-                dir: None,
-            });
+        if let Some(built_in) = Self::built_in(name_or_path) {
+            return Ok(built_in);
         }
-        let known: Vec<&str> = BUILT_IN.iter().map(|(name, _)| *name).collect();
         Err(Error::config(format!(
             "no scenario {name_or_path:?}: not a file, not in ./scenarios/, and not built in (built in: {})",
-            known.join(", ")
+            Self::built_in_names().collect::<Vec<_>>().join(", ")
         )))
+    }
+
+    /// The copy of scenario `name` built into the binary, as a run from a folder
+    /// without `./scenarios/` gets it.
+    pub fn built_in(name: &str) -> Option<Self> {
+        let (_, text) = BUILT_IN.iter().find(|(known, _)| *known == name)?;
+        Some(Self {
+            origin: format!("scenarios/{name}.toml (built in)"),
+            text: (*text).to_owned(),
+            dir: None,
+        })
+    }
+
+    /// The names of the built-in scenarios.
+    pub fn built_in_names() -> impl Iterator<Item = &'static str> {
+        BUILT_IN.iter().map(|(name, _)| *name)
     }
 
     fn read(path: &Path) -> Result<Self> {

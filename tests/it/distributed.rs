@@ -92,11 +92,13 @@ fn three_generators_give_the_percentiles_of_one_process_that_saw_every_request()
         let expected = quantile(&truth, q) as f64;
         assert!(expected > 300_000.0, "{key} falls in the stalls: {expected}");
         eprintln!("{key}: merged over 3 generators {measured} µs, held by the server {expected} µs");
-        // The generators' clocks also hold their own scheduling and the loopback
-        // round trip, which on a loaded 2-core machine reach a few ms at the p95 (the
-        // test process's other tests, which do not run the harness, go on beside it).
+        // No request is measured shorter than the server held it (HDR's 3 digits and a
+        // request cut off at the end aside). The generators' clocks also hold their own
+        // scheduling and the loopback round trip: a few ms at the p95 on a loaded 2-core
+        // machine, 50 ms allowed (the stalls put the p95 near 500 ms and the p99 near
+        // 900 ms; a merge that lost a generator's stalls would be hundreds of ms off).
         assert!(
-            measured >= 0.98 * expected && measured <= 1.02 * expected + 15_000.0,
+            measured >= 0.98 * expected && measured <= 1.02 * expected + 50_000.0,
             "{key}: merged {measured} µs, the server held its requests {expected} µs"
         );
     }
@@ -105,61 +107,77 @@ fn three_generators_give_the_percentiles_of_one_process_that_saw_every_request()
 
 #[test]
 fn three_generators_drive_the_local_stack_as_one_does() {
-    // Throughput against a CPU-bound backend: the two runs have the machine alone.
-    let count = |generators: &str| {
-        let run = Run::alone();
+    // The open model at a rate two cores keep on a loaded machine: the same iterations
+    // are scheduled and started by one generator and by three, so the comparison is on
+    // counts, not on throughput.
+    let run_with = |generators: &str| {
+        let run = Run::new();
         let scenario = crate::common::harness::roomy_signup(&run);
         let output = run.run(&[
             &scenario,
+            "--rate",
+            "2/s",
             "--duration",
             "20s",
-            "--users",
-            "9",
             "--generators",
             generators,
         ]);
         assert_exit(&output, 0);
         let summary = run.summary();
-        if generators != "1" {
-            assert_eq!(generator_requests(&summary).len(), 3);
-            assert_eq!(summary["verdict"], "pass");
-        }
-        summary["totals"]["count"].as_u64().unwrap() as f64
+        assert_eq!(summary["verdict"], "pass", "{}", summary["slos"]);
+        assert_eq!(summary["totals"]["errors"], 0, "{}", summary["totals"]);
+        summary
     };
-    let (one, three) = (count("1"), count("3"));
-    // Within a quarter of each other: the generators' own CPU competes with the backend
-    // on two cores, and a split that lost or doubled users would be a third or three
-    // times off.
-    assert!(
-        (three - one).abs() <= 0.25 * one,
-        "3 generators: {three} requests, 1: {one}"
+    let (one, three) = (run_with("1"), run_with("3"));
+    assert_eq!(generator_requests(&three).len(), 3);
+    assert_eq!(
+        generator_requests(&three).iter().sum::<u64>(),
+        three["totals"]["count"].as_u64().unwrap(),
+        "every generator's requests, counted once"
     );
+    for summary in [&one, &three] {
+        let open = &summary["open_model"];
+        assert_eq!(open["scheduled"], 40, "2/s for 20 s: {open}");
+        assert_eq!(open["started"], open["scheduled"], "{open}");
+        // Every started iteration sent its first step (one may be cut off at the end).
+        let first = summary["steps"][0]["count"].as_u64().unwrap();
+        assert!((39..=40).contains(&first), "{}", summary["steps"][0]);
+    }
+}
+
+/// The requests the coordinator has merged so far, from its live `/metrics`.
+fn merged_requests(metrics: &str) -> Option<f64> {
+    let (_, body) = crate::observability::get(&format!("http://{metrics}/metrics"))?;
+    let total = body
+        .lines()
+        .filter(|line| line.starts_with("karigar_perf_requests_total"))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum();
+    Some(total)
 }
 
 #[test]
 fn a_generator_killed_mid_run_makes_it_incomplete_and_named() {
     let run = Run::new();
+    let metrics = format!("127.0.0.1:{}", crate::compose::free_port());
+    let load = ["signup", "--duration", "20s", "--users", "4", "--generators", "2"];
     let mut child = run
-        .command(&["signup", "--duration", "15s", "--users", "4", "--generators", "2"])
+        .command(&load)
+        .args(["--prometheus-listen", &metrics])
         .stdout(Stdio::null())
         .stderr(run.log_file("run.log"))
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    let workers = loop {
+    let workers = crate::observability::wait_for(Duration::from_secs(120), "two generators", || {
         let found = children_of(child.id(), "worker --coordinator");
-        if found.len() == 2 || started.elapsed() > Duration::from_secs(60) {
-            break found;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    assert_eq!(
-        workers.len(),
-        2,
-        "two generator processes: {}",
-        run.read_log("run.log")
-    );
-    std::thread::sleep(Duration::from_secs(8));
+        (found.len() == 2).then_some(found)
+    });
+    // The kill falls inside the load, whatever the machine's speed: once the coordinator
+    // has merged requests, and 3 s before the earliest end of a 20 s load.
+    crate::observability::wait_for(Duration::from_secs(120), "merged requests", || {
+        merged_requests(&metrics).filter(|&n| n > 0.0)
+    });
+    std::thread::sleep(Duration::from_secs(2));
     // SAFETY: signalling a process of this test's own run.
     unsafe { libc::kill(workers[0] as i32, libc::SIGKILL) };
     let status = child.wait().unwrap();
@@ -175,8 +193,9 @@ fn a_generator_killed_mid_run_makes_it_incomplete_and_named() {
     assert_eq!(lost.len(), 1, "{}", summary["generators"]);
     assert_eq!(lost[0]["pid"], workers[0]);
     let missing = lost[0]["missing_seconds"].as_array().unwrap().len();
+    // At least the last second is missing, and not all 20: it had reported before.
     assert!(
-        (3..=12).contains(&missing),
+        (1..20).contains(&missing),
         "the seconds after the kill: {}",
         lost[0]
     );

@@ -102,12 +102,15 @@ think_time = "50ms"
         fault["at_s"].as_f64().unwrap(),
         fault["restored_s"].as_f64().unwrap(),
     );
-    assert!((2.5..4.5).contains(&at) && back > at + 2.5, "{fault}");
+    // Injected at 3 s, never early; a loaded Docker engine may take a few seconds to kill.
+    assert!((2.9..8.0).contains(&at) && back > at + 2.5, "{fault}");
     assert!(fault["recovery_s"].as_f64().is_some(), "{fault}");
     // A killed replica refuses connections: the next request nginx sends it fails at
     // once and the instance is left out.
+    // Four users send a request every 50 ms or so: the first one nginx tries on the
+    // dead replica comes within a second on an idle machine, 5 s allowed.
     let detected = fault["detection"]["detected_after_s"].as_f64().unwrap();
-    assert!((0.0..2.0).contains(&detected), "{fault}");
+    assert!((0.0..5.0).contains(&detected), "{fault}");
     let instances = summary["infrastructure"]["instances"].as_array().unwrap();
     assert_eq!(instances.len(), 2);
     for instance in instances {

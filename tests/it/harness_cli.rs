@@ -209,7 +209,6 @@ fn a_missing_redis_server_names_the_package_and_exits_5() {
 #[test]
 fn a_window_breached_three_times_in_a_row_stops_the_run() {
     let run = Run::new();
-    let started = Instant::now();
     let args = [
         "signup",
         "--duration",
@@ -223,12 +222,11 @@ fn a_window_breached_three_times_in_a_row_stops_the_run() {
     ];
     let output = run.run(&args);
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
-    assert!(
-        started.elapsed() < Duration::from_secs(40),
-        "stopped early: {:?}",
-        started.elapsed()
-    );
     let summary = run.summary();
+    // Three 2 s windows and the first one's warm-up: well inside the 60 s asked for,
+    // however long the stack took to boot.
+    let ran = summary["duration_s"].as_f64().unwrap();
+    assert!(ran < 30.0, "stopped early: after {ran} s of load");
     let reason = summary["aborted"].as_str().expect("the reason is recorded");
     assert!(
         reason.contains("p95(register)[2s] < 1ms") && reason.contains("3 consecutive"),

@@ -16,3 +16,4 @@ mod marketplace_api;
 mod observability;
 mod open_model;
 mod reports;
+mod shipped;

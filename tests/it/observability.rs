@@ -13,7 +13,7 @@ use serde_json::Value;
 use crate::common::harness::{alive, assert_exit, stdout, Run, BIN};
 
 /// GET `url`: its status and body, or `None` when nothing answers.
-fn get(url: &str) -> Option<(u16, String)> {
+pub(crate) fn get(url: &str) -> Option<(u16, String)> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -30,7 +30,7 @@ fn get(url: &str) -> Option<(u16, String)> {
 }
 
 /// Waits up to `limit` for `ready` to give a value.
-fn wait_for<T>(limit: Duration, what: &str, mut ready: impl FnMut() -> Option<T>) -> T {
+pub(crate) fn wait_for<T>(limit: Duration, what: &str, mut ready: impl FnMut() -> Option<T>) -> T {
     let started = Instant::now();
     loop {
         if let Some(value) = ready() {
