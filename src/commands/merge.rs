@@ -34,7 +34,7 @@ pub async fn run(args: &MergeArgs) -> Result<u8> {
         backend: saved
             .iter()
             .find_map(|s| s.backend_url.clone())
-            .unwrap_or_else(|| "(unknown)".into()),
+            .unwrap_or_else(|| "unknown".into()),
         frontend: None,
     };
     let facts = RunFacts {
@@ -45,6 +45,7 @@ pub async fn run(args: &MergeArgs) -> Result<u8> {
     print!("{}", report::console(&summary));
     report::write(&summary, &report_dir)?;
     std::fs::write(report_dir.join("measurements.json"), merged.to_json() + "\n")
+        .and_then(|()| std::fs::write(report_dir.join("scenario.toml"), &saved[0].scenario.text))
         .map_err(|e| Error::Internal(e.into()))?;
     println!("reports: {}", report_dir.display());
     Ok(match summary.verdict {

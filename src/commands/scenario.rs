@@ -333,16 +333,23 @@ fn finish(
     let summary = Summary::build(plan, judged.measured, judged.telemetry, verdicts, facts);
     print!("{}", report::console(&summary));
     report::write(&summary, report_dir)?;
-    write_measurements(judged.measured, report_dir)?;
+    write_measurements(judged.measured, &config.source.text, report_dir)?;
     println!("reports: {}", report_dir.display());
     Ok((exit_code(&summary), summary))
 }
 
-/// `measurements.json`: what the load measured, lossless, for merging and re-analysis.
-fn write_measurements(measured: &Measurements, report_dir: &Path) -> Result<()> {
-    let path = report_dir.join("measurements.json");
-    std::fs::write(&path, measured.to_json() + "\n")
-        .map_err(|e| Error::Internal(anyhow::anyhow!("cannot write {}: {e}", path.display())))
+/// `measurements.json`: what the load measured, lossless, and `scenario.toml`, the
+/// scenario it ran: together what `merge` and re-analysis read.
+fn write_measurements(measured: &Measurements, scenario: &str, report_dir: &Path) -> Result<()> {
+    for (name, text) in [
+        ("measurements.json", measured.to_json() + "\n"),
+        ("scenario.toml", scenario.to_owned()),
+    ] {
+        let path = report_dir.join(name);
+        std::fs::write(&path, text)
+            .map_err(|e| Error::Internal(anyhow::anyhow!("cannot write {}: {e}", path.display())))?;
+    }
+    Ok(())
 }
 
 /// A baseline is the gate the user asked for: a regression outranks an SLO breach.

@@ -19,7 +19,7 @@ pub use history::{calibrate, figures, judge, Figure, HistorySettings, RunFigures
 
 use crate::metrics::{Measurements, SecondStats};
 use crate::report::{Comparison, GatePolicy, Row, RowVerdict, StepSummary, Summary};
-use crate::stats::{mann_whitney_greater, median};
+use crate::stats::{mann_whitney_greater, median, smallest_p};
 
 /// What a run is compared with: one run (its seconds against the new run's), or a
 /// history of runs (each one figure per step and metric).
@@ -169,7 +169,12 @@ fn row(
         (Some(b), Some(n)) if b > 0.0 => Some(n / b - 1.0),
         _ => None,
     };
-    let enough = base_values.len() >= policy.min_seconds && new_values.len() >= policy.min_seconds;
+    // Too few seconds for the test ever to reach alpha is too few for a verdict: a
+    // gate that cannot fail would pass every regression.
+    let (n_base, n_new) = (base_values.len(), new_values.len());
+    let enough = n_base >= policy.min_seconds
+        && n_new >= policy.min_seconds
+        && smallest_p(n_new, n_base) < policy.alpha;
     let p_slower = mann_whitney_greater(&new_values, &base_values);
     let p_faster = mann_whitney_greater(&base_values, &new_values);
     let delta = new_us.zip(base_us).map_or(0.0, |(n, b)| n - b);
@@ -279,6 +284,33 @@ mod tests {
             GatePolicy::default(),
         );
         assert_eq!(back.rows[0].verdict, RowVerdict::Improvement);
+    }
+
+    #[test]
+    fn seconds_too_few_for_the_test_to_reach_alpha_are_insufficient_data() {
+        // The first and last seconds are left out: 9 recorded are 7 full, 10 are 8.
+        let seven = compare(
+            &run("a", &noisy(300.0)[..9]),
+            &run("b", &[600; 9]),
+            GatePolicy::default(),
+        );
+        assert_eq!(
+            seven.rows[0].verdict,
+            RowVerdict::InsufficientData,
+            "{:?}",
+            seven.rows[0]
+        );
+        let eight = compare(
+            &run("a", &noisy(300.0)[..10]),
+            &run("b", &[600; 10]),
+            GatePolicy::default(),
+        );
+        assert_eq!(
+            eight.rows[0].verdict,
+            RowVerdict::Regression,
+            "{:?}",
+            eight.rows[0]
+        );
     }
 
     #[test]

@@ -124,6 +124,11 @@ impl Measurements {
     /// start times (whole seconds), and the length covers both. Steps are matched by
     /// kind and name; a step only `other` has is appended.
     pub fn merge(&mut self, other: &Measurements) {
+        // Nothing measured yet has no start of its own: its creation time would
+        // stretch an offline merge from the runs' start to the moment of the merge.
+        if self.elapsed.is_zero() && self.all_steps().outcomes.total() == 0 {
+            self.started_unix_ms = other.started_unix_ms;
+        }
         let start = self.started_unix_ms.min(other.started_unix_ms);
         let shift = |m: &Measurements| (m.started_unix_ms - start + 500) / 1000;
         let (mine, theirs) = (shift(self), shift(other));
@@ -481,6 +486,23 @@ mod tests {
 
     fn collector() -> Collector {
         Collector::new(vec![("k".into(), "a".into()), ("k".into(), "b".into())])
+    }
+
+    #[test]
+    fn merging_saved_runs_into_nothing_keeps_their_start_and_length() {
+        let one = collector();
+        record(&one, &values(7, 1_000));
+        let saved = Measurements {
+            started_unix_ms: 1_000_000,
+            elapsed: Duration::from_secs(20),
+            ..one.measurements()
+        };
+        let mut merged = Measurements::empty(&[("k".into(), "a".into()), ("k".into(), "b".into())]);
+        merged.merge(&saved);
+        merged.merge(&saved);
+        assert_eq!(merged.started_unix_ms, 1_000_000);
+        assert_eq!(merged.elapsed, Duration::from_secs(20));
+        assert_eq!(merged.all_steps().outcomes.total(), 2_000);
     }
 
     #[test]

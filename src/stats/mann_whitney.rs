@@ -23,6 +23,18 @@ pub fn mann_whitney_greater(new: &[f64], base: &[f64]) -> Option<f64> {
     Some(upper_tail(z))
 }
 
+/// The smallest p value [`mann_whitney_greater`] can give for samples of these sizes
+/// (every new value above every base value, no ties): at or above the significance
+/// level, no data can make the test significant.
+pub fn smallest_p(new: usize, base: usize) -> f64 {
+    let (n1, n2) = (new as f64, base as f64);
+    if new == 0 || base == 0 {
+        return 1.0;
+    }
+    let z = (n1 * n2 / 2.0 - 0.5) / (n1 * n2 * (n1 + n2 + 1.0) / 12.0).sqrt();
+    upper_tail(z)
+}
+
 /// Average ranks (from 1) of `new` then `base` within their union.
 fn ranks(new: &[f64], base: &[f64]) -> Vec<f64> {
     let all: Vec<f64> = new.iter().chain(base).copied().collect();
@@ -98,6 +110,17 @@ mod tests {
         assert!(p < 0.001, "{p}");
         let p = mann_whitney_greater(&base, &slower).unwrap();
         assert!(p > 0.99, "the other way round is not 'greater': {p}");
+    }
+
+    #[test]
+    fn the_smallest_p_is_that_of_separated_samples() {
+        let base: Vec<f64> = (0..7).map(f64::from).collect();
+        let above: Vec<f64> = base.iter().map(|v| v + 100.0).collect();
+        let p = mann_whitney_greater(&above, &base).unwrap();
+        assert!((smallest_p(7, 7) - p).abs() < 1e-12, "{p}");
+        // At alpha 0.001, 7 seconds a side can never be significant, 8 can.
+        assert!(smallest_p(7, 7) > 0.001 && smallest_p(8, 8) < 0.001);
+        assert_eq!(smallest_p(0, 8), 1.0);
     }
 
     #[test]

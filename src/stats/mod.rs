@@ -5,7 +5,7 @@
 mod mann_whitney;
 mod student;
 
-pub use mann_whitney::mann_whitney_greater;
+pub use mann_whitney::{mann_whitney_greater, smallest_p};
 pub use student::t_quantile;
 
 /// The median of `values` (`None` when empty).

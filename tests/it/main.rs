@@ -15,5 +15,6 @@ mod harness_cli;
 mod marketplace_api;
 mod observability;
 mod open_model;
+mod readme;
 mod reports;
 mod shipped;
