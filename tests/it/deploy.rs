@@ -97,6 +97,7 @@ fn a_capacity_search_becomes_manifests_a_compose_override_and_a_sized_stack() {
     let hpa: HorizontalPodAutoscaler = one(&manifests, "backend-hpa.yaml");
     let _: PodDisruptionBudget = one(&manifests, "backend-pdb.yaml");
     assert_eq!(services.len(), 4);
+    crate::k8s_schemas::assert_valid_for_kubernetes(&crate::k8s_schemas::yaml_files(&manifests));
 
     let hpa = hpa.spec.unwrap();
     assert_eq!(hpa.min_replicas, Some(2));

@@ -12,6 +12,7 @@ mod docker_stack;
 mod drills;
 mod gate;
 mod harness_cli;
+mod k8s_schemas;
 mod marketplace_api;
 mod observability;
 mod open_model;
