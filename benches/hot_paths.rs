@@ -200,7 +200,7 @@ fn telemetry_hour() -> Telemetry {
         memory_limit_bytes: 512 << 20,
         max_connections: Some(100),
         samples,
-        served: Default::default(),
+        ..Default::default()
     }
 }
 

@@ -46,6 +46,10 @@ pub struct Infrastructure {
     /// Each backend instance on its own: how replicas shared the load.
     #[serde(default)]
     pub instances: Vec<InstanceReport>,
+    /// Measured instances that exited or restarted during the run: their figures stop
+    /// there (or start afresh), and the report says so.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub departures: Vec<crate::telemetry::Departure>,
 }
 
 /// One backend instance over the run.
@@ -108,6 +112,7 @@ impl Infrastructure {
                 .filter_map(|s| Some((s.second, s.replicas?)))
                 .collect(),
             instances: instances(telemetry, measured.elapsed.as_secs_f64()),
+            departures: telemetry.departures.clone(),
             not_measured: Vec::new(),
         };
         infrastructure.not_measured = infrastructure.unmeasured();

@@ -30,6 +30,7 @@ pub fn lines(infra: &Infrastructure, faults: &[FaultReport]) -> Vec<(&'static st
     if infra.instances.len() > 1 {
         lines.push(("instances", instances(infra)));
     }
+    lines.extend(infra.departures.iter().map(|d| ("gone", departure(d))));
     lines.push(("triggers", triggers(infra)));
     lines.push(("hpa", hpa(infra)));
     if let Some(observed) = observed_replicas(infra) {
@@ -37,6 +38,23 @@ pub fn lines(infra: &Infrastructure, faults: &[FaultReport]) -> Vec<(&'static st
     }
     lines.extend(faults.iter().map(|f| ("fault", fault(f))));
     lines
+}
+
+/// `backend (pid 4242) exited at 3 s, measured for 2 s before`.
+fn departure(departure: &crate::telemetry::Departure) -> String {
+    use crate::telemetry::DepartureEvent;
+    let event = match departure.event {
+        DepartureEvent::Exited => "exited",
+        DepartureEvent::Restarted => "restarted",
+    };
+    let after = match departure.event {
+        DepartureEvent::Exited => "its figures stop there",
+        DepartureEvent::Restarted => "a new process from there",
+    };
+    format!(
+        "{} ({}) {event} at {} s, measured for {} s before; {after}",
+        departure.name, departure.what, departure.at_s, departure.measured_s
+    )
 }
 
 fn db_connections(infra: &Infrastructure) -> String {
@@ -61,7 +79,15 @@ fn db_connections(infra: &Infrastructure) -> String {
 
 fn backend_cpu(infra: &Infrastructure) -> String {
     match (infra.backend_cpu_p95_percent, infra.backend_cpu_max_percent) {
-        (Some(p95), Some(max)) => format!("p95 {p95:.0}%, max {max:.0}% of {} cores", infra.cpu_limit_cores),
+        (Some(p95), Some(max)) => format!(
+            "p95 {p95:.0}%, max {max:.0}% of {} cores{}",
+            infra.cpu_limit_cores,
+            match infra.departures.is_empty() {
+                true => "",
+                false => " while measured (see gone)",
+            }
+        ),
+        _ if !infra.departures.is_empty() => format!("{NOT_MEASURED}: the instance went away (see gone)"),
         _ => format!("{NOT_MEASURED} (give --backend-pid, --backend-container or --prometheus)"),
     }
 }

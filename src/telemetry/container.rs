@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use testcontainers::bollard::models::ContainerStatsResponse;
@@ -11,10 +12,14 @@ use testcontainers::bollard::query_parameters::StatsOptionsBuilder;
 use testcontainers::bollard::Docker;
 use tokio::task::JoinHandle;
 
+use super::DepartureEvent;
+
 /// The latest figures of one container, kept current by a task that follows the
-/// daemon's stats stream (one sample a second, each with the second before it).
+/// daemon's stats stream (one sample a second, each with the second before it), and
+/// what became of the container: a stream that ends, or falls silent, is a container
+/// that stopped; one that answers again after that is a restart.
 pub struct Watcher {
-    latest: Arc<Mutex<Option<Reading>>>,
+    shared: Arc<Mutex<Watch>>,
     task: JoinHandle<()>,
 }
 
@@ -25,28 +30,101 @@ pub struct Reading {
     pub memory_bytes: u64,
 }
 
+/// What the task saw last, and the stops and starts not yet taken.
+#[derive(Default)]
+struct Watch {
+    latest: Option<(Reading, Instant)>,
+    up: bool,
+    /// Whether it ever answered: a first answer is a start, a later one a restart.
+    answered: bool,
+    events: Vec<DepartureEvent>,
+}
+
+/// A reading older than this is of a container that stopped answering.
+const STALE: Duration = Duration::from_secs(3);
+
 impl Watcher {
     pub fn start(docker: Docker, id: String) -> Self {
-        let latest = Arc::new(Mutex::new(None));
-        let shared = latest.clone();
-        let task = tokio::spawn(async move {
-            let options = StatsOptionsBuilder::default().stream(true).build();
-            let mut stream = docker.stats(&id, Some(options));
-            while let Some(Ok(stats)) = stream.next().await {
-                let reading = Reading {
-                    cores: cores_used(&stats),
-                    memory_bytes: memory_in_use(&stats),
-                };
-                *shared.lock().unwrap_or_else(|e| e.into_inner()) = Some(reading);
-            }
-        });
-        Self { latest, task }
+        let shared = Arc::new(Mutex::new(Watch::default()));
+        let task = tokio::spawn(follow(docker, id, shared.clone()));
+        Self { shared, task }
     }
 
-    /// The most recent sample, if one arrived.
+    /// The most recent sample, if one arrived lately.
     pub fn latest(&self) -> Option<Reading> {
-        *self.latest.lock().unwrap_or_else(|e| e.into_inner())
+        let mut watch = self.watch();
+        watch.mark_stale();
+        watch.latest.map(|(reading, _)| reading)
     }
+
+    /// The oldest stop or start not taken yet.
+    pub fn take_event(&self) -> Option<DepartureEvent> {
+        let mut watch = self.watch();
+        watch.mark_stale();
+        (!watch.events.is_empty()).then(|| watch.events.remove(0))
+    }
+
+    fn watch(&self) -> std::sync::MutexGuard<'_, Watch> {
+        self.shared.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Watch {
+    fn reading(&mut self, reading: Reading) {
+        if !self.up && self.answered {
+            self.events.push(DepartureEvent::Restarted);
+        }
+        self.up = true;
+        self.answered = true;
+        self.latest = Some((reading, Instant::now()));
+    }
+
+    fn stopped(&mut self) {
+        if self.up {
+            self.events.push(DepartureEvent::Exited);
+        }
+        self.up = false;
+        self.latest = None;
+    }
+
+    fn mark_stale(&mut self) {
+        if self.latest.is_some_and(|(_, at)| at.elapsed() > STALE) {
+            self.stopped();
+        }
+    }
+}
+
+/// Follows `id`'s stats; when the stream ends (the container stopped), waits for it
+/// to run again, until it is removed.
+async fn follow(docker: Docker, id: String, shared: Arc<Mutex<Watch>>) {
+    let lock = || shared.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        let options = StatsOptionsBuilder::default().stream(true).build();
+        let mut stream = docker.stats(&id, Some(options));
+        while let Some(Ok(stats)) = stream.next().await {
+            if is_of_a_stopped_container(&stats) {
+                lock().stopped();
+                continue;
+            }
+            let reading = Reading {
+                cores: cores_used(&stats),
+                memory_bytes: memory_in_use(&stats),
+            };
+            lock().reading(reading);
+        }
+        lock().stopped();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if docker.inspect_container(&id, None).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// A stopped container's samples are empty: no process, no memory in use.
+fn is_of_a_stopped_container(stats: &ContainerStatsResponse) -> bool {
+    let processes = stats.pids_stats.as_ref().and_then(|p| p.current);
+    let memory = stats.memory_stats.as_ref().and_then(|m| m.usage);
+    processes == Some(0) || (processes.is_none() && memory.unwrap_or(0) == 0)
 }
 
 impl Drop for Watcher {

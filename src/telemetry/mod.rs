@@ -8,6 +8,7 @@ mod process;
 mod prometheus;
 mod series;
 mod stores;
+mod tree;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +24,7 @@ pub use prometheus::{prometheus_figures, PrometheusSource};
 pub use series::{Aggregate, SeriesKind, SeriesName, SERIES};
 pub use stores::{DbSample, RedisSample};
 use stores::{PostgresProbe, RedisProbe};
+pub use tree::tree_reading;
 
 /// The instance name of connections counted without telling clients apart
 /// (Prometheus exporters count per database and state).
@@ -69,6 +71,32 @@ pub struct Telemetry {
     /// them (empty without one).
     #[serde(default)]
     pub served: std::collections::BTreeMap<String, u64>,
+    /// Measured instances that went away (or restarted) while the load ran.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub departures: Vec<Departure>,
+}
+
+/// A measured backend instance that exited or restarted during the run: its figures
+/// after that second are missing, never zeros.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Departure {
+    pub name: String,
+    /// What was measured: `pid 1234` or `container 3f2a...`.
+    pub what: String,
+    pub event: DepartureEvent,
+    /// The second of the load it was first seen gone (or back as a new process).
+    pub at_s: u64,
+    /// Seconds it was measured before that.
+    pub measured_s: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DepartureEvent {
+    /// The process ended, or the container stopped.
+    Exited,
+    /// The container stopped and started again: a new process, its memory fresh.
+    Restarted,
 }
 
 /// One second.
@@ -151,6 +179,7 @@ async fn sample_until(
         max_connections: None,
         samples: Vec::new(),
         served: Default::default(),
+        departures: Vec::new(),
     };
     if let Some(pg) = probes.postgres.as_mut() {
         telemetry.max_connections = within(pg.max_connections()).await.flatten();
@@ -167,13 +196,15 @@ async fn sample_until(
         *latest.lock().unwrap_or_else(|e| e.into_inner()) = Some(sample.clone());
         telemetry.samples.push(sample);
     }
+    telemetry.departures = probes.departures;
     telemetry
 }
 
 /// The probes and what they remember between seconds.
 struct Probes {
-    cpu: Vec<Option<process::CpuReading>>,
-    containers: Vec<container::Watcher>,
+    pids: Vec<Watched<tree::TreeReading>>,
+    containers: Vec<Watched<container::Watcher>>,
+    departures: Vec<Departure>,
     postgres: Option<PostgresProbe>,
     redis: Option<RedisProbe>,
     prometheus: Option<PrometheusProbe>,
@@ -183,19 +214,20 @@ struct Probes {
 impl Probes {
     fn new(targets: &Targets) -> Self {
         Self {
-            cpu: targets
+            pids: targets
                 .backends
                 .iter()
-                .map(|(_, pid)| process::cpu_reading(*pid))
+                .map(|(_, pid)| Watched::new(tree::tree_reading(*pid)))
                 .collect(),
             containers: match &targets.docker {
                 Some(docker) => targets
                     .containers
                     .iter()
-                    .map(|(_, id)| container::Watcher::start(docker.clone(), id.clone()))
+                    .map(|(_, id)| Watched::new(Some(container::Watcher::start(docker.clone(), id.clone()))))
                     .collect(),
                 None => Vec::new(),
             },
+            departures: Vec::new(),
             postgres: targets.postgres_url.clone().map(PostgresProbe::new),
             redis: targets.redis_url.as_deref().map(RedisProbe::new),
             prometheus: targets.prometheus.clone().map(PrometheusProbe::new),
@@ -210,8 +242,8 @@ impl Probes {
     async fn sample(&mut self, targets: &Targets, collector: &Collector) -> (Sample, Option<u32>) {
         let second = collector.elapsed().as_secs();
         let in_flight = collector.take_in_flight_peak();
-        let mut backends = self.backends(targets);
-        backends.extend(self.containers(targets));
+        let mut backends = self.backends(targets, second);
+        backends.extend(self.containers(targets, second));
         let health = format!("{}/health", targets.backend_url);
         let detailed = format!("{}/health/detailed", targets.backend_url);
         let (db, redis, health_ms, health_detailed_ms, scraped) = tokio::join!(
@@ -253,42 +285,85 @@ impl Probes {
         (sample, scraped.max_connections)
     }
 
-    fn backends(&mut self, targets: &Targets) -> Vec<InstanceSample> {
+    /// CPU and memory of each backend process tree, as shares of the limits.
+    fn backends(&mut self, targets: &Targets, second: u64) -> Vec<InstanceSample> {
         let limits = targets.limits;
-        targets
-            .backends
-            .iter()
-            .zip(self.cpu.iter_mut())
-            .filter_map(|((name, pid), last)| {
-                let now = process::cpu_reading(*pid);
-                let before = std::mem::replace(last, now);
-                // A second without two readings (the first, or a gone process) is not
-                // measured: it is left out, never counted as idle.
-                let cpu_percent = process::cpu_percent(before?, now?, limits.cpu_cores);
-                let rss = process::rss_bytes(*pid)?;
-                Some(InstanceSample::new(name, cpu_percent, rss, limits))
-            })
-            .collect()
+        let mut samples = Vec::new();
+        for ((name, pid), watched) in targets.backends.iter().zip(self.pids.iter_mut()) {
+            let Some(now) = tree::tree_reading(*pid) else {
+                if !watched.gone {
+                    watched.gone = true;
+                    let what = format!("pid {pid}");
+                    self.departures
+                        .push(watched.departure(name, what, DepartureEvent::Exited, second));
+                }
+                continue;
+            };
+            // A second without two readings (the first) is not measured: it is left
+            // out, never counted as idle.
+            if let Some(before) = &watched.state {
+                let cpu_percent = now.cpu_percent_since(before, limits.cpu_cores);
+                samples.push(InstanceSample::new(name, cpu_percent, now.rss_bytes, limits));
+                watched.measured_s += 1;
+            }
+            watched.state = Some(now);
+        }
+        samples
     }
 
     /// CPU and memory of each backend container, as shares of its limits.
-    fn containers(&self, targets: &Targets) -> Vec<InstanceSample> {
+    fn containers(&mut self, targets: &Targets, second: u64) -> Vec<InstanceSample> {
         let limits = targets.limits;
-        targets
-            .containers
-            .iter()
-            .zip(&self.containers)
-            .filter_map(|((name, _), watcher)| {
-                let reading = watcher.latest()?;
-                let cpu_percent = reading.cores / limits.cpu_cores.max(f64::EPSILON) * 100.0;
-                Some(InstanceSample::new(
-                    name,
-                    cpu_percent,
-                    reading.memory_bytes,
-                    limits,
-                ))
-            })
-            .collect()
+        let mut samples = Vec::new();
+        for ((name, id), watched) in targets.containers.iter().zip(self.containers.iter_mut()) {
+            let Some(watcher) = &watched.state else {
+                continue;
+            };
+            while let Some(event) = watcher.take_event() {
+                let what = format!("container {}", id.chars().take(12).collect::<String>());
+                self.departures.push(watched.departure(name, what, event, second));
+            }
+            let Some(reading) = watcher.latest() else {
+                continue;
+            };
+            let cpu_percent = reading.cores / limits.cpu_cores.max(f64::EPSILON) * 100.0;
+            samples.push(InstanceSample::new(
+                name,
+                cpu_percent,
+                reading.memory_bytes,
+                limits,
+            ));
+            watched.measured_s += 1;
+        }
+        samples
+    }
+}
+
+/// A measured instance: its probe's state, the seconds it was measured, and whether
+/// it was already reported gone.
+struct Watched<T> {
+    state: Option<T>,
+    measured_s: u64,
+    gone: bool,
+}
+
+impl<T> Watched<T> {
+    fn new(state: Option<T>) -> Self {
+        Self {
+            state,
+            measured_s: 0,
+            gone: false,
+        }
+    }
+
+    fn departure(&self, name: &str, what: String, event: DepartureEvent, second: u64) -> Departure {
+        Departure {
+            name: name.to_owned(),
+            what,
+            event,
+            at_s: second,
+            measured_s: self.measured_s,
+        }
     }
 }
 

@@ -111,6 +111,20 @@ think_time = "50ms"
     // dead replica comes within a second on an idle machine, 5 s allowed.
     let detected = fault["detection"]["detected_after_s"].as_f64().unwrap();
     assert!((0.0..5.0).contains(&detected), "{fault}");
+    // Its telemetry says it went away and came back, rather than reading 0 % meanwhile.
+    let events: Vec<(String, String)> = summary["infrastructure"]["departures"]
+        .as_array()
+        .expect("the killed replica's departure")
+        .iter()
+        .map(|d| {
+            (
+                d["name"].as_str().unwrap().to_owned(),
+                d["event"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let expected = ["exited", "restarted"].map(|e| ("backend-2".to_owned(), e.to_owned()));
+    assert_eq!(events, expected, "{}", summary["infrastructure"]["departures"]);
     let instances = summary["infrastructure"]["instances"].as_array().unwrap();
     assert_eq!(instances.len(), 2);
     for instance in instances {

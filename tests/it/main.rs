@@ -6,6 +6,7 @@ mod backend_process;
 mod capacity;
 mod common;
 mod compose;
+mod departures;
 mod deploy;
 mod distributed;
 mod docker_stack;
