@@ -289,28 +289,13 @@ mod tests {
     #[test]
     fn seconds_too_few_for_the_test_to_reach_alpha_are_insufficient_data() {
         // The first and last seconds are left out: 9 recorded are 7 full, 10 are 8.
-        let seven = compare(
-            &run("a", &noisy(300.0)[..9]),
-            &run("b", &[600; 9]),
-            GatePolicy::default(),
-        );
-        assert_eq!(
-            seven.rows[0].verdict,
-            RowVerdict::InsufficientData,
-            "{:?}",
-            seven.rows[0]
-        );
-        let eight = compare(
-            &run("a", &noisy(300.0)[..10]),
-            &run("b", &[600; 10]),
-            GatePolicy::default(),
-        );
-        assert_eq!(
-            eight.rows[0].verdict,
-            RowVerdict::Regression,
-            "{:?}",
-            eight.rows[0]
-        );
+        let verdict = |seconds: usize| {
+            let base = run("a", &noisy(300.0)[..seconds]);
+            let twice_as_slow = run("b", &vec![600; seconds]);
+            compare(&base, &twice_as_slow, GatePolicy::default()).rows[0].verdict
+        };
+        assert_eq!(verdict(9), RowVerdict::InsufficientData);
+        assert_eq!(verdict(10), RowVerdict::Regression);
     }
 
     #[test]
