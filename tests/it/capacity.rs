@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::harness::{assert_exit, assert_stack_gone, signal_and_wait, stderr, Run};
+use crate::common::harness::{assert_exit, assert_stack_gone, roomy_scenario, signal_and_wait, stderr, Run};
 
 /// Short steps: 1 s of warm-up, 5 s measured.
 const SHORT: [&str; 4] = ["--warmup", "1s", "--step-duration", "5s"];
@@ -17,8 +17,9 @@ fn capacity(run: &Run, args: &[&str]) -> std::process::Command {
 #[test]
 fn capacity_grows_the_rate_and_sizes_a_deployment() {
     let run = Run::new();
+    let scenario = roomy_scenario(&run, "signup");
     let args = [
-        "signup",
+        scenario.as_str(),
         "--start-rate",
         "1",
         "--max-steps",
@@ -44,7 +45,7 @@ fn capacity_grows_the_rate_and_sizes_a_deployment() {
             step["backend_cpu_cores"].as_f64().unwrap() > 0.0,
             "CPU measured: {step:#}"
         );
-        assert!(step["p95_ms"].as_f64().unwrap() < 500.0);
+        assert!(step["p95_ms"].as_f64().unwrap() < 5000.0, "{step:#}");
     }
     let findings = &report["findings"];
     assert_eq!(findings["sustainable_rate"], 4.0);

@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::common::docker;
-use crate::common::harness::{assert_exit, stdout, Run, BIN};
+use crate::common::harness::{assert_exit, roomy_scenario, stdout, Run, BIN};
 
 /// The YAML documents of a generated file, its comment block left out.
 fn documents<T: DeserializeOwned>(dir: &Path, file: &str) -> Vec<T> {
@@ -59,8 +59,9 @@ fn env<'a>(container: &'a Container, name: &str) -> &'a str {
 fn a_capacity_search_becomes_manifests_a_compose_override_and_a_sized_stack() {
     let run = Run::new();
     let manifests = run.dir.path().join("k8s");
+    let scenario = roomy_scenario(&run, "signup");
     let search = [
-        "signup",
+        scenario.as_str(),
         "--warmup",
         "1s",
         "--step-duration",

@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::common::docker::{self, assert_run_gone, containers_of};
-use crate::common::harness::{assert_exit, signal_and_wait, stdout, Run, BIN};
+use crate::common::harness::{assert_exit, roomy_scenario, signal_and_wait, stdout, Run, BIN};
 
 fn run_id(run: &Run) -> String {
     run.summary()["run_id"].as_str().unwrap().to_owned()
@@ -18,7 +18,8 @@ fn a_signup_run_in_containers_passes_and_leaves_nothing_behind() {
         return;
     }
     let run = Run::new();
-    let output = run.run(&["signup", "--stack", "docker", "--duration", "4s", "--users", "2"]);
+    let scenario = roomy_scenario(&run, "signup");
+    let output = run.run(&[&scenario, "--stack", "docker", "--duration", "4s", "--users", "2"]);
     assert_exit(&output, 0);
     let summary = run.summary();
     crate::reports::assert_matches_schema(&summary);
@@ -53,7 +54,16 @@ fn browse_loads_every_frontend_page_and_its_assets_in_containers() {
     }
     let run = Run::new();
     // One iteration thinks for 8 s in all.
-    let output = run.run(&["browse", "--stack", "docker", "--duration", "10s", "--users", "2"]);
+    let scenario = roomy_scenario(&run, "browse");
+    let output = run.run(&[
+        &scenario,
+        "--stack",
+        "docker",
+        "--duration",
+        "10s",
+        "--users",
+        "2",
+    ]);
     assert_exit(&output, 0);
     let summary = run.summary();
     for step in summary["steps"].as_array().unwrap() {
@@ -161,8 +171,9 @@ fn a_teams_own_images_run_one_built_from_a_dockerfile_and_one_given_by_name() {
         context.join("karigar-backend"),
     )
     .unwrap();
+    let scenario = roomy_scenario(&run, "signup");
     let output = run.run(&[
-        "signup",
+        &scenario,
         "--stack",
         "docker",
         "--backend-build",

@@ -3,12 +3,13 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::harness::{assert_stack_gone, signal_and_wait, stderr, stdout, Run};
+use crate::common::harness::{assert_stack_gone, roomy_scenario, signal_and_wait, stderr, stdout, Run};
 
 #[test]
 fn a_short_signup_run_passes_and_reports_every_step() {
     let run = Run::new();
-    let output = run.run(&["signup", "--duration", "3s", "--users", "2"]);
+    let scenario = roomy_scenario(&run, "signup");
+    let output = run.run(&[&scenario, "--duration", "3s", "--users", "2"]);
     assert_eq!(
         output.status.code(),
         Some(0),
@@ -271,8 +272,9 @@ fn the_marketplace_scenarios_run_clean_on_a_seeded_stack() {
     ];
     for (scenario, users, duration) in runs {
         let run = Run::new();
+        let file = roomy_scenario(&run, scenario);
         let args = [
-            scenario,
+            file.as_str(),
             "--duration",
             duration,
             "--users",

@@ -4,13 +4,12 @@
 //! by remote write and by scrape; failures show what the server answered; the live
 //! dashboard draws the run in a browser, then its final report.
 
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::harness::{alive, assert_exit, stdout, Run, BIN};
+use crate::common::harness::{alive, assert_exit, roomy_scenario, stdout, Run, BIN};
 
 /// GET `url`: its status and body, or `None` when nothing answers.
 pub(crate) fn get(url: &str) -> Option<(u16, String)> {
@@ -194,7 +193,8 @@ fn a_kept_stack_is_measured_from_outside_and_its_failures_are_shown() {
     // The target alone: every figure it cannot reach says so.
     let bare = Run::new();
     let target = kept.field("backend");
-    let output = bare.run(&["signup", "--target", &target, "--duration", "2s", "--users", "1"]);
+    let scenario = roomy_scenario(&bare, "signup");
+    let output = bare.run(&[&scenario, "--target", &target, "--duration", "2s", "--users", "1"]);
     assert_exit(&output, 0);
     let console = stdout(&output);
     assert!(
@@ -269,7 +269,8 @@ fn a_kept_docker_stack_is_measured_through_its_containers() {
     let mut kept = stack_up(&run, &["--stack", "docker", "--profile", "dev"]);
     let flags = kept.flags();
     assert!(flags.iter().any(|f| f == "--backend-container"), "{flags:?}");
-    let output = run.run(&args(&["signup", "--duration", "5s", "--users", "2"], &flags));
+    let scenario = roomy_scenario(&run, "signup");
+    let output = run.run(&args(&[&scenario, "--duration", "5s", "--users", "2"], &flags));
     assert_exit(&output, 0);
     let infra = &run.summary()["infrastructure"];
     crate::common::harness::assert_stack_figures(infra);
@@ -382,20 +383,19 @@ fn monitoring(run: &Run, kept: &Kept, harness: u16) -> Monitoring {
     }
 }
 
-/// The signup scenario reading the backend's CPU and memory from process-exporter, and
+/// The (roomy) signup scenario reading the backend's CPU and memory from process-exporter, and
 /// (with no Kubernetes here) a replica count of 2 from the two store exporters' `up`.
-fn signup_with_process_queries(dir: &Path) -> String {
-    let mut text =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/signup.toml")).unwrap();
+fn signup_with_process_queries(run: &Run) -> String {
+    let path = roomy_scenario(run, "signup");
+    let mut text = std::fs::read_to_string(&path).unwrap();
     text.push_str(
         "\n[stack.prometheus]\n\
          backend_cpu = 'sum by (groupname) (rate(namedprocess_namegroup_cpu_seconds_total{groupname=\"backend\"}[5s]))'\n\
          backend_memory = 'sum by (groupname) (namedprocess_namegroup_memory_bytes{groupname=\"backend\",memtype=\"resident\"})'\n\
          replicas = 'count(up{job=~\"postgres|redis\"} == 1)'\n",
     );
-    let path = dir.join("signup.toml");
     std::fs::write(&path, text).unwrap();
-    path.to_str().unwrap().to_owned()
+    path
 }
 
 #[test]
@@ -404,7 +404,7 @@ fn prometheus_gives_the_figures_and_receives_the_runs_series() {
     let kept = stack_up(&run, &[]);
     let harness = karigar_perf::stack::free_port().unwrap();
     let prometheus = monitoring(&run, &kept, harness);
-    let scenario = signup_with_process_queries(run.dir.path());
+    let scenario = signup_with_process_queries(&run);
     let target = kept.field("backend");
     let remote_write = format!("{}/api/v1/write", prometheus.url);
     let listen = format!("127.0.0.1:{harness}");

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-use crate::common::harness::{stderr, stdout, Run, BIN};
+use crate::common::harness::{roomy_scenario, stderr, stdout, Run, BIN};
 
 const SCHEMA: &str = include_str!("../../schemas/summary.schema.json");
 
@@ -27,8 +27,9 @@ pub fn assert_matches_schema(summary: &Value) {
 #[test]
 fn summaries_match_the_schema_and_feed_the_gate() {
     let base = Run::new();
+    let scenario = roomy_scenario(&base, "signup");
     let output = base.run(&[
-        "signup",
+        &scenario,
         "--duration",
         "4s",
         "--users",
@@ -46,8 +47,9 @@ fn summaries_match_the_schema_and_feed_the_gate() {
 
     let base_file = base.report_dir().join("summary.json");
     let new = Run::new();
+    let scenario = roomy_scenario(&new, "signup");
     let output = new.run(&[
-        "signup",
+        &scenario,
         "--duration",
         "4s",
         "--users",
@@ -111,7 +113,8 @@ fn stretched(path: &Path, factor: f64, dir: &Path) -> std::path::PathBuf {
 #[test]
 fn the_html_report_renders_charts_in_a_browser() {
     let run = Run::new();
-    let output = run.run(&["signup", "--duration", "3s", "--users", "2"]);
+    let scenario = roomy_scenario(&run, "signup");
+    let output = run.run(&[&scenario, "--duration", "3s", "--users", "2"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let html_path = run.report_dir().join("report.html");
     let html = std::fs::read_to_string(&html_path).unwrap();
