@@ -132,8 +132,8 @@ impl ScenarioConfig {
             plan: Arc::new(plan),
             stack,
             reports: ReportConfig {
-                dir: args.report_dir.clone(),
-                quiet: args.quiet,
+                dir: args.reports.report_dir.clone(),
+                quiet: args.progress.quiet,
             },
             clients: args.clients,
             gate,
@@ -156,8 +156,8 @@ impl CapacityConfig {
             search,
             stack,
             reports: ReportConfig {
-                dir: args.report_dir.clone(),
-                quiet: args.quiet,
+                dir: args.reports.report_dir.clone(),
+                quiet: args.progress.quiet,
             },
         })
     }

@@ -214,6 +214,7 @@ impl Prepared {
         let write_steps = write_steps(&plan, &args.write, default_write, key_var)?;
         let run_id = crate::setup::run_id(&format!("drill-{kind}"));
         let report_dir = args
+            .reports
             .report_dir
             .clone()
             .unwrap_or_else(|| PathBuf::from("reports").join(&run_id));
@@ -230,7 +231,7 @@ impl Prepared {
         };
         crate::setup::create_report_dir(&report_dir, &options.logs_dir)?;
         Ok(Self {
-            quiet: args.quiet,
+            quiet: args.progress.quiet,
             source,
             users: args.users,
             plan,

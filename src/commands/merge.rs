@@ -25,6 +25,7 @@ pub async fn run(args: &MergeArgs) -> Result<u8> {
     }
     let run_id = crate::setup::run_id(&format!("merge-{}", plan.name));
     let report_dir = args
+        .reports
         .report_dir
         .clone()
         .unwrap_or_else(|| PathBuf::from("reports").join(&run_id));

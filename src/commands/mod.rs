@@ -34,8 +34,18 @@ pub async fn dispatch(command: Command) -> Result<u8> {
         Command::Deploy(DeployCommand::Compose(args)) => deploy::compose(&args),
         Command::Drill(DrillCommand::Restore(args)) => drill::restore(&args, current_exe()?).await,
         Command::Drill(DrillCommand::RedisKill(args)) => drill::redis_kill(&args, current_exe()?).await,
+        Command::Completions { shell } => print(&crate::cli::reference::completions(shell)),
         Command::Backend => serve::backend().await,
         Command::Frontend => serve::frontend().await,
+    }
+}
+
+/// Writes `text` to stdout; a reader that went away early (`| head`) is not an error.
+fn print(text: &[u8]) -> Result<u8> {
+    use std::io::Write;
+    match std::io::stdout().write_all(text) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Internal(e.into())),
+        _ => Ok(crate::exit::PASS),
     }
 }
 

@@ -47,7 +47,7 @@ pub async fn up(args: &StackUpArgs, backend_exe: PathBuf) -> Result<u8> {
     let plan = Plan::build(&Source::locate(&args.scenario)?, &LoadOverrides::default(), &[])?;
     let config = StackConfig::resolve(&args.stack, &plan)?;
     let reports = ReportConfig {
-        dir: args.report_dir.clone(),
+        dir: args.reports.report_dir.clone(),
         quiet: false,
     };
     let interrupt = Interrupt::listen().map_err(|e| Error::Internal(e.into()))?;

@@ -16,7 +16,7 @@ pub async fn run(args: &WorkerArgs) -> Result<u8> {
         token,
         name,
         output: args.output.clone(),
-        quiet: args.quiet,
+        quiet: args.progress.quiet,
     })
     .await
 }

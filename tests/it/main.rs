@@ -10,6 +10,7 @@ mod departures;
 mod deploy;
 mod distributed;
 mod docker_stack;
+mod docs;
 mod drills;
 mod gate;
 mod harness_cli;

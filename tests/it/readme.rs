@@ -1,6 +1,6 @@
-//! The README's examples as a user runs them: every `console` block is executed against
-//! the binary and its documented output (`trycmd`), and every TOML block is a scenario
-//! (or part of one) that validates. Changing a command's output or a flag's name
+//! The examples of the README and the book as a user runs them: every `console` block
+//! is executed against the binary and its documented output (`trycmd`), and every TOML
+//! block is a scenario (or part of one) that validates. Changing a command's output or a flag's name
 //! without its example fails here.
 
 use clap::Parser;
@@ -9,26 +9,29 @@ use karigar_perf::config::ScenarioConfig;
 
 use crate::common::harness::BIN;
 
-const README: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
-
 #[test]
 fn every_console_example_prints_what_the_readme_shows() {
     // Run from the project folder (cargo's working directory for tests), as the README's
     // paths are; what the examples write goes to reports/, which git ignores.
-    trycmd::TestCases::new()
-        .register_bin("karigar-perf", std::path::Path::new(BIN))
-        .case(README);
+    let cases = trycmd::TestCases::new();
+    cases.register_bin("karigar-perf", std::path::Path::new(BIN));
+    // The generated command-line reference holds no examples, only help text.
+    let pages = crate::common::pages::all();
+    for page in pages.iter().filter(|p| !p.ends_with("reference/cli.md")) {
+        cases.case(page);
+    }
 }
 
-/// The README's fenced TOML blocks.
+/// The fenced TOML blocks of the README and the book.
 fn toml_blocks() -> Vec<String> {
-    let readme = std::fs::read_to_string(README).unwrap();
     let mut blocks = Vec::new();
-    let mut lines = readme.lines();
-    while let Some(line) = lines.next() {
-        if line.trim() == "```toml" {
-            let body: Vec<&str> = lines.by_ref().take_while(|l| l.trim() != "```").collect();
-            blocks.push(body.join("\n") + "\n");
+    for (_, text) in crate::common::pages::texts() {
+        let mut lines = text.lines();
+        while let Some(line) = lines.next() {
+            if line.trim() == "```toml" {
+                let body: Vec<&str> = lines.by_ref().take_while(|l| l.trim() != "```").collect();
+                blocks.push(body.join("\n") + "\n");
+            }
         }
     }
     blocks
@@ -37,7 +40,7 @@ fn toml_blocks() -> Vec<String> {
 #[test]
 fn every_toml_example_is_a_scenario_that_validates() {
     let blocks = toml_blocks();
-    assert!(blocks.len() >= 2, "the README shows TOML: {}", blocks.len());
+    assert!(blocks.len() >= 2, "the docs show TOML: {}", blocks.len());
     let dir = tempfile::tempdir().unwrap();
     for (k, block) in blocks.iter().enumerate() {
         // A fragment (a table of a scenario) gets the smallest scenario around it.
@@ -52,7 +55,7 @@ fn every_toml_example_is_a_scenario_that_validates() {
             unreachable!("parsed as a scenario command")
         };
         if let Err(e) = ScenarioConfig::resolve(&args) {
-            panic!("the README's TOML block {k} does not validate: {e}\n{text}");
+            panic!("the docs' TOML block {k} does not validate: {e}\n{text}");
         }
     }
 }

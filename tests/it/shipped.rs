@@ -1,6 +1,6 @@
 //! What ships is what is tested: every file in `scenarios/` and every built-in copy
 //! resolves exactly as `karigar-perf scenario NAME` resolves it (the file, its data
-//! pools, its SLOs, its stack's needs), and every scenario the README names exists.
+//! pools, its SLOs, its stack's needs), and every scenario the README and the book name exists.
 
 use std::path::Path;
 
@@ -86,11 +86,15 @@ fn a_scenario_broken_as_failover_was_names_its_file_and_line() {
     );
 }
 
-/// Every `scenario NAME` (and `capacity`, `gate calibrate`, `drill ...`) the README runs,
-/// and every `scenarios/NAME.toml` it cites; not the examples of an error (`? 2`).
+/// Every `scenario NAME` (and `capacity`, `gate calibrate`, `drill ...`) the README and
+/// the book run, and every `scenarios/NAME.toml` they cite; not the examples of an error
+/// (`? 2`).
 fn readme_scenario_names() -> Vec<String> {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let lines: Vec<&str> = readme.lines().collect();
+    let docs: String = crate::common::pages::texts()
+        .into_iter()
+        .map(|(_, text)| text)
+        .collect();
+    let lines: Vec<&str> = docs.lines().collect();
     let shown: String = lines
         .iter()
         .enumerate()
@@ -115,11 +119,8 @@ fn readme_scenario_names() -> Vec<String> {
 #[test]
 fn every_scenario_the_readme_names_is_shipped() {
     let names = readme_scenario_names();
-    assert!(names.len() >= 5, "the README names scenarios: {names:?}");
+    assert!(names.len() >= 5, "the docs name scenarios: {names:?}");
     let shipped = shipped();
     let missing: Vec<&String> = names.iter().filter(|n| !shipped.contains(n)).collect();
-    assert!(
-        missing.is_empty(),
-        "the README names {missing:?}, not in scenarios/"
-    );
+    assert!(missing.is_empty(), "the docs name {missing:?}, not in scenarios/");
 }

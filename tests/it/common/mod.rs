@@ -5,5 +5,6 @@ pub mod app;
 pub mod browser;
 pub mod docker;
 pub mod harness;
+pub mod pages;
 pub mod stall;
 pub mod stores;

@@ -1,0 +1,83 @@
+//! Flags and value parsers several commands share.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+/// Where a command writes its reports.
+#[derive(Debug, Args)]
+pub struct ReportDir {
+    /// Where the reports go (default: a new folder under reports/, named after the run).
+    #[arg(long, value_name = "DIR", env = "KARIGAR_PERF_REPORT_DIR")]
+    pub report_dir: Option<PathBuf>,
+}
+
+/// Whether a command shows its progress as it goes.
+#[derive(Debug, Args)]
+pub struct Quiet {
+    /// No progress lines.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// `512MiB`, `2GiB`, `1.5GB`, `1048576`.
+pub(super) fn parse_bytes(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let number: f64 = text[..split]
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size such as 512MiB"))?;
+    let unit: f64 = match text[split..].trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "kib" => 1024.0,
+        "m" | "mb" => 1e6,
+        "mib" => 1024.0 * 1024.0,
+        "g" | "gb" => 1e9,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        other => {
+            return Err(format!(
+                "unknown size unit {other:?}: use B, KiB, MiB, GiB, KB, MB or GB"
+            ))
+        }
+    };
+    Ok((number * unit) as u64)
+}
+
+/// `1%` or `0.01`, as a fraction.
+pub(super) fn parse_percent(text: &str) -> Result<f64, String> {
+    let (number, scale) = match text.trim().strip_suffix('%') {
+        Some(number) => (number, 100.0),
+        None => (text.trim(), 1.0),
+    };
+    match number.trim().parse::<f64>() {
+        Ok(value) if (0.0..=scale).contains(&value) => Ok(value / scale),
+        _ => Err(format!("{text:?} is not a share such as 1% or 0.01")),
+    }
+}
+
+pub(super) fn parse_duration(text: &str) -> Result<Duration, String> {
+    crate::scenario::parse_duration(text)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sizes() {
+        assert_eq!(super::parse_bytes("512MiB"), Ok(512 * 1024 * 1024));
+        assert_eq!(super::parse_bytes("1.5GB"), Ok(1_500_000_000));
+        assert_eq!(super::parse_bytes("2048"), Ok(2048));
+        assert!(super::parse_bytes("12 parsecs").is_err());
+    }
+
+    #[test]
+    fn shares() {
+        assert_eq!(super::parse_percent("1%"), Ok(0.01));
+        assert_eq!(super::parse_percent("0.05"), Ok(0.05));
+        assert!(super::parse_percent("150%").is_err());
+        assert!(super::parse_percent("lots").is_err());
+    }
+}
