@@ -12,8 +12,9 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 
 use karigar_perf::load::{intended_start, Pacer};
 use karigar_perf::metrics::{Collector, Measurements, RequestOutcome};
-use karigar_perf::report::{self, RunFacts, Summary, TargetInfo};
+use karigar_perf::report::{self, RunFacts, Summary};
 use karigar_perf::scenario::{Arrivals, Body, Context, LoadOverrides, Plan, Rate, Source};
+use karigar_perf::stack::TargetInfo;
 use karigar_perf::telemetry::{DbSample, InstanceSample, RedisSample, Sample, Telemetry};
 
 /// Five GET steps, the shape of the long run the report bench renders.

@@ -110,7 +110,7 @@ impl ScenarioConfig {
             duration: args.duration,
             test_plan: args.test_plan.clone(),
             rate: args.rate.clone(),
-            arrivals: args.arrivals,
+            arrivals: args.arrivals.map(Into::into),
             max_workers: args.max_workers,
             workers: args.workers,
             ..Default::default()
@@ -135,7 +135,7 @@ impl ScenarioConfig {
                 dir: args.reports.report_dir.clone(),
                 quiet: args.progress.quiet,
             },
-            clients: args.clients,
+            clients: args.clients.into(),
             gate,
             live: live_config(&args.live)?,
         })
@@ -166,7 +166,7 @@ impl CapacityConfig {
 impl StackConfig {
     /// The stack flags over the scenario's `[stack]`, `replicas` and `seed_providers`.
     pub fn resolve(args: &StackArgs, plan: &Plan) -> Result<Self> {
-        let kind = match (&args.target, args.kind, plan.stack.provider) {
+        let kind = match (&args.target, args.kind.map(StackKind::from), plan.stack.provider) {
             (Some(_), _, _) => StackKind::External,
             (None, Some(kind), _) => kind,
             (None, None, Some(needed)) => needed,
@@ -208,7 +208,9 @@ impl StackConfig {
             backend_env,
             install_missing: !args.no_install,
             cpu_limit_cores: args.cpu_limit,
-            memory_limit_bytes: args.memory_limit,
+            memory_limit_bytes: args
+                .memory_limit
+                .unwrap_or(crate::policy::DEVELOPMENT.backend.memory_bytes),
             seed: seed_size(args.seed_providers.or(plan.seed_providers), args.seed_shape),
             observe: observe(&args.observe, plan)?,
         })
@@ -291,14 +293,15 @@ fn generators_config(args: &GeneratorArgs, closed: Option<&Plan>) -> Result<Opti
     let listen = args
         .coordinator_listen
         .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
-    if args.engine == EngineKind::External && listen.port() == 0 {
+    let engine = EngineKind::from(args.engine);
+    if engine == EngineKind::External && listen.port() == 0 {
         return Err(Error::config(
             "--engine external needs --coordinator-listen ADDR:PORT: the generators must know where to register",
         ));
     }
     Ok(Some(GeneratorsConfig {
         count,
-        engine: args.engine,
+        engine,
         listen,
         image: args.image.clone(),
         register_timeout: args.register_timeout,
@@ -360,6 +363,60 @@ fn sized_limits(plan: &crate::deploy::DeploymentPlan) -> StackLimits {
 }
 
 /// What the manifests name that a capacity report does not know.
+/// `seed`: the database to seed and the dataset's size.
+pub fn seed_target(args: &crate::cli::SeedArgs) -> (String, SeedSize) {
+    let size = SeedSize {
+        providers: args.providers,
+        services_per_provider: args.shape.services_per_provider,
+        customers: args.shape.seed_customers,
+    };
+    (args.database_url.clone(), size)
+}
+
+/// `worker`: where the coordinator is, the run's token and this generator's name.
+pub fn worker_settings(args: &crate::cli::WorkerArgs) -> Result<crate::distributed::WorkerSettings> {
+    Ok(crate::distributed::WorkerSettings {
+        coordinator: args.coordinator.clone(),
+        token: worker_token(args)?,
+        name: args.name.clone().unwrap_or_else(default_worker_name),
+        output: args.output.clone(),
+        quiet: args.progress.quiet,
+    })
+}
+
+/// The run's token: from `--token-file` (a Swarm or Kubernetes secret), else the
+/// environment. Never from a flag: flags show in process lists.
+fn worker_token(args: &crate::cli::WorkerArgs) -> Result<String> {
+    use crate::distributed::TOKEN_ENV;
+    use crate::error::Context as _;
+    let token = match &args.token_file {
+        Some(path) => std::fs::read_to_string(path)
+            .config_context(|| format!("cannot read the token file {}", path.display()))?,
+        None => std::env::var(TOKEN_ENV)
+            .map_err(|_| Error::config(format!("no run token: set {TOKEN_ENV} or give --token-file")))?,
+    };
+    let token = token.trim().to_owned();
+    if token.is_empty() {
+        return Err(Error::config("the run token is empty"));
+    }
+    Ok(token)
+}
+
+/// `HOSTNAME-PID`: unique enough to tell generators apart in a report.
+fn default_worker_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname").unwrap_or_else(|_| "generator".into());
+    format!("{}-{}", host.trim(), std::process::id())
+}
+
+/// Where a command writes what it writes: the folder (or file) given, else `name` under
+/// `reports/` in the working directory.
+pub fn output_path(given: Option<&std::path::Path>, name: &str) -> PathBuf {
+    given.map_or_else(
+        || PathBuf::from("reports").join(name),
+        std::path::Path::to_path_buf,
+    )
+}
+
 pub fn k8s_options(args: &crate::cli::K8sManifestArgs) -> crate::deploy::K8sOptions {
     crate::deploy::K8sOptions {
         namespace: args.k8s_namespace.clone(),
@@ -412,7 +469,7 @@ pub fn history_settings(args: &GateArgs) -> Result<HistorySettings> {
     Ok(HistorySettings {
         confidence: args.confidence,
         min_effect,
-        gated: args.gate_metrics.clone(),
+        gated: args.gate_metrics.iter().map(|&f| f.into()).collect(),
     })
 }
 

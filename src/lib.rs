@@ -58,6 +58,7 @@ pub mod cli;
 mod commands;
 pub mod compare;
 pub mod config;
+pub mod console;
 pub mod deploy;
 pub mod distributed;
 pub mod drill;

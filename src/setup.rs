@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 use rand::distributions::{Alphanumeric, DistString};
 
 use crate::config::{ReportConfig, StackConfig};
+use crate::console::status;
 use crate::distributed::{EngineKind, GeneratorsConfig, Placement};
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
 use crate::load::{Clients, LoadOptions};
-use crate::report::TargetInfo;
 use crate::seed::SeedReport;
-use crate::stack::{self, Stack, StackKind, StackOptions};
+use crate::stack::{self, Stack, StackKind, StackOptions, TargetInfo};
 use crate::telemetry::{available_cores, Limits, Targets};
 
 /// What a run needs before its stack starts.
@@ -34,10 +34,7 @@ impl Setup {
         backend_exe: PathBuf,
     ) -> Result<Self> {
         let run_id = run_id(name);
-        let report_dir = reports
-            .dir
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("reports").join(&run_id));
+        let report_dir = crate::config::output_path(reports.dir.as_deref(), &run_id);
         let options = StackOptions {
             kind: stack.kind,
             target: stack.target.clone(),
@@ -268,11 +265,6 @@ pub fn run_id(scenario: &str) -> String {
         .sample_string(&mut rand::thread_rng(), 4)
         .to_ascii_lowercase();
     format!("{scenario}-{stamp}-{suffix}")
-}
-
-/// A status line on stderr, apart from the results on stdout.
-pub fn status(message: &str) {
-    eprintln!("karigar-perf: {message}");
 }
 
 /// Where the load goes, with a fresh tag for this run's unique values.

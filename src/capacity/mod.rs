@@ -2,7 +2,7 @@
 //! open-model rate ([`measure`]), grown geometrically until one breaks a check and then
 //! bisected ([`Search`]), reduced to a knee, a USL fit, a CPU model with an independent
 //! estimate, and a sizing for a target rate ([`analyse`]). The `capacity` command drives
-//! it; the report's data and renderers live in [`crate::report`].
+//! it; its report (`capacity.json`) is [`CapacityReport`], rendered by [`crate::report`].
 //!
 //! - `step`: one step: the scenario at one rate, warm-up discarded, reduced
 //! - `search`: the rates to try, a pure state machine
@@ -12,6 +12,7 @@
 
 mod analysis;
 mod knee;
+mod report;
 mod search;
 mod sizing;
 mod step;
@@ -20,6 +21,7 @@ mod usl;
 use std::time::Duration;
 
 pub use analysis::{analyse, verdict, Context, CrossCheck, Findings, Knee};
+pub use report::{CapacityReport, CapacitySettings, CAPACITY_SCHEMA_VERSION};
 pub use search::{Search, SearchSettings};
 pub use sizing::{CpuModel, DbBudget, RedisProjection, Sizing};
 pub use step::{measure, StepContext, StepGenerators, StepResult};

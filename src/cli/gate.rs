@@ -49,11 +49,22 @@ pub struct GateArgs {
         value_delimiter = ',',
         default_value = "p50,p95,throughput,error-rate"
     )]
-    pub gate_metrics: Vec<crate::compare::Figure>,
+    pub gate_metrics: Vec<FigureChoice>,
     /// Smallest slowdown that counts in absolute terms, e.g. 5ms.
     #[arg(long, default_value = "5ms", value_parser = parse_duration)]
     pub min_delta: Duration,
     /// Significance level of the one-sided Mann-Whitney U test.
     #[arg(long, default_value_t = 0.001)]
     pub alpha: f64,
+}
+
+choice! {
+    /// `--gate-metrics`.
+    FigureChoice => crate::compare::Figure {
+        P50,
+        P95,
+        P99,
+        Throughput,
+        ErrorRate,
+    }
 }

@@ -30,6 +30,11 @@ pub use worker::*;
 
 use clap::{Parser, Subcommand};
 
+/// The command line of this process, parsed (exits with usage help on a bad one).
+pub fn parse() -> Cli {
+    Cli::parse()
+}
+
 /// Load testing and SLO verification for the Karigar stack.
 #[derive(Debug, Parser)]
 #[command(name = "karigar-perf", version, about)]

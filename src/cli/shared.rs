@@ -5,6 +5,28 @@ use std::time::Duration;
 
 use clap::Args;
 
+/// A domain enum as a command-line value: the same variants under the names clap gives
+/// them, with help from the doc comments here, turned into the domain's own type once
+/// parsed. The domain modules stay free of clap.
+macro_rules! choice {
+    ($(#[$meta:meta])* $name:ident => $domain:ty { $($(#[$vmeta:meta])* $variant:ident),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant),+
+        }
+
+        impl From<$name> for $domain {
+            fn from(choice: $name) -> Self {
+                match choice {
+                    $($name::$variant => <$domain>::$variant),+
+                }
+            }
+        }
+    };
+}
+pub(super) use choice;
+
 /// Where a command writes its reports.
 #[derive(Debug, Args)]
 pub struct ReportDir {

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use super::*;
-use crate::stack::StackKind;
 
 /// Where the load goes: the stack the harness starts (or an existing target), how it
 /// is measured and what it is seeded with. Shared by `scenario` and `capacity`.
@@ -14,7 +13,7 @@ pub struct StackArgs {
     /// Which stack to run against (default: what the scenario's `[stack]` asks for,
     /// else local).
     #[arg(long = "stack", value_enum, env = "KARIGAR_PERF_STACK")]
-    pub kind: Option<StackKind>,
+    pub kind: Option<StackChoice>,
 
     /// Never install missing server packages of the local stack (by default, as root
     /// on a machine with apt-get, they are installed, saying which and why).
@@ -38,9 +37,10 @@ pub struct StackArgs {
     pub cpu_limit: Option<f64>,
 
     /// Memory limit of one backend instance, the base of "memory %" for local
-    /// processes, e.g. 512MiB, 2GiB (default: the seed's development 512MiB).
-    #[arg(long, env = "KARIGAR_PERF_MEMORY_LIMIT", value_parser = parse_bytes, default_value = "512MiB")]
-    pub memory_limit: u64,
+    /// processes, e.g. 512MiB, 2GiB (default: the seed's development budget of a
+    /// backend).
+    #[arg(long, env = "KARIGAR_PERF_MEMORY_LIMIT", value_parser = parse_bytes)]
+    pub memory_limit: Option<u64>,
 
     /// Seed the local stack's database with this many providers before the load
     /// (default: the scenario's `seed_providers`, else none).
@@ -142,7 +142,7 @@ pub struct DockerArgs {
 
     /// Backend containers; more than one run behind nginx (default: the scenario's
     /// `replicas`, else 1).
-    #[arg(long, env = "KARIGAR_PERF_REPLICAS", value_parser = clap::value_parser!(u16).range(1..=10))]
+    #[arg(long, env = "KARIGAR_PERF_REPLICAS", value_parser = clap::value_parser!(u16).range(1..=crate::policy::HPA_MAX_REPLICAS as i64))]
     pub replicas: Option<u16>,
 
     /// Postgres image (default: karigar-perf/postgres:15 when docker/build.sh made it,
@@ -175,4 +175,18 @@ pub struct DockerArgs {
     /// locally, else nginx:1.27-alpine).
     #[arg(long, env = "KARIGAR_PERF_NGINX_IMAGE")]
     pub nginx_image: Option<String>,
+}
+
+choice! {
+    /// `--stack`.
+    StackChoice => crate::stack::StackKind {
+        /// Docker when a daemon answers, else local processes.
+        Auto,
+        /// Postgres, Redis, the reference backend and frontend as local processes.
+        Local,
+        /// The same stack as containers (testcontainers), with the seed's limits.
+        Docker,
+        /// An existing deployment (`--target`); chosen automatically when a target is given.
+        External,
+    }
 }

@@ -23,7 +23,7 @@ pub struct GeneratorArgs {
         env = "KARIGAR_PERF_ENGINE",
         requires = "generators"
     )]
-    pub engine: crate::distributed::EngineKind,
+    pub engine: EngineChoice,
 
     /// Where the coordinator listens for its generators (default: 127.0.0.1, a free
     /// port); e.g. 0.0.0.0:7878 inside a Kubernetes pod.
@@ -66,4 +66,16 @@ pub struct WorkerArgs {
 
     #[command(flatten)]
     pub progress: Quiet,
+}
+
+choice! {
+    /// `--engine`.
+    EngineChoice => crate::distributed::EngineKind {
+        /// Worker processes of this executable on this machine.
+        Local,
+        /// A Docker Swarm service with one replica per generator.
+        Swarm,
+        /// Started by someone else (a Kubernetes Job, say): only wait for them.
+        External,
+    }
 }

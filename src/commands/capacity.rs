@@ -6,13 +6,15 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::capacity::{self, Context, Search, StepContext, StepGenerators};
+use crate::capacity::{CapacityReport, CapacitySettings, CAPACITY_SCHEMA_VERSION};
 use crate::cli::CapacityArgs;
 use crate::config::CapacityConfig;
+use crate::console::status;
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
 use crate::policy;
-use crate::report::{self, CapacityReport, CapacitySettings, CAPACITY_SCHEMA_VERSION};
-use crate::setup::{self, status, Setup};
+use crate::report;
+use crate::setup::{self, Setup};
 use crate::stack::{Stack, StackKind};
 use crate::telemetry::Targets;
 
@@ -39,7 +41,7 @@ pub async fn run(args: &CapacityArgs, backend_exe: PathBuf) -> Result<u8> {
     stack.teardown();
     let report = searched?;
     print!("{}", report::capacity_console(&report));
-    report::write_capacity(&report, &setup.report_dir)?;
+    report::write_capacity(&report, crate::deploy::table(&report).as_ref(), &setup.report_dir)?;
     println!("reports: {}", setup.report_dir.display());
     if let Some(out) = &args.emit_k8s {
         emit_k8s(&report, args, out)?;
@@ -132,7 +134,7 @@ async fn search(
         report.interrupted = result.interrupted || interrupt.fired();
         report.steps.push(result);
         conclude(report, started, stack);
-        report::write_capacity(report, report_dir)?;
+        report::write_capacity(report, crate::deploy::table(report).as_ref(), report_dir)?;
         if report.interrupted {
             return Ok(());
         }

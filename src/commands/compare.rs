@@ -4,6 +4,7 @@
 
 use crate::cli::CompareArgs;
 use crate::compare::{change_points, figures, Baseline};
+use crate::error::Context as _;
 use crate::error::{Error, Result};
 use crate::report::{self, Summary};
 
@@ -28,7 +29,7 @@ pub fn run(args: &CompareArgs) -> Result<u8> {
             ..new
         };
         std::fs::write(path, report::junit(&judged))
-            .map_err(|e| Error::config(format!("cannot write {}: {e}", path.display())))?;
+            .config_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(if regression {
         crate::exit::REGRESSION

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cli::{DrillArgs, FsyncChoice, PolicyChoice, RedisKillArgs, RestoreArgs};
+use crate::console::status;
 use crate::drill::{
     self, Clock, DrillKind, DrillReport, Journal, Policy, RedisTiming, RestoreTiming, Timeline,
 };
@@ -15,7 +16,6 @@ use crate::interrupt::Interrupt;
 use crate::load::{self, Clients, LoadOptions, LoadRun};
 use crate::metrics::Collector;
 use crate::scenario::{LoadOverrides, Plan, Source};
-use crate::setup::status;
 use crate::stack::{Rig, RigSettings, StackKind, StackOptions};
 
 /// A restore drill can take this long past T2 before the load gives up on it.
@@ -213,11 +213,7 @@ impl Prepared {
         })?;
         let write_steps = write_steps(&plan, &args.write, default_write, key_var)?;
         let run_id = crate::setup::run_id(&format!("drill-{kind}"));
-        let report_dir = args
-            .reports
-            .report_dir
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("reports").join(&run_id));
+        let report_dir = crate::config::output_path(args.reports.report_dir.as_deref(), &run_id);
         let options = StackOptions {
             kind: StackKind::Local,
             logs_dir: report_dir.join("logs"),

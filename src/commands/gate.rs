@@ -2,25 +2,22 @@
 //! baseline folder, then each step's noise and the smallest change a gate on that
 //! history detects, so a team knows what its gate can see before trusting it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use crate::cli::CalibrateArgs;
 use crate::compare::{calibrate as noise, figures};
+use crate::console::status;
+use crate::error::Context as _;
 use crate::error::{Error, Result};
-use crate::setup::status;
 
 pub fn calibrate(args: &CalibrateArgs, exe: &Path) -> Result<u8> {
     let settings = crate::config::history_settings(&args.gate)?;
     let name = Path::new(&args.scenario)
         .file_stem()
         .map_or(args.scenario.clone(), |s| s.to_string_lossy().into_owned());
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("reports").join(format!("baseline-{name}")));
-    std::fs::create_dir_all(&out)
-        .map_err(|e| Error::config(format!("cannot create {}: {e}", out.display())))?;
+    let out = crate::config::output_path(args.out.as_deref(), &format!("baseline-{name}"));
+    std::fs::create_dir_all(&out).config_context(|| format!("cannot create {}", out.display()))?;
     for run in 1..=args.runs {
         let dir = out.join(format!("run-{}", crate::setup::run_id(&name)));
         status(&format!(
@@ -57,8 +54,7 @@ pub fn calibrate(args: &CalibrateArgs, exe: &Path) -> Result<u8> {
 /// One run of the scenario as a user would start it, into `dir` (its results table in
 /// `dir/console.txt`).
 fn scenario_run(exe: &Path, args: &CalibrateArgs, dir: &Path) -> Result<i32> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| Error::config(format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir).config_context(|| format!("cannot create {}", dir.display()))?;
     let console = std::fs::File::create(dir.join("console.txt")).map_err(|e| Error::Internal(e.into()))?;
     let status = Command::new(exe)
         .arg("scenario")

@@ -2,10 +2,9 @@
 //! to a file for `kubectl apply -f`. The scenario and flags are checked here first, as
 //! the coordinator will check them in the cluster.
 
-use std::path::PathBuf;
-
 use crate::cli::K8sGeneratorsArgs;
 use crate::distributed::{self, generator_objects, K8sSettings};
+use crate::error::Context as _;
 use crate::error::{Error, Result};
 use crate::scenario::{LoadOverrides, Plan, Source};
 
@@ -32,10 +31,7 @@ pub fn generators(args: &K8sGeneratorsArgs) -> Result<u8> {
     let yaml = generator_objects(&settings, &distributed::run_token())
         .to_yaml()
         .map_err(|e| Error::Internal(e.into()))?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("reports").join(format!("k8s-{run}.yaml")));
+    let out = crate::config::output_path(args.out.as_deref(), &format!("k8s-{run}.yaml"));
     write_private(&out, &yaml)?;
     println!(
         "wrote {} (it holds the run's token in a Secret: keep it private)",
@@ -94,8 +90,7 @@ fn write_private(path: &std::path::Path, text: &str) -> Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Error::config(format!("cannot create {}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).config_context(|| format!("cannot create {}", dir.display()))?;
     }
     std::fs::File::options()
         .create(true)
@@ -104,5 +99,5 @@ fn write_private(path: &std::path::Path, text: &str) -> Result<()> {
         .mode(0o600)
         .open(path)
         .and_then(|mut file| file.write_all(text.as_bytes()))
-        .map_err(|e| Error::config(format!("cannot write {}: {e}", path.display())))
+        .config_context(|| format!("cannot write {}", path.display()))
 }

@@ -6,11 +6,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::cli::MergeArgs;
+use crate::distributed::GeneratorReport;
 use crate::distributed::{load_saved, Saved};
 use crate::error::{Error, Result};
 use crate::metrics::Measurements;
-use crate::report::{self, GeneratorReport, RunFacts, RunVerdict, Summary, TargetInfo};
+use crate::report::{self, RunFacts, RunVerdict, Summary};
 use crate::scenario::{LoadOverrides, Plan};
+use crate::stack::TargetInfo;
 
 pub async fn run(args: &MergeArgs) -> Result<u8> {
     let saved = args
@@ -24,11 +26,7 @@ pub async fn run(args: &MergeArgs) -> Result<u8> {
         merged.merge(&one.measurements);
     }
     let run_id = crate::setup::run_id(&format!("merge-{}", plan.name));
-    let report_dir = args
-        .reports
-        .report_dir
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("reports").join(&run_id));
+    let report_dir = crate::config::output_path(args.reports.report_dir.as_deref(), &run_id);
     let verdicts = crate::slo::evaluate(&plan.slos, &merged, None, &[]);
     let target = TargetInfo {
         stack: "external".into(),

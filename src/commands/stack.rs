@@ -9,10 +9,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::cli::StackUpArgs;
 use crate::config::{ReportConfig, StackConfig};
+use crate::console::status;
+use crate::error::Context as _;
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
 use crate::scenario::{LoadOverrides, Plan, Source};
-use crate::setup::{self, status, Setup};
+use crate::setup::{self, Setup};
 use crate::stack::Stack;
 
 /// Where a kept stack is recorded, relative to the working folder, so that `stack
@@ -154,8 +156,8 @@ async fn stop_kept() -> Result<()> {
     let Ok(text) = std::fs::read_to_string(KEPT) else {
         return Ok(());
     };
-    let kept: Kept = serde_json::from_str(&text)
-        .map_err(|e| Error::config(format!("{KEPT} is not a kept stack's record: {e}")))?;
+    let kept: Kept =
+        serde_json::from_str(&text).config_context(|| format!("{KEPT} is not a kept stack's record"))?;
     if !is_stack_up(kept.pid) {
         let _ = std::fs::remove_file(KEPT);
         return Ok(());

@@ -11,7 +11,7 @@ use crate::report::{Comparison, GatePolicy, HistoryGate, HistoryRow, RowVerdict,
 use crate::stats::{mean_and_sd, t_quantile};
 
 /// The figures a run is reduced to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Figure {
     P50,

@@ -20,15 +20,30 @@ pub use compose::{
 pub use k8s::{manifests, K8sOptions, Manifest, SECRET};
 pub use plan::{plan, Chosen, DeploymentPlan, Resources, CONNECTION_RESERVE};
 
+use crate::capacity::CapacityReport;
+use crate::error::Context as _;
 use crate::error::{Error, Result};
-use crate::report::CapacityReport;
+
+/// The deployment a capacity report comes to, as its reports show it (none when the
+/// search cannot be sized).
+pub fn table(report: &CapacityReport) -> Option<crate::report::DeploymentTable> {
+    let plan = plan(report).ok()?;
+    Some(crate::report::DeploymentTable {
+        rows: plan
+            .chosen
+            .iter()
+            .map(|c| [c.setting.clone(), c.value.clone(), c.from.clone()])
+            .collect(),
+        db_budget: plan.db_decision.clone(),
+        compose: compose_command_line(&plan),
+    })
+}
 
 /// The plan of the capacity report at `path`; a report that cannot be sized says why.
 pub fn plan_from_file(path: &Path) -> Result<DeploymentPlan> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::config(format!("cannot read {}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path).config_context(|| format!("cannot read {}", path.display()))?;
     let report: CapacityReport = serde_json::from_str(&text)
-        .map_err(|e| Error::config(format!("{} is not a capacity.json: {e}", path.display())))?;
+        .config_context(|| format!("{} is not a capacity.json", path.display()))?;
     plan(&report).map_err(|why| Error::config(format!("{}: {why}", path.display())))
 }
 
@@ -97,11 +112,11 @@ fn quote_yaml11_boolean(line: &str) -> String {
 }
 
 fn create(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::config(format!("cannot create {}: {e}", dir.display())))
+    std::fs::create_dir_all(dir).config_context(|| format!("cannot create {}", dir.display()))
 }
 
 fn write(path: &Path, text: &str) -> Result<()> {
-    std::fs::write(path, text).map_err(|e| Error::config(format!("cannot write {}: {e}", path.display())))
+    std::fs::write(path, text).config_context(|| format!("cannot write {}", path.display()))
 }
 
 #[cfg(test)]

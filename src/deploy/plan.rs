@@ -3,15 +3,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::capacity::CapacityReport;
 use crate::capacity::{CpuModel, Sizing, StepResult};
 use crate::policy::{
-    CPU_TRIGGER, DB_CONNECTIONS_PER_INSTANCE, HPA_MAX_REPLICAS, HPA_MIN_REPLICAS, MEMORY_TRIGGER,
-    REDIS_MAXMEMORY_BYTES, REDIS_MAXMEMORY_POLICY,
+    self, size, Budget, CPU_TRIGGER, DB_CONNECTIONS_PER_INSTANCE, HPA_MAX_REPLICAS, HPA_MIN_REPLICAS,
+    MEMORY_TRIGGER, REDIS_MAXMEMORY_BYTES, REDIS_MAXMEMORY_POLICY,
 };
-use crate::report::CapacityReport;
 
 const MIB: u64 = 1024 * 1024;
-const GIB: u64 = 1024 * MIB;
 /// Memory request over the measured peak, and limit over it.
 const MEMORY_REQUEST_HEADROOM: f64 = 1.5;
 const MEMORY_LIMIT_HEADROOM: f64 = 2.0;
@@ -157,19 +156,25 @@ pub fn plan(report: &CapacityReport) -> Result<DeploymentPlan, String> {
     })
 }
 
-/// The seed's production budgets of what capacity does not measure.
+/// The seed's production budgets of what capacity does not measure: limits at the
+/// seed's figures (Postgres at the top of its range, its request at the bottom).
 const SEED_FRONTEND: Resources = Resources {
     cpu_request_millis: 250,
-    cpu_limit_millis: 1000,
+    cpu_limit_millis: budget_millis(policy::PRODUCTION.frontend),
     memory_request_bytes: 256 * MIB,
-    memory_limit_bytes: GIB,
+    memory_limit_bytes: policy::PRODUCTION.frontend.memory_bytes,
 };
 const SEED_POSTGRES: Resources = Resources {
     cpu_request_millis: 1000,
-    cpu_limit_millis: 4000,
-    memory_request_bytes: 4 * GIB,
-    memory_limit_bytes: 8 * GIB,
+    cpu_limit_millis: budget_millis(policy::PRODUCTION_POSTGRES_MAX),
+    memory_request_bytes: policy::PRODUCTION.postgres.memory_bytes,
+    memory_limit_bytes: policy::PRODUCTION_POSTGRES_MAX.memory_bytes,
 };
+
+/// A budget's CPU in millicores, as Kubernetes writes it.
+const fn budget_millis(budget: Budget) -> u32 {
+    (budget.cpus * 1000.0) as u32
+}
 
 /// Every number chosen, in order, with its source.
 #[derive(Default)]
@@ -214,10 +219,14 @@ fn backend_cpu(cpu: &CpuModel, rate: f64, limit_cores: f64, notes: &mut Notes) -
 /// Memory request and limit (bytes) from the measured peak, with headroom and floors.
 fn backend_memory(held: &[&StepResult], notes: &mut Notes) -> (u64, u64) {
     let Some(peak) = held.iter().filter_map(|s| s.backend_memory_bytes).max() else {
-        let why = "backend memory not measured: the seed's production budget (2 GB)".to_string();
-        notes.add("backend memory request", mebibytes(GIB), why.clone());
-        notes.add("backend memory limit", mebibytes(2 * GIB), why);
-        return (GIB, 2 * GIB);
+        let limit = policy::PRODUCTION.backend.memory_bytes;
+        let why = format!(
+            "backend memory not measured: the seed's production budget ({})",
+            size(limit)
+        );
+        notes.add("backend memory request", mebibytes(limit / 2), why.clone());
+        notes.add("backend memory limit", mebibytes(limit), why);
+        return (limit / 2, limit);
     };
     let request = round_up_bytes(peak as f64 * MEMORY_REQUEST_HEADROOM).max(MEMORY_REQUEST_FLOOR);
     let limit = round_up_bytes(peak as f64 * MEMORY_LIMIT_HEADROOM).max(MEMORY_LIMIT_FLOOR);
@@ -281,8 +290,10 @@ fn redis_memory(sizing: &Sizing, notes: &mut Notes) -> (u64, u64) {
         "redis memory limit",
         mebibytes(limit),
         format!(
-            "maxmemory x {REDIS_LIMIT_OVER_MAXMEMORY}: above maxmemory (the seed's dev budget has 256 MB under a \
-             512 MB maxmemory), room for the AOF rewrite"
+            "maxmemory x {REDIS_LIMIT_OVER_MAXMEMORY}: above maxmemory (the seed's dev budget has {} under a \
+             {} maxmemory), room for the AOF rewrite",
+            size(policy::DEVELOPMENT.redis.memory_bytes),
+            size(REDIS_MAXMEMORY_BYTES)
         ),
     );
     (maxmemory, limit)
@@ -305,7 +316,7 @@ fn resolve_connections(hpa_max: u32, observed: u32, max_connections: u32) -> Con
     if hpa_max * seed_pool + CONNECTION_RESERVE <= max_connections {
         return Connections {
             pool: seed_pool,
-            pool_from: "the seed's pool of 25: it fits".into(),
+            pool_from: format!("the seed's pool of {seed_pool}: it fits"),
             max_connections,
             max_from: format!("as measured: {hpa_max} x {seed_pool} + {CONNECTION_RESERVE} reserved fit"),
             decision: "nothing changed: the seed's pool fits at HPA max".into(),
@@ -345,7 +356,10 @@ fn redis_maxmemory(sizing: &Sizing) -> (u64, String) {
     let Some(projection) = &sizing.redis else {
         return (
             REDIS_MAXMEMORY_BYTES,
-            "the seed's 512 MB: Redis growth was not measured".into(),
+            format!(
+                "the seed's {}: Redis growth was not measured",
+                size(REDIS_MAXMEMORY_BYTES)
+            ),
         );
     };
     let day = projection.bytes_per_hour * 24.0;
@@ -353,7 +367,8 @@ fn redis_maxmemory(sizing: &Sizing) -> (u64, String) {
         return (
             REDIS_MAXMEMORY_BYTES,
             format!(
-                "the seed's 512 MB: at the target rate Redis grows {:.1} MiB an hour, {:.0} MiB a day",
+                "the seed's {}: at the target rate Redis grows {:.1} MiB an hour, {:.0} MiB a day",
+                size(REDIS_MAXMEMORY_BYTES),
                 projection.bytes_per_hour / MIB as f64,
                 day / MIB as f64
             ),
@@ -363,9 +378,10 @@ fn redis_maxmemory(sizing: &Sizing) -> (u64, String) {
     (
         bytes,
         format!(
-            "a day of growth at the target rate ({:.0} MiB an hour), rounded up to 256 MiB: the seed's 512 MB would \
+            "a day of growth at the target rate ({:.0} MiB an hour), rounded up to 256 MiB: the seed's {} would \
              start evicting after {:.1} h",
             projection.bytes_per_hour / MIB as f64,
+            size(REDIS_MAXMEMORY_BYTES),
             REDIS_MAXMEMORY_BYTES as f64 / projection.bytes_per_hour
         ),
     )

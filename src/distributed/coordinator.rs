@@ -13,13 +13,35 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use super::protocol::{unix_ms, Ack, Assignment, Clock, Registration, Report, GENERATOR_LOST_S};
 use super::split::Segment;
+use crate::error::Context as _;
 use crate::error::{Error, Result};
 use crate::metrics::{Collector, Measurements, Schedule};
-use crate::report::GeneratorReport;
+
+/// One load generator of a run on several.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GeneratorReport {
+    pub index: usize,
+    /// How its engine named it, and its process id (in its own namespace).
+    pub name: String,
+    pub pid: u32,
+    /// Requests it sent (every outcome).
+    pub requests: u64,
+    /// CPU it used: seconds, and cores on average.
+    pub cpu_s: f64,
+    pub cpu_cores: f64,
+    /// The open model's worst start delay on it.
+    pub max_lateness_ms: Option<f64>,
+    /// Its clock minus the coordinator's, as estimated at registration.
+    pub clock_offset_ms: f64,
+    /// It sent everything; when not, `missing_seconds` are the seconds it never reported.
+    pub complete: bool,
+    pub missing_seconds: Vec<u64>,
+}
 
 /// Time from the last registration to the start: every generator gets its answer and
 /// builds its plan well before.
@@ -86,7 +108,7 @@ impl Coordinator {
     pub async fn bind(listen: SocketAddr, token: String, template: Template) -> Result<Self> {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
-            .map_err(|e| Error::config(format!("the coordinator cannot listen on {listen}: {e}")))?;
+            .config_context(|| format!("the coordinator cannot listen on {listen}"))?;
         let address = listener.local_addr().map_err(|e| Error::Internal(e.into()))?;
         let state = Arc::new(Shared {
             token,

@@ -11,11 +11,12 @@ use std::process::Stdio;
 use tokio::process::Command;
 
 use super::protocol::TOKEN_ENV;
+use crate::error::Context as _;
 use crate::error::{Error, Result};
 use crate::stack::ManagedProcess;
 
 /// Which engine places the generators.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EngineKind {
     /// Worker processes of this executable on this machine.
     Local,
@@ -213,7 +214,7 @@ impl SwarmService {
         let _ = docker(&["secret", "rm", &self.secret]).await;
         if self.initialised_swarm {
             let _ = docker(&["swarm", "leave", "--force"]).await;
-            eprintln!("karigar-perf: left swarm mode again (the run had turned it on)");
+            crate::console::status("left swarm mode again (the run had turned it on)");
         }
     }
 }
@@ -247,7 +248,7 @@ async fn docker_output<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Result<String> 
         .stdin(Stdio::null())
         .output()
         .await
-        .map_err(|e| Error::stack(format!("cannot run docker: {e}")))?;
+        .stack_context(|| "cannot run docker")?;
     checked(args, output)
 }
 
@@ -259,17 +260,17 @@ async fn docker_with_input(args: &[&str], input: &str) -> Result<()> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| Error::stack(format!("cannot run docker: {e}")))?;
+        .stack_context(|| "cannot run docker")?;
     if let Some(mut stdin) = child.stdin.take() {
         stdin
             .write_all(input.as_bytes())
             .await
-            .map_err(|e| Error::stack(format!("docker {}: {e}", args.join(" "))))?;
+            .stack_context(|| format!("docker {}", args.join(" ")))?;
     }
     let output = child
         .wait_with_output()
         .await
-        .map_err(|e| Error::stack(format!("docker {}: {e}", args.join(" "))))?;
+        .stack_context(|| format!("docker {}", args.join(" ")))?;
     checked(args, output).map(|_| ())
 }
 

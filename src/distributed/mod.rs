@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use rand::distributions::{Alphanumeric, DistString};
 
-pub use coordinator::Finished;
+pub use coordinator::{Finished, GeneratorReport};
 pub use engine::EngineKind;
 pub use k8s::{generator_objects, GeneratorObjects, K8sSettings, COORDINATOR_PORT};
 pub use protocol::{ScenarioText, WireLoad, TOKEN_ENV};

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::protocol::{unix_ms, Ack, Assignment, Clock, Registration, Report, COORDINATOR_LOST_S};
+use crate::error::Context as _;
 use crate::error::{Error, Result};
 use crate::load::{self, LoadOptions, LoadRun};
 use crate::metrics::{Collector, DeltaCursor, Measurements};
@@ -174,11 +175,9 @@ fn final_delta(collector: &Collector, cursor: &mut DeltaCursor, run: &LoadRun) -
 fn save(dir: &Path, assignment: &Assignment, measured: &Measurements) -> Result<()> {
     let write = |name: &str, text: String| {
         let path = dir.join(name);
-        std::fs::write(&path, text)
-            .map_err(|e| Error::config(format!("cannot write {}: {e}", path.display())))
+        std::fs::write(&path, text).config_context(|| format!("cannot write {}", path.display()))
     };
-    std::fs::create_dir_all(dir)
-        .map_err(|e| Error::config(format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir).config_context(|| format!("cannot create {}", dir.display()))?;
     write("measurements.json", measured.to_json() + "\n")?;
     write("scenario.toml", assignment.scenario.text.clone())?;
     let assignment = serde_json::to_string_pretty(assignment).map_err(|e| Error::Internal(e.into()))?;
@@ -199,8 +198,7 @@ pub struct Saved {
 pub fn load_saved(dir: &Path) -> Result<Saved> {
     let read = |name: &str| {
         let path = dir.join(name);
-        std::fs::read_to_string(&path)
-            .map_err(|e| Error::config(format!("{}: cannot read: {e}", path.display())))
+        std::fs::read_to_string(&path).config_context(|| format!("{}: cannot read", path.display()))
     };
     let measurements = Measurements::from_json(&read("measurements.json")?).map_err(|e| {
         Error::config(format!(
@@ -265,7 +263,7 @@ impl Client {
             .json(body)
             .send()
             .await
-            .map_err(|e| Error::stack(format!("coordinator {}: {e}", self.base)))?;
+            .stack_context(|| format!("coordinator {}", self.base))?;
         decode(response, &self.base).await
     }
 
@@ -311,7 +309,7 @@ impl Client {
             .timeout(Duration::from_secs(2))
             .send()
             .await
-            .map_err(|e| Error::stack(format!("coordinator {} does not answer: {e}", self.base)))?;
+            .stack_context(|| format!("coordinator {} does not answer", self.base))?;
         let clock: Clock = decode(response, &self.base).await?;
         let received = unix_ms();
         Ok((clock.unix_ms - (sent + received) / 2.0, received - sent))
@@ -332,5 +330,5 @@ async fn decode<T: serde::de::DeserializeOwned>(response: reqwest::Response, bas
     response
         .json()
         .await
-        .map_err(|e| Error::stack(format!("coordinator {base}: {e}")))
+        .stack_context(|| format!("coordinator {base}"))
 }

@@ -70,7 +70,7 @@ impl Clock {
         if self.quiet {
             return;
         }
-        eprintln!("karigar-perf: {}: {what} at {:.1}s", self.label, self.now_s());
+        crate::console::status(&format!("{}: {what} at {:.1}s", self.label, self.now_s()));
     }
 }
 

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::journal::Journal;
 use super::{Clock, Phase, Phases};
+use crate::error::Context as _;
 use crate::error::{Error, Result};
 use crate::stack::Rig;
 
@@ -115,7 +116,7 @@ async fn try_tokens(backend: &str, held: &[(super::Ack, bool)]) -> Result<Vec<bo
             .json(&serde_json::json!({ "refresh_token": ack.key }))
             .send()
             .await
-            .map_err(|e| Error::stack(format!("after the restart, {url}: {e}")))?;
+            .stack_context(|| format!("after the restart, {url}"))?;
         answers.push(match response.status().as_u16() {
             200 => true,
             401 => false,

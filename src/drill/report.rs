@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::redis::RedisKillOutcome;
-use super::restore::{Policy, RestoreOutcome};
+use super::restore::{Policy, RestoreOutcome, REPLAY_PHASE, RESTORE_PHASE};
 use crate::metrics::Measurements;
 use crate::policy;
 
@@ -227,11 +227,6 @@ pub fn projection(outcome: &RestoreOutcome) -> Projection {
         ),
     }
 }
-
-/// The phase that copies the base backup back.
-pub const RESTORE_PHASE: &str = "restore base backup";
-/// The phase of the WAL policy that replays the archive.
-pub const REPLAY_PHASE: &str = "replay WAL to its end";
 
 /// Per second of `measured`: successes, errors and the slowest step's p95.
 pub fn seconds(measured: &Measurements) -> Vec<Second> {

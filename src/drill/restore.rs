@@ -18,16 +18,21 @@ use serde::{Deserialize, Serialize};
 use sqlx::{Connection, PgConnection};
 
 use super::journal::Journal;
-use super::report::{REPLAY_PHASE, RESTORE_PHASE};
 use super::{Clock, Phase, Phases};
+use crate::error::Context as _;
 use crate::error::{Error, Result};
 use crate::stack::{ManagedProcess, Rig};
+
+/// The phase that copies the base backup back.
+pub const RESTORE_PHASE: &str = "restore base backup";
+/// The phase of the WAL policy that replays the archive.
+pub const REPLAY_PHASE: &str = "replay WAL to its end";
 
 /// The name the archiver streams under, and its replication slot.
 const ARCHIVER: &str = "karigar_wal";
 
 /// How the database is backed up.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Policy {
     /// A base backup and every WAL record since, streamed synchronously.
@@ -330,7 +335,7 @@ fn recovery_settings(policy: Policy, archive: &Path, restored: &Path) -> Result<
             format!("cp {dir}/%f %p 2>/dev/null || cp {dir}/%f.partial %p"),
         ));
         let signal = restored.join("recovery.signal");
-        std::fs::write(&signal, "").map_err(|e| Error::stack(format!("{}: {e}", signal.display())))?;
+        std::fs::write(&signal, "").stack_context(|| format!("{}", signal.display()))?;
     }
     Ok(settings)
 }
@@ -369,7 +374,7 @@ fn amcheck(rig: &Rig) -> Result<bool> {
     let log = rig.logs.join("pg_amcheck.log");
     match run_tool("pg_amcheck", command, &log) {
         Ok(()) => Ok(true),
-        Err(Error::Stack(why)) if why.contains("exit status: 2") => Ok(false),
+        Err(Error::Stack(why)) if why.to_string().contains("exit status: 2") => Ok(false),
         Err(e) => Err(e),
     }
 }
@@ -395,7 +400,7 @@ async fn verify_api(backend: &str) -> Result<()> {
         .get(format!("{backend}/health/detailed"))
         .send()
         .await
-        .map_err(|e| Error::stack(format!("after the restore, /health/detailed: {e}")))?;
+        .stack_context(|| "after the restore, /health/detailed")?;
     if !health.status().is_success() {
         return Err(Error::stack(format!(
             "after the restore, /health/detailed answered {}",
@@ -409,7 +414,7 @@ async fn verify_api(backend: &str) -> Result<()> {
         .json(&body)
         .send()
         .await
-        .map_err(|e| Error::stack(format!("after the restore, register: {e}")))?;
+        .stack_context(|| "after the restore, register")?;
     match registered.status().as_u16() {
         201 | 409 => Ok(()),
         other => Err(Error::stack(format!(
@@ -486,7 +491,7 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
         .arg(from)
         .arg(to)
         .status()
-        .map_err(|e| Error::stack(format!("cp: {e}")))?;
+        .stack_context(|| "cp")?;
     if !status.success() {
         return Err(Error::stack(format!(
             "cp -a {} {} failed",

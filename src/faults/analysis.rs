@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::inject::{FaultEvent, Mark};
+use super::deploy::Mark;
+use super::inject::FaultEvent;
 use crate::metrics::{Measurements, Silences};
 use crate::scenario::Action;
 use crate::stack::Attempts;

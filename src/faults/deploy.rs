@@ -1,11 +1,18 @@
 //! Deploys of the whole backend while the load runs, step by step as a careful
 //! operator does them, each step marked on the run's clock for the report's timeline.
 
+use serde::{Deserialize, Serialize};
+
 use crate::metrics::Collector;
 use crate::scenario::Fault;
 use crate::stack::{Fleet, Member};
 
-use super::inject::Mark;
+/// A step of a deploy, on the run's clock.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Mark {
+    pub at_s: f64,
+    pub what: String,
+}
 
 /// The replicas serving now, and the set a blue-green deploy replaced (for a rollback).
 pub struct Sets {
@@ -22,7 +29,7 @@ pub struct Marker<'a> {
 impl Marker<'_> {
     fn mark(&mut self, what: String) {
         let at_s = self.clock.elapsed().as_secs_f64();
-        eprintln!("karigar-perf: deploy: {what} at {at_s:.1}s");
+        crate::console::status(&format!("deploy: {what} at {at_s:.1}s"));
         self.marks.push(Mark { at_s, what });
     }
 }

@@ -10,17 +10,10 @@ use testcontainers::bollard::Docker;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use super::deploy::{self, Marker, Sets};
+use super::deploy::{self, Mark, Marker, Sets};
 use crate::metrics::Collector;
 use crate::scenario::{Action, Fault};
 use crate::stack::{Fleet, Member};
-
-/// A step of a deploy, on the run's clock.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Mark {
-    pub at_s: f64,
-    pub what: String,
-}
 
 /// The backend replicas faults and deploys act on.
 pub struct Backends {
@@ -151,7 +144,7 @@ async fn run(
 
 /// A deploy that did not run to its end.
 fn unfinished(fault: &Fault, at_s: f64, finished_s: Option<f64>, why: &str) -> FaultEvent {
-    eprintln!("karigar-perf: deploy: {} {why}", fault.action.name());
+    crate::console::status(&format!("deploy: {} {why}", fault.action.name()));
     FaultEvent {
         action: fault.action,
         target: fault.target.clone(),
@@ -241,7 +234,7 @@ async fn carry_out_deploy(
         },
     };
     if let Err(why) = &result {
-        eprintln!("karigar-perf: deploy: {} failed: {why}", fault.action.name());
+        crate::console::status(&format!("deploy: {} failed: {why}", fault.action.name()));
     }
     FaultEvent {
         action: fault.action,

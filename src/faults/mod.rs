@@ -15,4 +15,5 @@ mod deploy;
 mod inject;
 
 pub use analysis::{analyse, DeployFigures, Detection, Evidence, FaultReport};
-pub use inject::{Backends, FaultEvent, Injector, Mark};
+pub use deploy::Mark;
+pub use inject::{Backends, FaultEvent, Injector};

@@ -15,9 +15,10 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::console::status;
+use crate::error::Context as _;
 use crate::error::{Error, Result};
 use crate::metrics::Collector;
-use crate::setup::status;
 use crate::slo::SloExpr;
 use crate::telemetry::{cpu_reading, cpu_seconds, Latest};
 pub use state::State;
@@ -56,7 +57,7 @@ impl Listeners {
         let bind = |addr: Option<SocketAddr>, flag: &str| -> Result<Option<std::net::TcpListener>> {
             let Some(addr) = addr else { return Ok(None) };
             let listener = std::net::TcpListener::bind(addr)
-                .map_err(|e| Error::config(format!("{flag} {addr}: cannot listen: {e}")))?;
+                .config_context(|| format!("{flag} {addr}: cannot listen"))?;
             listener
                 .set_nonblocking(true)
                 .map_err(|e| Error::Internal(e.into()))?;

@@ -14,6 +14,7 @@ use std::time::Duration;
 use goose::config::GooseConfiguration;
 use goose::prelude::*;
 
+use crate::error::Context as _;
 use crate::error::{Error, Result};
 use crate::metrics::{Collector, Measurements, Schedule};
 use crate::scenario::{Kind, Plan, Rate};
@@ -40,9 +41,7 @@ pub struct LoadOptions {
 }
 
 /// One HTTP client (connection pool) for every virtual user, or one each.
-#[derive(
-    Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Clients {
     /// One client without cookies, shared: about 60 KB per user instead of 160 KB,
@@ -151,13 +150,12 @@ pub async fn run(plan: Arc<Plan>, collector: Arc<Collector>, options: LoadOption
         }),
         plan,
     });
-    let mut attack = GooseAttack::initialize_with_config(config)
-        .map_err(|e| Error::config(format!("load settings: {e}")))?;
+    let mut attack = GooseAttack::initialize_with_config(config).config_context(|| "load settings")?;
     if options.clients == Clients::Shared {
         let shared = goose::client::GooseClientBuilder::new().without_cookies();
         attack = attack
             .set_client_builder_without_cookies(shared)
-            .map_err(|e| Error::config(format!("load settings: {e}")))?;
+            .config_context(|| "load settings")?;
     }
     for kind in runner.plan.kinds.iter().filter(|k| k.weight > 0) {
         attack = attack.register_scenario(scenario(&runner, kind)?);
@@ -218,7 +216,7 @@ pub fn show_progress(
 fn scenario(runner: &Arc<StepRunner>, kind: &Kind) -> Result<Scenario> {
     let mut scenario = Scenario::new(&kind.name)
         .set_weight(kind.weight)
-        .map_err(|e| Error::config(format!("kind {}: {e}", kind.name)))?;
+        .config_context(|| format!("kind {}", kind.name))?;
     let steps = runner
         .plan
         .steps
@@ -270,7 +268,7 @@ fn goose_configuration(plan: &Plan, host: &str) -> Result<GooseConfiguration> {
         }
     }
     args.extend(["--no-telnet", "--no-metrics", "--no-print-metrics", "--quiet"].map(String::from));
-    GooseConfiguration::parse_args_default(&args).map_err(|e| Error::config(format!("load settings: {e}")))
+    GooseConfiguration::parse_args_default(&args).config_context(|| "load settings")
 }
 
 /// How long the run is planned to last, for the progress line.

@@ -3,14 +3,15 @@
 
 use std::fmt::Write;
 
-use super::capacity::CapacityReport;
 use super::capacity_text::{findings_lines, meta, result_text, sizing_lines};
 use super::svg::{escape, Chart, Line, Threshold};
+use super::DeploymentTable;
+use crate::capacity::CapacityReport;
 use crate::capacity::{StepResult, UslFit};
 use crate::policy;
 
 /// The whole report as one HTML page.
-pub fn render(report: &CapacityReport) -> String {
+pub fn render(report: &CapacityReport, deployment: Option<&DeploymentTable>) -> String {
     let mut body = format!(
         "<h1>Capacity: {}</h1><p class=\"verdict\"><strong>{}</strong></p><p class=\"meta\">{}</p>",
         escape(&report.scenario),
@@ -31,32 +32,30 @@ pub fn render(report: &CapacityReport) -> String {
     }
     body.push_str("</ul><h2>Steps</h2>");
     body.push_str(&steps_table(report));
-    body.push_str(&deployment(report));
+    if let Some(deployment) = deployment {
+        body.push_str(&deployment_table(deployment));
+    }
     super::html::page(&format!("capacity {}", report.scenario), &body)
 }
 
-/// The deployment's settings beside the measurements they come from (none when the
-/// search cannot be sized).
-fn deployment(report: &CapacityReport) -> String {
-    let Ok(plan) = crate::deploy::plan(report) else {
-        return String::new();
-    };
+/// The deployment's settings beside the measurements they come from.
+fn deployment_table(deployment: &DeploymentTable) -> String {
     let mut out =
         String::from("<h2>Deployment</h2><table><tr><th>setting</th><th>value</th><th>from</th></tr>");
-    for chosen in &plan.chosen {
+    for [setting, value, from] in &deployment.rows {
         let _ = write!(
             out,
             "<tr><td>{}</td><td><code>{}</code></td><td>{}</td></tr>",
-            escape(&chosen.setting),
-            escape(&chosen.value),
-            escape(&chosen.from)
+            escape(setting),
+            escape(value),
+            escape(from)
         );
     }
     let _ = write!(
         out,
         "</table><p>Database budget: {}.</p><p>Compose: <code>{}</code></p>",
-        escape(&plan.db_decision),
-        escape(&crate::deploy::compose_command_line(&plan))
+        escape(&deployment.db_budget),
+        escape(&deployment.compose)
     );
     out
 }

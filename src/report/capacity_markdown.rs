@@ -2,11 +2,12 @@
 
 use std::fmt::Write;
 
-use super::capacity::CapacityReport;
 use super::capacity_text::{findings_lines, meta, result_text, sizing_lines};
+use super::DeploymentTable;
+use crate::capacity::CapacityReport;
 
 /// The whole report as Markdown.
-pub fn render(report: &CapacityReport) -> String {
+pub fn render(report: &CapacityReport, deployment: Option<&DeploymentTable>) -> String {
     let mut out = format!("# Capacity: {}\n\n**{}**\n\n", report.scenario, report.verdict);
     let _ = writeln!(out, "{}\n", meta(report));
     out.push_str("## Steps\n\n");
@@ -42,18 +43,14 @@ pub fn render(report: &CapacityReport) -> String {
             let _ = writeln!(out, "- {line}");
         }
     }
-    if let Ok(plan) = crate::deploy::plan(report) {
+    if let Some(deployment) = deployment {
         out.push_str("\n## Deployment\n\nWhat `deploy k8s` and `deploy compose` write, and the measurements it comes from.\n\n");
         out.push_str("| setting | value | from |\n|---|---|---|\n");
-        for chosen in &plan.chosen {
-            let _ = writeln!(
-                out,
-                "| {} | `{}` | {} |",
-                chosen.setting, chosen.value, chosen.from
-            );
+        for [setting, value, from] in &deployment.rows {
+            let _ = writeln!(out, "| {setting} | `{value}` | {from} |");
         }
-        let _ = writeln!(out, "\nDatabase budget: {}.", plan.db_decision);
-        let _ = writeln!(out, "Compose: `{}`.", crate::deploy::compose_command_line(&plan));
+        let _ = writeln!(out, "\nDatabase budget: {}.", deployment.db_budget);
+        let _ = writeln!(out, "Compose: `{}`.", deployment.compose);
     }
     out.push_str("\n## Checks each step had to pass\n\n");
     for check in &report.settings.checks {

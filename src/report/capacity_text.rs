@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::capacity::CapacityReport;
+use crate::capacity::CapacityReport;
 use crate::capacity::{Findings, Sizing, StepResult};
 use crate::policy;
 

@@ -7,7 +7,6 @@
 //! (`comparison_markdown`); a drill's `drill.md` and `drill.html` (`drill_markdown`,
 //! `drill_html`).
 
-mod capacity;
 mod capacity_html;
 mod capacity_markdown;
 mod capacity_text;
@@ -28,13 +27,11 @@ use std::path::Path;
 
 use anyhow::Context;
 
-pub use capacity::{CapacityReport, CapacitySettings, CAPACITY_SCHEMA_VERSION};
+use crate::capacity::CapacityReport;
+
 pub use capacity_text::{capacity_console, step_line};
 pub use comparison::{ChangePoint, Comparison, GatePolicy, HistoryGate, HistoryRow, Row, RowVerdict};
-pub use summary::{
-    GeneratorReport, Latency, LoadInfo, RunFacts, RunVerdict, StepSummary, Summary, TargetInfo,
-    SCHEMA_VERSION,
-};
+pub use summary::{Latency, LoadInfo, RunFacts, RunVerdict, StepSummary, Summary, SCHEMA_VERSION};
 
 /// The console's table of a run.
 pub fn console(summary: &Summary) -> String {
@@ -155,14 +152,31 @@ pub fn write_drill(report: &crate::drill::DrillReport, dir: &Path) -> crate::err
     )
 }
 
+/// What a capacity search comes to as a deployment, as `capacity.md` and `capacity.html`
+/// show it: computed by [`crate::deploy`] (none when the search cannot be sized), only
+/// rendered here.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DeploymentTable {
+    /// Each setting, its value and the measurement (or seed figure) it comes from.
+    pub rows: Vec<[String; 3]>,
+    /// How the database's connection budget was decided.
+    pub db_budget: String,
+    /// The Compose command line that runs the sized stack.
+    pub compose: String,
+}
+
 /// Writes `capacity.json`, `capacity.md` and `capacity.html` into `dir`.
-pub fn write_capacity(report: &CapacityReport, dir: &Path) -> crate::error::Result<()> {
+pub fn write_capacity(
+    report: &CapacityReport,
+    deployment: Option<&DeploymentTable>,
+    dir: &Path,
+) -> crate::error::Result<()> {
     write_files(
         dir,
         [
             ("capacity.json", json(report)?),
-            ("capacity.md", capacity_markdown::render(report)),
-            ("capacity.html", capacity_html::render(report)),
+            ("capacity.md", capacity_markdown::render(report, deployment)),
+            ("capacity.html", capacity_html::render(report, deployment)),
         ],
     )
 }

@@ -4,6 +4,9 @@
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
+use crate::distributed::GeneratorReport;
+use crate::stack::TargetInfo;
+
 use super::comparison::Comparison;
 use crate::autoscale::Infrastructure;
 use crate::faults::FaultReport;
@@ -79,35 +82,6 @@ pub struct Summary {
     /// What the figures may hide (coordinated omission in a closed-model run).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
-}
-
-/// One load generator of a run on several.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct GeneratorReport {
-    pub index: usize,
-    /// How its engine named it, and its process id (in its own namespace).
-    pub name: String,
-    pub pid: u32,
-    /// Requests it sent (every outcome).
-    pub requests: u64,
-    /// CPU it used: seconds, and cores on average.
-    pub cpu_s: f64,
-    pub cpu_cores: f64,
-    /// The open model's worst start delay on it.
-    pub max_lateness_ms: Option<f64>,
-    /// Its clock minus the coordinator's, as estimated at registration.
-    pub clock_offset_ms: f64,
-    /// It sent everything; when not, `missing_seconds` are the seconds it never reported.
-    pub complete: bool,
-    pub missing_seconds: Vec<u64>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct TargetInfo {
-    /// `local`, `docker` or `external`.
-    pub stack: String,
-    pub backend: String,
-    pub frontend: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -88,7 +88,7 @@ pub(super) fn resolve_load(
     check_overrides(overrides).map_err(Error::config)?;
     let timeout = file.timeout.unwrap_or(DEFAULT_TIMEOUT);
     if let Some(text) = overrides.test_plan.clone().or(file.test_plan) {
-        let stages = parse_test_plan(&text).map_err(|why| Error::config(format!("--test-plan: {why}")))?;
+        let stages = parse_test_plan(&text).map_err(|e| Error::config(format!("--test-plan: {e}")))?;
         return Ok(LoadProfile {
             users: stages.iter().map(|(users, _)| *users).max().unwrap_or(0),
             increase_rate: 0.0,
@@ -99,7 +99,7 @@ pub(super) fn resolve_load(
         });
     }
     let rate = match &overrides.rate {
-        Some(text) => Some(parse_rate(text).map_err(|why| Error::config(format!("--rate: {why}")))?),
+        Some(text) => Some(parse_rate(text).map_err(|e| Error::config(format!("--rate: {e}")))?),
         None => file.rate,
     };
     let open = rate.map(|rate| OpenModel {

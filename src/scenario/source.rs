@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::error::Context as _;
 use crate::error::{Error, Result};
 
 /// Scenarios shipped with the harness, so a named scenario runs from any directory.
@@ -60,8 +61,8 @@ impl Source {
     }
 
     fn read(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::config(format!("{}: cannot read: {e}", path.display())))?;
+        let text =
+            std::fs::read_to_string(path).config_context(|| format!("{}: cannot read", path.display()))?;
         Ok(Self {
             origin: path.display().to_string(),
             text,

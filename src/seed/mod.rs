@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::error::Context as _;
 use crate::error::{Error, Result};
 use data::{CITIES, SERVICE_KINDS};
 
@@ -40,7 +41,7 @@ pub struct SeedReport {
 pub async fn seed_url(url: &str, size: SeedSize) -> Result<SeedReport> {
     let pool = PgPool::connect(url)
         .await
-        .map_err(|e| Error::stack(format!("cannot connect to {}: {e}", redact(url))))?;
+        .stack_context(|| format!("cannot connect to {}", redact(url)))?;
     let report = seed(&pool, size).await;
     pool.close().await;
     report

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::{Endpoints, Stack};
+use crate::error::Context as _;
 use crate::error::{error_chain, Error, Result};
 
 /// A target that does not answer within this is reported as unreachable.
@@ -30,8 +31,7 @@ pub async fn connect(target: &str, frontend: Option<&str>) -> Result<Stack> {
 /// An `http(s)://host[:port]` URL without its trailing slash.
 pub fn normalise(url: &str, flag: &str) -> Result<String> {
     let trimmed = url.trim().trim_end_matches('/');
-    let parsed = reqwest::Url::parse(trimmed)
-        .map_err(|e| Error::config(format!("{flag} {url:?} is not a URL: {e}")))?;
+    let parsed = reqwest::Url::parse(trimmed).config_context(|| format!("{flag} {url:?} is not a URL"))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
         return Err(Error::config(format!(
             "{flag} {url:?} must be an http:// or https:// URL with a host"

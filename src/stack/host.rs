@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use super::process::log_tail;
+use crate::error::Context as _;
 use crate::error::{Error, Result};
 
 /// Runs a set-up command to its end; its output goes to `log`.
@@ -15,13 +16,13 @@ pub fn run_to_completion(name: &str, mut command: Command, log: &Path) -> Result
         .create(true)
         .append(true)
         .open(log)
-        .map_err(|e| Error::stack(format!("{}: {e}", log.display())))?;
+        .stack_context(|| format!("{}", log.display()))?;
     let err = out.try_clone().map_err(|e| Error::stack(e.to_string()))?;
     let status = command
         .stdout(out)
         .stderr(err)
         .status()
-        .map_err(|e| Error::stack(format!("cannot run {name}: {e}")))?;
+        .stack_context(|| format!("cannot run {name}"))?;
     if !status.success() {
         return Err(Error::stack(format!(
             "{name} failed ({status}); last lines of {}:\n{}",
@@ -76,7 +77,7 @@ pub(super) fn scratch_dir() -> Result<tempfile::TempDir> {
     let dir = tempfile::Builder::new()
         .prefix(SCRATCH_PREFIX)
         .tempdir()
-        .map_err(|e| Error::stack(format!("cannot create a scratch folder: {e}")))?;
+        .stack_context(|| "cannot create a scratch folder")?;
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
         .map_err(|e| Error::stack(format!("{}: {e}", dir.path().display())))?;
     std::fs::write(dir.path().join(OWNER_FILE), std::process::id().to_string())
@@ -113,9 +114,9 @@ pub(super) fn write_private(path: &Path, text: &str) -> Result<()> {
         .truncate(true)
         .mode(0o600)
         .open(path)
-        .map_err(|e| Error::stack(format!("{}: {e}", path.display())))?;
+        .stack_context(|| format!("{}", path.display()))?;
     file.write_all(text.as_bytes())
-        .map_err(|e| Error::stack(format!("{}: {e}", path.display())))
+        .stack_context(|| format!("{}", path.display()))
 }
 
 /// A port the kernel says is free now.
@@ -123,7 +124,7 @@ pub fn free_port() -> Result<u16> {
     std::net::TcpListener::bind(("127.0.0.1", 0))
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
-        .map_err(|e| Error::stack(format!("no free loopback port: {e}")))
+        .stack_context(|| "no free loopback port")
 }
 
 /// The folder holding `initdb`, `postgres`, `pg_isready` and `createdb`.

@@ -7,6 +7,7 @@ use std::process::Command;
 
 use super::host::{postgres_bin_dir, redis_server_path};
 use super::StackOptions;
+use crate::error::Context as _;
 use crate::error::{Error, Result};
 
 /// Keeps package scripts from starting system-wide services: the harness starts its
@@ -70,9 +71,13 @@ pub(super) fn ensure_local_servers(policy: InstallPolicy) -> Result<()> {
         )));
     }
     for (package, what) in &missing {
-        eprintln!("karigar-perf: the local stack needs {what}: installing the Debian package {package} with apt-get");
+        crate::console::status(&format!(
+            "the local stack needs {what}: installing the Debian package {package} with apt-get"
+        ));
     }
-    eprintln!("karigar-perf: (no system service is started; --no-install or KARIGAR_PERF_NO_INSTALL=1 forbids this)");
+    crate::console::status(
+        "(no system service is started; --no-install or KARIGAR_PERF_NO_INSTALL=1 forbids this)",
+    );
     apt_install(&names)?;
     let still = missing_packages();
     if !still.is_empty() {
@@ -95,7 +100,7 @@ fn apt_install(packages: &[&str]) -> Result<()> {
             .env("DEBIAN_FRONTEND", "noninteractive")
             .env("PATH", SYSTEM_PATH)
             .status()
-            .map_err(|e| Error::stack(format!("cannot run apt-get: {e}")))?;
+            .stack_context(|| "cannot run apt-get")?;
         if status.success() {
             Ok(())
         } else {
@@ -128,7 +133,7 @@ impl PolicyGuard {
         }
         std::fs::write(path, "#!/bin/sh\nexit 101\n")
             .and_then(|()| std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)))
-            .map_err(|e| Error::stack(format!("cannot write {POLICY_RC}: {e}")))?;
+            .stack_context(|| format!("cannot write {POLICY_RC}"))?;
         Ok(Self { created: true })
     }
 }

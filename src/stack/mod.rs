@@ -23,6 +23,7 @@ mod stores;
 use std::path::PathBuf;
 
 use rand::distributions::{Alphanumeric, DistString};
+use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 pub use docker::{
@@ -36,6 +37,15 @@ pub use install::{missing_packages, InstallPolicy};
 pub use process::ManagedProcess;
 pub use rig::{Rig, RigSettings};
 pub use stores::{create_database, LocalPostgres, LocalRedis};
+
+/// Where a run's load went, as its reports name it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TargetInfo {
+    /// `local`, `docker` or `external`.
+    pub stack: String,
+    pub backend: String,
+    pub frontend: Option<String>,
+}
 
 /// The database the backend uses, in every stack the harness starts.
 pub const DATABASE: &str = "karigar";
@@ -52,7 +62,7 @@ pub struct Endpoints {
 }
 
 /// Which provider runs the stack.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StackKind {
     /// Docker when a daemon answers, else local processes.
     Auto,

@@ -9,6 +9,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::error::Context as _;
 use crate::error::{Error, Result};
 
 /// How long a process gets between its stop signal and SIGKILL.
@@ -34,9 +35,7 @@ impl ManagedProcess {
         death_signal: i32,
     ) -> Result<Self> {
         let out = open_log(log)?;
-        let err = out
-            .try_clone()
-            .map_err(|e| Error::stack(format!("{}: {e}", log.display())))?;
+        let err = out.try_clone().stack_context(|| format!("{}", log.display()))?;
         command
             .stdin(Stdio::null())
             .stdout(out)
@@ -54,7 +53,7 @@ impl ManagedProcess {
         let program = command.get_program().to_string_lossy().into_owned();
         let child = command
             .spawn()
-            .map_err(|e| Error::stack(format!("cannot start {name} ({program}): {e}")))?;
+            .stack_context(|| format!("cannot start {name} ({program})"))?;
         Ok(Self {
             name: name.to_owned(),
             child,
@@ -130,7 +129,7 @@ fn open_log(path: &Path) -> Result<File> {
         .create(true)
         .append(true)
         .open(path)
-        .map_err(|e| Error::stack(format!("cannot open log {}: {e}", path.display())))
+        .stack_context(|| format!("cannot open log {}", path.display()))
 }
 
 /// The last `lines` lines of a log, to show why a process failed to start.

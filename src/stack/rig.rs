@@ -11,6 +11,7 @@ use super::install::InstallPolicy;
 use super::local::start_backend;
 use super::stores::{hand_to_server, serve_postgres, LocalPostgres, LocalRedis};
 use super::{backend_env, ManagedProcess, StackOptions, Store, DATABASE};
+use crate::error::Context as _;
 use crate::error::{Error, Result};
 
 /// What the drill needs of Postgres and Redis.
@@ -98,7 +99,7 @@ impl Rig {
             postgres.kill_group();
         }
         std::fs::remove_dir_all(&self.postgres_data)
-            .map_err(|e| Error::stack(format!("cannot remove {}: {e}", self.postgres_data.display())))
+            .stack_context(|| format!("cannot remove {}", self.postgres_data.display()))
     }
 
     /// Postgres on data directory `data`, on the same port as before; returns once it
@@ -141,7 +142,7 @@ impl Rig {
     /// A folder in the scratch space that the server's user owns.
     pub fn server_dir(&self, name: &str) -> Result<PathBuf> {
         let dir = self.scratch.path().join(name);
-        std::fs::create_dir_all(&dir).map_err(|e| Error::stack(format!("{}: {e}", dir.display())))?;
+        std::fs::create_dir_all(&dir).stack_context(|| format!("{}", dir.display()))?;
         hand_to_server(&dir, server_user()?)?;
         Ok(dir)
     }
@@ -184,7 +185,7 @@ impl Drop for Rig {
 fn own_recursively(path: &Path, owner: Option<(u32, u32)>) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700))
-        .map_err(|e| Error::stack(format!("chmod {}: {e}", path.display())))?;
+        .stack_context(|| format!("chmod {}", path.display()))?;
     if owner.is_none() {
         return Ok(());
     }
@@ -193,7 +194,7 @@ fn own_recursively(path: &Path, owner: Option<(u32, u32)>) -> Result<()> {
         .arg(format!("{}:{}", owner.unwrap().0, owner.unwrap().1))
         .arg(path)
         .status()
-        .map_err(|e| Error::stack(format!("chown: {e}")))?;
+        .stack_context(|| "chown")?;
     if !status.success() {
         return Err(Error::stack(format!("chown -R {} failed", path.display())));
     }

@@ -9,6 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::host::{as_user, free_port, run_to_completion, server_user, write_private};
 use super::process::{wait_ready, ManagedProcess};
+use crate::error::Context as _;
 use crate::error::{Error, Result};
 
 const POSTGRES_READY: Duration = Duration::from_secs(30);
@@ -26,7 +27,7 @@ pub struct LocalPostgres {
 pub fn hand_to_server(path: &Path, owner: Option<(u32, u32)>) -> Result<()> {
     if let Some((uid, gid)) = owner {
         std::os::unix::fs::chown(path, Some(uid), Some(gid))
-            .map_err(|e| Error::stack(format!("chown {}: {e}", path.display())))?;
+            .stack_context(|| format!("chown {}", path.display()))?;
     }
     Ok(())
 }
@@ -82,7 +83,7 @@ impl LocalPostgres {
         settings: &[(String, String)],
     ) -> Result<Self> {
         let root = dir.join("pg");
-        std::fs::create_dir_all(&root).map_err(|e| Error::stack(format!("{}: {e}", root.display())))?;
+        std::fs::create_dir_all(&root).stack_context(|| format!("{}", root.display()))?;
         let owner = server_user()?;
         hand_to_server(&root, owner)?;
         let log = logs.join("postgres.log");
@@ -122,7 +123,7 @@ pub fn create_database(bin: &Path, port: u16, name: &str) -> Result<()> {
     let status = Command::new(bin.join("createdb"))
         .args(["-h", "127.0.0.1", "-U", "postgres", "-p", &port, name])
         .status()
-        .map_err(|e| Error::stack(format!("createdb: {e}")))?;
+        .stack_context(|| "createdb")?;
     if !status.success() {
         return Err(Error::stack(format!("createdb {name} failed ({status})")));
     }
@@ -147,7 +148,7 @@ impl LocalRedis {
     /// As [`start`](Self::start), with the AOF's fsync policy `appendfsync`.
     pub async fn start_with(redis_server: &Path, dir: &Path, logs: &Path, appendfsync: &str) -> Result<Self> {
         let data = dir.join("redis");
-        std::fs::create_dir_all(&data).map_err(|e| Error::stack(format!("{}: {e}", data.display())))?;
+        std::fs::create_dir_all(&data).stack_context(|| format!("{}", data.display()))?;
         let port = free_port()?;
         let password = Alphanumeric.sample_string(&mut rand::thread_rng(), 32);
         let config = data.join("redis.conf");

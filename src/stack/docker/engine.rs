@@ -14,6 +14,7 @@ use testcontainers::bollard::query_parameters::{
 };
 use testcontainers::bollard::Docker;
 
+use crate::error::Context as _;
 use crate::error::{Error, Result};
 
 /// Every container and network of a run carries its run id under this label ...
@@ -68,7 +69,7 @@ pub async fn create_network(docker: &Docker, name: &str, run_id: &str) -> Result
         .create_network(request)
         .await
         .map(|_| ())
-        .map_err(|e| Error::stack(format!("cannot create Docker network {name}: {e}")))
+        .stack_context(|| format!("cannot create Docker network {name}"))
 }
 
 /// Whether an image is in the local store (nothing is pulled to find out).
@@ -131,7 +132,7 @@ pub async fn sweep(docker: &Docker, orphans_only: bool) -> Result<Swept> {
                 .build(),
         ))
         .await
-        .map_err(|e| Error::stack(format!("cannot list containers: {e}")))?;
+        .stack_context(|| "cannot list containers")?;
     let mut swept = Swept::default();
     for container in containers {
         if orphans_only && owner_alive(container.labels.as_ref()) {
@@ -147,7 +148,7 @@ pub async fn sweep(docker: &Docker, orphans_only: bool) -> Result<Swept> {
             ListNetworksOptionsBuilder::default().filters(&filters).build(),
         ))
         .await
-        .map_err(|e| Error::stack(format!("cannot list networks: {e}")))?;
+        .stack_context(|| "cannot list networks")?;
     for network in networks {
         if orphans_only && owner_alive(network.labels.as_ref()) {
             continue;
@@ -190,7 +191,7 @@ pub async fn inspect_running(docker: &Docker, names: &[String]) -> Result<Vec<Wa
         let inspected = docker
             .inspect_container(name, None)
             .await
-            .map_err(|e| Error::stack(format!("--backend-container {name}: {e}")))?;
+            .stack_context(|| format!("--backend-container {name}"))?;
         let running = inspected.state.as_ref().and_then(|s| s.running).unwrap_or(false);
         if !running {
             return Err(Error::stack(format!("--backend-container {name} is not running")));

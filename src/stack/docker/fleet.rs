@@ -21,6 +21,9 @@ use testcontainers::runners::AsyncRunner;
 use super::spec::Spec;
 use super::{lb, BACKEND_PORT};
 
+/// Replicas started by deploys, shared by the [`Fleet`] that starts them and the parts that tear them down.
+pub(super) type Successors = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
 /// Where nginx's configuration lives in the balancer container.
 pub(super) const LB_CONFIG: &str = "/etc/karigar-lb/nginx.conf";
 
@@ -50,7 +53,7 @@ pub struct Fleet {
     /// Replicas started so far, for unique container names.
     started: usize,
     /// Where successors are recorded for the per-instance counts.
-    successors: super::parts::Successors,
+    successors: Successors,
 }
 
 impl Fleet {
@@ -60,7 +63,7 @@ impl Fleet {
         run_id: String,
         template: Spec,
         balancer: String,
-        successors: super::parts::Successors,
+        successors: Successors,
     ) -> Self {
         Self {
             docker,

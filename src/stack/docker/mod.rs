@@ -113,7 +113,7 @@ pub async fn start(options: &StackOptions) -> Result<Stack> {
     let mut images = options.docker.images.resolve(&docker).await;
     if let Some(context) = &options.docker.backend_build {
         let tag = "karigar-perf/backend-build:latest";
-        eprintln!("karigar-perf: building {tag} from {}", context.display());
+        crate::console::status(&format!("building {tag} from {}", context.display()));
         images::build(context, tag, &images.runtime)?;
         images.backend = Some(tag.to_owned());
     }

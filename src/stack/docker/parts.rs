@@ -11,14 +11,12 @@ use testcontainers::core::IntoContainerPort;
 use testcontainers::runners::AsyncRunner;
 use testcontainers::{ContainerAsync, GenericImage};
 
-use super::fleet::{Fleet, Member};
+use super::fleet::{Fleet, Member, Successors};
 use super::profile::Limits;
 use super::spec::{Health, Spec};
 use super::{engine, lb};
+use crate::error::Context as _;
 use crate::error::{Error, Result};
-
-/// Replicas started by deploys, shared with the [`Fleet`] that starts them.
-pub(super) type Successors = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
 
 /// A started container.
 struct Started {
@@ -141,7 +139,7 @@ impl DockerParts {
         let host_port = handle
             .get_host_port_ipv4(spec.port.tcp())
             .await
-            .map_err(|e| Error::stack(format!("{name}: no published port: {e}")))?;
+            .stack_context(|| format!("{name}: no published port"))?;
         let started = Started {
             role: spec.role.clone(),
             id: handle.id().to_owned(),

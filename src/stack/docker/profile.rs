@@ -1,4 +1,6 @@
-//! The seed's resource budgets per container (`karigar-api.md`), for `--profile`.
+//! The seed's resource budgets per container ([`crate::policy`]), for `--profile`.
+
+use crate::policy::{self, Budget, Budgets};
 
 /// A container's CPU and memory limit.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -6,9 +8,6 @@ pub struct Limits {
     pub cpus: f64,
     pub memory_bytes: u64,
 }
-
-const MIB: u64 = 1024 * 1024;
-const GIB: u64 = 1024 * MIB;
 
 /// The limits of every part of the stack under one profile.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -34,20 +33,9 @@ pub enum Profile {
 
 impl Profile {
     pub fn limits(self) -> StackLimits {
-        let limits = |cpus, memory_bytes| Limits { cpus, memory_bytes };
         match self {
-            Profile::Dev => StackLimits {
-                backend: limits(0.5, 512 * MIB),
-                frontend: limits(0.5, 512 * MIB),
-                postgres: limits(1.0, GIB),
-                redis: limits(0.25, 256 * MIB),
-            },
-            Profile::Prod => StackLimits {
-                backend: limits(2.0, 2 * GIB),
-                frontend: limits(1.0, GIB),
-                postgres: limits(2.0, 4 * GIB),
-                redis: limits(0.5, GIB),
-            },
+            Profile::Dev => StackLimits::from(policy::DEVELOPMENT),
+            Profile::Prod => StackLimits::from(policy::PRODUCTION),
             Profile::Sized(limits) => limits,
         }
     }
@@ -57,6 +45,26 @@ impl Profile {
             Profile::Dev => "dev",
             Profile::Prod => "prod",
             Profile::Sized(_) => "sized",
+        }
+    }
+}
+
+impl From<Budget> for Limits {
+    fn from(budget: Budget) -> Self {
+        Self {
+            cpus: budget.cpus,
+            memory_bytes: budget.memory_bytes,
+        }
+    }
+}
+
+impl From<Budgets> for StackLimits {
+    fn from(budgets: Budgets) -> Self {
+        Self {
+            backend: budgets.backend.into(),
+            frontend: budgets.frontend.into(),
+            postgres: budgets.postgres.into(),
+            redis: budgets.redis.into(),
         }
     }
 }

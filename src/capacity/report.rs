@@ -1,10 +1,10 @@
 //! `capacity.json`: the search, every step and what they add up to. Its renderers are
-//! `capacity_text` (sentences), `capacity_markdown` and `capacity_html`.
+//! in [`crate::report`]: sentences, Markdown and HTML.
 
 use serde::{Deserialize, Serialize};
 
-use super::summary::TargetInfo;
-use crate::capacity::{Findings, SearchSettings, StepResult};
+use super::{Findings, SearchSettings, StepResult};
+use crate::stack::TargetInfo;
 
 /// Bumped when a field of `capacity.json` changes meaning or goes away.
 pub const CAPACITY_SCHEMA_VERSION: u32 = 1;
