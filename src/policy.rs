@@ -1,5 +1,5 @@
-//! Every threshold the seed (`deployment-infrastructure.md`) states, in one place; every
-//! check, trigger, simulation and sizing reads it from here.
+//! Every threshold the seed (the deployment Karigar runs: docs/src/karigar-contract.md) states,
+//! in one place; every check, trigger, simulation and sizing reads it from here.
 //!
 //! The seed's words:
 //! - Auto-scaling triggers: "CPU usage > 70%", "Memory usage > 80%", "Response time >
