@@ -33,7 +33,7 @@ impl Setup {
         name: &str,
         backend_exe: PathBuf,
     ) -> Result<Self> {
-        let run_id = run_id(name);
+        let run_id = crate::config::run_id(name);
         let report_dir = crate::config::output_path(reports.dir.as_deref(), &run_id);
         let options = StackOptions {
             kind: stack.kind,
@@ -253,21 +253,6 @@ pub fn kind_name(kind: StackKind) -> &'static str {
     }
 }
 
-/// The current time, RFC 3339, for reports.
-pub fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-/// `signup-20261125-171502-a3f9`: sortable, and unique enough for one machine.
-pub fn run_id(scenario: &str) -> String {
-    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
-    let suffix = Alphanumeric
-        .sample_string(&mut rand::thread_rng(), 4)
-        .to_ascii_lowercase();
-    format!("{scenario}-{stamp}-{suffix}")
-}
-
-/// Where the load goes, with a fresh tag for this run's unique values.
 /// The report folder and its `logs/` inside.
 pub fn create_report_dir(report_dir: &Path, logs_dir: &Path) -> Result<()> {
     std::fs::create_dir_all(logs_dir).map_err(|e| {
@@ -285,6 +270,7 @@ pub fn run_tag() -> String {
         .to_ascii_lowercase()
 }
 
+/// Where the load goes, with a fresh tag for this run's unique values.
 pub fn load_options(stack: &Stack, quiet: bool, clients: Clients) -> LoadOptions {
     LoadOptions {
         backend_url: stack.endpoints.backend.clone(),

@@ -90,9 +90,7 @@ pub enum Command {
     /// from the measurements.
     #[command(subcommand)]
     Deploy(DeployCommand),
-    /// Resilience drills under load, judged against the seed's RTO (4 h) and RPO (24 h):
-    /// `drill restore` destroys Postgres and restores it, `drill redis-kill` kills Redis.
-    #[command(subcommand)]
+    #[command(subcommand, about = drill_about())]
     Drill(DrillCommand),
     /// Print a shell completion script, e.g. into
     /// ~/.local/share/bash-completion/completions/karigar-perf.
@@ -108,4 +106,15 @@ pub enum Command {
     /// `PORT`, `NEXT_PUBLIC_API_URL`).
     #[command(hide = true)]
     Frontend,
+}
+
+/// `drill`'s help, with the seed's objectives as `policy` holds them.
+fn drill_about() -> String {
+    let hours = |seconds: f64| seconds / 3600.0;
+    format!(
+        "Resilience drills under load, judged against the seed's RTO ({} h) and RPO ({} h): \
+         `drill restore` destroys Postgres and restores it, `drill redis-kill` kills Redis",
+        hours(crate::policy::RTO_S),
+        hours(crate::policy::RPO_S)
+    )
 }

@@ -67,7 +67,7 @@ fn new_report(run_id: &str, config: &CapacityConfig, stack: &Stack, targets: &Ta
         schema_version: CAPACITY_SCHEMA_VERSION,
         run_id: run_id.to_owned(),
         scenario: config.plan.name.clone(),
-        started_at: setup::now(),
+        started_at: crate::config::now(),
         target: setup::target_info(stack),
         settings: CapacitySettings {
             search: search.search,

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cli::{DrillArgs, FsyncChoice, PolicyChoice, RedisKillArgs, RestoreArgs};
+use crate::cli::{RedisKillArgs, RestoreArgs};
+use crate::config::{DrillConfig, RedisKillConfig, RestoreConfig};
 use crate::console::status;
 use crate::drill::{
     self, Clock, DrillKind, DrillReport, Journal, Policy, RedisTiming, RestoreTiming, Timeline,
@@ -15,22 +16,21 @@ use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
 use crate::load::{self, Clients, LoadOptions, LoadRun};
 use crate::metrics::Collector;
-use crate::scenario::{LoadOverrides, Plan, Source};
-use crate::stack::{Rig, RigSettings, StackKind, StackOptions};
+use crate::scenario::{LoadOverrides, Plan};
+use crate::stack::{Rig, RigSettings};
 
 /// A restore drill can take this long past T2 before the load gives up on it.
 const RESTORE_BUDGET: Duration = Duration::from_secs(15 * 60);
 
 pub async fn restore(args: &RestoreArgs, exe: PathBuf) -> Result<u8> {
-    let drill = Prepared::resolve(&args.drill, "restore", exe, &["register"], "email")?;
-    let timing = restore_timing(args)?;
-    let policies = match args.policy {
-        PolicyChoice::Both => vec![Policy::Wal, Policy::Base],
-        PolicyChoice::Wal => vec![Policy::Wal],
-        PolicyChoice::Base => vec![Policy::Base],
-    };
+    let RestoreConfig {
+        drill,
+        policies,
+        timing,
+    } = RestoreConfig::resolve(args, exe)?;
+    create_report_dir(&drill)?;
     let interrupt = Interrupt::listen().map_err(|e| Error::Internal(e.into()))?;
-    let mut report = drill.report(DrillKind::Restore);
+    let mut report = new_report(&drill, DrillKind::Restore);
     for policy in policies {
         restore_cycle(&drill, policy, &timing, &interrupt, &mut report).await?;
         if report.interrupted {
@@ -42,29 +42,12 @@ pub async fn restore(args: &RestoreArgs, exe: PathBuf) -> Result<u8> {
         report.checks.push(drill::projection_check(&projection));
         report.projection = Some(projection);
     }
-    drill.finish(report)
-}
-
-/// `--backup-at`, `--destroy-after`, `--after` and `--check TABLE.COLUMN`, checked.
-fn restore_timing(args: &RestoreArgs) -> Result<RestoreTiming> {
-    let (table, column) = args.check.split_once('.').ok_or_else(|| {
-        Error::config(format!(
-            "--check {:?}: write TABLE.COLUMN, e.g. users.email",
-            args.check
-        ))
-    })?;
-    Ok(RestoreTiming {
-        backup_at: args.backup_at,
-        destroy_after: args.destroy_after,
-        after: args.after,
-        table: table.to_owned(),
-        column: column.to_owned(),
-    })
+    finish(&drill, report)
 }
 
 /// One restore cycle under `policy`, added to `report` (or marked interrupted).
 async fn restore_cycle(
-    drill: &Prepared,
+    drill: &DrillConfig,
     policy: Policy,
     timing: &RestoreTiming,
     interrupt: &Interrupt,
@@ -106,29 +89,26 @@ async fn restore_cycle(
 }
 
 pub async fn redis_kill(args: &RedisKillArgs, exe: PathBuf) -> Result<u8> {
-    let drill = Prepared::resolve(&args.drill, "redis-kill", exe, &[], "refresh_token")?;
-    let timing = RedisTiming {
-        kill_at: args.kill_at,
-    };
-    let policies: &[&str] = match args.appendfsync {
-        FsyncChoice::Both => &["everysec", "always"],
-        FsyncChoice::Everysec => &["everysec"],
-        FsyncChoice::Always => &["always"],
-    };
+    let RedisKillConfig {
+        drill,
+        appendfsync,
+        timing,
+    } = RedisKillConfig::resolve(args, exe)?;
+    create_report_dir(&drill)?;
     let interrupt = Interrupt::listen().map_err(|e| Error::Internal(e.into()))?;
-    let mut report = drill.report(DrillKind::RedisKill);
-    for appendfsync in policies {
-        redis_cycle(&drill, appendfsync, &timing, &interrupt, &mut report).await?;
+    let mut report = new_report(&drill, DrillKind::RedisKill);
+    for setting in appendfsync {
+        redis_cycle(&drill, setting, &timing, &interrupt, &mut report).await?;
         if report.interrupted {
             break;
         }
     }
-    drill.finish(report)
+    finish(&drill, report)
 }
 
 /// One Redis kill with `appendfsync`, added to `report` (or marked interrupted).
 async fn redis_cycle(
-    drill: &Prepared,
+    drill: &DrillConfig,
     appendfsync: &str,
     timing: &RedisTiming,
     interrupt: &Interrupt,
@@ -175,135 +155,45 @@ async fn redis_cycle(
     Ok(())
 }
 
-/// A drill's settings, resolved once: the plan, what the journal logs, the report folder.
-struct Prepared {
-    quiet: bool,
-    source: Source,
-    users: Option<usize>,
-    plan: Plan,
-    write_steps: Vec<usize>,
-    key_var: usize,
-    run_id: String,
-    report_dir: PathBuf,
-    options: StackOptions,
-    started_at: String,
+/// The report folder and its `logs/`, made before the first rig writes there.
+fn create_report_dir(drill: &DrillConfig) -> Result<()> {
+    crate::setup::create_report_dir(&drill.report_dir, &drill.stack.logs_dir)
 }
 
-impl Prepared {
-    fn resolve(
-        args: &DrillArgs,
-        kind: &str,
-        exe: PathBuf,
-        default_write: &[&str],
-        default_key: &str,
-    ) -> Result<Self> {
-        let source = Source::locate(&args.scenario)?;
-        let overrides = LoadOverrides {
-            users: args.users,
-            ..Default::default()
-        };
-        let plan = Plan::build(&source, &overrides, &[])?;
-        let key = args.key.as_deref().unwrap_or(default_key);
-        let key_var = plan.var_names.iter().position(|v| v == key).ok_or_else(|| {
-            Error::config(format!(
-                "scenario {} has no variable {key:?} to name its writes (--key); it has {}",
-                plan.name,
-                plan.var_names.join(", ")
-            ))
-        })?;
-        let write_steps = write_steps(&plan, &args.write, default_write, key_var)?;
-        let run_id = crate::setup::run_id(&format!("drill-{kind}"));
-        let report_dir = crate::config::output_path(args.reports.report_dir.as_deref(), &run_id);
-        let options = StackOptions {
-            kind: StackKind::Local,
-            logs_dir: report_dir.join("logs"),
-            backend_exe: exe,
-            run_id: run_id.clone(),
-            backend_env: plan.stack.backend_env.clone(),
-            install_missing: !args.no_install,
-            target: None,
-            frontend: None,
-            docker: Default::default(),
-        };
-        crate::setup::create_report_dir(&report_dir, &options.logs_dir)?;
-        Ok(Self {
-            quiet: args.progress.quiet,
-            source,
-            users: args.users,
-            plan,
-            write_steps,
-            key_var,
-            run_id,
-            report_dir,
-            options,
-            started_at: crate::setup::now(),
-        })
-    }
-
-    fn report(&self, kind: DrillKind) -> DrillReport {
-        DrillReport {
-            schema_version: drill::DRILL_SCHEMA_VERSION,
-            kind,
-            run_id: self.run_id.clone(),
-            scenario: self.plan.name.clone(),
-            started_at: self.started_at.clone(),
-            users: self.plan.load.users,
-            pass: false,
-            interrupted: false,
-            checks: Vec::new(),
-            restores: Vec::new(),
-            projection: None,
-            redis: Vec::new(),
-            timelines: Vec::new(),
-            errors: Vec::new(),
-        }
-    }
-
-    /// Settles the verdict, prints it, writes the reports, picks the exit code.
-    fn finish(&self, mut report: DrillReport) -> Result<u8> {
-        report.settle();
-        print!("{}", crate::report::drill_console(&report));
-        crate::report::write_drill(&report, &self.report_dir)?;
-        println!("reports: {}", self.report_dir.display());
-        Ok(if report.interrupted {
-            crate::exit::INTERRUPTED
-        } else if !report.errors.is_empty() {
-            crate::exit::STACK
-        } else if report.pass {
-            crate::exit::PASS
-        } else {
-            crate::exit::SLO_BREACH
-        })
+fn new_report(drill: &DrillConfig, kind: DrillKind) -> DrillReport {
+    DrillReport {
+        schema_version: drill::DRILL_SCHEMA_VERSION,
+        kind,
+        run_id: drill.run_id.clone(),
+        scenario: drill.plan.name.clone(),
+        started_at: drill.started_at.clone(),
+        users: drill.plan.load.users,
+        pass: false,
+        interrupted: false,
+        checks: Vec::new(),
+        restores: Vec::new(),
+        projection: None,
+        redis: Vec::new(),
+        timelines: Vec::new(),
+        errors: Vec::new(),
     }
 }
 
-/// The plan indices of the write steps: those named, else the defaults, else every
-/// step that captures the key.
-fn write_steps(plan: &Plan, named: &[String], default_write: &[&str], key_var: usize) -> Result<Vec<usize>> {
-    let names: Vec<&str> = match named.is_empty() {
-        false => named.iter().map(String::as_str).collect(),
-        true => default_write.to_vec(),
-    };
-    if names.is_empty() {
-        let capturing: Vec<usize> = (0..plan.steps.len())
-            .filter(|&i| plan.steps[i].captures.iter().any(|c| c.var == key_var))
-            .collect();
-        if capturing.is_empty() {
-            return Err(Error::config(format!(
-                "no step of scenario {} captures the key variable: name the write steps with --write",
-                plan.name
-            )));
-        }
-        return Ok(capturing);
-    }
-    names
-        .iter()
-        .map(|name| {
-            plan.steps.iter().position(|s| s.name == *name).ok_or_else(|| {
-                Error::config(format!("scenario {} has no step {name:?} (--write)", plan.name))
-            })
-        })
-        .collect()
+/// Settles the verdict, prints it, writes the reports, picks the exit code.
+fn finish(drill: &DrillConfig, mut report: DrillReport) -> Result<u8> {
+    report.settle();
+    print!("{}", crate::report::drill_console(&report));
+    crate::report::write_drill(&report, &drill.report_dir)?;
+    println!("reports: {}", drill.report_dir.display());
+    Ok(if report.interrupted {
+        crate::exit::INTERRUPTED
+    } else if !report.errors.is_empty() {
+        crate::exit::STACK
+    } else if report.pass {
+        crate::exit::PASS
+    } else {
+        crate::exit::SLO_BREACH
+    })
 }
 
 /// One cycle: a rig of its own and the scenario's load against it, logging writes.
@@ -315,9 +205,14 @@ struct Cycle {
 }
 
 impl Cycle {
-    async fn start(drill: &Prepared, settings: &RigSettings, horizon: Duration, label: &str) -> Result<Self> {
+    async fn start(
+        drill: &DrillConfig,
+        settings: &RigSettings,
+        horizon: Duration,
+        label: &str,
+    ) -> Result<Self> {
         status(&format!("{label}: starting Postgres, Redis and the backend"));
-        let rig = Rig::start(&drill.options, settings).await?;
+        let rig = Rig::start(&drill.stack, settings).await?;
         let overrides = LoadOverrides {
             users: drill.users,
             duration: Some(horizon),

@@ -7,25 +7,23 @@ use std::process::Command;
 
 use crate::cli::CalibrateArgs;
 use crate::compare::{calibrate as noise, figures};
+use crate::config::CalibrateConfig;
 use crate::console::status;
 use crate::error::Context as _;
 use crate::error::{Error, Result};
 
 pub fn calibrate(args: &CalibrateArgs, exe: &Path) -> Result<u8> {
-    let settings = crate::config::history_settings(&args.gate)?;
-    let name = Path::new(&args.scenario)
-        .file_stem()
-        .map_or(args.scenario.clone(), |s| s.to_string_lossy().into_owned());
-    let out = crate::config::output_path(args.out.as_deref(), &format!("baseline-{name}"));
-    std::fs::create_dir_all(&out).config_context(|| format!("cannot create {}", out.display()))?;
-    for run in 1..=args.runs {
-        let dir = out.join(format!("run-{}", crate::setup::run_id(&name)));
+    let config = CalibrateConfig::resolve(args)?;
+    let (out, settings) = (&config.out, &config.history);
+    std::fs::create_dir_all(out).config_context(|| format!("cannot create {}", out.display()))?;
+    for run in 1..=config.runs {
+        let dir = out.join(format!("run-{}", crate::config::run_id(&config.name)));
         status(&format!(
             "calibration run {run} of {} into {}",
-            args.runs,
+            config.runs,
             dir.display()
         ));
-        let code = scenario_run(exe, args, &dir)?;
+        let code = scenario_run(exe, &config, &dir)?;
         match code {
             0 | 3 => {}
             _ => {
@@ -36,11 +34,11 @@ pub fn calibrate(args: &CalibrateArgs, exe: &Path) -> Result<u8> {
             }
         }
     }
-    let runs = crate::report::load_runs(std::slice::from_ref(&out))?;
+    let runs = crate::report::load_runs(std::slice::from_ref(out))?;
     let history: Vec<_> = runs.iter().map(figures).collect();
     print!(
         "{}",
-        crate::report::noise_table(&noise(&history, &settings), runs.len(), settings.confidence)
+        crate::report::noise_table(&noise(&history, settings), runs.len(), settings.confidence)
     );
     println!(
         "baseline: {} ({} runs); gate with --baseline {}",
@@ -53,13 +51,13 @@ pub fn calibrate(args: &CalibrateArgs, exe: &Path) -> Result<u8> {
 
 /// One run of the scenario as a user would start it, into `dir` (its results table in
 /// `dir/console.txt`).
-fn scenario_run(exe: &Path, args: &CalibrateArgs, dir: &Path) -> Result<i32> {
+fn scenario_run(exe: &Path, config: &CalibrateConfig, dir: &Path) -> Result<i32> {
     std::fs::create_dir_all(dir).config_context(|| format!("cannot create {}", dir.display()))?;
     let console = std::fs::File::create(dir.join("console.txt")).map_err(|e| Error::Internal(e.into()))?;
     let status = Command::new(exe)
         .arg("scenario")
-        .arg(&args.scenario)
-        .args(&args.scenario_args)
+        .arg(&config.scenario)
+        .args(&config.scenario_args)
         .arg("--quiet")
         .arg("--report-dir")
         .arg(dir)

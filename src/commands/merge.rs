@@ -3,30 +3,27 @@
 //! without a live coordinator. The merge is exact: HDR histograms add without loss.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use crate::cli::MergeArgs;
-use crate::distributed::GeneratorReport;
-use crate::distributed::{load_saved, Saved};
+use crate::config::MergeConfig;
+use crate::distributed::{GeneratorReport, Saved};
 use crate::error::{Error, Result};
 use crate::metrics::Measurements;
 use crate::report::{self, RunFacts, RunVerdict, Summary};
-use crate::scenario::{LoadOverrides, Plan};
 use crate::stack::TargetInfo;
 
 pub async fn run(args: &MergeArgs) -> Result<u8> {
-    let saved = args
-        .dirs
-        .iter()
-        .map(|dir| load_saved(dir))
-        .collect::<Result<Vec<_>>>()?;
-    let plan = plan_of(&saved, &args.slos)?;
+    let MergeConfig {
+        saved,
+        dirs,
+        plan,
+        run_id,
+        report_dir,
+    } = MergeConfig::resolve(args)?;
     let mut merged = Measurements::empty(&plan.step_keys());
     for one in &saved {
         merged.merge(&one.measurements);
     }
-    let run_id = crate::setup::run_id(&format!("merge-{}", plan.name));
-    let report_dir = crate::config::output_path(args.reports.report_dir.as_deref(), &run_id);
     let verdicts = crate::slo::evaluate(&plan.slos, &merged, None, &[]);
     let target = TargetInfo {
         stack: "external".into(),
@@ -37,8 +34,8 @@ pub async fn run(args: &MergeArgs) -> Result<u8> {
         frontend: None,
     };
     let facts = RunFacts {
-        generators: generators(&saved, &args.dirs),
-        ..RunFacts::new(run_id, crate::setup::now(), target)
+        generators: generators(&saved, &dirs),
+        ..RunFacts::new(run_id, crate::config::now(), target)
     };
     let summary = Summary::build(&plan, &merged, None, verdicts, facts);
     print!("{}", report::console(&summary));
@@ -51,41 +48,6 @@ pub async fn run(args: &MergeArgs) -> Result<u8> {
         RunVerdict::Pass => crate::exit::PASS,
         _ => crate::exit::SLO_BREACH,
     })
-}
-
-/// The scenario of the first folder, with the load the generators ran together.
-fn plan_of(saved: &[Saved], slos: &[String]) -> Result<Plan> {
-    let first = saved
-        .first()
-        .ok_or_else(|| Error::config("merge needs at least one folder"))?;
-    if saved.iter().any(|s| s.scenario.text != first.scenario.text) {
-        return Err(Error::config(
-            "these folders ran different scenarios: merge only one run's generators",
-        ));
-    }
-    let overrides = match &first.load {
-        Some(load) => LoadOverrides {
-            duration: Some(Duration::from_millis(load.duration_ms.max(1000))),
-            rate: load.rate.clone(),
-            arrivals: load.arrivals,
-            users: Some(total_users(saved)),
-            ..Default::default()
-        },
-        None => LoadOverrides::default(),
-    };
-    Plan::build(&first.scenario, &overrides, slos)
-}
-
-fn total_users(saved: &[Saved]) -> usize {
-    let users: usize = saved
-        .iter()
-        .filter_map(|s| s.segment.as_ref())
-        .map(|segment| match &segment.kind_users {
-            Some(kinds) => kinds.iter().sum(),
-            None => segment.workers.unwrap_or(1),
-        })
-        .sum();
-    users.max(1)
 }
 
 fn generators(saved: &[Saved], dirs: &[PathBuf]) -> Vec<GeneratorReport> {

@@ -39,7 +39,7 @@ pub async fn run(args: &ScenarioArgs, backend_exe: PathBuf) -> Result<u8> {
         stack.endpoints.backend,
         setup.stack.logs_dir.display()
     ));
-    let started_at = setup::now();
+    let started_at = crate::config::now();
     let driven = drive(&config, &stack, &setup, &interrupt, listeners).await;
     stack.teardown();
     let Some(driven) = driven? else {
@@ -269,7 +269,7 @@ fn interrupted_before_load(config: &ScenarioConfig, setup: Setup) -> Result<u8> 
     status("interrupted before the load started; nothing was measured");
     let facts = RunFacts {
         interrupted: true,
-        ..RunFacts::new(setup.run_id.clone(), setup::now(), setup.planned_target())
+        ..RunFacts::new(setup.run_id.clone(), crate::config::now(), setup.planned_target())
     };
     let nothing = Measurements::empty(&config.plan.step_keys());
     let judged = Judged {

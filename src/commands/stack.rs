@@ -8,12 +8,11 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::cli::StackUpArgs;
-use crate::config::{ReportConfig, StackConfig};
+use crate::config::StackUpConfig;
 use crate::console::status;
 use crate::error::Context as _;
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
-use crate::scenario::{LoadOverrides, Plan, Source};
 use crate::setup::{self, Setup};
 use crate::stack::Stack;
 
@@ -41,17 +40,10 @@ pub struct Kept {
 }
 
 pub async fn up(args: &StackUpArgs, backend_exe: PathBuf) -> Result<u8> {
-    if args.stack.target.is_some() {
-        return Err(Error::config(
-            "stack up starts a stack: --target names one that runs already",
-        ));
-    }
-    let plan = Plan::build(&Source::locate(&args.scenario)?, &LoadOverrides::default(), &[])?;
-    let config = StackConfig::resolve(&args.stack, &plan)?;
-    let reports = ReportConfig {
-        dir: args.reports.report_dir.clone(),
-        quiet: false,
-    };
+    let StackUpConfig {
+        stack: config,
+        reports,
+    } = StackUpConfig::resolve(args)?;
     let interrupt = Interrupt::listen().map_err(|e| Error::Internal(e.into()))?;
     let setup = Setup::prepare(&config, &reports, "stack", backend_exe)?;
     let Some(mut stack) = setup.start_stack(&interrupt, "stack").await? else {
