@@ -44,6 +44,14 @@ pub struct K8sGeneratorsArgs {
     /// Open model: iterations per second over all generators, e.g. 200/s.
     #[arg(long)]
     pub rate: Option<String>,
+    /// CPU of each generator pod, requested and limited alike, e.g. 500m or 2 (default:
+    /// from the planned rate per pod at a measured CPU cost per request, twice over;
+    /// 1 core in the closed model).
+    #[arg(long, value_name = "CORES", value_parser = parse_cores)]
+    pub generator_cpu: Option<f64>,
+    /// Memory of each generator pod, e.g. 512MiB (default: 128 MiB and 64 KiB per user).
+    #[arg(long, value_name = "SIZE", value_parser = parse_bytes)]
+    pub generator_memory: Option<u64>,
     /// Where to write the objects (default: reports/k8s-RUN.yaml).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,

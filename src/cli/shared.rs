@@ -69,6 +69,19 @@ pub(super) fn parse_bytes(text: &str) -> Result<u64, String> {
     Ok((number * unit) as u64)
 }
 
+/// `500m` or `1.5`: cores, as Kubernetes writes them.
+pub(super) fn parse_cores(text: &str) -> Result<f64, String> {
+    let text = text.trim();
+    let cores = match text.strip_suffix('m') {
+        Some(millis) => millis.parse::<f64>().map(|m| m / 1000.0),
+        None => text.parse::<f64>(),
+    };
+    match cores {
+        Ok(cores) if cores.is_finite() && cores > 0.0 && cores <= 1024.0 => Ok(cores),
+        _ => Err(format!("{text:?} is not a CPU amount such as 500m or 1.5")),
+    }
+}
+
 /// `1%` or `0.01`, as a fraction.
 pub(super) fn parse_percent(text: &str) -> Result<f64, String> {
     let (number, scale) = match text.trim().strip_suffix('%') {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::cli::{K8sGeneratorsArgs, K8sManifestArgs};
 use crate::deploy::K8sOptions;
-use crate::distributed::{scenario_text, K8sSettings};
+use crate::distributed::{scenario_text, GeneratorPod, K8sSettings};
 use crate::error::Result;
 use crate::scenario::{LoadOverrides, Plan, Source};
 
@@ -48,6 +48,12 @@ impl K8sGeneratorsConfig {
             frontend: args.frontend.clone(),
             scenario: scenario_text(&source),
             load_args: load_args(args),
+            generator: GeneratorPod::sized(
+                &plan,
+                usize::from(args.workers),
+                args.generator_cpu,
+                args.generator_memory,
+            ),
         };
         Ok(Self { settings, out })
     }

@@ -5,17 +5,20 @@
 //! write them; `kubectl apply -f` runs them.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
     ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource,
-    Pod, PodSpec, PodTemplateSpec, Secret, SecretKeySelector, Service, ServicePort, ServiceSpec, Volume,
-    VolumeMount,
+    Pod, PodSpec, PodTemplateSpec, ResourceRequirements, Secret, SecretKeySelector, Service, ServicePort,
+    ServiceSpec, TopologySpreadConstraint, Volume, VolumeMount,
 };
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::protocol::{ScenarioText, TOKEN_ENV};
+use crate::scenario::Plan;
 
 /// The coordinator's port inside the cluster.
 pub const COORDINATOR_PORT: u16 = 7878;
@@ -39,6 +42,19 @@ pub struct K8sSettings {
     pub scenario: ScenarioText,
     /// Load flags for the coordinator (`--duration 5m`, `--rate 200/s`, ...).
     pub load_args: Vec<String>,
+    pub generator: GeneratorPod,
+}
+
+/// What each generator pod is given, and how long the Job may run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GeneratorPod {
+    /// Requested and limited alike (Guaranteed QoS): a generator that shares a
+    /// throttled core measures its own queueing as the server's latency.
+    pub cpu_millis: u32,
+    pub memory_bytes: u64,
+    /// The Job's `activeDeadlineSeconds`: the planned run and a margin, so that pods
+    /// whose coordinator never starts them do not hold their nodes for ever.
+    pub deadline: Duration,
 }
 
 /// The run's objects, in the order `kubectl apply` creates them.
@@ -67,6 +83,64 @@ impl GeneratorObjects {
     pub fn coordinator_url(settings: &K8sSettings) -> String {
         format!("http://{}:{COORDINATOR_PORT}", name(settings, "coordinator"))
     }
+}
+
+/// CPU one request costs a generator in the open model: three times the closed model's
+/// 27.9 µs at saturation (benches/generators, docs/src/performance.md), since the
+/// schedule's wake-ups cost most when the rate per worker is low.
+const CPU_S_PER_REQUEST: f64 = 84e-6;
+/// A generator's own cost besides its requests: the per-second series, the stream to the
+/// coordinator, the runtime.
+const CPU_FIXED_CORES: f64 = 0.1;
+/// Room above the estimate, so that a generator never becomes the bottleneck it measures.
+const CPU_HEADROOM: f64 = 2.0;
+/// A closed-model generator's users are always busy: what they use depends on how fast
+/// the server answers, unknown before the run. One core is what one generator process
+/// saturates at.
+const CLOSED_MODEL_MILLIS: u32 = 1000;
+/// Memory: the process and its histograms, plus each busy user's connection and
+/// buffers (10,000 always-busy users peaked at 524 MB in benches/generators).
+const MEMORY_FIXED_BYTES: u64 = 128 * 1024 * 1024;
+const MEMORY_PER_USER_BYTES: u64 = 64 * 1024;
+/// The Job's deadline past the planned run: registration, the start signal, the drain.
+const DEADLINE_MARGIN: Duration = Duration::from_secs(600);
+
+impl GeneratorPod {
+    /// Each of `workers` generators' share of `plan`, sized from the figures above
+    /// unless the user gave its CPU (cores) or memory (bytes).
+    pub fn sized(plan: &Plan, workers: usize, cpu_cores: Option<f64>, memory_bytes: Option<u64>) -> Self {
+        let workers = workers.max(1);
+        let cpu_millis = match (cpu_cores, &plan.load.open) {
+            (Some(cores), _) => (cores * 1000.0).ceil() as u32,
+            (None, Some(open)) => {
+                let requests_s = open.rate.peak() * requests_per_iteration(plan) / workers as f64;
+                let cores = (CPU_FIXED_CORES + requests_s * CPU_S_PER_REQUEST) * CPU_HEADROOM;
+                (cores * 10.0).ceil() as u32 * 100
+            }
+            (None, None) => CLOSED_MODEL_MILLIS,
+        };
+        let users = plan.load.users.div_ceil(workers) as u64;
+        let memory = MEMORY_FIXED_BYTES + users * MEMORY_PER_USER_BYTES;
+        const STEP: u64 = 64 * 1024 * 1024;
+        Self {
+            cpu_millis,
+            memory_bytes: memory_bytes.unwrap_or(memory.div_ceil(STEP) * STEP),
+            deadline: crate::load::planned_duration(plan) + DEADLINE_MARGIN,
+        }
+    }
+}
+
+/// The most requests one iteration of any kind of user sends.
+fn requests_per_iteration(plan: &Plan) -> f64 {
+    plan.kinds
+        .iter()
+        .map(|kind| {
+            plan.steps[kind.first..kind.first + kind.len]
+                .iter()
+                .map(|step| f64::from(step.repeat.max(1)))
+                .sum::<f64>()
+        })
+        .fold(1.0, f64::max)
 }
 
 /// Every object of a run whose generators are an Indexed Job, with `token` in its Secret.
@@ -250,6 +324,8 @@ fn job(settings: &K8sSettings) -> Job {
             completions: Some(workers),
             parallelism: Some(workers),
             backoff_limit: Some(0),
+            active_deadline_seconds: Some(settings.generator.deadline.as_secs().max(1) as i64),
+            ttl_seconds_after_finished: Some(KEEP_REPORTS_S as i32),
             template: PodTemplateSpec {
                 metadata: Some(ObjectMeta {
                     labels: Some(labels(settings, "generator")),
@@ -257,8 +333,10 @@ fn job(settings: &K8sSettings) -> Job {
                 }),
                 spec: Some(PodSpec {
                     restart_policy: Some("Never".into()),
+                    topology_spread_constraints: Some(vec![spread(settings)]),
                     containers: vec![Container {
                         name: "generator".into(),
+                        resources: Some(generator_resources(&settings.generator)),
                         image: Some(settings.image.clone()),
                         command: Some(vec![
                             "karigar-perf".into(),
@@ -275,6 +353,38 @@ fn job(settings: &K8sSettings) -> Job {
             },
             ..Default::default()
         }),
+        ..Default::default()
+    }
+}
+
+/// One generator per node before two on any: generators on one node share its CPU and
+/// its network, and measure each other. `ScheduleAnyway`: fewer nodes than generators
+/// still run, as evenly as they can.
+fn spread(settings: &K8sSettings) -> TopologySpreadConstraint {
+    TopologySpreadConstraint {
+        max_skew: 1,
+        topology_key: "kubernetes.io/hostname".into(),
+        when_unsatisfiable: "ScheduleAnyway".into(),
+        label_selector: Some(LabelSelector {
+            match_labels: Some(labels(settings, "generator")),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn generator_resources(pod: &GeneratorPod) -> ResourceRequirements {
+    const MIB: u64 = 1024 * 1024;
+    let both = BTreeMap::from([
+        ("cpu".to_owned(), Quantity(format!("{}m", pod.cpu_millis))),
+        (
+            "memory".to_owned(),
+            Quantity(format!("{}Mi", pod.memory_bytes.div_ceil(MIB))),
+        ),
+    ]);
+    ResourceRequirements {
+        requests: Some(both.clone()),
+        limits: Some(both),
         ..Default::default()
     }
 }
@@ -297,6 +407,11 @@ mod tests {
                 dir: None,
             },
             load_args: vec!["--duration".into(), "5m".into(), "--users".into(), "40".into()],
+            generator: GeneratorPod {
+                cpu_millis: 1500,
+                memory_bytes: 512 * 1024 * 1024,
+                deadline: Duration::from_secs(900),
+            },
         }
     }
 
@@ -323,7 +438,29 @@ mod tests {
             (spec.parallelism, spec.completions, spec.backoff_limit),
             (Some(4), Some(4), Some(0))
         );
-        let generator = &spec.template.spec.unwrap().containers[0];
+        assert_eq!(
+            (spec.active_deadline_seconds, spec.ttl_seconds_after_finished),
+            (Some(900), Some(3600))
+        );
+        let pod_spec = spec.template.spec.unwrap();
+        let spread = &pod_spec.topology_spread_constraints.as_ref().unwrap()[0];
+        assert_eq!(
+            (spread.max_skew, spread.topology_key.as_str()),
+            (1, "kubernetes.io/hostname")
+        );
+        assert_eq!(
+            spread.label_selector.as_ref().unwrap().match_labels,
+            spec.template.metadata.as_ref().unwrap().labels,
+            "the spread counts this run's generators"
+        );
+        let generator = &pod_spec.containers[0];
+        let resources = generator.resources.clone().unwrap();
+        assert_eq!(resources.requests, resources.limits);
+        let requests = resources.requests.unwrap();
+        assert_eq!(
+            (requests["cpu"].0.as_str(), requests["memory"].0.as_str()),
+            ("1500m", "512Mi")
+        );
         assert_eq!(
             generator.image.as_deref(),
             Some("registry.example/karigar-perf:1")
@@ -361,6 +498,43 @@ mod tests {
         ] {
             assert!(script.contains(words), "{words}: {script}");
         }
+    }
+
+    fn plan(rate: Option<&str>, users: usize) -> Plan {
+        let text = "name = \"n\"\n[[steps]]\nname = \"a\"\npath = \"/\"\n\
+                    [[steps]]\nname = \"b\"\npath = \"/\"\nrepeat = 3\n";
+        let source = crate::scenario::Source {
+            origin: "n.toml".into(),
+            text: text.into(),
+            dir: None,
+        };
+        let overrides = crate::scenario::LoadOverrides {
+            rate: rate.map(str::to_owned),
+            users: Some(users),
+            duration: Some(Duration::from_secs(300)),
+            ..Default::default()
+        };
+        Plan::build(&source, &overrides, &[]).unwrap()
+    }
+
+    #[test]
+    fn generator_pods_are_sized_from_the_rate_each_one_sends() {
+        // 2,000 iterations/s of 4 requests over 4 pods: 2,000 requests/s each,
+        // (0.1 + 2,000 x 84 us) x 2 = 0.536 cores, up to the next 100m.
+        let open = GeneratorPod::sized(&plan(Some("2000/s"), 40), 4, None, None);
+        assert_eq!(open.cpu_millis, 600);
+        // 10 users each: 128 MiB + 640 KiB, up to the next 64 MiB.
+        assert_eq!(open.memory_bytes, 192 * 1024 * 1024);
+        assert_eq!(open.deadline, Duration::from_secs(300 + 600));
+        let slow = GeneratorPod::sized(&plan(Some("1/s"), 4), 4, None, None);
+        assert_eq!(slow.cpu_millis, 300, "(0.1 + 1 x 84 us) x 2, up to the next 100m");
+        let closed = GeneratorPod::sized(&plan(None, 4000), 4, None, None);
+        assert_eq!(
+            (closed.cpu_millis, closed.memory_bytes),
+            (1000, 192 * 1024 * 1024)
+        );
+        let given = GeneratorPod::sized(&plan(None, 4), 4, Some(1.5), Some(1 << 30));
+        assert_eq!((given.cpu_millis, given.memory_bytes), (1500, 1 << 30));
     }
 
     #[test]
