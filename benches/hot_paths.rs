@@ -217,6 +217,7 @@ fn long_run_report(c: &mut Criterion) {
                 stack: "local".into(),
                 backend: "http://127.0.0.1:1".into(),
                 frontend: None,
+                http: Vec::new(),
             };
             let facts = RunFacts::new("five-bench".into(), "2026-11-26T00:00:00Z".into(), target);
             let summary = Summary::build(&plan, &measured, Some(&telemetry), verdicts, facts);

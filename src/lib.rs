@@ -28,6 +28,8 @@
 //! - [`telemetry`]: 1 Hz samplers of backend CPU/memory, Postgres, Redis, health and
 //!   in-flight, from the stack's parts, from the processes, containers and stores a user
 //!   names, or from Prometheus by PromQL
+//! - [`http`]: how requests reach a deployment: trusted CAs, client certificates,
+//!   `--resolve`, default headers and basic auth, HTTP/2
 //! - [`live`]: the run while it lasts: dashboard, `/metrics` and remote write
 //! - [`faults`]: kill, pause or stop a backend instance mid-run, or deploy the whole
 //!   backend (rolling restart, blue-green, rollback); the error burst, detection and
@@ -65,6 +67,7 @@ pub mod drill;
 pub mod error;
 pub mod exit;
 pub mod faults;
+pub mod http;
 pub mod interrupt;
 pub mod live;
 pub mod load;

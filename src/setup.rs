@@ -45,6 +45,7 @@ impl Setup {
             docker: stack.docker.clone(),
             backend_env: stack.backend_env.clone(),
             install_missing: stack.install_missing,
+            http: stack.http.clone(),
         };
         create_report_dir(&report_dir, &options.logs_dir)?;
         Ok(Self {
@@ -62,6 +63,9 @@ impl Setup {
             self.run_id,
             kind_name(self.stack.kind)
         ));
+        for line in self.stack.http.describe() {
+            status(&format!("http: {line}"));
+        }
         let provisioning = std::time::Instant::now();
         let Some(stack) = provision(&self.stack, interrupt).await? else {
             return Ok(None);
@@ -97,6 +101,7 @@ impl Setup {
                 .clone()
                 .unwrap_or_else(|| "(not started)".into()),
             frontend: self.stack.frontend.clone(),
+            http: self.stack.http.describe(),
         }
     }
 }
@@ -235,12 +240,13 @@ pub fn record_stack(stack: &Stack, start_s: f64, report_dir: &Path) -> Result<()
         .map_err(|e| Error::Internal(anyhow::anyhow!("cannot write {}: {e}", path.display())))
 }
 
-/// Where the load went, for reports.
-pub fn target_info(stack: &Stack) -> TargetInfo {
+/// Where the load went and how, for reports.
+pub fn target_info(stack: &Stack, config: &StackConfig) -> TargetInfo {
     TargetInfo {
         stack: kind_name(stack.kind).into(),
         backend: stack.endpoints.backend.clone(),
         frontend: stack.endpoints.frontend.clone(),
+        http: config.http.describe(),
     }
 }
 
@@ -271,7 +277,7 @@ pub fn run_tag() -> String {
 }
 
 /// Where the load goes, with a fresh tag for this run's unique values.
-pub fn load_options(stack: &Stack, quiet: bool, clients: Clients) -> LoadOptions {
+pub fn load_options(stack: &Stack, config: &StackConfig, quiet: bool, clients: Clients) -> LoadOptions {
     LoadOptions {
         backend_url: stack.endpoints.backend.clone(),
         frontend_url: stack.endpoints.frontend.clone(),
@@ -280,5 +286,6 @@ pub fn load_options(stack: &Stack, quiet: bool, clients: Clients) -> LoadOptions
         clients,
         user_offset: 0,
         journal: None,
+        http: config.http.clone(),
     }
 }

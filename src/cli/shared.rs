@@ -43,6 +43,57 @@ pub struct Quiet {
     pub quiet: bool,
 }
 
+/// How requests reach the target (over the scenario's `[http]` table).
+#[derive(Debug, Args)]
+#[command(next_help_heading = "HTTP and TLS")]
+pub struct HttpArgs {
+    /// A PEM file of CA certificates to trust besides the system's (an internal CA).
+    #[arg(long, value_name = "FILE", env = "KARIGAR_PERF_CA_CERT")]
+    pub ca_cert: Option<PathBuf>,
+
+    /// Verify no certificate and no host name (a lab's self-signed server); the
+    /// console and the report say so.
+    #[arg(long, env = "KARIGAR_PERF_INSECURE", value_parser = clap::builder::BoolishValueParser::new())]
+    pub insecure: bool,
+
+    /// A PEM client certificate, for servers that require one (mTLS).
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "KARIGAR_PERF_CLIENT_CERT",
+        requires = "client_key"
+    )]
+    pub client_cert: Option<PathBuf>,
+
+    /// The client certificate's PEM private key.
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "KARIGAR_PERF_CLIENT_KEY",
+        requires = "client_cert"
+    )]
+    pub client_key: Option<PathBuf>,
+
+    /// Connect to ADDR for HOST (the URL's port), keeping HOST in the URL, the Host
+    /// header and the TLS server name, e.g. karigar.test:443:127.0.0.1 (repeatable).
+    #[arg(long, value_name = "HOST:PORT:ADDR", value_parser = crate::http::parse_resolve)]
+    pub resolve: Vec<crate::http::Resolve>,
+
+    /// A header for every request, its value from the environment:
+    /// 'X-Gateway-Key: ${GATEWAY_KEY}' (single quotes; repeatable). Never reported.
+    #[arg(long = "header", short = 'H', value_name = "'NAME: VALUE'", value_parser = crate::http::parse_header)]
+    pub headers: Vec<(String, String)>,
+
+    /// Basic auth for every request without an Authorization header of its own:
+    /// 'USER:${PASSWORD_VARIABLE}'. Never reported.
+    #[arg(long, value_name = "'USER:PASSWORD'", env = "KARIGAR_PERF_BASIC_AUTH")]
+    pub basic_auth: Option<String>,
+
+    /// HTTP/2 only (ALPN h2 over TLS, prior knowledge over plain HTTP).
+    #[arg(long, env = "KARIGAR_PERF_HTTP2", value_parser = clap::builder::BoolishValueParser::new())]
+    pub http2: bool,
+}
+
 /// `512MiB`, `2GiB`, `1.5GB`, `1048576`.
 pub(super) fn parse_bytes(text: &str) -> Result<u64, String> {
     let text = text.trim();

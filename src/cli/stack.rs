@@ -31,6 +31,9 @@ pub struct StackArgs {
     #[arg(long, env = "KARIGAR_PERF_FRONTEND")]
     pub frontend: Option<String>,
 
+    #[command(flatten)]
+    pub http: HttpArgs,
+
     /// CPU limit of one backend instance in cores, the base of "CPU %" for local
     /// processes (default: the cores of this machine).
     #[arg(long, env = "KARIGAR_PERF_CPU_LIMIT")]

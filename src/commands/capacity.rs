@@ -68,7 +68,7 @@ fn new_report(run_id: &str, config: &CapacityConfig, stack: &Stack, targets: &Ta
         run_id: run_id.to_owned(),
         scenario: config.plan.name.clone(),
         started_at: crate::config::now(),
-        target: setup::target_info(stack),
+        target: setup::target_info(stack, &config.stack),
         settings: CapacitySettings {
             search: search.search,
             warmup_s: search.warmup.as_secs_f64(),
@@ -101,7 +101,14 @@ async fn search(
 ) -> Result<()> {
     let report_dir = &setup.report_dir;
     let started = Instant::now();
-    let load = || setup::load_options(stack, config.reports.quiet, crate::load::Clients::Shared);
+    let load = || {
+        setup::load_options(
+            stack,
+            &config.stack,
+            config.reports.quiet,
+            crate::load::Clients::Shared,
+        )
+    };
     let generators = match &config.generators {
         Some(generators) => Some(StepGenerators {
             config: generators,

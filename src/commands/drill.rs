@@ -229,6 +229,7 @@ impl Cycle {
             clients: Clients::Shared,
             user_offset: 0,
             journal: Some(journal.clone()),
+            http: Default::default(),
         };
         status(&format!(
             "{label}: {} users on {}, every acknowledged write logged",

@@ -32,6 +32,7 @@ pub async fn run(args: &MergeArgs) -> Result<u8> {
             .find_map(|s| s.backend_url.clone())
             .unwrap_or_else(|| "unknown".into()),
         frontend: None,
+        http: Vec::new(),
     };
     let facts = RunFacts {
         generators: generators(&saved, &dirs),

@@ -57,7 +57,11 @@ pub async fn run(args: &ScenarioArgs, backend_exe: PathBuf) -> Result<u8> {
         dataset,
         faults,
         generators: driven.generators,
-        ..RunFacts::new(setup.run_id.clone(), started_at, setup::target_info(&stack))
+        ..RunFacts::new(
+            setup.run_id.clone(),
+            started_at,
+            setup::target_info(&stack, &config.stack),
+        )
     };
     let judged = Judged {
         measured: &driven.load.measurements,
@@ -109,7 +113,7 @@ async fn drive_here(config: &ScenarioConfig, stack: &Stack, watch: Watched) -> R
     let plan = config.plan.clone();
     let collector = Arc::new(Collector::with_windows(plan.step_keys(), plan.max_window()));
     let companions = Companions::start(config, stack, watch, &collector)?;
-    let options = setup::load_options(stack, config.reports.quiet, config.clients);
+    let options = setup::load_options(stack, &config.stack, config.reports.quiet, config.clients);
     let load = load::run(plan, collector.clone(), options).await;
     let (telemetry, windows, faults, live) = companions.finish().await;
     Ok(Driven {
@@ -132,7 +136,7 @@ async fn drive_generators(
     setup: &Setup,
     interrupt: &Interrupt,
 ) -> Result<Option<Driven>> {
-    let options = setup::load_options(stack, true, config.clients);
+    let options = setup::load_options(stack, &config.stack, true, config.clients);
     let placement = setup.placement(generators).await?;
     let context = GenerationContext {
         scenario: distributed::scenario_text(&config.source),

@@ -109,6 +109,7 @@ impl DrillConfig {
             target: None,
             frontend: None,
             docker: Default::default(),
+            http: Default::default(),
         };
         Ok(Self {
             quiet: args.progress.quiet,

@@ -3,8 +3,9 @@
 
 use super::seed::seed_size;
 use super::ReportConfig;
-use crate::cli::{DockerArgs, ProfileArg, StackArgs, StackUpArgs};
+use crate::cli::{DockerArgs, HttpArgs, ProfileArg, StackArgs, StackUpArgs};
 use crate::error::{Error, Result};
+use crate::http::{HttpOptions, HttpSettings};
 use crate::scenario::{LoadOverrides, Plan, Source};
 use crate::seed::SeedSize;
 use crate::stack::{ContainerLimits, DockerOptions, ImageChoice, Profile, StackKind, StackLimits};
@@ -28,6 +29,9 @@ pub struct StackConfig {
     pub seed: Option<SeedSize>,
     /// Telemetry sources given on the command line.
     pub observe: Observe,
+    /// How the load and the probes reach the deployment: the HTTP flags over the
+    /// scenario's `[http]`.
+    pub http: HttpSettings,
 }
 
 /// `stack up`: the stack to start and keep, and where its logs go.
@@ -95,6 +99,7 @@ impl StackConfig {
             ProfileArg::Sized(path) => Some(crate::deploy::plan_from_file(path)?),
             ProfileArg::Seed(_) => None,
         };
+        let http_options = http_flags(&args.http).over(plan.http.clone());
         let mut backend_env = unless_exported(&plan.stack.backend_env);
         if let Some(sized) = &sized {
             backend_env.extend(unless_exported(&[(
@@ -115,7 +120,22 @@ impl StackConfig {
                 .unwrap_or(crate::policy::DEVELOPMENT.backend.memory_bytes),
             seed: seed_size(args.seed_providers.or(plan.seed_providers), args.seed_shape),
             observe: observe(&args.observe, plan)?,
+            http: http_options.settings().map_err(Error::config)?,
         })
+    }
+}
+
+/// The HTTP flags as options; those not given leave the scenario's `[http]` in force.
+fn http_flags(args: &HttpArgs) -> HttpOptions {
+    HttpOptions {
+        ca_cert: args.ca_cert.clone(),
+        insecure: args.insecure.then_some(true),
+        client_cert: args.client_cert.clone(),
+        client_key: args.client_key.clone(),
+        resolve: args.resolve.clone(),
+        headers: args.headers.clone(),
+        basic_auth: args.basic_auth.clone(),
+        http2: args.http2.then_some(true),
     }
 }
 

@@ -182,6 +182,7 @@ fn template(plan: &Plan, count: usize, context: &GenerationContext<'_>) -> Resul
         frontend_url: context.options.frontend_url.clone(),
         run_tag: context.options.run_tag.clone(),
         clients: context.options.clients,
+        http: context.options.http.written.clone(),
         t0_unix_ms: 0,
     };
     Ok(Template {

@@ -38,6 +38,9 @@ pub struct LoadOptions {
     pub user_offset: usize,
     /// A drill's log of acknowledged writes, fed by the steps it names.
     pub journal: Option<Arc<crate::drill::Journal>>,
+    /// TLS, routing and default headers; when any is set the load's clients are built
+    /// from these instead of Goose's defaults.
+    pub http: crate::http::HttpSettings,
 }
 
 /// One HTTP client (connection pool) for every virtual user, or one each.
@@ -50,6 +53,59 @@ pub enum Clients {
     Shared,
     /// Goose's default: each user its own client, connection pool and cookie jar.
     PerUser,
+}
+
+/// Where each user's client comes from: Goose's, unless the run has HTTP settings of its
+/// own (TLS, routing, headers), which Goose's builder cannot carry.
+enum HttpClients {
+    Goose,
+    Shared(reqwest::Client),
+    /// One per user, built on its first request; `first` proves the settings build.
+    PerUser {
+        settings: Box<crate::http::HttpSettings>,
+        first: reqwest::Client,
+    },
+}
+
+impl HttpClients {
+    /// Goose's clients for plain HTTP with no settings; ours otherwise, and for every
+    /// `https://` target, where Goose's would offer HTTP/2 that nobody asked for.
+    fn new(settings: &crate::http::HttpSettings, clients: Clients, tls: bool) -> Result<Self> {
+        if settings.is_default() && !tls {
+            return Ok(Self::Goose);
+        }
+        let first = build_client(settings)?;
+        Ok(match clients {
+            Clients::Shared => Self::Shared(first),
+            Clients::PerUser => Self::PerUser {
+                settings: Box::new(settings.clone()),
+                first,
+            },
+        })
+    }
+
+    /// The client of a user whose Goose client is `goose`.
+    fn for_user(&self, goose: &reqwest::Client, session: &mut Session) -> reqwest::Client {
+        match self {
+            Self::Goose => goose.clone(),
+            Self::Shared(client) => client.clone(),
+            Self::PerUser { settings, first } => session
+                .client
+                .get_or_insert_with(|| build_client(settings).unwrap_or_else(|_| first.clone()))
+                .clone(),
+        }
+    }
+}
+
+/// A client as Goose builds its own (its user agent, gzip, no cookies) with `settings`.
+fn build_client(settings: &crate::http::HttpSettings) -> Result<reqwest::Client> {
+    settings
+        .client_builder()
+        .map_err(Error::config)?
+        .user_agent(concat!("karigar-perf/", env!("CARGO_PKG_VERSION")))
+        .gzip(true)
+        .build()
+        .map_err(|e| Error::config(format!("HTTP settings: {}", crate::error::error_chain(&e))))
 }
 
 /// What the load phase hands on: what it measured, and whether it was cut short.
@@ -130,6 +186,10 @@ pub fn rate_text(rate: &Rate) -> String {
 /// Runs `plan` to completion or interruption and returns what it measured.
 pub async fn run(plan: Arc<Plan>, collector: Arc<Collector>, options: LoadOptions) -> Result<LoadRun> {
     let config = goose_configuration(&plan, &options.backend_url)?;
+    let tls = std::iter::once(&options.backend_url)
+        .chain(&options.frontend_url)
+        .any(|url| url.starts_with("https://"));
+    let clients = Arc::new(HttpClients::new(&options.http, options.clients, tls)?);
     let runner = Arc::new(StepRunner {
         collector,
         run: RunContext {
@@ -151,14 +211,15 @@ pub async fn run(plan: Arc<Plan>, collector: Arc<Collector>, options: LoadOption
         plan,
     });
     let mut attack = GooseAttack::initialize_with_config(config).config_context(|| "load settings")?;
-    if options.clients == Clients::Shared {
+    // Goose's clients go unused when the run makes its own: one shared then costs least.
+    if options.clients == Clients::Shared || !matches!(*clients, HttpClients::Goose) {
         let shared = goose::client::GooseClientBuilder::new().without_cookies();
         attack = attack
             .set_client_builder_without_cookies(shared)
             .config_context(|| "load settings")?;
     }
     for kind in runner.plan.kinds.iter().filter(|k| k.weight > 0) {
-        attack = attack.register_scenario(scenario(&runner, kind)?);
+        attack = attack.register_scenario(scenario(&runner, &clients, kind)?);
     }
     let progress = progress::spawn(
         runner.collector.clone(),
@@ -213,7 +274,7 @@ pub fn show_progress(
 }
 
 /// One Goose scenario per kind of user, weighted, whose transactions are its steps.
-fn scenario(runner: &Arc<StepRunner>, kind: &Kind) -> Result<Scenario> {
+fn scenario(runner: &Arc<StepRunner>, clients: &Arc<HttpClients>, kind: &Kind) -> Result<Scenario> {
     let mut scenario = Scenario::new(&kind.name)
         .set_weight(kind.weight)
         .config_context(|| format!("kind {}", kind.name))?;
@@ -226,15 +287,18 @@ fn scenario(runner: &Arc<StepRunner>, kind: &Kind) -> Result<Scenario> {
         .take(kind.len);
     for (index, step) in steps {
         let runner = runner.clone();
+        let clients = clients.clone();
         let function: TransactionFunction = Arc::new(move |user| {
             let runner = runner.clone();
+            let clients = clients.clone();
             Box::pin(async move {
-                let client = user.client.clone();
+                let goose_client = user.client.clone();
                 let id = runner.user_offset + user.weighted_users_index;
                 if user.get_session_data::<Session>().is_none() {
                     user.set_session_data(Session::default());
                 }
                 let session = user.get_session_data_unchecked_mut::<Session>();
+                let client = clients.for_user(&goose_client, session);
                 runner.run(index, id, &client, session).await;
                 Ok(())
             })

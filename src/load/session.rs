@@ -14,6 +14,9 @@ pub struct Session {
     pub aborted: bool,
     /// Open model: how late this iteration began (`None`: no slot, the schedule ended).
     pub delay: Option<std::time::Duration>,
+    /// This user's own client, when the run's HTTP settings make the clients and each
+    /// user has one (`--clients per-user`).
+    pub client: Option<reqwest::Client>,
 }
 
 /// Run-wide values every render needs.

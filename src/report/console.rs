@@ -13,6 +13,9 @@ pub fn render(summary: &Summary) -> String {
         "\n{} — {} requests in {:.1}s ({})",
         summary.scenario, summary.totals.count, summary.duration_s, summary.target.backend
     );
+    for line in &summary.target.http {
+        let _ = writeln!(out, "http: {line}");
+    }
     let _ = writeln!(
         out,
         "{:<16} {:>8} {:>7} {:>6} {:>8} {:>10} {:>10} {:>10} {:>10}",

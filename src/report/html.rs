@@ -71,7 +71,22 @@ fn header(summary: &Summary) -> String {
         summary.totals.count,
         summary.totals.errors,
         escape(&summary.started_at)
-    )
+    ) + &http_lines(&summary.target.http)
+}
+
+/// How requests reached the target; an `--insecure` run's first line is a warning.
+fn http_lines(lines: &[String]) -> String {
+    lines
+        .iter()
+        .map(|line| {
+            let class = if line.starts_with("INSECURE") {
+                "meta warn"
+            } else {
+                "meta"
+            };
+            format!("<p class=\"{class}\">HTTP: {}</p>", escape(line))
+        })
+        .collect()
 }
 
 /// The first distinct failures of each step, with what the server answered.

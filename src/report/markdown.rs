@@ -28,6 +28,12 @@ pub fn render(summary: &Summary) -> String {
         summary.duration_s,
         summary.started_at
     );
+    for line in &summary.target.http {
+        let _ = writeln!(out, "- **HTTP:** {line}");
+    }
+    if !summary.target.http.is_empty() {
+        out.push('\n');
+    }
     out.push_str("| step | count | errors | 429 | rps | p50 | p95 | p99 | p99.9 | max |\n");
     out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for step in summary.steps.iter().chain(std::iter::once(&summary.totals)) {

@@ -24,6 +24,10 @@ pub struct RawScenario {
     /// What the stack this scenario boots must run with.
     #[serde(default)]
     pub stack: Option<RawStack>,
+    /// How requests reach the deployment: TLS trust, client certificate, routing,
+    /// headers of every request.
+    #[serde(default)]
+    pub http: Option<RawHttp>,
     /// Per-iteration variables: evaluated once at the start of each iteration.
     #[serde(default)]
     pub vars: BTreeMap<String, Spanned<String>>,
@@ -106,6 +110,26 @@ pub struct RawStack {
     /// PromQL for `--prometheus`, by figure (`db_connections = "sum(...)"`).
     #[serde(default)]
     pub prometheus: BTreeMap<String, Spanned<String>>,
+}
+
+/// `[http]`: as the flags of the same names; the flags win. Paths are relative to the
+/// scenario file; values may name environment variables (`${GATEWAY_KEY}`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttp {
+    pub ca_cert: Option<Spanned<String>>,
+    pub insecure: Option<bool>,
+    pub client_cert: Option<Spanned<String>>,
+    pub client_key: Option<Spanned<String>>,
+    /// `["karigar.test:443:127.0.0.1"]`.
+    #[serde(default)]
+    pub resolve: Vec<Spanned<String>>,
+    /// `{ "X-Gateway-Key" = "${GATEWAY_KEY}" }`.
+    #[serde(default)]
+    pub headers: BTreeMap<String, Spanned<String>>,
+    /// `"USER:PASSWORD"`, e.g. `"gate:${GATE_PASSWORD}"`.
+    pub basic_auth: Option<Spanned<String>>,
+    pub http2: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

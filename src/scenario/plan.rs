@@ -3,7 +3,7 @@
 //! engine only reads it.
 
 use super::faults;
-use super::model::{RawScenario, RawStack, RawStep};
+use super::model::{RawHttp, RawScenario, RawStack, RawStep};
 use super::pool::{self, Pool};
 use super::profile::{resolve_load, LoadOverrides, LoadProfile};
 use super::source::Source;
@@ -43,6 +43,8 @@ pub struct Plan {
     pub faults: Vec<super::Fault>,
     /// What the stack must run with (`[stack]`).
     pub stack: StackNeeds,
+    /// `[http]`, as written: the flags go over it.
+    pub http: crate::http::HttpOptions,
 }
 
 /// What the stack the scenario boots must run with, from `[stack]`; flags and the
@@ -91,6 +93,7 @@ impl Plan {
         let (steps, mut kinds) = compile_kinds(source, &raw, &mut vars)?;
         let mut load = resolve_load(source, raw.load.as_ref(), overrides)?;
         let stack = compile_stack(source, raw.stack.as_ref())?;
+        let http = compile_http(source, raw.http.as_ref())?;
         if let Some(counts) = &overrides.kind_users {
             apply_kind_users(&mut kinds, &mut load, counts)?;
         } else if load.test_plan.is_none() && load.users < kinds.len() {
@@ -125,6 +128,7 @@ impl Plan {
             target_rps: raw.target_rps,
             faults: faults::compile(source, &raw.faults)?,
             stack,
+            http,
         })
     }
 
@@ -171,6 +175,46 @@ fn apply_kind_users(kinds: &mut [Kind], load: &mut LoadProfile, counts: &[usize]
         load.users = counts.iter().sum();
     }
     Ok(())
+}
+
+/// `[http]`: paths made relative to the scenario's folder, `resolve` entries and header
+/// names checked where they are written.
+fn compile_http(source: &Source, raw: Option<&RawHttp>) -> Result<crate::http::HttpOptions> {
+    let Some(raw) = raw else {
+        return Ok(crate::http::HttpOptions::default());
+    };
+    let path = |written: &Option<toml::Spanned<String>>| {
+        written.as_ref().map(|p| match &source.dir {
+            Some(dir) => dir.join(p.get_ref()),
+            None => std::path::PathBuf::from(p.get_ref()),
+        })
+    };
+    let resolve = raw
+        .resolve
+        .iter()
+        .map(|entry| {
+            crate::http::parse_resolve(entry.get_ref())
+                .map_err(|e| source.error_at(entry.span().start, format!("http.resolve: {e}")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let headers = raw
+        .headers
+        .iter()
+        .map(|(name, value)| {
+            crate::http::parse_header(&format!("{name}: {}", value.get_ref()))
+                .map_err(|e| source.error_at(value.span().start, format!("http.headers: {e}")))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(crate::http::HttpOptions {
+        ca_cert: path(&raw.ca_cert),
+        insecure: raw.insecure,
+        client_cert: path(&raw.client_cert),
+        client_key: path(&raw.client_key),
+        resolve,
+        headers,
+        basic_auth: raw.basic_auth.as_ref().map(|b| b.get_ref().clone()),
+        http2: raw.http2,
+    })
 }
 
 /// `[stack]`: a provider the harness can start, and backend environment variables.

@@ -45,6 +45,9 @@ pub struct TargetInfo {
     pub stack: String,
     pub backend: String,
     pub frontend: Option<String>,
+    /// How requests reached it ([`crate::http::HttpSettings::describe`]): no secret.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub http: Vec<String>,
 }
 
 /// The database the backend uses, in every stack the harness starts.
@@ -92,6 +95,8 @@ pub struct StackOptions {
     /// Whether missing server packages of the local stack may be installed (as root,
     /// with apt).
     pub install_missing: bool,
+    /// How an existing deployment is reached (TLS, routing, headers).
+    pub http: crate::http::HttpSettings,
 }
 
 /// A provisioned stack. Dropping it tears it down, last-started part first.
@@ -156,7 +161,7 @@ impl Drop for Stack {
 /// Brings up the stack `options` describe.
 pub async fn provision(options: &StackOptions) -> Result<Stack> {
     match (&options.target, options.kind) {
-        (Some(target), _) => external::connect(target, options.frontend.as_deref()).await,
+        (Some(target), _) => external::connect(target, options.frontend.as_deref(), &options.http).await,
         (None, StackKind::External) => {
             Err(crate::error::Error::config("--stack external needs --target URL"))
         }

@@ -22,3 +22,4 @@ mod open_model;
 mod readme;
 mod reports;
 mod shipped;
+mod tls;

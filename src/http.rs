@@ -1,0 +1,354 @@
+//! How the harness speaks HTTP to a deployment: whom it trusts (`--ca-cert`,
+//! `--insecure`), whom it says it is (`--client-cert`/`--client-key`), where names
+//! go (`--resolve`), what every request carries (headers, basic auth), and HTTP/2.
+//! The same settings make the load's clients and the reachability probes, so a
+//! deployment behind a TLS ingress is reached the same way by both.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+/// The settings as written, by flags or a scenario's `[http]` table: paths, and values
+/// with their `${VAR}`s still in them.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct HttpOptions {
+    pub ca_cert: Option<PathBuf>,
+    pub insecure: Option<bool>,
+    pub client_cert: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
+    pub resolve: Vec<Resolve>,
+    pub headers: Vec<(String, String)>,
+    /// `USER:PASSWORD`.
+    pub basic_auth: Option<String>,
+    pub http2: Option<bool>,
+}
+
+impl HttpOptions {
+    /// `self` (the flags) over `under` (the scenario's table), setting by setting; a
+    /// header or `--resolve` host given in both takes the flag's value.
+    pub fn over(self, under: HttpOptions) -> HttpOptions {
+        let mut headers = self.headers;
+        let unset: Vec<_> = under
+            .headers
+            .into_iter()
+            .filter(|(name, _)| !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)))
+            .collect();
+        headers.extend(unset);
+        let mut resolve = self.resolve;
+        let unset: Vec<_> = under
+            .resolve
+            .into_iter()
+            .filter(|entry| !resolve.iter().any(|r| r.host == entry.host))
+            .collect();
+        resolve.extend(unset);
+        HttpOptions {
+            ca_cert: self.ca_cert.or(under.ca_cert),
+            insecure: self.insecure.or(under.insecure),
+            client_cert: self.client_cert.or(under.client_cert),
+            client_key: self.client_key.or(under.client_key),
+            resolve,
+            headers,
+            basic_auth: self.basic_auth.or(under.basic_auth),
+            http2: self.http2.or(under.http2),
+        }
+    }
+
+    /// Files read and checked, `${VAR}`s replaced from the environment.
+    pub fn settings(&self) -> Result<HttpSettings, String> {
+        let identity = match (&self.client_cert, &self.client_key) {
+            (Some(cert), Some(key)) => Some(Identity {
+                cert: read_pem(cert, "--client-cert")?,
+                key: read_pem(key, "--client-key")?,
+            }),
+            (None, None) => None,
+            _ => return Err("--client-cert and --client-key go together".to_owned()),
+        };
+        let headers = self
+            .headers
+            .iter()
+            .map(|(name, value)| Ok((name.clone(), expand_env(value)?)))
+            .collect::<Result<Vec<_>, String>>()?;
+        let basic_auth = match &self.basic_auth {
+            Some(written) => {
+                let (user, password) = written
+                    .split_once(':')
+                    .ok_or_else(|| "basic auth is USER:PASSWORD, e.g. 'gate:${GATE_PASSWORD}'".to_owned())?;
+                Some((expand_env(user)?, expand_env(password)?))
+            }
+            None => None,
+        };
+        let settings = HttpSettings {
+            ca_cert: match &self.ca_cert {
+                Some(path) => Some(read_pem(path, "--ca-cert")?),
+                None => None,
+            },
+            insecure: self.insecure.unwrap_or(false),
+            identity,
+            resolve: self.resolve.clone(),
+            headers,
+            basic_auth,
+            http2: self.http2.unwrap_or(false),
+            written: self.clone(),
+        };
+        settings.client_builder()?.build().map_err(|e| {
+            format!(
+                "the HTTP settings do not make a client: {}",
+                crate::error::error_chain(&e)
+            )
+        })?;
+        Ok(settings)
+    }
+}
+
+/// The settings, resolved: files read, `${VAR}`s replaced. Header and password values
+/// are secrets: [`HttpSettings::describe`] names them, never shows them.
+#[derive(Clone, Debug, Default)]
+pub struct HttpSettings {
+    /// Certificates added to the roots, and the file they came from.
+    pub ca_cert: Option<Pem>,
+    /// No certificate or host name is checked (a lab's self-signed server).
+    pub insecure: bool,
+    /// The client certificate and its key, for servers that ask for one (mTLS).
+    pub identity: Option<Identity>,
+    pub resolve: Vec<Resolve>,
+    /// Sent with every request that does not set the header itself.
+    pub headers: Vec<(String, String)>,
+    /// User and password, as `Authorization: Basic` on every request without one.
+    pub basic_auth: Option<(String, String)>,
+    /// HTTP/2 only: ALPN `h2` over TLS, prior knowledge over plain HTTP.
+    pub http2: bool,
+    /// As written: what generators are sent, to resolve in their own environment.
+    pub written: HttpOptions,
+}
+
+/// A PEM file's bytes and where they came from.
+#[derive(Clone, Debug)]
+pub struct Pem {
+    pub path: PathBuf,
+    pub bytes: Vec<u8>,
+}
+
+/// A client certificate and its private key.
+#[derive(Clone, Debug)]
+pub struct Identity {
+    pub cert: Pem,
+    pub key: Pem,
+}
+
+/// `HOST:PORT:ADDR`, as curl's `--resolve`: connections to HOST go to ADDR while the
+/// request keeps HOST in its URL, `Host` header and TLS server name.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Resolve {
+    pub host: String,
+    pub port: u16,
+    pub addr: IpAddr,
+}
+
+impl HttpSettings {
+    /// Nothing asked for: the load keeps its default clients.
+    pub fn is_default(&self) -> bool {
+        self.ca_cert.is_none()
+            && !self.insecure
+            && self.identity.is_none()
+            && self.resolve.is_empty()
+            && self.headers.is_empty()
+            && self.basic_auth.is_none()
+            && !self.http2
+    }
+
+    /// A client builder with every setting applied; errors name the file at fault.
+    pub fn client_builder(&self) -> Result<reqwest::ClientBuilder, String> {
+        let mut builder = reqwest::Client::builder().default_headers(self.header_map()?);
+        if let Some(ca) = &self.ca_cert {
+            let certs = reqwest::Certificate::from_pem_bundle(&ca.bytes)
+                .map_err(|e| format!("{}: not a PEM certificate: {e}", ca.path.display()))?;
+            builder = builder.tls_certs_merge(certs);
+        }
+        if let Some(identity) = &self.identity {
+            let mut pem = identity.cert.bytes.clone();
+            pem.push(b'\n');
+            pem.extend_from_slice(&identity.key.bytes);
+            let identity = reqwest::Identity::from_pem(&pem).map_err(|e| {
+                format!(
+                    "{} and {}: not a PEM certificate and private key: {e}",
+                    identity.cert.path.display(),
+                    identity.key.path.display()
+                )
+            })?;
+            builder = builder.identity(identity);
+        }
+        if self.insecure {
+            builder = builder.tls_danger_accept_invalid_certs(true);
+        }
+        for entry in &self.resolve {
+            builder = builder.resolve(&entry.host, SocketAddr::new(entry.addr, entry.port));
+        }
+        builder = match self.http2 {
+            true => builder.http2_prior_knowledge(),
+            false => builder.http1_only(),
+        };
+        Ok(builder)
+    }
+
+    fn header_map(&self) -> Result<HeaderMap, String> {
+        let mut map = HeaderMap::new();
+        for (name, value) in &self.headers {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| format!("{name:?} is not a header name"))?;
+            let mut value = HeaderValue::from_str(value)
+                .map_err(|_| format!("the value of header {name} is not a header value"))?;
+            value.set_sensitive(true);
+            map.append(name, value);
+        }
+        if let Some((user, password)) = &self.basic_auth {
+            use base64::Engine as _;
+            let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+            let mut value = HeaderValue::from_str(&format!("Basic {token}"))
+                .map_err(|_| "the basic-auth user or password is not a header value".to_owned())?;
+            value.set_sensitive(true);
+            map.insert(reqwest::header::AUTHORIZATION, value);
+        }
+        Ok(map)
+    }
+
+    /// One line per setting, secrets named but not shown, for the console and reports.
+    /// `--insecure` comes first and says what it means.
+    pub fn describe(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        if self.insecure {
+            lines.push("INSECURE: TLS certificates and host names are NOT verified (--insecure)".to_owned());
+        }
+        if let Some(ca) = &self.ca_cert {
+            lines.push(format!("trusts the CA in {}", ca.path.display()));
+        }
+        if let Some(identity) = &self.identity {
+            lines.push(format!("client certificate {}", identity.cert.path.display()));
+        }
+        for entry in &self.resolve {
+            lines.push(format!(
+                "resolves {}:{} to {}",
+                entry.host, entry.port, entry.addr
+            ));
+        }
+        if !self.headers.is_empty() {
+            let names: Vec<&str> = self.headers.iter().map(|(name, _)| name.as_str()).collect();
+            lines.push(format!("sends headers {} on every request", names.join(", ")));
+        }
+        if let Some((user, _)) = &self.basic_auth {
+            lines.push(format!("basic auth as {user}"));
+        }
+        if self.http2 {
+            lines.push("HTTP/2".to_owned());
+        }
+        lines
+    }
+}
+
+/// `HOST:PORT:ADDR` (ADDR an IPv4 or `[IPv6]` address).
+pub fn parse_resolve(text: &str) -> Result<Resolve, String> {
+    let bad = || format!("{text:?} is not HOST:PORT:ADDR, e.g. karigar.test:443:127.0.0.1");
+    let (host, rest) = text.split_once(':').ok_or_else(bad)?;
+    let (port, addr) = rest.split_once(':').ok_or_else(bad)?;
+    let addr = addr.trim_start_matches('[').trim_end_matches(']');
+    let host = host.trim().to_ascii_lowercase();
+    if host.is_empty() {
+        return Err(bad());
+    }
+    Ok(Resolve {
+        host,
+        port: port.trim().parse().map_err(|_| bad())?,
+        addr: addr.trim().parse().map_err(|_| bad())?,
+    })
+}
+
+/// `NAME: VALUE`, the value as written (`${VAR}` not yet replaced).
+pub fn parse_header(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once(':')
+        .ok_or_else(|| format!("{text:?} is not NAME: VALUE, e.g. 'X-Gateway-Key: ${{GATEWAY_KEY}}'"))?;
+    let name = name.trim();
+    HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("{name:?} is not a header name"))?;
+    Ok((name.to_owned(), value.trim().to_owned()))
+}
+
+/// `value` with each `${VAR}` replaced by the environment's VAR: secrets stay out of
+/// scenario files, command lines and reports.
+pub fn expand_env(value: &str) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after
+            .find('}')
+            .ok_or_else(|| format!("{value:?}: a ${{ without its }}"))?;
+        let name = &after[..end];
+        let found = std::env::var(name).map_err(|_| format!("${{{name}}} is not set in the environment"))?;
+        out.push_str(&found);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// A PEM file, read now so that a wrong path fails before anything starts.
+pub fn read_pem(path: &Path, what: &str) -> Result<Pem, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{what} {}: {e}", path.display()))?;
+    if !bytes.windows(11).any(|w| w == b"-----BEGIN ") {
+        return Err(format!("{what} {}: not a PEM file", path.display()));
+    }
+    Ok(Pem {
+        path: path.to_path_buf(),
+        bytes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolve_entries_parse_as_curl_writes_them() {
+        assert_eq!(
+            parse_resolve("Karigar.test:443:127.0.0.1").unwrap(),
+            Resolve {
+                host: "karigar.test".into(),
+                port: 443,
+                addr: "127.0.0.1".parse().unwrap()
+            }
+        );
+        assert_eq!(
+            parse_resolve("h:8443:[::1]").unwrap().addr,
+            "::1".parse::<IpAddr>().unwrap()
+        );
+        for bad in ["h:443", "h:x:127.0.0.1", ":443:127.0.0.1", "h:443:nowhere"] {
+            assert!(parse_resolve(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn header_values_come_from_the_environment_and_are_never_described() {
+        std::env::set_var("KARIGAR_PERF_TEST_GATEWAY_KEY", "s3cret");
+        let (name, value) = parse_header("X-Gateway-Key: k=${KARIGAR_PERF_TEST_GATEWAY_KEY}").unwrap();
+        assert_eq!(expand_env(&value).unwrap(), "k=s3cret");
+        assert!(expand_env("${KARIGAR_PERF_TEST_UNSET_VARIABLE}")
+            .unwrap_err()
+            .contains("${KARIGAR_PERF_TEST_UNSET_VARIABLE} is not set"));
+        assert!(parse_header("no colon").is_err());
+        let settings = HttpSettings {
+            headers: vec![(name, "s3cret".into())],
+            basic_auth: Some(("gate".into(), "hunter2".into())),
+            insecure: true,
+            ..Default::default()
+        };
+        let described = settings.describe().join("\n");
+        assert!(described.starts_with("INSECURE"), "{described}");
+        assert!(described.contains("X-Gateway-Key") && described.contains("basic auth as gate"));
+        assert!(!described.contains("s3cret") && !described.contains("hunter2"));
+        let map = settings.header_map().unwrap();
+        assert_eq!(map["x-gateway-key"], "s3cret");
+        assert_eq!(map["authorization"], "Basic Z2F0ZTpodW50ZXIy");
+        assert!(!settings.is_default() && HttpSettings::default().is_default());
+    }
+}

@@ -1,0 +1,420 @@
+//! Deployments behind TLS, reached as a user would: a real nginx (Debian's) with a CA,
+//! a server certificate and a client-certificate check made here with `rcgen`, and the
+//! harness's `--ca-cert`, `--insecure`, `--client-cert`/`--client-key`, `--resolve`,
+//! `--header`, `--basic-auth` and `--http2` against it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output};
+use std::time::{Duration, Instant};
+
+use rcgen::{
+    BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+};
+
+use crate::common::harness::{assert_exit, stderr, stdout, Run};
+use crate::compose::free_port;
+
+/// A CA, a server certificate for `localhost`, `karigar.test` and 127.0.0.1 signed by
+/// it, and a client certificate signed by it, as PEM files in `dir`.
+struct Pki {
+    dir: PathBuf,
+}
+
+impl Pki {
+    fn make(dir: &Path) -> Self {
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        // Distinct subjects: OpenSSL takes a leaf named like its issuer for self-signed.
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "karigar-perf test CA");
+        let ca_key = KeyPair::generate().unwrap();
+        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::new(ca_params, ca_key);
+        let leaf = |names: &[&str], usage: ExtendedKeyUsagePurpose, name: &str| {
+            let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+            let mut params = CertificateParams::new(names).unwrap();
+            params.extended_key_usages = vec![usage];
+            params.distinguished_name.push(rcgen::DnType::CommonName, name);
+            let key = KeyPair::generate().unwrap();
+            let cert = params.signed_by(&key, &issuer).unwrap();
+            std::fs::write(dir.join(format!("{name}.pem")), cert.pem()).unwrap();
+            std::fs::write(dir.join(format!("{name}.key")), key.serialize_pem()).unwrap();
+        };
+        leaf(
+            &["localhost", "karigar.test", "127.0.0.1"],
+            ExtendedKeyUsagePurpose::ServerAuth,
+            "server",
+        );
+        leaf(&["load-generator"], ExtendedKeyUsagePurpose::ClientAuth, "client");
+        std::fs::write(dir.join("ca.pem"), ca_cert.pem()).unwrap();
+        Self {
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.join(name).display().to_string()
+    }
+}
+
+/// nginx on three loopback ports: `tls` (HTTP/1.1 and h2, a `karigar.test` server that
+/// checks the TLS server name, header and basic-auth locations), `mtls` (a client
+/// certificate signed by the CA required), each request logged with its protocol,
+/// server name and Host.
+struct Nginx {
+    child: Child,
+    tls: u16,
+    mtls: u16,
+    log: PathBuf,
+}
+
+const GATEWAY_KEY: &str = "s3cret-gateway-key";
+/// `gate:hunter2-basic`, base64.
+const BASIC: &str = "Basic Z2F0ZTpodW50ZXIyLWJhc2lj";
+
+impl Nginx {
+    fn start(pki: &Pki, dir: &Path) -> Self {
+        let (tls, mtls) = (free_port(), free_port());
+        let log = dir.join("access.log");
+        let cert = format!(
+            "ssl_certificate {}; ssl_certificate_key {};",
+            pki.path("server.pem"),
+            pki.path("server.key")
+        );
+        let config = format!(
+            r#"user root;
+worker_processes 1;
+error_log {dir}/error.log;
+pid {dir}/nginx.pid;
+events {{ worker_connections 256; }}
+http {{
+  access_log off;
+  client_body_temp_path {dir}/body; proxy_temp_path {dir}/proxy;
+  fastcgi_temp_path {dir}/fastcgi; uwsgi_temp_path {dir}/uwsgi; scgi_temp_path {dir}/scgi;
+  log_format seen '$server_protocol $ssl_server_name $host $uri $status';
+  server {{
+    listen 127.0.0.1:{tls} ssl http2 default_server; {cert}
+    server_name _;
+    access_log {log} seen;
+    location / {{ return 200 "any name\n"; }}
+    location /named {{ return 421; }}
+  }}
+  server {{
+    listen 127.0.0.1:{tls} ssl http2; {cert}
+    server_name karigar.test;
+    access_log {log} seen;
+    location / {{ return 200 "ok\n"; }}
+    location /named {{
+      if ($ssl_server_name != "karigar.test") {{ return 421; }}
+      return 200 "karigar.test\n";
+    }}
+    location /guarded {{
+      if ($http_x_gateway_key != "{GATEWAY_KEY}") {{ return 401; }}
+      if ($http_authorization != "{BASIC}") {{ return 401; }}
+      return 200 "let in\n";
+    }}
+  }}
+  server {{
+    listen 127.0.0.1:{mtls} ssl; {cert}
+    ssl_client_certificate {ca}; ssl_verify_client on;
+    access_log {log} seen;
+    location / {{ return 200 "client known\n"; }}
+  }}
+}}
+"#,
+            dir = dir.display(),
+            log = log.display(),
+            ca = pki.path("ca.pem"),
+        );
+        let conf = dir.join("nginx.conf");
+        std::fs::write(&conf, config).unwrap();
+        let child = Command::new("/usr/sbin/nginx")
+            .args([
+                "-p",
+                &dir.display().to_string(),
+                "-c",
+                &conf.display().to_string(),
+            ])
+            .args(["-g", "daemon off;"])
+            .spawn()
+            .expect("nginx runs (Debian: apt-get install nginx-light)");
+        let mut nginx = Self {
+            child,
+            tls,
+            mtls,
+            log,
+        };
+        nginx.wait_listening();
+        nginx
+    }
+
+    fn wait_listening(&mut self) {
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(20) {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("nginx exited ({status}) before it listened");
+            }
+            let up = [self.tls, self.mtls]
+                .iter()
+                .all(|port| std::net::TcpStream::connect(("127.0.0.1", *port)).is_ok());
+            if up {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("nginx did not listen on {} and {}", self.tls, self.mtls);
+    }
+
+    fn seen(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Nginx {
+    /// SIGQUIT: the master stops its workers, then itself (a SIGKILL would orphan them).
+    fn drop(&mut self) {
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGQUIT);
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// A scenario of one GET of `path`, checked for a 200, 2 users for 2 s.
+fn scenario(run: &Run, path: &str) -> String {
+    let file = run.dir.path().join("tls.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "name = \"tls\"\nslos = [\"error_rate < 1%\"]\n[load]\nusers = 2\nduration = \"2s\"\n\
+             [[steps]]\nname = \"get\"\npath = \"{path}\"\nexpect = [200]\n"
+        ),
+    )
+    .unwrap();
+    file.display().to_string()
+}
+
+struct Lab {
+    _dir: tempfile::TempDir,
+    pki: Pki,
+    nginx: Nginx,
+}
+
+fn lab() -> Lab {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = Pki::make(dir.path());
+    let nginx = Nginx::start(&pki, dir.path());
+    Lab {
+        _dir: dir,
+        pki,
+        nginx,
+    }
+}
+
+fn requests(run: &Run) -> (u64, u64) {
+    let summary = run.summary();
+    let totals = &summary["totals"];
+    (
+        totals["count"].as_u64().unwrap(),
+        totals["errors"].as_u64().unwrap(),
+    )
+}
+
+fn assert_clean_run(output: &Output, run: &Run) {
+    assert_exit(output, 0);
+    let (count, errors) = requests(run);
+    assert!(count > 0 && errors == 0, "{count} requests, {errors} errors");
+}
+
+#[test]
+fn an_untrusted_certificate_is_refused_with_a_clear_message_and_trusted_with_its_ca() {
+    let lab = lab();
+    let target = format!("https://localhost:{}", lab.nginx.tls);
+    let run = Run::new();
+    let refused = run.run(&[&scenario(&run, "/"), "--target", &target]);
+    assert_exit(&refused, 5);
+    let message = stderr(&refused);
+    assert!(
+        message.contains("not trusted") && message.contains("--ca-cert"),
+        "{message}"
+    );
+
+    let run = Run::new();
+    let ca = lab.pki.path("ca.pem");
+    let trusted = run.run(&[&scenario(&run, "/"), "--target", &target, "--ca-cert", &ca]);
+    assert_clean_run(&trusted, &run);
+    let http = run.summary()["target"]["http"].to_string();
+    assert!(http.contains("trusts the CA in"), "{http}");
+
+    let run = Run::new();
+    let insecure = run.run(&[&scenario(&run, "/"), "--target", &target, "--insecure"]);
+    assert_clean_run(&insecure, &run);
+    assert!(
+        run.summary()["target"]["http"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("INSECURE"),
+        "the report says so first"
+    );
+    assert!(
+        stdout(&insecure).contains("http: INSECURE"),
+        "{}",
+        stdout(&insecure)
+    );
+}
+
+#[test]
+fn a_server_that_requires_a_client_certificate_gets_one() {
+    let lab = lab();
+    let target = format!("https://localhost:{}", lab.nginx.mtls);
+    let ca = lab.pki.path("ca.pem");
+    let run = Run::new();
+    let without = run.run(&[&scenario(&run, "/"), "--target", &target, "--ca-cert", &ca]);
+    // nginx answers 400 to a TLS client without a certificate: reachable, every
+    // request an error.
+    let (count, errors) = match without.status.code() {
+        Some(5) => (0, 0),
+        _ => requests(&run),
+    };
+    assert!(
+        without.status.code() == Some(5) || (count > 0 && errors == count),
+        "without a client certificate nothing passes: {}",
+        stderr(&without)
+    );
+
+    let run = Run::new();
+    let with = run.run(&[
+        &scenario(&run, "/"),
+        "--target",
+        &target,
+        "--ca-cert",
+        &ca,
+        "--client-cert",
+        &lab.pki.path("client.pem"),
+        "--client-key",
+        &lab.pki.path("client.key"),
+    ]);
+    assert_clean_run(&with, &run);
+}
+
+#[test]
+fn resolve_reaches_the_address_with_the_host_and_server_name_of_the_url() {
+    let lab = lab();
+    let port = lab.nginx.tls.to_string();
+    let ca = lab.pki.path("ca.pem");
+    let run = Run::new();
+    let output = run.run(&[
+        &scenario(&run, "/named"),
+        "--target",
+        &format!("https://karigar.test:{port}"),
+        "--resolve",
+        &format!("karigar.test:{port}:127.0.0.1"),
+        "--ca-cert",
+        &ca,
+    ]);
+    assert_clean_run(&output, &run);
+    let seen = lab.nginx.seen();
+    assert!(
+        seen.lines()
+            .any(|l| l.starts_with("HTTP/1.1 karigar.test karigar.test /named 200")),
+        "SNI and Host are karigar.test: {seen}"
+    );
+
+    // The same from the scenario's [http] table, its CA file beside the scenario.
+    let run = Run::new();
+    let file = scenario(&run, "/named");
+    std::fs::copy(lab.pki.path("ca.pem"), run.dir.path().join("ca.pem")).unwrap();
+    let table = format!("[http]\nca_cert = \"ca.pem\"\nresolve = [\"karigar.test:{port}:127.0.0.1\"]\n");
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("[load]", &format!("{table}[load]"));
+    std::fs::write(&file, text).unwrap();
+    let output = run.run(&[&file, "--target", &format!("https://karigar.test:{port}")]);
+    assert_clean_run(&output, &run);
+
+    // Without --resolve the name does not resolve: unreachable, exit 5.
+    let run = Run::new();
+    let unresolved = run.run(&[
+        &scenario(&run, "/named"),
+        "--target",
+        &format!("https://karigar.test:{port}"),
+        "--ca-cert",
+        &ca,
+    ]);
+    assert_exit(&unresolved, 5);
+}
+
+#[test]
+fn headers_and_basic_auth_come_from_the_environment_and_stay_out_of_reports() {
+    let lab = lab();
+    let port = lab.nginx.tls.to_string();
+    let run = Run::new();
+    let mut command = run.command(&[
+        &scenario(&run, "/guarded"),
+        "--target",
+        &format!("https://karigar.test:{port}"),
+        "--resolve",
+        &format!("karigar.test:{port}:127.0.0.1"),
+        "--ca-cert",
+        &lab.pki.path("ca.pem"),
+        "--header",
+        "X-Gateway-Key: ${TEST_GATEWAY_KEY}",
+        "--basic-auth",
+        "gate:${TEST_GATE_PASSWORD}",
+        "--http2",
+    ]);
+    let output = command
+        .env("TEST_GATEWAY_KEY", GATEWAY_KEY)
+        .env("TEST_GATE_PASSWORD", "hunter2-basic")
+        .output()
+        .unwrap();
+    assert_clean_run(&output, &run);
+    assert!(
+        lab.nginx
+            .seen()
+            .lines()
+            .any(|l| l.starts_with("HTTP/2.0 karigar.test")),
+        "--http2 speaks h2: {}",
+        lab.nginx.seen()
+    );
+    for file in walk(&run.report_dir()) {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        assert!(
+            !text.contains(GATEWAY_KEY) && !text.contains("hunter2") && !text.contains(BASIC),
+            "a secret in {}",
+            file.display()
+        );
+    }
+    let http = run.summary()["target"]["http"].to_string();
+    assert!(
+        http.contains("X-Gateway-Key") && http.contains("basic auth as gate"),
+        "{http}"
+    );
+
+    // An unset variable is a configuration error, before anything is sent.
+    let run = Run::new();
+    let unset = run.run(&[
+        &scenario(&run, "/guarded"),
+        "--target",
+        &format!("https://karigar.test:{port}"),
+        "--header",
+        "X-Gateway-Key: ${KARIGAR_PERF_TEST_NOT_SET}",
+    ]);
+    assert_exit(&unset, 2);
+    assert!(stderr(&unset).contains("${KARIGAR_PERF_TEST_NOT_SET} is not set"));
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
