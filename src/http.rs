@@ -54,6 +54,66 @@ impl HttpOptions {
         }
     }
 
+    /// The environment variables the `${VAR}`s name, in order, each once.
+    pub fn env_names(&self) -> Vec<String> {
+        let written = self
+            .headers
+            .iter()
+            .map(|(_, value)| value.as_str())
+            .chain(self.basic_auth.as_deref());
+        let mut names: Vec<String> = Vec::new();
+        for text in written {
+            let mut rest = text;
+            while let Some(start) = rest.find("${") {
+                let after = &rest[start + 2..];
+                let Some(end) = after.find('}') else { break };
+                if !names.iter().any(|n| n == &after[..end]) {
+                    names.push(after[..end].to_owned());
+                }
+                rest = &after[end + 1..];
+            }
+        }
+        names
+    }
+
+    /// The flags that say the same, for a process started elsewhere (the coordinator
+    /// of a Kubernetes run).
+    pub fn to_args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        let mut flag = |name: &str, value: Option<String>| {
+            args.push(name.to_owned());
+            args.extend(value);
+        };
+        for (name, path) in [
+            ("--ca-cert", &self.ca_cert),
+            ("--client-cert", &self.client_cert),
+            ("--client-key", &self.client_key),
+        ] {
+            if let Some(path) = path {
+                flag(name, Some(path.display().to_string()));
+            }
+        }
+        if self.insecure == Some(true) {
+            flag("--insecure", None);
+        }
+        for entry in &self.resolve {
+            flag(
+                "--resolve",
+                Some(format!("{}:{}:{}", entry.host, entry.port, entry.addr)),
+            );
+        }
+        for (name, value) in &self.headers {
+            flag("--header", Some(format!("{name}: {value}")));
+        }
+        if let Some(basic) = &self.basic_auth {
+            flag("--basic-auth", Some(basic.clone()));
+        }
+        if self.http2 == Some(true) {
+            flag("--http2", None);
+        }
+        args
+    }
+
     /// Files read and checked, `${VAR}`s replaced from the environment.
     pub fn settings(&self) -> Result<HttpSettings, String> {
         let identity = match (&self.client_cert, &self.client_key) {

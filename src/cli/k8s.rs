@@ -12,7 +12,7 @@ pub enum K8sCommand {
     /// Write the objects of a run whose generators are a Kubernetes Indexed Job: the
     /// coordinator Pod and Service, the Job, a ConfigMap with the scenario and a Secret
     /// with the run's token. `kubectl apply -f FILE` runs it.
-    Generators(K8sGeneratorsArgs),
+    Generators(Box<K8sGeneratorsArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -52,6 +52,8 @@ pub struct K8sGeneratorsArgs {
     /// Memory of each generator pod, e.g. 512MiB (default: 128 MiB and 64 KiB per user).
     #[arg(long, value_name = "SIZE", value_parser = parse_bytes)]
     pub generator_memory: Option<u64>,
+    #[command(flatten)]
+    pub http: HttpArgs,
     /// Where to write the objects (default: reports/k8s-RUN.yaml).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,

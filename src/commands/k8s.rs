@@ -17,6 +17,19 @@ pub fn generators(args: &K8sGeneratorsArgs) -> Result<u8> {
         "wrote {} (it holds the run's token in a Secret: keep it private)",
         out.display()
     );
+    let http = &settings.http;
+    if !http.files.is_empty() || !http.env.is_empty() {
+        let held: Vec<String> = http
+            .files
+            .keys()
+            .cloned()
+            .chain(http.env.keys().map(|name| format!("${{{name}}}")))
+            .collect();
+        println!(
+            "the Secret also holds {}, mounted or set in every pod",
+            held.join(", ")
+        );
+    }
     let run = &settings.run;
     let ns = settings
         .namespace

@@ -1,12 +1,13 @@
 //! `deploy k8s` and `k8s generators`: what the Kubernetes objects name that a capacity
 //! report or a scenario does not know.
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
-use crate::cli::{K8sGeneratorsArgs, K8sManifestArgs};
+use crate::cli::{HttpArgs, K8sGeneratorsArgs, K8sManifestArgs};
 use crate::deploy::K8sOptions;
-use crate::distributed::{scenario_text, GeneratorPod, K8sSettings};
-use crate::error::Result;
+use crate::distributed::{scenario_text, GeneratorPod, K8sHttp, K8sSettings, TLS_MOUNT};
+use crate::error::{Error, Result};
 use crate::scenario::{LoadOverrides, Plan, Source};
 
 /// `deploy k8s`: the namespace, images and host of the manifests.
@@ -48,6 +49,7 @@ impl K8sGeneratorsConfig {
             frontend: args.frontend.clone(),
             scenario: scenario_text(&source),
             load_args: load_args(args),
+            http: k8s_http(&args.http, &plan)?,
             generator: GeneratorPod::sized(
                 &plan,
                 usize::from(args.workers),
@@ -57,6 +59,35 @@ impl K8sGeneratorsConfig {
         };
         Ok(Self { settings, out })
     }
+}
+
+/// The HTTP flags over the scenario's `[http]`, checked here, as the pods will see
+/// them: each TLS file in the run's Secret and its path under the Secret's mount, each
+/// `${VAR}`'s value (from this environment) in the Secret too.
+fn k8s_http(args: &HttpArgs, plan: &Plan) -> Result<K8sHttp> {
+    let mut options = super::stack::http_flags(args).over(plan.http.clone());
+    let settings = options.settings().map_err(Error::config)?;
+    let mut files = BTreeMap::new();
+    let identity = settings.identity.as_ref();
+    for (key, pem, slot) in [
+        ("ca.pem", settings.ca_cert.as_ref(), &mut options.ca_cert),
+        ("client.pem", identity.map(|i| &i.cert), &mut options.client_cert),
+        ("client.key", identity.map(|i| &i.key), &mut options.client_key),
+    ] {
+        if let Some(pem) = pem {
+            files.insert(key.to_owned(), String::from_utf8_lossy(&pem.bytes).into_owned());
+            *slot = Some(Path::new(TLS_MOUNT).join(key));
+        }
+    }
+    let env = options
+        .env_names()
+        .into_iter()
+        .map(|name| {
+            let value = std::env::var(&name).unwrap_or_default();
+            (name, value)
+        })
+        .collect();
+    Ok(K8sHttp { options, files, env })
 }
 
 /// `NAME-xxxx`: the scenario's name as Kubernetes allows in object names (lower case,

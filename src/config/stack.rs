@@ -126,7 +126,7 @@ impl StackConfig {
 }
 
 /// The HTTP flags as options; those not given leave the scenario's `[http]` in force.
-fn http_flags(args: &HttpArgs) -> HttpOptions {
+pub(super) fn http_flags(args: &HttpArgs) -> HttpOptions {
     HttpOptions {
         ca_cert: args.ca_cert.clone(),
         insecure: args.insecure.then_some(true),

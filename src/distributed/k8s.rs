@@ -10,8 +10,8 @@ use std::time::Duration;
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
     ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource,
-    Pod, PodSpec, PodTemplateSpec, ResourceRequirements, Secret, SecretKeySelector, Service, ServicePort,
-    ServiceSpec, TopologySpreadConstraint, Volume, VolumeMount,
+    KeyToPath, Pod, PodSpec, PodTemplateSpec, ResourceRequirements, Secret, SecretKeySelector,
+    SecretVolumeSource, Service, ServicePort, ServiceSpec, TopologySpreadConstraint, Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -43,7 +43,23 @@ pub struct K8sSettings {
     /// Load flags for the coordinator (`--duration 5m`, `--rate 200/s`, ...).
     pub load_args: Vec<String>,
     pub generator: GeneratorPod,
+    pub http: K8sHttp,
 }
+
+/// What the pods need to reach a deployment behind TLS or a gateway: the options as
+/// the pods see them (files under the Secret's mount), the files, and the values of
+/// the `${VAR}`s, all in the run's Secret.
+#[derive(Clone, Debug, Default)]
+pub struct K8sHttp {
+    pub options: crate::http::HttpOptions,
+    /// Secret key (`ca.pem`, `client.pem`, `client.key`) -> PEM text.
+    pub files: BTreeMap<String, String>,
+    /// Environment variable -> value.
+    pub env: BTreeMap<String, String>,
+}
+
+/// Where the pods find the TLS files of the run's Secret.
+pub const TLS_MOUNT: &str = "/etc/karigar-perf/tls";
 
 /// What each generator pod is given, and how long the Job may run.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -148,7 +164,7 @@ pub fn generator_objects(settings: &K8sSettings, token: &str) -> GeneratorObject
     GeneratorObjects {
         secret: Secret {
             metadata: meta(settings, "token", "token"),
-            string_data: Some(BTreeMap::from([(TOKEN_KEY.to_owned(), token.to_owned())])),
+            string_data: Some(secret_data(settings, token)),
             type_: Some("Opaque".into()),
             ..Default::default()
         },
@@ -164,6 +180,73 @@ pub fn generator_objects(settings: &K8sSettings, token: &str) -> GeneratorObject
         coordinator: coordinator(settings),
         job: job(settings),
     }
+}
+
+/// The token, the TLS files and each `${VAR}`'s value (under `env.VAR`).
+fn secret_data(settings: &K8sSettings, token: &str) -> BTreeMap<String, String> {
+    let mut data = BTreeMap::from([(TOKEN_KEY.to_owned(), token.to_owned())]);
+    data.extend(settings.http.files.clone());
+    for (name, value) in &settings.http.env {
+        data.insert(format!("env.{name}"), value.clone());
+    }
+    data
+}
+
+/// Every pod's environment: the token and each `${VAR}` the HTTP options name, from
+/// the Secret.
+fn pod_env(settings: &K8sSettings) -> Vec<EnvVar> {
+    let mut env = vec![token_env(settings)];
+    env.extend(settings.http.env.keys().map(|name| EnvVar {
+        name: name.clone(),
+        value_from: Some(EnvVarSource {
+            secret_key_ref: Some(SecretKeySelector {
+                name: name_of_secret(settings),
+                key: format!("env.{name}"),
+                optional: Some(false),
+            }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }));
+    env
+}
+
+fn name_of_secret(settings: &K8sSettings) -> String {
+    name(settings, "token")
+}
+
+/// The TLS files of the Secret, mounted read-only at [`TLS_MOUNT`] (none: no volume).
+fn tls_volume(settings: &K8sSettings) -> Option<(Volume, VolumeMount)> {
+    if settings.http.files.is_empty() {
+        return None;
+    }
+    let items = settings
+        .http
+        .files
+        .keys()
+        .map(|key| KeyToPath {
+            key: key.clone(),
+            path: key.clone(),
+            ..Default::default()
+        })
+        .collect();
+    let volume = Volume {
+        name: "tls".into(),
+        secret: Some(SecretVolumeSource {
+            secret_name: Some(name_of_secret(settings)),
+            items: Some(items),
+            default_mode: Some(0o400),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let mount = VolumeMount {
+        name: "tls".into(),
+        mount_path: TLS_MOUNT.into(),
+        read_only: Some(true),
+        ..Default::default()
+    };
+    Some((volume, mount))
 }
 
 fn name(settings: &K8sSettings, part: &str) -> String {
@@ -210,7 +293,7 @@ fn token_env(settings: &K8sSettings) -> EnvVar {
         name: TOKEN_ENV.into(),
         value_from: Some(EnvVarSource {
             secret_key_ref: Some(SecretKeySelector {
-                name: name(settings, "token"),
+                name: name_of_secret(settings),
                 key: TOKEN_KEY.into(),
                 optional: Some(false),
             }),
@@ -242,6 +325,7 @@ fn coordinator_command(settings: &K8sSettings) -> Vec<String> {
         run.extend(["--frontend".into(), frontend.clone()]);
     }
     run.extend(settings.load_args.iter().cloned());
+    run.extend(settings.http.options.to_args());
     let quoted: Vec<String> = run.iter().map(|word| shell_quote(word)).collect();
     vec![
         "sh".into(),
@@ -265,6 +349,39 @@ fn shell_quote(word: &str) -> String {
 }
 
 fn coordinator(settings: &K8sSettings) -> Pod {
+    let tls = tls_volume(settings);
+    let mut mounts = vec![
+        VolumeMount {
+            name: "scenario".into(),
+            mount_path: SCENARIO_MOUNT.into(),
+            read_only: Some(true),
+            ..Default::default()
+        },
+        VolumeMount {
+            name: "reports".into(),
+            mount_path: REPORTS_MOUNT.into(),
+            ..Default::default()
+        },
+    ];
+    let mut volumes = vec![
+        Volume {
+            name: "scenario".into(),
+            config_map: Some(ConfigMapVolumeSource {
+                name: name(settings, "scenario"),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        Volume {
+            name: "reports".into(),
+            empty_dir: Some(EmptyDirVolumeSource::default()),
+            ..Default::default()
+        },
+    ];
+    if let Some((volume, mount)) = tls.clone() {
+        volumes.push(volume);
+        mounts.push(mount);
+    }
     Pod {
         metadata: meta(settings, "coordinator", "coordinator"),
         spec: Some(PodSpec {
@@ -273,42 +390,16 @@ fn coordinator(settings: &K8sSettings) -> Pod {
                 name: "coordinator".into(),
                 image: Some(settings.image.clone()),
                 command: Some(coordinator_command(settings)),
-                env: Some(vec![token_env(settings)]),
+                env: Some(pod_env(settings)),
                 ports: Some(vec![ContainerPort {
                     container_port: i32::from(COORDINATOR_PORT),
                     name: Some("coordinator".into()),
                     ..Default::default()
                 }]),
-                volume_mounts: Some(vec![
-                    VolumeMount {
-                        name: "scenario".into(),
-                        mount_path: SCENARIO_MOUNT.into(),
-                        read_only: Some(true),
-                        ..Default::default()
-                    },
-                    VolumeMount {
-                        name: "reports".into(),
-                        mount_path: REPORTS_MOUNT.into(),
-                        ..Default::default()
-                    },
-                ]),
+                volume_mounts: Some(mounts),
                 ..Default::default()
             }],
-            volumes: Some(vec![
-                Volume {
-                    name: "scenario".into(),
-                    config_map: Some(ConfigMapVolumeSource {
-                        name: name(settings, "scenario"),
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                },
-                Volume {
-                    name: "reports".into(),
-                    empty_dir: Some(EmptyDirVolumeSource::default()),
-                    ..Default::default()
-                },
-            ]),
+            volumes: Some(volumes),
             ..Default::default()
         }),
         ..Default::default()
@@ -317,6 +408,7 @@ fn coordinator(settings: &K8sSettings) -> Pod {
 
 fn job(settings: &K8sSettings) -> Job {
     let workers = settings.workers as i32;
+    let tls = tls_volume(settings);
     Job {
         metadata: meta(settings, "generators", "generator"),
         spec: Some(JobSpec {
@@ -345,9 +437,11 @@ fn job(settings: &K8sSettings) -> Job {
                             "--coordinator".into(),
                             GeneratorObjects::coordinator_url(settings),
                         ]),
-                        env: Some(vec![token_env(settings)]),
+                        env: Some(pod_env(settings)),
+                        volume_mounts: tls.clone().map(|(_, mount)| vec![mount]),
                         ..Default::default()
                     }],
+                    volumes: tls.map(|(volume, _)| vec![volume]),
                     ..Default::default()
                 }),
             },
@@ -412,13 +506,24 @@ mod tests {
                 memory_bytes: 512 * 1024 * 1024,
                 deadline: Duration::from_secs(900),
             },
+            http: K8sHttp {
+                options: crate::http::HttpOptions {
+                    ca_cert: Some("/etc/karigar-perf/tls/ca.pem".into()),
+                    headers: vec![("X-Gateway-Key".into(), "${GATEWAY_KEY}".into())],
+                    ..Default::default()
+                },
+                files: BTreeMap::from([("ca.pem".into(), "-----BEGIN CERTIFICATE-----\n".into())]),
+                env: BTreeMap::from([("GATEWAY_KEY".into(), "gw".into())]),
+            },
         }
     }
 
     /// Rendered to YAML and parsed back as the typed objects, as a cluster would.
     fn parsed() -> (Secret, ConfigMap, Service, Pod, Job) {
         let yaml = generator_objects(&settings(), "s3cret").to_yaml().unwrap();
-        let docs: Vec<&str> = yaml.split("---\n").filter(|d| !d.trim().is_empty()).collect();
+        // Documents start at a line that is `---`; a PEM's dashes are inside a line.
+        let yaml = format!("\n{yaml}");
+        let docs: Vec<&str> = yaml.split("\n---\n").filter(|d| !d.trim().is_empty()).collect();
         assert_eq!(docs.len(), 5);
         (
             serde_yaml::from_str(docs[0]).unwrap(),
@@ -515,6 +620,52 @@ mod tests {
             ..Default::default()
         };
         Plan::build(&source, &overrides, &[]).unwrap()
+    }
+
+    #[test]
+    fn tls_files_and_header_values_reach_every_pod_from_the_runs_secret() {
+        let (secret, _, _, pod, job) = parsed();
+        let data = secret.string_data.unwrap();
+        assert_eq!(data["env.GATEWAY_KEY"], "gw");
+        assert!(data["ca.pem"].starts_with("-----BEGIN CERTIFICATE-----"));
+        let secret_name = secret.metadata.name.unwrap();
+        let pod_spec = pod.spec.unwrap();
+        let job_spec = job.spec.unwrap().template.spec.unwrap();
+        for (spec, container) in [
+            (&pod_spec, &pod_spec.containers[0]),
+            (&job_spec, &job_spec.containers[0]),
+        ] {
+            let env = container.env.clone().unwrap();
+            let key = env.iter().find(|e| e.name == "GATEWAY_KEY").unwrap();
+            let from = key.value_from.clone().unwrap().secret_key_ref.unwrap();
+            assert_eq!(
+                (from.name.as_str(), from.key.as_str()),
+                (secret_name.as_str(), "env.GATEWAY_KEY")
+            );
+            let mounts = container.volume_mounts.clone().unwrap();
+            let tls = mounts.iter().find(|m| m.name == "tls").unwrap();
+            assert_eq!(tls.mount_path, TLS_MOUNT);
+            let volume = spec
+                .volumes
+                .as_ref()
+                .unwrap()
+                .iter()
+                .find(|v| v.name == "tls")
+                .unwrap();
+            let source = volume.secret.clone().unwrap();
+            assert_eq!(source.secret_name.as_deref(), Some(secret_name.as_str()));
+            assert_eq!(
+                source.items.unwrap()[0].key,
+                "ca.pem",
+                "only the files, not the token"
+            );
+        }
+        let script = pod_spec.containers[0].command.clone().unwrap().join(" ");
+        assert!(
+            script
+                .contains("--ca-cert /etc/karigar-perf/tls/ca.pem --header 'X-Gateway-Key: ${GATEWAY_KEY}'"),
+            "the coordinator is given the flags, the value left to its environment: {script}"
+        );
     }
 
     #[test]

@@ -27,7 +27,9 @@ use rand::distributions::{Alphanumeric, DistString};
 
 pub use coordinator::{Finished, GeneratorReport};
 pub use engine::EngineKind;
-pub use k8s::{generator_objects, GeneratorObjects, GeneratorPod, K8sSettings, COORDINATOR_PORT};
+pub use k8s::{
+    generator_objects, GeneratorObjects, GeneratorPod, K8sHttp, K8sSettings, COORDINATOR_PORT, TLS_MOUNT,
+};
 pub use protocol::{ScenarioText, WireLoad, TOKEN_ENV};
 use split::segment;
 pub use split::Segment;

@@ -82,10 +82,27 @@ fn the_deployment_manifests_pass_kubernetes_schemas() {
 #[test]
 fn the_generator_objects_pass_kubernetes_schemas() {
     let run = Run::new();
+    let pki = crate::tls::Pki::make(run.dir.path());
+    let (ca, cert, key) = (pki.path("ca.pem"), pki.path("client.pem"), pki.path("client.key"));
+    let tls = [
+        "--ca-cert",
+        &ca,
+        "--client-cert",
+        &cert,
+        "--client-key",
+        &key,
+        "--header",
+        "X-Gateway-Key: ${TEST_GATEWAY_KEY}",
+    ];
     let mut files = Vec::new();
-    // A closed-model scenario and one with kinds of users and data pools.
-    for (scenario, load) in [("signup", ["--users", "400"]), ("day", ["--users", "120"])] {
-        let file = run.dir.path().join(format!("{scenario}.yaml"));
+    // A closed-model scenario, one with kinds of users and data pools, and one behind
+    // TLS with a client certificate and a gateway header (its Secret and mounts).
+    for (name, scenario, load, http) in [
+        ("signup", "signup", ["--users", "400"], &[][..]),
+        ("day", "day", ["--users", "120"], &[][..]),
+        ("tls", "signup", ["--rate", "200/s"], &tls[..]),
+    ] {
+        let file = run.dir.path().join(format!("{name}.yaml"));
         let output = Command::new(BIN)
             .args(["k8s", "generators", scenario, "--workers", "8"])
             .args([
@@ -96,8 +113,10 @@ fn the_generator_objects_pass_kubernetes_schemas() {
             ])
             .args(["--duration", "10m"])
             .args(load)
+            .args(http)
             .arg("--out")
             .arg(&file)
+            .env("TEST_GATEWAY_KEY", "gw")
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .output()
             .unwrap();

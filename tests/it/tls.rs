@@ -16,12 +16,12 @@ use crate::compose::free_port;
 
 /// A CA, a server certificate for `localhost`, `karigar.test` and 127.0.0.1 signed by
 /// it, and a client certificate signed by it, as PEM files in `dir`.
-struct Pki {
+pub(crate) struct Pki {
     dir: PathBuf,
 }
 
 impl Pki {
-    fn make(dir: &Path) -> Self {
+    pub(crate) fn make(dir: &Path) -> Self {
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
@@ -54,7 +54,7 @@ impl Pki {
         }
     }
 
-    fn path(&self, name: &str) -> String {
+    pub(crate) fn path(&self, name: &str) -> String {
         self.dir.join(name).display().to_string()
     }
 }
