@@ -492,7 +492,7 @@ const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#
 h1{font-size:22px}h2{font-size:17px;margin-top:28px}code{background:#f3f3f3;padding:1px 4px}\
 .meta{color:#555}.badge{font-size:13px;padding:2px 8px;border-radius:10px;color:#fff;vertical-align:middle}\
 .badge.pass{background:#2ca02c}.badge.fail{background:#d62728}.badge.warn{background:#ff7f0e}\
-td.pass{color:#2ca02c}td.fail{color:#d62728;font-weight:bold}td.warn{color:#ff7f0e}\
+td.pass{color:#2ca02c}td.fail{color:#d62728;font-weight:bold}td.warn{color:#ff7f0e}p.meta.warn{color:#d62728;font-weight:bold}\
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:4px 8px;text-align:left}\
 .grid{display:flex;flex-wrap:wrap;gap:12px}.chart{width:640px;height:220px;border:1px solid #eee}\
 .chart .title{font-size:13px;font-weight:600}.chart .tick{font-size:10px;fill:#666}\
