@@ -62,15 +62,11 @@ impl HttpOptions {
             .map(|(_, value)| value.as_str())
             .chain(self.basic_auth.as_deref());
         let mut names: Vec<String> = Vec::new();
-        for text in written {
-            let mut rest = text;
-            while let Some(start) = rest.find("${") {
-                let after = &rest[start + 2..];
-                let Some(end) = after.find('}') else { break };
-                if !names.iter().any(|n| n == &after[..end]) {
-                    names.push(after[..end].to_owned());
+        for part in written.flat_map(env_parts) {
+            if let Ok(EnvPart::Var(name)) = part {
+                if !names.iter().any(|n| n == name) {
+                    names.push(name.to_owned());
                 }
-                rest = &after[end + 1..];
             }
         }
         names
@@ -336,20 +332,39 @@ pub fn parse_header(text: &str) -> Result<(String, String), String> {
 /// scenario files, command lines and reports.
 pub fn expand_env(value: &str) -> Result<String, String> {
     let mut out = String::new();
+    for part in env_parts(value) {
+        match part? {
+            EnvPart::Text(text) => out.push_str(text),
+            EnvPart::Var(name) => out.push_str(
+                &std::env::var(name).map_err(|_| format!("${{{name}}} is not set in the environment"))?,
+            ),
+        }
+    }
+    Ok(out)
+}
+
+/// A written value in pieces: text as written, and the `${VAR}`s in it.
+enum EnvPart<'a> {
+    Text(&'a str),
+    Var(&'a str),
+}
+
+/// `value`'s pieces in order; a `${` without its `}` is an error (and the last piece).
+fn env_parts(value: &str) -> Vec<Result<EnvPart<'_>, String>> {
+    let mut parts = Vec::new();
     let mut rest = value;
     while let Some(start) = rest.find("${") {
-        out.push_str(&rest[..start]);
+        parts.push(Ok(EnvPart::Text(&rest[..start])));
         let after = &rest[start + 2..];
-        let end = after
-            .find('}')
-            .ok_or_else(|| format!("{value:?}: a ${{ without its }}"))?;
-        let name = &after[..end];
-        let found = std::env::var(name).map_err(|_| format!("${{{name}}} is not set in the environment"))?;
-        out.push_str(&found);
+        let Some(end) = after.find('}') else {
+            parts.push(Err(format!("{value:?}: a ${{ without its }}")));
+            return parts;
+        };
+        parts.push(Ok(EnvPart::Var(&after[..end])));
         rest = &after[end + 1..];
     }
-    out.push_str(rest);
-    Ok(out)
+    parts.push(Ok(EnvPart::Text(rest)));
+    parts
 }
 
 /// A PEM file, read now so that a wrong path fails before anything starts.

@@ -14,6 +14,7 @@
 mod coordinator;
 mod engine;
 mod k8s;
+mod pod;
 mod protocol;
 mod split;
 mod worker;
@@ -27,9 +28,8 @@ use rand::distributions::{Alphanumeric, DistString};
 
 pub use coordinator::{Finished, GeneratorReport};
 pub use engine::EngineKind;
-pub use k8s::{
-    generator_objects, GeneratorObjects, GeneratorPod, K8sHttp, K8sSettings, COORDINATOR_PORT, TLS_MOUNT,
-};
+pub use k8s::{generator_objects, GeneratorObjects, K8sHttp, K8sSettings, COORDINATOR_PORT, TLS_MOUNT};
+pub use pod::GeneratorPod;
 pub use protocol::{ScenarioText, WireLoad, TOKEN_ENV};
 use split::segment;
 pub use split::Segment;
