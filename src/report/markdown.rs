@@ -7,33 +7,7 @@ use super::infra_text;
 use super::summary::{RunVerdict, Summary};
 
 pub fn render(summary: &Summary) -> String {
-    let mut out = String::new();
-    let verdict = match summary.verdict {
-        RunVerdict::Pass => "✅ pass",
-        RunVerdict::Fail => "❌ fail",
-        RunVerdict::Interrupted => "⚠️ interrupted (partial results)",
-        RunVerdict::Incomplete => "⚠️ incomplete (a load generator was lost)",
-    };
-    let _ = writeln!(out, "# {}: {verdict}\n", summary.scenario);
-    if let Some(reason) = &summary.aborted {
-        let _ = writeln!(out, "**Stopped early:** {reason}.\n");
-    }
-    let _ = writeln!(
-        out,
-        "Run `{}` against {} ({} stack), {} users, {:.1}s, started {}.\n",
-        summary.run_id,
-        summary.target.backend,
-        summary.target.stack,
-        summary.load.users,
-        summary.duration_s,
-        summary.started_at
-    );
-    for line in &summary.target.http {
-        let _ = writeln!(out, "- **HTTP:** {line}");
-    }
-    if !summary.target.http.is_empty() {
-        out.push('\n');
-    }
+    let mut out = header(summary);
     out.push_str("| step | count | errors | 429 | rps | p50 | p95 | p99 | p99.9 | max |\n");
     out.push_str("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for step in summary.steps.iter().chain(std::iter::once(&summary.totals)) {
@@ -70,6 +44,39 @@ pub fn render(summary: &Summary) -> String {
     if let Some(comparison) = &summary.comparison {
         out.push('\n');
         out.push_str(&super::comparison_markdown::render(comparison));
+    }
+    out
+}
+
+/// The title with the verdict, why the run stopped early, what ran against what, and
+/// how requests reached the target.
+fn header(summary: &Summary) -> String {
+    let mut out = String::new();
+    let verdict = match summary.verdict {
+        RunVerdict::Pass => "✅ pass",
+        RunVerdict::Fail => "❌ fail",
+        RunVerdict::Interrupted => "⚠️ interrupted (partial results)",
+        RunVerdict::Incomplete => "⚠️ incomplete (a load generator was lost)",
+    };
+    let _ = writeln!(out, "# {}: {verdict}\n", summary.scenario);
+    if let Some(reason) = &summary.aborted {
+        let _ = writeln!(out, "**Stopped early:** {reason}.\n");
+    }
+    let _ = writeln!(
+        out,
+        "Run `{}` against {} ({} stack), {} users, {:.1}s, started {}.\n",
+        summary.run_id,
+        summary.target.backend,
+        summary.target.stack,
+        summary.load.users,
+        summary.duration_s,
+        summary.started_at
+    );
+    for line in &summary.target.http {
+        let _ = writeln!(out, "- **HTTP:** {line}");
+    }
+    if !summary.target.http.is_empty() {
+        out.push('\n');
     }
     out
 }
