@@ -101,8 +101,16 @@ fn capture(c: &mut Criterion) {
     .to_string()
     .into_bytes();
     let mut vars = vec![None; plan.var_names.len()];
+    let headers = reqwest::header::HeaderMap::new();
     c.bench_function("capture two tokens from a JSON response", |b| {
-        b.iter(|| assert!(karigar_perf::load::capture(register, black_box(&body), &mut vars)))
+        b.iter(|| {
+            assert!(karigar_perf::load::capture(
+                register,
+                &headers,
+                black_box(&body),
+                &mut vars
+            ))
+        })
     });
 }
 

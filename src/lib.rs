@@ -12,7 +12,7 @@
 //! - [`cli`]: the command line (clap); nothing past [`config`] sees it
 //! - [`config`]: flags + `KARIGAR_PERF_*` + scenario file -> one validated configuration
 //! - `commands`: one module per subcommand (`scenario`, `capacity`, `compare`, `seed`,
-//!   `stack`, `serve`, `worker`, `merge`, `k8s`, `gate`, `drill`, `deploy`); none
+//!   `stack`, `serve`, `worker`, `merge`, `k8s`, `gate`, `drill`, `deploy`, `import`); none
 //!   imports another, nothing else imports them
 //! - [`setup`]: what both runs share: run id, report folder, provisioning, seeding,
 //!   `stack.json`, telemetry targets
@@ -30,6 +30,8 @@
 //!   names, or from Prometheus by PromQL
 //! - [`http`]: how requests reach a deployment: trusted CAs, client certificates,
 //!   `--resolve`, default headers and basic auth, HTTP/2
+//! - [`import`]: a recorded session (HAR, "Copy as cURL") -> a scenario file, with
+//!   captures, unique emails and secrets as `[vars]` inferred
 //! - [`live`]: the run while it lasts: dashboard, `/metrics` and remote write
 //! - [`faults`]: kill, pause or stop a backend instance mid-run, or deploy the whole
 //!   backend (rolling restart, blue-green, rollback); the error burst, detection and
@@ -68,6 +70,7 @@ pub mod error;
 pub mod exit;
 pub mod faults;
 pub mod http;
+pub mod import;
 pub mod interrupt;
 pub mod live;
 pub mod load;

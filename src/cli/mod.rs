@@ -6,6 +6,7 @@ mod compare;
 mod deploy;
 mod drill;
 mod gate;
+mod import;
 mod k8s;
 mod merge;
 pub mod reference;
@@ -20,6 +21,7 @@ pub use compare::*;
 pub use deploy::*;
 pub use drill::*;
 pub use gate::*;
+pub use import::*;
 pub use k8s::*;
 pub use merge::*;
 pub use scenario::*;
@@ -90,6 +92,13 @@ pub enum Command {
     /// from the measurements.
     #[command(subcommand)]
     Deploy(DeployCommand),
+    /// Write a scenario from a recorded session: `import har` (a browser's HAR file),
+    /// `import curl` ("Copy as cURL" commands).
+    #[command(
+        subcommand,
+        after_help = "Exit codes: 0 the scenario was written and validates, 1 internal error, 2 a malformed recording or bad flags"
+    )]
+    Import(ImportCommand),
     #[command(subcommand, about = drill_about())]
     Drill(DrillCommand),
     /// Print a shell completion script, e.g. into

@@ -6,6 +6,7 @@ mod compare;
 mod deploy;
 mod drill;
 mod gate;
+mod import;
 mod k8s;
 mod merge;
 mod scenario;
@@ -34,6 +35,7 @@ pub async fn dispatch(command: Command) -> Result<u8> {
         Command::Deploy(DeployCommand::Compose(args)) => deploy::compose(&args),
         Command::Drill(DrillCommand::Restore(args)) => drill::restore(&args, current_exe()?).await,
         Command::Drill(DrillCommand::RedisKill(args)) => drill::redis_kill(&args, current_exe()?).await,
+        Command::Import(command) => import::run(&command),
         Command::Completions { shell } => print(&crate::cli::reference::completions(shell)),
         Command::Backend => serve::backend().await,
         Command::Frontend => serve::frontend().await,

@@ -5,6 +5,7 @@
 
 mod drill;
 mod gate;
+mod import;
 mod k8s;
 mod merge;
 mod run;
@@ -19,6 +20,7 @@ use crate::error::{Error, Result};
 
 pub use drill::{DrillConfig, RedisKillConfig, RestoreConfig};
 pub use gate::{gate_policy, history_settings, CalibrateConfig};
+pub use import::ImportConfig;
 pub use k8s::{k8s_options, K8sGeneratorsConfig};
 pub use merge::MergeConfig;
 pub use run::{CapacityConfig, Gate, ScenarioConfig};

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::header::CONTENT_TYPE;
+use reqwest::header::{HeaderMap, CONTENT_TYPE, SET_COOKIE};
 use reqwest::Client;
 use serde_json::Value;
 
@@ -152,6 +152,12 @@ impl StepRunner {
                     .get(name)
                     .is_some_and(|v| v.as_bytes() == want.as_bytes())
             });
+        // Only a step that captures from headers pays for keeping them.
+        let headers = if step.captures.iter().any(|c| c.from.in_headers()) {
+            response.headers().clone()
+        } else {
+            HeaderMap::new()
+        };
         let body = response.bytes().await;
         let latency = started.elapsed();
         let body = match body {
@@ -166,7 +172,7 @@ impl StepRunner {
             outcome = RequestOutcome::Assertion;
             self.collector
                 .note_failure(index, "expected header missing or different", &body);
-        } else if !step.captures.is_empty() && !capture(step, &body, &mut session.vars) {
+        } else if !step.captures.is_empty() && !capture(step, &headers, &body, &mut session.vars) {
             outcome = RequestOutcome::Capture;
             self.collector.note_failure(index, "capture not found", &body);
         }
@@ -187,9 +193,10 @@ impl StepRunner {
     }
 }
 
-/// Stores every capture of `step` from `body` into `vars`; false if one is missing.
-/// The body is parsed as JSON at most once, and only when a capture needs it.
-pub fn capture(step: &Step, body: &[u8], vars: &mut [Option<String>]) -> bool {
+/// Stores every capture of `step` from the response's `headers` and `body` into `vars`;
+/// false if one is missing. The body is parsed as JSON at most once, and only when a
+/// capture needs it.
+pub fn capture(step: &Step, headers: &HeaderMap, body: &[u8], vars: &mut [Option<String>]) -> bool {
     let mut json = None;
     step.captures.iter().all(|capture| {
         let value = match &capture.from {
@@ -202,11 +209,26 @@ pub fn capture(step: &Step, body: &[u8], vars: &mut [Option<String>]) -> bool {
                     other => other.to_string(),
                 }),
             CaptureFrom::Pattern(pattern) => first_match(pattern, body),
+            CaptureFrom::Header(name) => headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned),
+            CaptureFrom::Cookie(name) => set_cookie(headers, name),
         };
         let found = value.is_some();
         vars[capture.var] = value;
         found
     })
+}
+
+/// The value of cookie `name` in the response's `Set-Cookie` headers.
+fn set_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|cookie| {
+            let pair = cookie.split(';').next()?;
+            let (key, value) = pair.split_once('=')?;
+            (key.trim() == name).then(|| value.trim().to_owned())
+        })
 }
 
 /// The first group of `pattern`'s first match in `body` (the whole match without groups).

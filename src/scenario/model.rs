@@ -153,8 +153,9 @@ pub struct RawStep {
     /// Response headers that must have these values (templates).
     #[serde(default)]
     pub expect_headers: BTreeMap<String, String>,
-    /// Variable name -> JSON pointer into the response body, or `~PATTERN` (a
-    /// regular expression over the body; its first group is captured).
+    /// Variable name -> JSON pointer into the response body, `~PATTERN` (a regular
+    /// expression over the body; its first group is captured), `header:NAME` or
+    /// `cookie:NAME` (a cookie the response sets).
     #[serde(default)]
     pub capture: BTreeMap<String, String>,
     /// Send the request this many times in a row (default 1).

@@ -67,6 +67,17 @@ pub enum CaptureFrom {
     /// The first group (else the whole match) of a regular expression over the body,
     /// written `~PATTERN`: how a page's asset links are found in its HTML.
     Pattern(regex::Regex),
+    /// A response header's value, written `header:NAME` (e.g. `header:Location`).
+    Header(HeaderName),
+    /// A cookie the response sets, written `cookie:NAME`: the value of its `Set-Cookie`.
+    Cookie(String),
+}
+
+impl CaptureFrom {
+    /// Whether the value is in the response's headers rather than its body.
+    pub fn in_headers(&self) -> bool {
+        matches!(self, Self::Header(_) | Self::Cookie(_))
+    }
 }
 
 /// Variable names, in the order they were first defined.
@@ -245,6 +256,16 @@ fn compile_captures(raw: &RawStep, vars: &mut VarTable, scope: &mut Scope) -> Re
 }
 
 fn capture_from(text: &str) -> Result<CaptureFrom, String> {
+    if let Some(name) = text.strip_prefix("header:") {
+        return HeaderName::from_bytes(name.trim().as_bytes())
+            .map(CaptureFrom::Header)
+            .map_err(|_| format!("{name:?} is not a header name"));
+    }
+    if let Some(name) = text.strip_prefix("cookie:") {
+        let name = name.trim();
+        check_identifier(name).map_err(|why| format!("cookie name: {why}"))?;
+        return Ok(CaptureFrom::Cookie(name.to_owned()));
+    }
     if let Some(pattern) = text.strip_prefix('~') {
         return regex::Regex::new(pattern)
             .map(CaptureFrom::Pattern)
@@ -252,7 +273,7 @@ fn capture_from(text: &str) -> Result<CaptureFrom, String> {
     }
     if !text.is_empty() && !text.starts_with('/') {
         return Err(format!(
-            "{text:?} is neither a JSON pointer (it starts with /, e.g. /access_token) nor a ~pattern"
+            "{text:?} is neither a JSON pointer (it starts with /, e.g. /access_token), a ~pattern, header:NAME nor cookie:NAME"
         ));
     }
     Ok(CaptureFrom::Pointer(text.to_owned()))

@@ -20,6 +20,7 @@ mod marketplace_api;
 mod observability;
 mod open_model;
 mod readme;
+mod recorded;
 mod reports;
 mod shipped;
 mod tls;

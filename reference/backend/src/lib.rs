@@ -13,6 +13,8 @@
 //! - `ratelimit`: Redis-counted limits: auth and search per client, the API per user
 //! - [`log`]: JSON log lines and the request-id middleware
 //! - `error`: `ApiError`, mapped to status codes and `{"error": ...}` bodies
+//!
+//! Browsers on other origins may call it (CORS, see `cors`): the frontend's pages do.
 
 pub mod config;
 pub mod log;
@@ -56,7 +58,22 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1", api)
         .fallback(|| async { (axum::http::StatusCode::NOT_FOUND, error::error_body("not found")) })
         .layer(middleware::from_fn(log::requests))
+        .layer(cors())
         .with_state(state)
+}
+
+/// The frontend's pages call the API from their own origin (`NEXT_PUBLIC_API_URL`), as
+/// a browser does: any origin may call with a bearer token (no cookies, so no
+/// credentials), and read the rate-limit headers.
+fn cors() -> tower_http::cors::CorsLayer {
+    use axum::http::{header, HeaderName, Method};
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::Any)
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION])
+        .expose_headers(
+            ["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"].map(HeaderName::from_static),
+        )
 }
 
 /// Connects, migrates and serves on `listener` until `shutdown` completes, then

@@ -3,18 +3,24 @@
 use std::path::Path;
 use std::process::Command;
 
+/// A quiet headless Chromium: no sandbox (root in CI), no GPU, nothing fetched from
+/// the internet behind the test's back.
+pub const HEADLESS: [&str; 7] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+];
+
 /// Renders `url` into `png` (1400x1800) with a profile of its own in `profile`; panics
 /// with Chromium's output when it wrote nothing.
 pub fn screenshot(url: &str, png: &Path, profile: &Path) {
     let output = Command::new(chromium())
+        .args(HEADLESS)
         .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
             "--hide-scrollbars",
             "--window-size=1400,1800",
             // Time for a live page's first fetches and drawing.

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod browser;
+pub mod cdp;
 pub mod docker;
 pub mod harness;
 pub mod pages;
