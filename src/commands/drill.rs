@@ -54,7 +54,7 @@ async fn restore_cycle(
     report: &mut DrillReport,
 ) -> Result<()> {
     let settings = RigSettings {
-        postgres: drill::postgres_settings(policy),
+        postgres: drill::postgres_settings(),
         appendfsync: "everysec".into(),
     };
     let horizon = timing.backup_at + timing.destroy_after + RESTORE_BUDGET;

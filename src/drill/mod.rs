@@ -5,12 +5,14 @@
 //! and reports what the stores kept, with a verdict against the seed's RTO and RPO.
 //!
 //! - `journal`: the harness's log of every acknowledged write
+//! - `commits`: where each write's commit fell in the WAL, against the backup's LSNs
 //! - `restore`: `drill restore`: base backup, destruction, the recovery procedure, RTO/RPO
 //! - `redis`: `drill redis-kill`: SIGKILL and restart on the AOF, refresh tokens tried
 //! - `report`: the drill report (JSON, Markdown, HTML with its timeline)
 //!
 //! [`Rig`]: crate::stack::Rig
 
+mod commits;
 mod journal;
 mod redis;
 mod report;

@@ -261,6 +261,8 @@ mod tests {
             backup_started_s: 10.0,
             backup_finished_s: 10.5,
             backup_bytes: 50_000_000,
+            backup_start_lsn: "0/5000028".into(),
+            backup_end_lsn: "0/5000138".into(),
             destroyed_s: 20.5,
             phases: vec![
                 phase("stop backend", 20.5, 20.6),

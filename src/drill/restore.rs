@@ -4,12 +4,14 @@
 //! base backup only, just the WAL the backup carries), verify integrity
 //! (`pg_amcheck`), migrations and restart, verify through the API. RTO is the first
 //! successful request of the load after T2; RPO, the acknowledged writes the restored
-//! database no longer has.
+//! database no longer has, each placed before, during or after the backup by where its
+//! commit fell in the WAL against the backup's LSNs ([`commits`](super::commits)).
 //!
 //! WAL archiving is continuous: `pg_receivewal --synchronous` is Postgres's synchronous
 //! standby, so a commit is acknowledged only once its WAL is in the archive folder
 //! (`archive_command` ships only complete 16 MB segments, and would lose the last one).
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -17,6 +19,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use sqlx::{Connection, PgConnection};
 
+use super::commits::{self, BackupRange, Commits, Place};
 use super::journal::Journal;
 use super::{Clock, Phase, Phases};
 use crate::error::Context as _;
@@ -71,13 +74,26 @@ pub struct Rpo {
     pub acknowledged: u64,
     /// Of those, absent after the restore.
     pub lost: u64,
-    /// Acknowledged before the backup started / while it ran / after it finished.
+    /// Committed before the backup's start LSN / up to its end LSN / after it.
     pub acknowledged_before_backup: u64,
     pub acknowledged_during_backup: u64,
     pub acknowledged_after_backup: u64,
     pub lost_before_backup: u64,
     pub lost_during_backup: u64,
     pub lost_after_backup: u64,
+    /// Committed after the backup's end and kept all the same: the WAL streamed with
+    /// the backup ran past its end LSN (base policy), or the archive replayed it (WAL).
+    #[serde(default)]
+    pub kept_after_backup: u64,
+    /// Whose commit could not be placed for certain (see [`commits`]), and of those lost.
+    #[serde(default)]
+    pub in_doubt: u64,
+    #[serde(default)]
+    pub lost_in_doubt: u64,
+    /// Lost writes whose commit came before a kept write's: a restore keeps a prefix of
+    /// the commit order, so anything but 0 is a damaged restore.
+    #[serde(default)]
+    pub lost_out_of_order: u64,
     /// Seconds from the earliest lost acknowledgement to T2: the data loss window.
     pub window_s: f64,
     /// Rows of the table right after the restore, before any new write.
@@ -93,6 +109,11 @@ pub struct RestoreOutcome {
     pub backup_started_s: f64,
     pub backup_finished_s: f64,
     pub backup_bytes: u64,
+    /// The backup's WAL range, from its manifest.
+    #[serde(default)]
+    pub backup_start_lsn: String,
+    #[serde(default)]
+    pub backup_end_lsn: String,
     pub destroyed_s: f64,
     pub phases: Vec<Phase>,
     /// The first write sent after T2 that was acknowledged, minus T2: when users could
@@ -107,12 +128,10 @@ pub struct RestoreOutcome {
     pub restore_rate_bytes_s: f64,
 }
 
-/// Postgres settings of the rig for `policy`.
-pub fn postgres_settings(policy: Policy) -> Vec<(String, String)> {
-    match policy {
-        Policy::Wal => vec![("wal_level".into(), "replica".into())],
-        Policy::Base => Vec::new(),
-    }
+/// Postgres settings of the rig, whatever the policy: the archiver streams WAL, and
+/// the drill decodes commits (a logical slot) to place them against the backup.
+pub fn postgres_settings() -> Vec<(String, String)> {
+    vec![("wal_level".into(), "logical".into())]
 }
 
 /// Runs the drill on `rig` while the load writes; returns when the load may stop.
@@ -123,6 +142,8 @@ pub async fn run(
     clock: &Clock,
     journal: &Journal,
 ) -> Result<RestoreOutcome> {
+    commits::create_slot(&rig.postgres_url()).await?;
+    let slot_created_s = clock.now_s();
     let archive = rig.server_dir("wal-archive")?;
     let mut archiver = match policy {
         Policy::Wal => Some(start_archiver(rig, &archive).await?),
@@ -130,11 +151,17 @@ pub async fn run(
     };
     clock.sleep_until(timing.backup_at).await;
     let backup = take_backup(rig, clock)?;
+    let range = BackupRange::read(&backup.dir)?;
     clock
         .sleep_until(Duration::from_secs_f64(backup.finished_s) + timing.destroy_after)
         .await;
-    let destroyed_s = clock.now_s();
+    let peeked_s = clock.now_s();
+    let decoded = commits::peek(&rig.postgres_url(), &timing.table, &timing.column).await?;
+    let commits = Commits::new(slot_created_s, peeked_s, decoded);
     rig.destroy_postgres()?;
+    // T2 once Postgres is gone: a write sent before it may have committed on the old
+    // server and counts as acknowledged before T2; one sent after it cannot have.
+    let destroyed_s = clock.now_s();
     clock.say("Postgres destroyed: SIGKILL, data directory removed");
     if let Some(mut archiver) = archiver.take() {
         archiver.stop();
@@ -146,14 +173,9 @@ pub async fn run(
     let rto_s = journal
         .first_acknowledged_after(destroyed_s)
         .map(|at| at - destroyed_s);
-    let rpo = rpo(
-        journal,
-        &rig.postgres_url(),
-        timing,
-        (backup.started_s, backup.finished_s, destroyed_s),
-        recovered.rows_after_restore,
-    )
-    .await?;
+    let present = present_keys(journal, &rig.postgres_url(), timing).await?;
+    let mut rpo = rpo(journal, &present, &commits, &range, destroyed_s);
+    rpo.rows_after_restore = recovered.rows_after_restore;
     let copy_s = recovered
         .phases
         .iter()
@@ -164,6 +186,8 @@ pub async fn run(
         backup_started_s: backup.started_s,
         backup_finished_s: backup.finished_s,
         backup_bytes: backup.bytes,
+        backup_start_lsn: range.start.to_string(),
+        backup_end_lsn: range.end.to_string(),
         destroyed_s,
         rto_s,
         rpo,
@@ -423,57 +447,64 @@ async fn verify_api(backend: &str) -> Result<()> {
     }
 }
 
-/// Which acknowledged writes the restored database has, by when they were acknowledged.
-async fn rpo(
-    journal: &Journal,
-    url: &str,
-    timing: &RestoreTiming,
-    (backup_started_s, backup_finished_s, destroyed_s): (f64, f64, f64),
-    rows_after_restore: u64,
-) -> Result<Rpo> {
-    let acks = journal.acks();
-    let keys: Vec<String> = acks.iter().map(|a| a.key.clone()).collect();
+/// The keys of the journal's acknowledged writes that the restored database has.
+async fn present_keys(journal: &Journal, url: &str, timing: &RestoreTiming) -> Result<HashSet<String>> {
+    let keys: Vec<String> = journal.acks().into_iter().map(|a| a.key).collect();
     let mut db = PgConnection::connect(url).await.map_err(db_error)?;
     let sql = format!(
         "SELECT {column}::text FROM {table} WHERE {column}::text = ANY($1)",
         column = quote(&timing.column),
         table = quote(&timing.table)
     );
-    let present: std::collections::HashSet<String> = sqlx::query_scalar(&sql)
+    let present = sqlx::query_scalar(&sql)
         .bind(&keys)
         .fetch_all(&mut db)
         .await
-        .map_err(db_error)?
-        .into_iter()
-        .collect();
-    let mut rpo = Rpo {
-        rows_after_restore,
-        ..Rpo::default()
-    };
+        .map_err(db_error)?;
+    Ok(present.into_iter().collect())
+}
+
+/// The acknowledged writes against what the restore kept (`present`), each placed by
+/// its commit against the backup's WAL range.
+fn rpo(
+    journal: &Journal,
+    present: &HashSet<String>,
+    commits: &Commits,
+    range: &BackupRange,
+    destroyed_s: f64,
+) -> Rpo {
+    let mut rpo = Rpo::default();
     let mut earliest_lost: Option<f64> = None;
-    for ack in &acks {
+    let mut last_kept = None;
+    let mut lost_commits = Vec::new();
+    for ack in &journal.acks() {
         let lost = !present.contains(&ack.key);
         if ack.sent_s >= destroyed_s {
             rpo.lost_after_restore += u64::from(lost);
             continue;
         }
         rpo.acknowledged += 1;
-        let (acknowledged, lost_in) = if ack.at_s < backup_started_s {
-            (&mut rpo.acknowledged_before_backup, &mut rpo.lost_before_backup)
-        } else if ack.at_s <= backup_finished_s {
-            (&mut rpo.acknowledged_during_backup, &mut rpo.lost_during_backup)
-        } else {
-            (&mut rpo.acknowledged_after_backup, &mut rpo.lost_after_backup)
+        let (acknowledged, lost_in) = match commits.place(range, &ack.key, ack.sent_s, ack.at_s) {
+            Place::BeforeBackup => (&mut rpo.acknowledged_before_backup, &mut rpo.lost_before_backup),
+            Place::DuringBackup => (&mut rpo.acknowledged_during_backup, &mut rpo.lost_during_backup),
+            Place::AfterBackup => (&mut rpo.acknowledged_after_backup, &mut rpo.lost_after_backup),
+            Place::InDoubt => (&mut rpo.in_doubt, &mut rpo.lost_in_doubt),
         };
         *acknowledged += 1;
+        let commit = commits.lsn(&ack.key);
         if lost {
             *lost_in += 1;
             rpo.lost += 1;
             earliest_lost = Some(earliest_lost.map_or(ack.at_s, |e: f64| e.min(ack.at_s)));
+            lost_commits.extend(commit);
+        } else {
+            last_kept = last_kept.max(commit);
         }
     }
+    rpo.kept_after_backup = rpo.acknowledged_after_backup - rpo.lost_after_backup;
+    rpo.lost_out_of_order = lost_commits.iter().filter(|&&c| Some(c) < last_kept).count() as u64;
     rpo.window_s = earliest_lost.map_or(0.0, |at| destroyed_s - at);
-    Ok(rpo)
+    rpo
 }
 
 /// A SQL identifier, quoted.

@@ -83,7 +83,7 @@ fn phases(phases: &[Phase]) -> String {
 fn restore(outcome: &RestoreOutcome) -> String {
     let rpo = &outcome.rpo;
     let mut out = format!(
-        "\n## Restore, {} policy\n\nBase backup (T1) from {:.2} s to {:.2} s ({} MB); Postgres destroyed (T2) at {:.2} s.\n",
+        "\n## Restore, {} policy\n\nBase backup (T1) from {:.2} s to {:.2} s ({} MB, WAL {} to {}); Postgres destroyed (T2) at {:.2} s.\n",
         match outcome.policy {
             crate::drill::Policy::Wal => "WAL archiving",
             crate::drill::Policy::Base => "base backup only",
@@ -91,14 +91,17 @@ fn restore(outcome: &RestoreOutcome) -> String {
         outcome.backup_started_s,
         outcome.backup_finished_s,
         outcome.backup_bytes / 1_000_000,
+        outcome.backup_start_lsn,
+        outcome.backup_end_lsn,
         outcome.destroyed_s
     );
     out.push_str(&phases(&outcome.phases));
     let _ = writeln!(
         out,
         "\n**RTO** {} (the first write sent after T2 that was acknowledged). \
-         **RPO** {} of {} acknowledged writes lost, window {}: before the backup {}/{} lost, \
-         during it {}/{}, after it {}/{}. {} rows right after the restore; {} writes lost after it.",
+         **RPO** {} of {} acknowledged writes lost, window {}; placed by commit against the backup's WAL: \
+         before it {}/{} lost, during it {}/{}, after it {}/{} ({} kept past its end), in doubt {}/{}; \
+         {} lost out of commit order. {} rows right after the restore; {} writes lost after it.",
         outcome.rto_s.map_or("not reached".into(), duration_text),
         rpo.lost,
         rpo.acknowledged,
@@ -109,6 +112,10 @@ fn restore(outcome: &RestoreOutcome) -> String {
         rpo.acknowledged_during_backup,
         rpo.lost_after_backup,
         rpo.acknowledged_after_backup,
+        rpo.kept_after_backup,
+        rpo.lost_in_doubt,
+        rpo.in_doubt,
+        rpo.lost_out_of_order,
         rpo.rows_after_restore,
         rpo.lost_after_restore
     );

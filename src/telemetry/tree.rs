@@ -128,15 +128,21 @@ fn rss_bytes(pid: u32) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::process::CommandExt;
     use std::process::{Command, Stdio};
     use std::time::Duration;
 
     #[test]
     fn a_wrappers_busy_child_counts_as_the_wrappers_cpu() {
         // A shell that waits on a child spinning for 2 s: the shell itself uses nothing.
+        // Its own process group, ended whole: no spinning grandchild outlives the test.
         let mut shell = Command::new("sh")
-            .args(["-c", "timeout 2 sh -c 'while :; do :; done'; sleep 5"])
+            .args([
+                "-c",
+                "timeout --foreground 2 sh -c 'while :; do :; done'; sleep 5",
+            ])
             .stdout(Stdio::null())
+            .process_group(0)
             .spawn()
             .unwrap();
         let before = tree_reading(shell.id()).unwrap();
@@ -151,7 +157,8 @@ mod tests {
         // A core spinning for 0.6 s; a loaded machine gives it less, never nothing.
         assert!(percent > 10.0, "{percent}");
         assert!(after.rss_bytes > 0);
-        shell.kill().unwrap();
+        // SAFETY: kill(2) on the process group this test made; no memory is involved.
+        unsafe { libc::kill(-(shell.id() as i32), libc::SIGKILL) };
         shell.wait().unwrap();
         assert!(tree_reading(shell.id()).is_none(), "a reaped process is gone");
     }

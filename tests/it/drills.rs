@@ -153,7 +153,7 @@ fn drill(run: &Run, kind: &str, args: &[&str]) -> std::process::Output {
 }
 
 #[test]
-fn a_restore_loses_nothing_with_wal_archiving_and_exactly_the_writes_after_the_backup_without() {
+fn a_restore_loses_nothing_with_wal_archiving_and_only_a_suffix_of_the_commits_after_the_backup_without() {
     let run = Run::new();
     let output = drill(
         &run,
@@ -192,11 +192,18 @@ fn a_restore_loses_nothing_with_wal_archiving_and_exactly_the_writes_after_the_b
             count("acknowledged_before_backup") > 0 && count("acknowledged_after_backup") > 0,
             "{rpo}"
         );
+        // Placed by commit LSN against the backup's, so exact: whatever committed up to
+        // the backup's end is in any restore of it, and what is lost is a suffix of the
+        // commit order.
         assert_eq!(count("lost_before_backup"), 0, "{policy}: {rpo}");
+        assert_eq!(count("lost_during_backup"), 0, "{policy}: {rpo}");
+        assert_eq!(count("lost_out_of_order"), 0, "{policy}: {rpo}");
+        assert_eq!(count("in_doubt"), 0, "{policy}: every commit placed: {rpo}");
         assert_eq!(count("lost_after_restore"), 0, "{policy}: {rpo}");
+        assert_eq!(count("lost"), count("lost_after_backup"), "{rpo}");
         assert_eq!(
-            count("lost"),
-            count("lost_during_backup") + count("lost_after_backup"),
+            count("acknowledged_after_backup"),
+            count("lost_after_backup") + count("kept_after_backup"),
             "{rpo}"
         );
         // The database itself: its rows right after the restore are the acknowledged
@@ -209,10 +216,11 @@ fn a_restore_loses_nothing_with_wal_archiving_and_exactly_the_writes_after_the_b
         );
         match policy {
             "wal" => assert_eq!(count("lost"), 0, "WAL archiving lost writes: {rpo}"),
-            _ => assert_eq!(
-                count("lost_after_backup"),
-                count("acknowledged_after_backup"),
-                "every write acknowledged after the base backup is lost: {rpo}"
+            // Seconds of writes after the backup: its streamed WAL runs past its end by
+            // milliseconds at most, so most are lost.
+            _ => assert!(
+                count("lost_after_backup") * 2 > count("acknowledged_after_backup"),
+                "the base backup alone loses the writes committed after it: {rpo}"
             ),
         }
     }
