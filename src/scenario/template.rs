@@ -86,6 +86,15 @@ impl Template {
         })
     }
 
+    /// The text of a template without placeholders, which renders the same every time.
+    pub fn as_literal(&self) -> Option<&str> {
+        match self.segments.as_slice() {
+            [] => Some(""),
+            [Segment::Literal(text)] => Some(text),
+            _ => None,
+        }
+    }
+
     pub fn render(&self, ctx: &Context<'_>) -> String {
         let mut out = String::new();
         self.render_into(ctx, &mut out);
@@ -226,6 +235,14 @@ mod tests {
         let t = compile("Bearer {{ token }}!").unwrap();
         assert_eq!(render(&t, &[Some("xyz".into()), None]), "Bearer xyz!");
         assert_eq!(t.vars().collect::<Vec<_>>(), vec![0]);
+    }
+
+    #[test]
+    fn only_text_is_a_literal() {
+        assert_eq!(compile("/api/health").unwrap().as_literal(), Some("/api/health"));
+        assert_eq!(compile("").unwrap().as_literal(), Some(""));
+        assert_eq!(compile("/api/{{user}}").unwrap().as_literal(), None);
+        assert_eq!(compile("{{email}}").unwrap().as_literal(), None);
     }
 
     #[test]
