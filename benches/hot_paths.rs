@@ -2,7 +2,7 @@
 //! (recording, rendering a body, capturing from a response, pacing) and what a long
 //! run costs at the end (the summary and its reports for an hour of per-second data).
 //!
-//! `cargo bench` runs them; `cargo bench -- record` runs one group.
+//! `cargo bench -p karigar-perf-benches` runs them; `... -- record` runs one group.
 
 use std::hint::black_box;
 use std::sync::atomic::AtomicU64;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What a history gate can see on this machine: `gate calibrate` over RUNS runs against a
-# server of set latency (tests/fixtures/latency_server.rs, BASE_MS per request), then one
+# server of set latency (benches/gate/latency_server.rs, BASE_MS per request), then one
 # gated run against a server SLOWER_PERCENT slower. Prints the history's noise, the
 # smallest change it detects, and whether the slower run was caught (exit 4).
 #
@@ -30,7 +30,7 @@ trap cleanup EXIT
 
 flag=()
 [[ "$PROFILE" == release ]] && flag=(--release)
-(cd "$root" && cargo build --quiet "${flag[@]}" --bin karigar-perf --example latency_server)
+(cd "$root" && cargo build --quiet "${flag[@]}" --bin karigar-perf && cargo build --quiet "${flag[@]}" -p karigar-perf-benches --example latency_server)
 bin="$root/target/$PROFILE/karigar-perf"
 server="$root/target/$PROFILE/examples/latency_server"
 

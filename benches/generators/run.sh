@@ -174,7 +174,7 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 install_missing
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 say "building karigar-perf and plain Goose (release)"
-(cd "$root" && cargo build --release -q --bin karigar-perf --example plain_goose)
+(cd "$root" && cargo build --release -q --bin karigar-perf && cargo build --release -q -p karigar-perf-benches --example plain_goose)
 karigar="$root/target/release/karigar-perf"
 goose="$root/target/release/examples/plain_goose"
 generators=(wrk karigar-perf goose)

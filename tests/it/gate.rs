@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::common::harness::{assert_exit, stdout, Run, BIN};
 
-/// `latency_server MS` (tests/fixtures), killed when dropped.
+/// `latency_server MS` (benches/gate), killed when dropped.
 struct LatencyServer {
     child: Child,
     url: String,
@@ -25,7 +25,7 @@ impl LatencyServer {
             .arg(ms.to_string())
             .stdout(Stdio::piped())
             .spawn()
-            .expect("cargo test builds the latency_server example");
+            .expect("cargo test --workspace builds the latency_server example");
         let mut port = String::new();
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut port)
