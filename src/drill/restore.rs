@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::{Connection, PgConnection};
 
 use super::commits::{self, BackupRange, Commits, Place};
-use super::journal::Journal;
+use super::journal::{Ack, Journal};
 use super::{Clock, Phase, Phases};
 use crate::error::Context as _;
 use crate::error::{Error, Result};
@@ -173,8 +173,10 @@ pub async fn run(
     let rto_s = journal
         .first_acknowledged_after(destroyed_s)
         .map(|at| at - destroyed_s);
-    let present = present_keys(journal, &rig.postgres_url(), timing).await?;
-    let mut rpo = rpo(journal, &present, &commits, &range, destroyed_s);
+    // One snapshot of the journal for both the query and the count: the load goes on.
+    let acks = journal.acks();
+    let present = present_keys(&acks, &rig.postgres_url(), timing).await?;
+    let mut rpo = rpo(&acks, &present, &commits, &range, destroyed_s);
     rpo.rows_after_restore = recovered.rows_after_restore;
     let copy_s = recovered
         .phases
@@ -447,9 +449,9 @@ async fn verify_api(backend: &str) -> Result<()> {
     }
 }
 
-/// The keys of the journal's acknowledged writes that the restored database has.
-async fn present_keys(journal: &Journal, url: &str, timing: &RestoreTiming) -> Result<HashSet<String>> {
-    let keys: Vec<String> = journal.acks().into_iter().map(|a| a.key).collect();
+/// The keys of `acks` that the restored database has.
+async fn present_keys(acks: &[Ack], url: &str, timing: &RestoreTiming) -> Result<HashSet<String>> {
+    let keys: Vec<&str> = acks.iter().map(|a| a.key.as_str()).collect();
     let mut db = PgConnection::connect(url).await.map_err(db_error)?;
     let sql = format!(
         "SELECT {column}::text FROM {table} WHERE {column}::text = ANY($1)",
@@ -467,7 +469,7 @@ async fn present_keys(journal: &Journal, url: &str, timing: &RestoreTiming) -> R
 /// The acknowledged writes against what the restore kept (`present`), each placed by
 /// its commit against the backup's WAL range.
 fn rpo(
-    journal: &Journal,
+    acks: &[Ack],
     present: &HashSet<String>,
     commits: &Commits,
     range: &BackupRange,
@@ -477,7 +479,7 @@ fn rpo(
     let mut earliest_lost: Option<f64> = None;
     let mut last_kept = None;
     let mut lost_commits = Vec::new();
-    for ack in &journal.acks() {
+    for ack in acks {
         let lost = !present.contains(&ack.key);
         if ack.sent_s >= destroyed_s {
             rpo.lost_after_restore += u64::from(lost);

@@ -102,7 +102,9 @@ pub fn reference_backend_binary() -> std::path::PathBuf {
     if !binary.is_file() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut build = Command::new(cargo);
-        build.args(["build", "-p", "karigar-backend", "--bin", "karigar-backend"]);
+        // The workspace's binaries, as .ci/test builds them: with the same packages
+        // selected as the test build, the dependency tree is not built again.
+        build.args(["build", "--workspace", "--bins"]);
         if dir.ends_with("release") {
             build.arg("--release");
         }
@@ -110,7 +112,7 @@ pub fn reference_backend_binary() -> std::path::PathBuf {
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status()
             .expect("cargo runs");
-        assert!(status.success(), "cargo build -p karigar-backend failed");
+        assert!(status.success(), "cargo build --workspace --bins failed");
     }
     assert!(
         binary.is_file(),
