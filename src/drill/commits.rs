@@ -17,6 +17,7 @@ use std::str::FromStr;
 
 use sqlx::{Connection, PgConnection};
 
+use super::db_error;
 use crate::error::{Error, Result};
 
 /// The slot the drill decodes commits from.
@@ -211,10 +212,6 @@ fn inserted_key(data: &str, table: &str, column: &str) -> Option<String> {
         }
         None => Some(value.split(' ').next()?.to_owned()),
     }
-}
-
-fn db_error(e: sqlx::Error) -> Error {
-    Error::stack(format!("postgres: {e}"))
 }
 
 #[cfg(test)]

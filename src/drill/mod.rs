@@ -7,6 +7,7 @@
 //! - `journal`: the harness's log of every acknowledged write
 //! - `commits`: where each write's commit fell in the WAL, against the backup's LSNs
 //! - `restore`: `drill restore`: base backup, destruction, the recovery procedure, RTO/RPO
+//! - `rpo`: the restore drill's RPO, write by write against what the restore kept
 //! - `redis`: `drill redis-kill`: SIGKILL and restart on the AOF, refresh tokens tried
 //! - `report`: the drill report (JSON, Markdown, HTML with its timeline)
 //!
@@ -17,6 +18,7 @@ mod journal;
 mod redis;
 mod report;
 mod restore;
+mod rpo;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -30,10 +32,21 @@ pub use report::{
     duration_text, projection, projection_check, redis_check, restore_checks, seconds, Check, DrillKind,
     DrillReport, Projection, Second, Timeline, DRILL_SCHEMA_VERSION,
 };
-pub use restore::{postgres_settings, run as restore_cycle, Policy, RestoreOutcome, RestoreTiming, Rpo};
+pub use restore::{postgres_settings, run as restore_cycle, Policy, RestoreOutcome, RestoreTiming};
+pub use rpo::Rpo;
 
 use crate::error::Result;
 use crate::metrics::Collector;
+
+/// A Postgres error as the stack error a drill reports.
+fn db_error(e: sqlx::Error) -> crate::error::Error {
+    crate::error::Error::stack(format!("postgres: {e}"))
+}
+
+/// A SQL identifier, quoted.
+fn quote(identifier: &str) -> String {
+    format!("\"{}\"", identifier.replace('"', "\"\""))
+}
 
 /// One step of a recovery procedure, on the load's clock.
 #[derive(Clone, Debug, Serialize, Deserialize)]
