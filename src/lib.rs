@@ -56,33 +56,29 @@
 //! - [`interrupt`]: Ctrl-C and SIGTERM handling
 //! - [`exit`], [`error`]: exit codes and the errors that map to them
 
+pub use karigar_perf_model::{console, error, exit, metrics, policy, stats};
+
 pub mod autoscale;
 pub mod capacity;
 pub mod cli;
 mod commands;
 pub mod compare;
 pub mod config;
-pub mod console;
 pub mod deploy;
 pub mod distributed;
 pub mod drill;
-pub mod error;
-pub mod exit;
 pub mod faults;
 pub mod http;
 pub mod import;
 pub mod interrupt;
 pub mod live;
 pub mod load;
-pub mod metrics;
-pub mod policy;
 pub mod report;
 pub mod scenario;
 pub mod seed;
 pub mod setup;
 pub mod slo;
 pub mod stack;
-pub mod stats;
 pub mod telemetry;
 
 /// Runs a parsed command line and returns the process exit code.

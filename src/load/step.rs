@@ -213,11 +213,12 @@ impl StepRunner {
 
     /// Classifies and notes a request that got no complete answer.
     fn transport_failure(&self, index: usize, error: &reqwest::Error) -> RequestOutcome {
-        let outcome = RequestOutcome::of_error(error);
-        let kind = match outcome {
-            RequestOutcome::Timeout => "timeout",
-            RequestOutcome::Connect => "connect",
-            _ => "transport",
+        let (outcome, kind) = if error.is_timeout() {
+            (RequestOutcome::Timeout, "timeout")
+        } else if error.is_connect() {
+            (RequestOutcome::Connect, "connect")
+        } else {
+            (RequestOutcome::Transport, "transport")
         };
         let chain = crate::error::error_chain(error);
         self.collector.note_failure(index, kind, chain.as_bytes());

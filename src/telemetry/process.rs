@@ -59,20 +59,42 @@ pub(super) fn clock_ticks_per_second() -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
+    /// CPU time this thread has used (`CLOCK_THREAD_CPUTIME_ID`).
+    fn thread_cpu() -> Duration {
+        let mut now = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `now` is a valid timespec for clock_gettime to write.
+        unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) };
+        Duration::new(now.tv_sec as u64, now.tv_nsec as u32)
+    }
+
+    /// The thread spins for 300 ms of its own CPU time, not of the wall clock, so that a
+    /// loaded machine slows the test down but cannot change what it reads.
     #[test]
     fn a_busy_thread_reads_as_cpu_use() {
         let pid = std::process::id();
         let before = cpu_reading(pid).unwrap();
-        let spin = Instant::now();
+        let (started, spun_from) = (Instant::now(), thread_cpu());
         let mut x = 0u64;
-        while spin.elapsed().as_millis() < 300 {
+        while thread_cpu() - spun_from < Duration::from_millis(300) {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "the thread got no CPU"
+            );
             x = x.wrapping_mul(31).wrapping_add(7);
         }
         std::hint::black_box(x);
         let after = cpu_reading(pid).unwrap();
+        let used = cpu_seconds(before, after);
+        assert!(used >= 0.28, "300 ms spun, {used} s read");
+        let wall = after.at.duration_since(before.at).as_secs_f64();
         let percent_of_one_core = cpu_percent(before, after, 1.0);
-        assert!(percent_of_one_core > 50.0, "{percent_of_one_core}");
-        assert!(cpu_percent(before, after, 4.0) < percent_of_one_core);
+        assert!((percent_of_one_core - used / wall * 100.0).abs() < 1e-6);
+        let of_four = cpu_percent(before, after, 4.0);
+        assert!((of_four * 4.0 - percent_of_one_core).abs() < 1e-6, "{of_four}");
     }
 }

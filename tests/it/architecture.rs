@@ -1,15 +1,29 @@
-//! The shape of `src/`, checked: no import cycle between top-level modules or between
-//! the files of one module, clap seen only by `cli/`, and the architecture chapter
-//! naming every module once. Imports are read from the source text (`crate::` and
-//! `super::` paths, use trees expanded), tests left out.
+//! The shape of the sources, checked: no import cycle between top-level modules or
+//! between the files of one module, clap seen only by `cli/`, the architecture chapter
+//! naming every module and every crate once, and no crate depending on one listed after
+//! it. The crates under `crates/` re-export into the harness's one module tree, so their
+//! modules are read as modules of it. Imports are read from the source text (`crate::`
+//! and `super::` paths, use trees expanded), tests left out.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-/// Module path -> its source, for every file under `src/` but the crate roots.
+/// The source folders: the harness's `src/` and each `crates/*/src/`.
+fn source_roots() -> Vec<PathBuf> {
+    let mut roots = vec![root().join("src")];
+    for entry in std::fs::read_dir(root().join("crates")).unwrap() {
+        roots.push(entry.unwrap().path().join("src"));
+    }
+    roots.sort();
+    roots
+}
+
+/// Module path -> its source, for every file of every source folder but the crate roots.
 fn sources() -> BTreeMap<String, String> {
     let mut found = BTreeMap::new();
-    collect(&root().join("src"), "", &mut found);
+    for dir in source_roots() {
+        collect(&dir, "", &mut found);
+    }
     found.remove("lib");
     found.remove("main");
     found
@@ -266,7 +280,9 @@ fn the_cycle_finder_sees_a_cycle_through_a_use_tree() {
 #[test]
 fn only_the_command_line_sees_clap() {
     let mut every = BTreeMap::new();
-    collect(&root().join("src"), "", &mut every);
+    for dir in source_roots() {
+        collect(&dir, "", &mut every);
+    }
     let outside: Vec<String> = every
         .iter()
         .filter(|(module, _)| *module != "cli" && !module.starts_with("cli::"))
@@ -310,7 +326,9 @@ fn modules_documented() -> Vec<String> {
 #[test]
 fn the_architecture_chapter_names_every_module_once() {
     let mut in_source = BTreeSet::new();
-    modules_in(&root().join("src"), "", &mut in_source);
+    for dir in source_roots() {
+        modules_in(&dir, "", &mut in_source);
+    }
     let documented = modules_documented();
     let listed: BTreeSet<String> = documented.iter().cloned().collect();
     assert_eq!(documented.len(), listed.len(), "a module listed twice");
@@ -318,6 +336,77 @@ fn the_architecture_chapter_names_every_module_once() {
     let gone: Vec<_> = listed.difference(&in_source).collect();
     assert!(
         undocumented.is_empty() && gone.is_empty(),
-        "docs/src/architecture.md: not listed {undocumented:?}; listed but not in src/ {gone:?}"
+        "docs/src/architecture.md: not listed {undocumented:?}; listed but not in the sources {gone:?}"
+    );
+}
+
+/// The crates the architecture chapter lists, lowest first: lines "1. `dir` (`name`): ...".
+fn crates_documented() -> Vec<String> {
+    let text = std::fs::read_to_string(root().join("docs/src/architecture.md")).unwrap();
+    text.lines()
+        .filter_map(|line| {
+            let (number, rest) = line.split_once(". `")?;
+            number.parse::<u32>().ok()?;
+            Some(rest.split_once('`')?.0.to_owned())
+        })
+        .collect()
+}
+
+/// The workspace folders (relative, "." for the harness) a crate's manifest names by path.
+fn path_dependencies(dir: &str) -> Vec<String> {
+    let manifest = root().join(dir).join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let table: toml::Table = toml::from_str(&text).unwrap();
+    let base = root().canonicalize().unwrap();
+    ["dependencies", "dev-dependencies", "build-dependencies"]
+        .iter()
+        .filter_map(|kind| table.get(*kind).and_then(|deps| deps.as_table()))
+        .flat_map(|deps| deps.values())
+        .filter_map(|dep| dep.get("path").and_then(|path| path.as_str()))
+        .map(|path| {
+            let target = root().join(dir).join(path).canonicalize().unwrap();
+            let relative = target.strip_prefix(&base).unwrap().to_string_lossy().into_owned();
+            if relative.is_empty() {
+                ".".to_owned()
+            } else {
+                relative
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn no_crate_depends_on_one_listed_after_it() {
+    let documented = crates_documented();
+    let manifest: toml::Table =
+        toml::from_str(&std::fs::read_to_string(root().join("Cargo.toml")).unwrap()).unwrap();
+    let mut members: Vec<String> = manifest["workspace"]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap().to_owned())
+        .collect();
+    members.sort();
+    let mut listed = documented.clone();
+    listed.sort();
+    assert_eq!(
+        listed, members,
+        "docs/src/architecture.md lists each workspace member once"
+    );
+    let against: Vec<(String, String)> = documented
+        .iter()
+        .enumerate()
+        .flat_map(|(at, krate)| {
+            let below = &documented[..at];
+            path_dependencies(krate)
+                .into_iter()
+                .filter(|dep| !below.contains(dep))
+                .map(|dep| (krate.clone(), dep))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(
+        against.is_empty(),
+        "crates depending on one listed after them (crate, dependency): {against:?}"
     );
 }

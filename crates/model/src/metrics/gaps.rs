@@ -26,7 +26,7 @@ impl Gap {
 
 /// Fed by the collector with every success's time.
 #[derive(Default)]
-pub struct Gaps {
+pub(super) struct Gaps {
     inner: Mutex<Inner>,
 }
 
@@ -38,7 +38,7 @@ struct Inner {
 
 impl Gaps {
     /// A request succeeded `at_us` after the start.
-    pub fn success(&self, at_us: u64) {
+    pub(super) fn success(&self, at_us: u64) {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let since = inner.last_us.unwrap_or(0);
         if at_us >= since + NOTABLE_US && inner.gaps.len() < KEPT {
@@ -48,7 +48,7 @@ impl Gaps {
     }
 
     /// Every notable silence so far, the one still open (ending at `now_us`) included.
-    pub fn snapshot(&self, now_us: u64) -> Silences {
+    pub(super) fn snapshot(&self, now_us: u64) -> Silences {
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         let mut gaps: Vec<Gap> = inner.gaps.iter().map(|&(a, b)| gap(a, b)).collect();
         let last = inner.last_us.unwrap_or(0);

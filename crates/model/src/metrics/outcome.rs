@@ -54,17 +54,6 @@ impl RequestOutcome {
             _ => Self::UnexpectedStatus((status / 100) as u8),
         }
     }
-
-    /// Classifies a transport error from the HTTP client.
-    pub fn of_error(error: &reqwest::Error) -> Self {
-        if error.is_timeout() {
-            Self::Timeout
-        } else if error.is_connect() {
-            Self::Connect
-        } else {
-            Self::Transport
-        }
-    }
 }
 
 /// Requests per outcome class.

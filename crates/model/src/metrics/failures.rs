@@ -7,9 +7,9 @@
 use serde::{Deserialize, Serialize};
 
 /// Distinct kinds kept per step; later kinds are counted in [`Failures::other`].
-pub const MAX_KINDS: usize = 5;
+pub(super) const MAX_KINDS: usize = 5;
 /// Characters of the answer kept per kind.
-pub const SNIPPET_CHARS: usize = 200;
+pub(super) const SNIPPET_CHARS: usize = 200;
 
 /// One kind of failure of one step.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -93,7 +93,7 @@ pub struct SecondStats {
 const SIGNIFICANT_DIGITS: u8 = 3;
 
 /// An empty histogram of the one configuration every measurement uses.
-pub fn new_histogram() -> Histogram<u64> {
+pub(super) fn new_histogram() -> Histogram<u64> {
     let mut histogram = Histogram::new(SIGNIFICANT_DIGITS).expect("3 significant digits is valid");
     histogram.auto(true);
     histogram
@@ -101,7 +101,7 @@ pub fn new_histogram() -> Histogram<u64> {
 
 /// Adds `from` into `into`; both share the configuration and `into` grows, so it
 /// cannot fail.
-pub fn add(into: &mut Histogram<u64>, from: &Histogram<u64>) {
+pub(super) fn add(into: &mut Histogram<u64>, from: &Histogram<u64>) {
     let _ = into.add(from);
 }
 
@@ -380,7 +380,7 @@ impl SecondStats {
 
 /// Whether two histograms hold the same counts at the same values, whatever range
 /// each has grown to (`Histogram`'s own `==` also compares their sizes).
-pub fn same_counts(a: &Histogram<u64>, b: &Histogram<u64>) -> bool {
+pub(super) fn same_counts(a: &Histogram<u64>, b: &Histogram<u64>) -> bool {
     let recorded = |h: &Histogram<u64>| -> Vec<(u64, u64)> {
         h.iter_recorded()
             .map(|v| (v.value_iterated_to(), v.count_at_value()))

@@ -1,0 +1,16 @@
+//! karigar-perf's lowest layer: what every other crate of the harness reads and none of
+//! them may be read by. It knows no HTTP client, no stack and no report.
+//!
+//! - [`exit`], [`error`]: exit codes and the errors that map to them
+//! - [`policy`]: every threshold the seed states, in one place
+//! - [`metrics`]: outcome classes, the live [`metrics::Collector`] and
+//!   [`metrics::Measurements`], lossless to save and exact to merge
+//! - [`stats`]: median, mean and spread, Mann-Whitney U, Student's t quantiles
+//! - [`console`]: status lines on stderr, apart from the results on stdout
+
+pub mod console;
+pub mod error;
+pub mod exit;
+pub mod metrics;
+pub mod policy;
+pub mod stats;
