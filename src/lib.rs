@@ -56,7 +56,7 @@
 //! - [`interrupt`]: Ctrl-C and SIGTERM handling
 //! - [`exit`], [`error`]: exit codes and the errors that map to them
 
-pub use karigar_perf_model::{console, error, exit, metrics, policy, stats};
+pub use karigar_perf_model::{console, error, exit, metrics, policy, samples, stats};
 
 pub mod autoscale;
 pub mod capacity;

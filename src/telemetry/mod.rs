@@ -6,29 +6,26 @@
 mod container;
 mod process;
 mod prometheus;
-mod series;
 mod stores;
 mod tree;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::metrics::Collector;
+pub use crate::samples::prometheus_figures;
+pub use crate::samples::{
+    Aggregate, DbSample, Departure, DepartureEvent, InstanceSample, Limits, RedisSample, Sample, SeriesKind,
+    SeriesName, Telemetry, ALL_INSTANCES, SERIES,
+};
 pub use process::{available_cores, cpu_percent, cpu_reading, cpu_seconds, CpuReading};
 use prometheus::PrometheusProbe;
-pub use prometheus::{prometheus_figures, PrometheusSource};
-pub use series::{Aggregate, SeriesKind, SeriesName, SERIES};
-pub use stores::{DbSample, RedisSample};
+pub use prometheus::PrometheusSource;
 use stores::{PostgresProbe, RedisProbe};
 pub use tree::tree_reading;
-
-/// The instance name of connections counted without telling clients apart
-/// (Prometheus exporters count per database and state).
-pub const ALL_INSTANCES: &str = "all instances";
 
 const EVERY: Duration = Duration::from_secs(1);
 /// A probe slower than this is skipped for the second.
@@ -50,91 +47,6 @@ pub struct Targets {
     /// Read what the probes above do not give from Prometheus.
     pub prometheus: Option<PrometheusSource>,
     pub limits: Limits,
-}
-
-/// The resource limits of one backend instance.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Limits {
-    pub cpu_cores: f64,
-    pub memory_bytes: u64,
-}
-
-/// Everything sampled during a run.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Telemetry {
-    pub cpu_limit_cores: f64,
-    pub memory_limit_bytes: u64,
-    /// Postgres `max_connections`, when the database was reachable.
-    pub max_connections: Option<u32>,
-    pub samples: Vec<Sample>,
-    /// Requests each backend replica served, by name, as the load balancer counted
-    /// them (empty without one).
-    #[serde(default)]
-    pub served: std::collections::BTreeMap<String, u64>,
-    /// Measured instances that went away (or restarted) while the load ran.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub departures: Vec<Departure>,
-}
-
-/// A measured backend instance that exited or restarted during the run: its figures
-/// after that second are missing, never zeros.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Departure {
-    pub name: String,
-    /// What was measured: `pid 1234` or `container 3f2a...`.
-    pub what: String,
-    pub event: DepartureEvent,
-    /// The second of the load it was first seen gone (or back as a new process).
-    pub at_s: u64,
-    /// Seconds it was measured before that.
-    pub measured_s: u64,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DepartureEvent {
-    /// The process ended, or the container stopped.
-    Exited,
-    /// The container stopped and started again: a new process, its memory fresh.
-    Restarted,
-}
-
-/// One second.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct Sample {
-    /// Seconds since the load started.
-    pub second: u64,
-    pub backends: Vec<InstanceSample>,
-    pub db: Option<DbSample>,
-    pub redis: Option<RedisSample>,
-    pub health_ms: Option<f64>,
-    pub health_detailed_ms: Option<f64>,
-    /// Most requests the generator had in flight at once during the second.
-    pub in_flight: u64,
-    /// Backend replicas the deployment really ran (Prometheus: kube-state-metrics).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub replicas: Option<u32>,
-}
-
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-pub struct InstanceSample {
-    pub name: String,
-    /// Percent of the instance's CPU limit.
-    pub cpu_percent: f64,
-    /// Percent of the instance's memory limit.
-    pub memory_percent: f64,
-    pub rss_bytes: u64,
-}
-
-impl InstanceSample {
-    fn new(name: &str, cpu_percent: f64, rss_bytes: u64, limits: Limits) -> Self {
-        Self {
-            name: name.to_owned(),
-            cpu_percent,
-            memory_percent: rss_bytes as f64 / limits.memory_bytes.max(1) as f64 * 100.0,
-            rss_bytes,
-        }
-    }
 }
 
 /// The most recent sample, shared with whoever shows the run live.

@@ -9,48 +9,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::stores::{DbSample, RedisSample};
-use super::{InstanceSample, Limits};
-
-/// The figures, with their default PromQL. Backend figures are per instance: one
-/// series per pod (or process group), named by its `pod` label where there is one.
-const DEFAULTS: &[(&str, &str)] = &[
-    ("db_connections", "sum(pg_stat_activity_count)"),
-    ("max_connections", "max(pg_settings_max_connections)"),
-    ("redis_memory", "max(redis_memory_used_bytes)"),
-    ("redis_maxmemory", "max(redis_memory_max_bytes)"),
-    ("redis_evicted_keys", "max(redis_evicted_keys_total)"),
-    ("redis_hits", "max(redis_keyspace_hits_total)"),
-    ("redis_misses", "max(redis_keyspace_misses_total)"),
-    ("redis_clients", "max(redis_connected_clients)"),
-    ("redis_aof_enabled", "max(redis_aof_enabled)"),
-    ("redis_aof_ok", "min(redis_aof_last_write_status)"),
-    (
-        "backend_cpu",
-        "sum by (pod) (rate(container_cpu_usage_seconds_total{container=\"backend\"}[1m]))",
-    ),
-    (
-        "backend_memory",
-        "sum by (pod) (container_memory_working_set_bytes{container=\"backend\"})",
-    ),
-    (
-        "backend_cpu_limit",
-        "sum by (pod) (kube_pod_container_resource_limits{container=\"backend\",resource=\"cpu\"})",
-    ),
-    (
-        "backend_memory_limit",
-        "sum by (pod) (kube_pod_container_resource_limits{container=\"backend\",resource=\"memory\"})",
-    ),
-    (
-        "replicas",
-        "max(kube_deployment_status_replicas_available{deployment=\"backend\"})",
-    ),
-];
-
-/// Every figure a `[stack.prometheus]` table may name.
-pub fn prometheus_figures() -> Vec<&'static str> {
-    DEFAULTS.iter().map(|(figure, _)| *figure).collect()
-}
+use crate::samples::{DbSample, InstanceSample, Limits, RedisSample, PROMETHEUS_DEFAULTS as DEFAULTS};
 
 /// A slower answer is skipped for the second.
 const QUERY_TIMEOUT: Duration = Duration::from_millis(800);
@@ -221,6 +180,7 @@ fn instance_name(labels: &BTreeMap<String, String>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::samples::prometheus_figures;
 
     #[test]
     fn overrides_replace_defaults_and_every_figure_has_a_query() {

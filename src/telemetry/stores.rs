@@ -3,36 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
+use crate::samples::{DbSample, RedisSample};
 use sqlx::{Connection, PgConnection};
-
-/// Connections open at one instant.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct DbSample {
-    /// Client connections per backend instance (by client address).
-    pub per_instance: BTreeMap<String, u32>,
-    pub active: u32,
-    pub idle: u32,
-    pub idle_in_transaction: u32,
-    pub total: u32,
-}
-
-impl DbSample {
-    /// The same sample with client addresses replaced by the names of the instances
-    /// behind them, where known.
-    pub fn named(mut self, names: &BTreeMap<String, String>) -> Self {
-        self.per_instance = std::mem::take(&mut self.per_instance)
-            .into_iter()
-            .map(|(address, count)| (names.get(&address).cloned().unwrap_or(address), count))
-            .collect();
-        self
-    }
-
-    /// The busiest instance's connection count: what the seed's 25 limits.
-    pub fn max_per_instance(&self) -> u32 {
-        self.per_instance.values().copied().max().unwrap_or(0)
-    }
-}
 
 /// Reads `pg_stat_activity` over one connection of its own (not counted).
 pub struct PostgresProbe {
@@ -99,21 +71,6 @@ fn tally(rows: Vec<(String, String, i64)>) -> DbSample {
         }
     }
     sample
-}
-
-/// What Redis `INFO` says at one instant.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct RedisSample {
-    pub used_memory_bytes: u64,
-    /// 0 when Redis has no limit.
-    pub maxmemory_bytes: u64,
-    pub evicted_keys: u64,
-    pub keyspace_hits: u64,
-    pub keyspace_misses: u64,
-    pub connected_clients: u64,
-    pub aof_enabled: bool,
-    /// `aof_last_write_status:ok`.
-    pub aof_ok: bool,
 }
 
 pub struct RedisProbe {

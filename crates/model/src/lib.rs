@@ -5,6 +5,7 @@
 //! - [`policy`]: every threshold the seed states, in one place
 //! - [`metrics`]: outcome classes, the live [`metrics::Collector`] and
 //!   [`metrics::Measurements`], lossless to save and exact to merge
+//! - [`samples`]: what the telemetry samplers saw, as data, and named series over it
 //! - [`stats`]: median, mean and spread, Mann-Whitney U, Student's t quantiles
 //! - [`console`]: status lines on stderr, apart from the results on stdout
 
@@ -13,4 +14,5 @@ pub mod error;
 pub mod exit;
 pub mod metrics;
 pub mod policy;
+pub mod samples;
 pub mod stats;

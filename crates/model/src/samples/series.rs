@@ -182,7 +182,7 @@ fn max_of(values: impl Iterator<Item = f64>) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::telemetry::{DbSample, InstanceSample, RedisSample, Sample};
+    use crate::samples::{DbSample, InstanceSample, RedisSample, Sample};
 
     fn telemetry() -> Telemetry {
         let sample = |second: u64, cpu: f64, conns: u32, evicted: u64, hits: u64| Sample {
