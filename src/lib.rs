@@ -40,7 +40,8 @@
 //!   restored by the seed's procedure; RTO with its phases and RPO counted write by write
 //! - [`autoscale`]: the seed's scale-out triggers, an HPA simulation over a run, and the
 //!   infrastructure figures they are judged on
-//! - [`slo`]: SLO expressions, their verdicts, and live sliding-window checks (abort)
+//! - [`slo`]: SLO expressions, their verdicts, and sliding windows
+//! - [`watch`]: the windowed SLOs checked live every second (abort)
 //! - [`distributed`]: the load on many generators: the split, coordinator and workers,
 //!   the exact streaming merge, engines (local processes, Docker Swarm, Kubernetes objects)
 //! - [`capacity`]: the stepped search for the sustainable rate, knee, USL fit, sizing
@@ -56,7 +57,7 @@
 //! - [`interrupt`]: Ctrl-C and SIGTERM handling
 //! - [`exit`], [`error`]: exit codes and the errors that map to them
 
-pub use karigar_perf_model::{console, error, exit, metrics, policy, samples, stats};
+pub use karigar_perf_model::{console, error, exit, metrics, policy, samples, slo, stats};
 
 pub mod autoscale;
 pub mod capacity;
@@ -77,9 +78,9 @@ pub mod report;
 pub mod scenario;
 pub mod seed;
 pub mod setup;
-pub mod slo;
 pub mod stack;
 pub mod telemetry;
+pub mod watch;
 
 /// Runs a parsed command line and returns the process exit code.
 pub async fn main(cli: cli::Cli) -> u8 {

@@ -18,9 +18,10 @@ use crate::metrics::{Collector, Measurements, Silences};
 use crate::report::{self, RunFacts, RunVerdict, Summary};
 use crate::scenario::Plan;
 use crate::setup::{self, Setup};
-use crate::slo::{Watch, WatchReport, WindowResult};
+use crate::slo::{WatchReport, WindowResult};
 use crate::stack::Stack;
 use crate::telemetry::{Sampler, Targets, Telemetry};
+use crate::watch::Watch;
 
 /// Runs a scenario end to end and returns the exit code. `backend_exe` serves the
 /// reference backend when the local stack needs one (normally this very executable).

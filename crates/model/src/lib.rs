@@ -6,6 +6,7 @@
 //! - [`metrics`]: outcome classes, the live [`metrics::Collector`] and
 //!   [`metrics::Measurements`], lossless to save and exact to merge
 //! - [`samples`]: what the telemetry samplers saw, as data, and named series over it
+//! - [`slo`]: SLO expressions, their verdicts over a run, sliding windows
 //! - [`stats`]: median, mean and spread, Mann-Whitney U, Student's t quantiles
 //! - [`console`]: status lines on stderr, apart from the results on stdout
 
@@ -15,4 +16,5 @@ pub mod exit;
 pub mod metrics;
 pub mod policy;
 pub mod samples;
+pub mod slo;
 pub mod stats;

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::telemetry::{Aggregate, SeriesKind, SeriesName, SERIES};
+use crate::samples::{Aggregate, SeriesKind, SeriesName, SERIES};
 
 /// Metrics an SLO can name, as users write them.
 pub const METRICS: &str = "pNN (p50, p95, p99, p99.9, ...), mean, max, error_rate, rps, requests, errors, \

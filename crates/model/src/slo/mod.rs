@@ -8,4 +8,4 @@ mod window;
 
 pub use eval::{evaluate, Verdict};
 pub use expr::{Cmp, Metric, SloExpr, Unit, MAX_WINDOW_S, METRICS};
-pub use window::{Watch, WatchReport, WindowResult};
+pub use window::{abort_reason, record, window_value, WatchReport, WindowResult};

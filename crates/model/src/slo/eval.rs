@@ -6,7 +6,7 @@ use super::expr::{Metric, SloExpr};
 use super::observe::observe;
 use super::window::WindowResult;
 use crate::metrics::Measurements;
-use crate::telemetry::Telemetry;
+use crate::samples::Telemetry;
 
 /// One SLO's result. `observed` is in the unit the SLO was written in.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -129,7 +129,7 @@ mod tests {
 
     #[test]
     fn telemetry_slos_read_the_series() {
-        use crate::telemetry::{DbSample, Sample};
+        use crate::samples::{DbSample, Sample};
         let sample = |conns: u32| Sample {
             db: Some(DbSample {
                 per_instance: [("a".to_string(), conns)].into(),

@@ -1,13 +1,9 @@
-//! Sliding-window SLOs, checked live: every second, each windowed SLO is evaluated over
-//! the window that ends at the last complete second. The worst window is its verdict;
-//! with `abort_after`, that many breached windows in a row stop the load.
-
-use std::sync::Arc;
-use std::time::Duration;
+//! Sliding-window SLOs: each windowed SLO evaluated over the window that ends at the last
+//! complete second, counted window by window. The worst window is its verdict; with
+//! `abort_after`, that many breached windows in a row stop the load (the live watch that
+//! does it every second is the harness's `watch`).
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 use super::expr::{Cmp, SloExpr};
 use super::observe::observe;
@@ -30,6 +26,21 @@ pub struct WindowResult {
     consecutive: u32,
 }
 
+impl WindowResult {
+    /// No window checked yet, of `seconds` seconds.
+    pub fn new(seconds: u64) -> Self {
+        Self {
+            seconds,
+            ..Default::default()
+        }
+    }
+
+    /// Breached windows in a row, up to the last one counted.
+    pub fn consecutive(&self) -> u32 {
+        self.consecutive
+    }
+}
+
 /// What the watch hands over at the end.
 #[derive(Clone, Debug, Default)]
 pub struct WatchReport {
@@ -39,94 +50,8 @@ pub struct WatchReport {
     pub aborted: Option<String>,
 }
 
-/// The running watch; [`finish`](Self::finish) stops it.
-pub struct Watch {
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<WatchReport>,
-}
-
-impl Watch {
-    /// Starts watching, or returns `None` when no SLO has a window.
-    pub fn start(
-        slos: &[SloExpr],
-        steps: &[String],
-        abort_after: Option<u32>,
-        collector: Arc<Collector>,
-    ) -> Option<Self> {
-        if slos.iter().all(|s| s.window.is_none()) {
-            return None;
-        }
-        let watched: Vec<(SloExpr, Option<usize>)> = slos
-            .iter()
-            .map(|slo| {
-                (
-                    slo.clone(),
-                    slo.step
-                        .as_ref()
-                        .and_then(|name| steps.iter().position(|s| s == name)),
-                )
-            })
-            .collect();
-        let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(watch(watched, abort_after, collector, stopped));
-        Some(Self { stop, task })
-    }
-
-    pub async fn finish(self) -> WatchReport {
-        let _ = self.stop.send(());
-        self.task.await.unwrap_or_default()
-    }
-}
-
-async fn watch(
-    slos: Vec<(SloExpr, Option<usize>)>,
-    abort_after: Option<u32>,
-    collector: Arc<Collector>,
-    mut stopped: oneshot::Receiver<()>,
-) -> WatchReport {
-    let mut report = WatchReport {
-        results: slos
-            .iter()
-            .map(|(slo, _)| {
-                slo.window.map(|seconds| WindowResult {
-                    seconds,
-                    ..Default::default()
-                })
-            })
-            .collect(),
-        aborted: None,
-    };
-    let mut checked_up_to = None;
-    let mut ticker = tokio::time::interval(Duration::from_millis(250));
-    loop {
-        tokio::select! {
-            _ = ticker.tick() => {}
-            _ = &mut stopped => break,
-        }
-        let now = collector.elapsed().as_secs();
-        let Some(last) = now.checked_sub(1) else { continue };
-        if checked_up_to == Some(last) || report.aborted.is_some() {
-            continue;
-        }
-        checked_up_to = Some(last);
-        for ((slo, step), result) in slos.iter().zip(report.results.iter_mut()) {
-            let Some(result) = result.as_mut() else { continue };
-            if last + 1 < result.seconds {
-                continue;
-            }
-            let value = window_value(slo, *step, &collector, last + 1 - result.seconds, last);
-            if record(slo, result, value, last) && abort_after.is_some_and(|n| result.consecutive >= n) {
-                let reason = abort_reason(slo, result);
-                goose::trigger_killswitch(&reason);
-                report.aborted = Some(reason);
-            }
-        }
-    }
-    report
-}
-
 /// The SLO's metric over seconds `from..=to`, in base units.
-fn window_value(
+pub fn window_value(
     slo: &SloExpr,
     step: Option<usize>,
     collector: &Collector,
@@ -144,7 +69,7 @@ fn window_value(
 
 /// Counts one window; returns whether it breached. A window without data (no requests)
 /// neither passes nor breaches.
-fn record(slo: &SloExpr, result: &mut WindowResult, value: Option<f64>, last: u64) -> bool {
+pub fn record(slo: &SloExpr, result: &mut WindowResult, value: Option<f64>, last: u64) -> bool {
     let Some(value) = value else { return false };
     let threshold = slo.unit.to_base(slo.threshold);
     result.windows += 1;
@@ -166,7 +91,8 @@ fn record(slo: &SloExpr, result: &mut WindowResult, value: Option<f64>, last: u6
     breached
 }
 
-fn abort_reason(slo: &SloExpr, result: &WindowResult) -> String {
+/// Why the load stopped, in words: the SLO, the breached windows in a row, the worst value.
+pub fn abort_reason(slo: &SloExpr, result: &WindowResult) -> String {
     let worst = result.worst.map(|w| slo.unit.from_base(w)).unwrap_or(0.0);
     format!(
         "{} was breached in {} consecutive {}s windows (worst {worst:.2}{})",

@@ -1,0 +1,93 @@
+//! Sliding-window SLOs, checked live: every second, each windowed SLO is evaluated over
+//! the window that ends at the last complete second (`slo::window`); with `abort_after`,
+//! that many breached windows in a row stop the load.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::metrics::Collector;
+use crate::slo::{abort_reason, record, window_value, SloExpr, WatchReport, WindowResult};
+
+/// The running watch; [`finish`](Self::finish) stops it.
+pub struct Watch {
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<WatchReport>,
+}
+
+impl Watch {
+    /// Starts watching, or returns `None` when no SLO has a window.
+    pub fn start(
+        slos: &[SloExpr],
+        steps: &[String],
+        abort_after: Option<u32>,
+        collector: Arc<Collector>,
+    ) -> Option<Self> {
+        if slos.iter().all(|s| s.window.is_none()) {
+            return None;
+        }
+        let watched: Vec<(SloExpr, Option<usize>)> = slos
+            .iter()
+            .map(|slo| {
+                (
+                    slo.clone(),
+                    slo.step
+                        .as_ref()
+                        .and_then(|name| steps.iter().position(|s| s == name)),
+                )
+            })
+            .collect();
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(watch(watched, abort_after, collector, stopped));
+        Some(Self { stop, task })
+    }
+
+    pub async fn finish(self) -> WatchReport {
+        let _ = self.stop.send(());
+        self.task.await.unwrap_or_default()
+    }
+}
+
+async fn watch(
+    slos: Vec<(SloExpr, Option<usize>)>,
+    abort_after: Option<u32>,
+    collector: Arc<Collector>,
+    mut stopped: oneshot::Receiver<()>,
+) -> WatchReport {
+    let mut report = WatchReport {
+        results: slos
+            .iter()
+            .map(|(slo, _)| slo.window.map(WindowResult::new))
+            .collect(),
+        aborted: None,
+    };
+    let mut checked_up_to = None;
+    let mut ticker = tokio::time::interval(Duration::from_millis(250));
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = &mut stopped => break,
+        }
+        let now = collector.elapsed().as_secs();
+        let Some(last) = now.checked_sub(1) else { continue };
+        if checked_up_to == Some(last) || report.aborted.is_some() {
+            continue;
+        }
+        checked_up_to = Some(last);
+        for ((slo, step), result) in slos.iter().zip(report.results.iter_mut()) {
+            let Some(result) = result.as_mut() else { continue };
+            if last + 1 < result.seconds {
+                continue;
+            }
+            let value = window_value(slo, *step, &collector, last + 1 - result.seconds, last);
+            if record(slo, result, value, last) && abort_after.is_some_and(|n| result.consecutive() >= n) {
+                let reason = abort_reason(slo, result);
+                goose::trigger_killswitch(&reason);
+                report.aborted = Some(reason);
+            }
+        }
+    }
+    report
+}
