@@ -30,6 +30,7 @@
 //!   names, or from Prometheus by PromQL
 //! - [`http`]: how requests reach a deployment: trusted CAs, client certificates,
 //!   `--resolve`, default headers and basic auth, HTTP/2
+//! - [`client`]: the HTTP clients of the load and the probes, built from [`http`]'s settings
 //! - [`import`]: a recorded session (HAR, "Copy as cURL") -> a scenario file, with
 //!   captures, unique emails and secrets as `[vars]` inferred
 //! - [`live`]: the run while it lasts: dashboard, `/metrics` and remote write
@@ -57,11 +58,12 @@
 //! - [`interrupt`]: Ctrl-C and SIGTERM handling
 //! - [`exit`], [`error`]: exit codes and the errors that map to them
 
-pub use karigar_perf_model::{console, error, exit, metrics, policy, samples, slo, stats};
+pub use karigar_perf_model::{console, error, exit, http, metrics, policy, samples, slo, stats};
 
 pub mod autoscale;
 pub mod capacity;
 pub mod cli;
+pub mod client;
 mod commands;
 pub mod compare;
 pub mod config;
@@ -69,7 +71,6 @@ pub mod deploy;
 pub mod distributed;
 pub mod drill;
 pub mod faults;
-pub mod http;
 pub mod import;
 pub mod interrupt;
 pub mod live;

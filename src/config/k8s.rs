@@ -66,7 +66,7 @@ impl K8sGeneratorsConfig {
 /// `${VAR}`'s value (from this environment) in the Secret too.
 fn k8s_http(args: &HttpArgs, plan: &Plan) -> Result<K8sHttp> {
     let mut options = super::stack::http_flags(args).over(plan.http.clone());
-    let settings = options.settings().map_err(Error::config)?;
+    let settings = crate::client::settings(&options).map_err(Error::config)?;
     let mut files = BTreeMap::new();
     let identity = settings.identity.as_ref();
     for (key, pem, slot) in [

@@ -120,7 +120,7 @@ impl StackConfig {
                 .unwrap_or(crate::policy::DEVELOPMENT.backend.memory_bytes),
             seed: seed_size(args.seed_providers.or(plan.seed_providers), args.seed_shape),
             observe: observe(&args.observe, plan)?,
-            http: http_options.settings().map_err(Error::config)?,
+            http: crate::client::settings(&http_options).map_err(Error::config)?,
         })
     }
 }

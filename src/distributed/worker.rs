@@ -57,7 +57,7 @@ pub async fn run(settings: WorkerSettings) -> Result<u8> {
         clients: assignment.clients,
         user_offset: assignment.segment.user_offset,
         journal: None,
-        http: assignment.http.settings().map_err(Error::config)?,
+        http: crate::client::settings(&assignment.http).map_err(Error::config)?,
     };
     let mut reporter = reporter;
     let load = load::run(plan, collector.clone(), options);

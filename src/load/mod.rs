@@ -100,8 +100,7 @@ impl HttpClients {
 
 /// A client as Goose builds its own (its user agent, gzip, no cookies) with `settings`.
 fn build_client(settings: &crate::http::HttpSettings) -> Result<reqwest::Client> {
-    settings
-        .client_builder()
+    crate::client::builder(settings)
         .map_err(Error::config)?
         .user_agent(concat!("karigar-perf/", env!("CARGO_PKG_VERSION")))
         .gzip(true)

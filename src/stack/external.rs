@@ -46,8 +46,7 @@ pub fn normalise(url: &str, flag: &str) -> Result<String> {
 /// certificate the client does not trust, or a client certificate the server wants,
 /// is said as such.
 async fn check_reachable(url: &str, what: &str, http: &HttpSettings) -> Result<()> {
-    let client = http
-        .client_builder()
+    let client = crate::client::builder(http)
         .map_err(Error::config)?
         .connect_timeout(REACH_TIMEOUT)
         .timeout(REACH_TIMEOUT)

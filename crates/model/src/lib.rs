@@ -1,8 +1,10 @@
 //! karigar-perf's lowest layer: what every other crate of the harness reads and none of
-//! them may be read by. It knows no HTTP client, no stack and no report.
+//! them may be read by. It builds no HTTP client, starts no stack and renders no report.
 //!
 //! - [`exit`], [`error`]: exit codes and the errors that map to them
 //! - [`policy`]: every threshold the seed states, in one place
+//! - [`http`]: how requests reach a deployment, as settings: TLS files, `--resolve`,
+//!   default headers and basic auth, HTTP/2 (the clients are built above)
 //! - [`metrics`]: outcome classes, the live [`metrics::Collector`] and
 //!   [`metrics::Measurements`], lossless to save and exact to merge
 //! - [`samples`]: what the telemetry samplers saw, as data, and named series over it
@@ -13,6 +15,7 @@
 pub mod console;
 pub mod error;
 pub mod exit;
+pub mod http;
 pub mod metrics;
 pub mod policy;
 pub mod samples;

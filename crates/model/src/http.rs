@@ -1,13 +1,14 @@
 //! How the harness speaks HTTP to a deployment: whom it trusts (`--ca-cert`,
 //! `--insecure`), whom it says it is (`--client-cert`/`--client-key`), where names
 //! go (`--resolve`), what every request carries (headers, basic auth), and HTTP/2.
-//! The same settings make the load's clients and the reachability probes, so a
-//! deployment behind a TLS ingress is reached the same way by both.
+//! The same settings make the load's clients and the reachability probes (the harness's
+//! `client` builds them), so a deployment behind a TLS ingress is reached the same way
+//! by both.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use http::HeaderName;
 
 /// The settings as written, by flags or a scenario's `[http]` table: paths, and values
 /// with their `${VAR}`s still in them.
@@ -110,7 +111,9 @@ impl HttpOptions {
         args
     }
 
-    /// Files read and checked, `${VAR}`s replaced from the environment.
+    /// Files read, `${VAR}`s replaced from the environment. Whether the files hold
+    /// certificates and keys a client accepts is the client's to say (the harness's
+    /// `client::settings` builds one to check).
     pub fn settings(&self) -> Result<HttpSettings, String> {
         let identity = match (&self.client_cert, &self.client_key) {
             (Some(cert), Some(key)) => Some(Identity {
@@ -147,12 +150,6 @@ impl HttpOptions {
             http2: self.http2.unwrap_or(false),
             written: self.clone(),
         };
-        settings.client_builder()?.build().map_err(|e| {
-            format!(
-                "the HTTP settings do not make a client: {}",
-                crate::error::error_chain(&e)
-            )
-        })?;
         Ok(settings)
     }
 }
@@ -211,61 +208,6 @@ impl HttpSettings {
             && self.headers.is_empty()
             && self.basic_auth.is_none()
             && !self.http2
-    }
-
-    /// A client builder with every setting applied; errors name the file at fault.
-    pub fn client_builder(&self) -> Result<reqwest::ClientBuilder, String> {
-        let mut builder = reqwest::Client::builder().default_headers(self.header_map()?);
-        if let Some(ca) = &self.ca_cert {
-            let certs = reqwest::Certificate::from_pem_bundle(&ca.bytes)
-                .map_err(|e| format!("{}: not a PEM certificate: {e}", ca.path.display()))?;
-            builder = builder.tls_certs_merge(certs);
-        }
-        if let Some(identity) = &self.identity {
-            let mut pem = identity.cert.bytes.clone();
-            pem.push(b'\n');
-            pem.extend_from_slice(&identity.key.bytes);
-            let identity = reqwest::Identity::from_pem(&pem).map_err(|e| {
-                format!(
-                    "{} and {}: not a PEM certificate and private key: {e}",
-                    identity.cert.path.display(),
-                    identity.key.path.display()
-                )
-            })?;
-            builder = builder.identity(identity);
-        }
-        if self.insecure {
-            builder = builder.tls_danger_accept_invalid_certs(true);
-        }
-        for entry in &self.resolve {
-            builder = builder.resolve(&entry.host, SocketAddr::new(entry.addr, entry.port));
-        }
-        builder = match self.http2 {
-            true => builder.http2_prior_knowledge(),
-            false => builder.http1_only(),
-        };
-        Ok(builder)
-    }
-
-    fn header_map(&self) -> Result<HeaderMap, String> {
-        let mut map = HeaderMap::new();
-        for (name, value) in &self.headers {
-            let name = HeaderName::from_bytes(name.as_bytes())
-                .map_err(|_| format!("{name:?} is not a header name"))?;
-            let mut value = HeaderValue::from_str(value)
-                .map_err(|_| format!("the value of header {name} is not a header value"))?;
-            value.set_sensitive(true);
-            map.append(name, value);
-        }
-        if let Some((user, password)) = &self.basic_auth {
-            use base64::Engine as _;
-            let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-            let mut value = HeaderValue::from_str(&format!("Basic {token}"))
-                .map_err(|_| "the basic-auth user or password is not a header value".to_owned())?;
-            value.set_sensitive(true);
-            map.insert(reqwest::header::AUTHORIZATION, value);
-        }
-        Ok(map)
     }
 
     /// One line per setting, secrets named but not shown, for the console and reports.
@@ -421,9 +363,6 @@ mod tests {
         assert!(described.starts_with("INSECURE"), "{described}");
         assert!(described.contains("X-Gateway-Key") && described.contains("basic auth as gate"));
         assert!(!described.contains("s3cret") && !described.contains("hunter2"));
-        let map = settings.header_map().unwrap();
-        assert_eq!(map["x-gateway-key"], "s3cret");
-        assert_eq!(map["authorization"], "Basic Z2F0ZTpodW50ZXIy");
         assert!(!settings.is_default() && HttpSettings::default().is_default());
     }
 }
