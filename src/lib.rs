@@ -58,7 +58,9 @@
 //! - [`interrupt`]: Ctrl-C and SIGTERM handling
 //! - [`exit`], [`error`]: exit codes and the errors that map to them
 
-pub use karigar_perf_model::{console, error, exit, http, metrics, policy, samples, slo, stats};
+pub use karigar_perf_model::{
+    accounts, console, error, exit, http, metrics, policy, samples, scenario, slo, stats,
+};
 
 pub mod autoscale;
 pub mod capacity;
@@ -76,7 +78,6 @@ pub mod interrupt;
 pub mod live;
 pub mod load;
 pub mod report;
-pub mod scenario;
 pub mod seed;
 pub mod setup;
 pub mod stack;

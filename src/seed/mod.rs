@@ -17,8 +17,7 @@ use crate::error::Context as _;
 use crate::error::{Error, Result};
 use data::{CITIES, SERVICE_KINDS};
 
-/// The password of every seeded account.
-pub const SEEDED_PASSWORD: &str = "Seeded123";
+pub use crate::accounts::{customer_email, SEEDED_PASSWORD};
 /// Rows per INSERT.
 const BATCH: usize = 5_000;
 
@@ -98,11 +97,6 @@ pub async fn seed(pool: &PgPool, size: SeedSize) -> Result<SeedReport> {
         services: services.len(),
         seconds: round(started.elapsed()),
     })
-}
-
-/// The email of seeded customer `i` (their password is [`SEEDED_PASSWORD`]).
-pub fn customer_email(i: usize) -> String {
-    format!("customer-{i}@seed.karigar.test")
 }
 
 struct Provider {

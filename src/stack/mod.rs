@@ -64,18 +64,7 @@ pub struct Endpoints {
     pub redis: Option<String>,
 }
 
-/// Which provider runs the stack.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StackKind {
-    /// Docker when a daemon answers, else local processes.
-    Auto,
-    /// Postgres, Redis, the reference backend and frontend as local processes.
-    Local,
-    /// The same stack as containers (testcontainers), with the seed's limits.
-    Docker,
-    /// An existing deployment (`--target`); chosen automatically when a target is given.
-    External,
-}
+pub use crate::scenario::StackKind;
 
 /// How to provision: the resolved stack flags.
 #[derive(Clone, Debug)]

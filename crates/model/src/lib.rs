@@ -1,6 +1,9 @@
 //! karigar-perf's lowest layer: what every other crate of the harness reads and none of
 //! them may be read by. It builds no HTTP client, starts no stack and renders no report.
 //!
+//! - [`scenario`]: TOML scenario files -> validated [`scenario::Plan`]; templates, pools,
+//!   the load profile, faults and the stack a scenario needs
+//! - [`accounts`]: the seeded accounts' emails and password
 //! - [`exit`], [`error`]: exit codes and the errors that map to them
 //! - [`policy`]: every threshold the seed states, in one place
 //! - [`http`]: how requests reach a deployment, as settings: TLS files, `--resolve`,
@@ -12,6 +15,7 @@
 //! - [`stats`]: median, mean and spread, Mann-Whitney U, Student's t quantiles
 //! - [`console`]: status lines on stderr, apart from the results on stdout
 
+pub mod accounts;
 pub mod console;
 pub mod error;
 pub mod exit;
@@ -19,5 +23,6 @@ pub mod http;
 pub mod metrics;
 pub mod policy;
 pub mod samples;
+pub mod scenario;
 pub mod slo;
 pub mod stats;

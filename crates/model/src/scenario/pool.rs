@@ -5,13 +5,13 @@ use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::seed::{customer_email, SEEDED_PASSWORD};
+use crate::accounts::{customer_email, SEEDED_PASSWORD};
 
 /// A pool as written in the scenario file: exactly one of `rows`, `csv` or
 /// `seeded_customers`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawPool {
+pub(super) struct RawPool {
     /// Column names for inline `rows`.
     pub columns: Option<Vec<String>>,
     pub rows: Option<Vec<Vec<String>>>,
@@ -40,7 +40,7 @@ pub struct Pool {
 }
 
 /// Columns and rows of `raw`, read from wherever it says; `dir` is the scenario's folder.
-pub fn load(
+pub(super) fn load(
     name: &str,
     raw: &RawPool,
     dir: Option<&Path>,
@@ -87,7 +87,7 @@ pub fn load(
     Ok((columns, rows))
 }
 
-pub fn pick(raw: &RawPool, name: &str) -> Result<Pick, String> {
+pub(super) fn pick(raw: &RawPool, name: &str) -> Result<Pick, String> {
     match raw.pick.as_deref() {
         None | Some("per_user") => Ok(Pick::PerUser),
         Some("random") => Ok(Pick::Random),

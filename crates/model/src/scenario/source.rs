@@ -8,10 +8,10 @@ use crate::error::{Error, Result};
 
 /// Scenarios shipped with the harness, so a named scenario runs from any directory.
 const BUILT_IN: &[(&str, &str)] = &[
-    ("signup", include_str!("../../scenarios/signup.toml")),
-    ("browse", include_str!("../../scenarios/browse.toml")),
-    ("failover", include_str!("../../scenarios/failover.toml")),
-    ("login", include_str!("../../scenarios/login.toml")),
+    ("signup", include_str!("../../../../scenarios/signup.toml")),
+    ("browse", include_str!("../../../../scenarios/browse.toml")),
+    ("failover", include_str!("../../../../scenarios/failover.toml")),
+    ("login", include_str!("../../../../scenarios/login.toml")),
 ];
 
 /// A scenario file's text and the name errors use for it.

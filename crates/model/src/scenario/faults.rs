@@ -1,6 +1,6 @@
 //! `[[faults]]`: which backend instance to kill, pause or stop, when, and for how long,
 //! and the deploys (`rolling-restart`, `blue-green`, `rollback`) of the whole backend;
-//! validated here, carried out by [`crate::faults`].
+//! validated here, carried out by the harness's `faults`.
 
 use std::time::Duration;
 
@@ -82,7 +82,7 @@ impl Fault {
 }
 
 /// Validates `[[faults]]`; errors name the file and line.
-pub fn compile(source: &Source, raw: &[Spanned<RawFault>]) -> Result<Vec<Fault>> {
+pub(super) fn compile(source: &Source, raw: &[Spanned<RawFault>]) -> Result<Vec<Fault>> {
     let mut faults = Vec::with_capacity(raw.len());
     for spanned in raw {
         let at = |why: String| source.error_at(spanned.span().start, format!("faults: {why}"));

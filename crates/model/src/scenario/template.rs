@@ -11,7 +11,7 @@ use rand::distributions::{Alphanumeric, DistString};
 use rand::Rng;
 
 /// Built-in placeholders, as users write them.
-pub const FUNCTIONS: &str =
+pub(super) const FUNCTIONS: &str =
     "unique_email, uuid, random_alnum(N), random_int(MIN,MAX), random_choice(A|B|...), user, iteration, run_id";
 
 /// A compiled template string.

@@ -20,7 +20,7 @@ mod steps;
 mod template;
 
 pub use faults::{Action, Fault};
-pub use plan::{Kind, Plan, StackNeeds};
+pub use plan::{Kind, Plan, StackKind, StackNeeds};
 pub use pool::{Pick, Pool};
 pub use profile::{
     parse_duration, parse_rate, parse_test_plan, workers, LoadOverrides, LoadProfile, OpenModel, MAX_USERS,

@@ -11,7 +11,6 @@ use super::steps::{check_identifier, compile_step, Scope, Step, Target, VarTable
 use super::template::Template;
 use crate::error::Result;
 use crate::slo::SloExpr;
-use crate::stack::StackKind;
 
 #[derive(Debug)]
 pub struct Plan {
@@ -262,7 +261,7 @@ fn compile_prometheus_queries(
     source: &Source,
     raw: &std::collections::BTreeMap<String, toml::Spanned<String>>,
 ) -> Result<Vec<(String, String)>> {
-    let known = crate::telemetry::prometheus_figures();
+    let known = crate::samples::prometheus_figures();
     let mut queries = Vec::new();
     for (name, query) in raw {
         if !known.contains(&name.as_str()) || query.get_ref().trim().is_empty() {
@@ -397,6 +396,19 @@ fn check_slo(text: &str, steps: &[Step]) -> Result<SloExpr, String> {
         }
     }
     Ok(slo)
+}
+
+/// Which provider runs the stack.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StackKind {
+    /// Docker when a daemon answers, else local processes.
+    Auto,
+    /// Postgres, Redis, the reference backend and frontend as local processes.
+    Local,
+    /// The same stack as containers (testcontainers), with the seed's limits.
+    Docker,
+    /// An existing deployment (`--target`); chosen automatically when a target is given.
+    External,
 }
 
 #[cfg(test)]

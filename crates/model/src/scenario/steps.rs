@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use reqwest::header::HeaderName;
-use reqwest::Method;
+use http::header::HeaderName;
+use http::Method;
 
 use super::model::RawStep;
 use super::profile::parse_duration;

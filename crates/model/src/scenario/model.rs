@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use toml::Spanned;
 
-pub use super::pool::RawPool;
+pub(super) use super::pool::RawPool;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawScenario {
+pub(super) struct RawScenario {
     pub name: String,
     #[serde(default)]
     pub description: String,
@@ -55,7 +55,7 @@ pub struct RawScenario {
 /// `backend-2`) for `duration`, then bring it back.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawFault {
+pub(super) struct RawFault {
     pub at: String,
     pub action: String,
     pub target: String,
@@ -69,7 +69,7 @@ pub struct RawFault {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawKind {
+pub(super) struct RawKind {
     pub name: String,
     /// Share of the virtual users, relative to the other kinds.
     #[serde(default = "one")]
@@ -84,7 +84,7 @@ fn one() -> usize {
 /// `[load]`; each value keeps its span, so an error names its own line.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawLoad {
+pub(super) struct RawLoad {
     pub users: Option<Spanned<usize>>,
     /// Users started per second.
     pub increase_rate: Option<Spanned<f64>>,
@@ -101,7 +101,7 @@ pub struct RawLoad {
 /// environment still win.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawStack {
+pub(super) struct RawStack {
     /// `local`, `docker` or `auto` (e.g. `docker` for a scenario with faults).
     pub provider: Option<Spanned<String>>,
     /// Environment of every backend instance, e.g. `RATE_LIMIT_ENABLED = "true"`.
@@ -116,7 +116,7 @@ pub struct RawStack {
 /// scenario file; values may name environment variables (`${GATEWAY_KEY}`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawHttp {
+pub(super) struct RawHttp {
     pub ca_cert: Option<Spanned<String>>,
     pub insecure: Option<bool>,
     pub client_cert: Option<Spanned<String>>,
@@ -134,7 +134,7 @@ pub struct RawHttp {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawStep {
+pub(super) struct RawStep {
     pub name: String,
     #[serde(default = "default_method")]
     pub method: String,
