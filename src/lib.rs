@@ -58,14 +58,14 @@
 //! - [`interrupt`]: Ctrl-C and SIGTERM handling
 //! - [`exit`], [`error`]: exit codes and the errors that map to them
 
+pub use karigar_perf_engine::{client, load};
 pub use karigar_perf_model::{
-    accounts, console, error, exit, http, metrics, policy, samples, scenario, slo, stats,
+    accounts, console, cpu, error, exit, http, metrics, policy, samples, scenario, slo, stats,
 };
 
 pub mod autoscale;
 pub mod capacity;
 pub mod cli;
-pub mod client;
 mod commands;
 pub mod compare;
 pub mod config;
@@ -76,7 +76,6 @@ pub mod faults;
 pub mod import;
 pub mod interrupt;
 pub mod live;
-pub mod load;
 pub mod report;
 pub mod seed;
 pub mod setup;

@@ -285,7 +285,7 @@ pub fn load_options(stack: &Stack, config: &StackConfig, quiet: bool, clients: C
         quiet,
         clients,
         user_offset: 0,
-        journal: None,
+        hook: None,
         http: config.http.clone(),
     }
 }

@@ -228,7 +228,7 @@ impl Cycle {
             quiet: true,
             clients: Clients::Shared,
             user_offset: 0,
-            journal: Some(journal.clone()),
+            hook: Some(journal.clone()),
             http: Default::default(),
         };
         status(&format!(

@@ -56,7 +56,7 @@ pub async fn run(settings: WorkerSettings) -> Result<u8> {
         quiet: settings.quiet,
         clients: assignment.clients,
         user_offset: assignment.segment.user_offset,
-        journal: None,
+        hook: None,
         http: crate::client::settings(&assignment.http).map_err(Error::config)?,
     };
     let mut reporter = reporter;

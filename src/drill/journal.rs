@@ -43,6 +43,7 @@ impl Journal {
         }
     }
 
+    /// Whether plan step `step` is one of the writes.
     pub fn writes(&self, step: usize) -> bool {
         self.steps.contains(&step)
     }
@@ -111,6 +112,21 @@ impl Journal {
             .collect();
         held.sort_by_key(|(ack, _)| ack.user);
         held
+    }
+}
+
+/// The load tells the journal of each write step's requests.
+impl crate::load::RequestHook for Journal {
+    fn watches(&self, step: usize) -> bool {
+        self.writes(step)
+    }
+
+    fn sent(&self, user: usize, at_s: f64) {
+        Journal::sent(self, user, at_s);
+    }
+
+    fn acknowledged(&self, user: usize, vars: &[Option<String>], at_s: f64) {
+        Journal::acknowledged(self, user, vars, at_s);
     }
 }
 

@@ -4,7 +4,6 @@
 //! reached (an external target's database, say) is simply absent.
 
 mod container;
-mod process;
 mod prometheus;
 mod stores;
 mod tree;
@@ -15,13 +14,13 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use crate::cpu::{available_cores, cpu_percent, cpu_reading, cpu_seconds, CpuReading};
 use crate::metrics::Collector;
 pub use crate::samples::prometheus_figures;
 pub use crate::samples::{
     Aggregate, DbSample, Departure, DepartureEvent, InstanceSample, Limits, RedisSample, Sample, SeriesKind,
     SeriesName, Telemetry, ALL_INSTANCES, SERIES,
 };
-pub use process::{available_cores, cpu_percent, cpu_reading, cpu_seconds, CpuReading};
 use prometheus::PrometheusProbe;
 pub use prometheus::PrometheusSource;
 use stores::{PostgresProbe, RedisProbe};

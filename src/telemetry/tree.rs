@@ -62,7 +62,7 @@ impl TreeReading {
             .iter()
             .map(|(key, &now)| now.saturating_sub(before.ticks.get(key).copied().unwrap_or(0)))
             .sum();
-        ticks as f64 / super::process::clock_ticks_per_second()
+        ticks as f64 / crate::cpu::clock_ticks_per_second()
     }
 
     /// CPU used since `before`, as a percentage of `limit_cores`.

@@ -13,10 +13,12 @@
 //! - [`samples`]: what the telemetry samplers saw, as data, and named series over it
 //! - [`slo`]: SLO expressions, their verdicts over a run, sliding windows
 //! - [`stats`]: median, mean and spread, Mann-Whitney U, Student's t quantiles
+//! - [`cpu`]: CPU time of a process from `/proc`, and as a percentage of a limit
 //! - [`console`]: status lines on stderr, apart from the results on stdout
 
 pub mod accounts;
 pub mod console;
+pub mod cpu;
 pub mod error;
 pub mod exit;
 pub mod http;

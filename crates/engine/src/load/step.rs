@@ -8,6 +8,7 @@ use reqwest::header::{HeaderMap, CONTENT_TYPE, SET_COOKIE};
 use reqwest::Client;
 use serde_json::Value;
 
+use super::hook::RequestHook;
 use super::pacer::{Pacer, Slot};
 use super::session::{RunContext, Session};
 
@@ -31,7 +32,7 @@ pub struct StepRunner {
     /// The open model's schedule; `None` in the closed model.
     pub pacer: Option<Arc<Pacer>>,
     /// A drill's log of acknowledged writes.
-    pub journal: Option<Arc<crate::drill::Journal>>,
+    pub hook: Option<Arc<dyn RequestHook>>,
     /// Each step's URL parsed once when its path has no placeholders (see
     /// [`static_urls`]): parsing and IDNA-checking it per request was 3-4% of the
     /// closed model's CPU.
@@ -86,7 +87,7 @@ impl StepRunner {
             return;
         }
         let step = &self.plan.steps[index];
-        let journal = self.journal.as_deref().filter(|j| j.writes(index));
+        let hook = self.hook.as_deref().filter(|h| h.watches(index));
         for _ in 0..step.repeat {
             let (request, expected_headers) = {
                 let ctx = session.context(user, &self.run);
@@ -94,18 +95,14 @@ impl StepRunner {
                 (self.build(index, client, &ctx), expected)
             };
             self.collector.begin_request();
-            let journal_user = user + self.user_offset;
-            if let Some(journal) = journal {
-                journal.sent(journal_user, self.collector.elapsed().as_secs_f64());
+            let hook_user = user + self.user_offset;
+            if let Some(hook) = hook {
+                hook.sent(hook_user, self.collector.elapsed().as_secs_f64());
             }
             let (outcome, latency) = self.send(index, step, request, &expected_headers, session).await;
             self.collector.end_request();
-            if let (Some(journal), true) = (journal, outcome.is_ok()) {
-                journal.acknowledged(
-                    journal_user,
-                    &session.vars,
-                    self.collector.elapsed().as_secs_f64(),
-                );
+            if let (Some(hook), true) = (hook, outcome.is_ok()) {
+                hook.acknowledged(hook_user, &session.vars, self.collector.elapsed().as_secs_f64());
             }
             self.collector
                 .record_delayed(index, outcome, latency, session.delay.unwrap_or_default());

@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::metrics::Collector;
 
 /// Prints progress until the returned handle is aborted.
-pub fn spawn(
+pub(super) fn spawn(
     collector: Arc<Collector>,
     planned: Duration,
     quiet: bool,
@@ -40,7 +40,7 @@ pub fn spawn(
 }
 
 /// Ends the progress display, leaving the terminal on a fresh line.
-pub fn finish(handle: Option<tokio::task::JoinHandle<()>>) {
+pub(super) fn finish(handle: Option<tokio::task::JoinHandle<()>>) {
     if let Some(handle) = handle {
         handle.abort();
         if std::io::stderr().is_terminal() {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-pub use crate::scenario::{Arrivals, Rate, Share};
+pub(super) use crate::scenario::{Arrivals, Rate, Share};
 
 /// When the iteration at `position` (the n-th, counting from 0; for Poisson arrivals
 /// the running sum of exponential gaps) is meant to start: the `t` at which the

@@ -1,5 +1,5 @@
 //! CPU of a local process from `/proc` (the generator's own; a backend's, with its
-//! children, is `tree`'s), as percentages of the limits the
+//! children, is the harness's `telemetry::tree`), as percentages of the limits the
 //! instance is given (a local process has no cgroup limit, so the limit is configured:
 //! by default the machine's cores and the seed's 512 MB development budget).
 
@@ -46,7 +46,8 @@ pub fn available_cores() -> f64 {
         .unwrap_or(1.0)
 }
 
-pub(super) fn clock_ticks_per_second() -> f64 {
+/// Clock ticks per second, as `/proc` counts CPU time (`sysconf(_SC_CLK_TCK)`).
+pub fn clock_ticks_per_second() -> f64 {
     // SAFETY: sysconf has no preconditions.
     let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
     if ticks > 0 {

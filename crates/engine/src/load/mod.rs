@@ -2,6 +2,7 @@
 //! users, in a closed loop or (with a rate) as workers taking iterations from the
 //! [`pacer`]'s schedule; our own [`Collector`] measures every request.
 
+mod hook;
 mod pacer;
 mod progress;
 mod session;
@@ -19,6 +20,7 @@ use crate::error::{Error, Result};
 use crate::metrics::{Collector, Measurements, Schedule};
 use crate::scenario::{Kind, Plan, Rate};
 
+pub use hook::RequestHook;
 pub use pacer::{intended_start, Pacer, Slot};
 use session::{RunContext, Session};
 use step::static_urls;
@@ -37,8 +39,8 @@ pub struct LoadOptions {
     /// Added to every virtual user's number (`{{user}}`, `per_user` rows, unique
     /// emails): generators of one run number their users apart.
     pub user_offset: usize,
-    /// A drill's log of acknowledged writes, fed by the steps it names.
-    pub journal: Option<Arc<crate::drill::Journal>>,
+    /// Told of each request of the steps it watches (a drill's log of writes).
+    pub hook: Option<Arc<dyn RequestHook>>,
     /// TLS, routing and default headers; when any is set the load's clients are built
     /// from these instead of Goose's defaults.
     pub http: crate::http::HttpSettings,
@@ -201,7 +203,7 @@ pub async fn run(plan: Arc<Plan>, collector: Arc<Collector>, options: LoadOption
         backend_url: options.backend_url,
         frontend_url: options.frontend_url,
         user_offset: options.user_offset,
-        journal: options.journal,
+        hook: options.hook,
         pacer: plan.load.open.map(|open| {
             Arc::new(Pacer::shared(
                 open.rate,
@@ -228,7 +230,7 @@ pub async fn run(plan: Arc<Plan>, collector: Arc<Collector>, options: LoadOption
         planned_duration(&runner.plan),
         options.quiet,
     );
-    let cpu_before = crate::telemetry::cpu_reading(std::process::id());
+    let cpu_before = crate::cpu::cpu_reading(std::process::id());
     let outcome = attack.execute().await;
     progress::finish(progress);
     let interrupted = goose::is_killswitch_triggered();
@@ -259,9 +261,9 @@ fn schedule(pacer: &Pacer, collector: &Collector) -> Schedule {
 }
 
 /// CPU seconds this process used since `before`.
-fn generator_cpu_s(before: Option<crate::telemetry::CpuReading>) -> f64 {
-    match (before, crate::telemetry::cpu_reading(std::process::id())) {
-        (Some(before), Some(after)) => crate::telemetry::cpu_seconds(before, after),
+fn generator_cpu_s(before: Option<crate::cpu::CpuReading>) -> f64 {
+    match (before, crate::cpu::cpu_reading(std::process::id())) {
+        (Some(before), Some(after)) => crate::cpu::cpu_seconds(before, after),
         _ => 0.0,
     }
 }

@@ -1,0 +1,14 @@
+//! karigar-perf's load engine: a validated plan run as virtual users (Goose, the closed
+//! model) or as arrivals on a schedule (the open model's pacer), each request recorded
+//! into the model's collector. It knows no stack: where the load goes comes in as URLs
+//! and HTTP settings, and what a drill wants of each request as a hook.
+//!
+//! - [`load`]: Goose wiring, per-step execution, the open model's pacer, progress line
+//! - [`client`]: the HTTP clients of the load and the reachability probes, built from
+//!   the run's settings
+
+pub mod client;
+pub mod load;
+
+// The model's modules under the names the whole harness uses.
+pub(crate) use karigar_perf_model::{cpu, error, http, metrics, scenario};
