@@ -62,6 +62,7 @@ pub use karigar_perf_engine::{client, load};
 pub use karigar_perf_model::{
     accounts, console, cpu, error, exit, http, metrics, policy, samples, scenario, slo, stats,
 };
+pub use karigar_perf_stack::{faults, stack, telemetry};
 
 pub mod autoscale;
 pub mod capacity;
@@ -72,15 +73,12 @@ pub mod config;
 pub mod deploy;
 pub mod distributed;
 pub mod drill;
-pub mod faults;
 pub mod import;
 pub mod interrupt;
 pub mod live;
 pub mod report;
 pub mod seed;
 pub mod setup;
-pub mod stack;
-pub mod telemetry;
 pub mod watch;
 
 /// Runs a parsed command line and returns the process exit code.

@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 const APP_READY: Duration = Duration::from_secs(60);
 
 /// Starts Postgres, Redis and the backend; stops what started if a later part fails.
-pub async fn start(options: &StackOptions) -> Result<Stack> {
+pub(super) async fn start(options: &StackOptions) -> Result<Stack> {
     super::install::ensure_local_servers(InstallPolicy::from_options(options))?;
     let pg_bin = postgres_bin_dir()?;
     let redis_server = redis_server_path()?;

@@ -133,7 +133,7 @@ fn open_log(path: &Path) -> Result<File> {
 }
 
 /// The last `lines` lines of a log, to show why a process failed to start.
-pub fn log_tail(path: &Path, lines: usize) -> String {
+pub(super) fn log_tail(path: &Path, lines: usize) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")

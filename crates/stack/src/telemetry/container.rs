@@ -18,14 +18,14 @@ use super::DepartureEvent;
 /// daemon's stats stream (one sample a second, each with the second before it), and
 /// what became of the container: a stream that ends, or falls silent, is a container
 /// that stopped; one that answers again after that is a restart.
-pub struct Watcher {
+pub(super) struct Watcher {
     shared: Arc<Mutex<Watch>>,
     task: JoinHandle<()>,
 }
 
 /// One stats sample: cores in use over the last second, and memory in use.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Reading {
+pub(super) struct Reading {
     pub cores: f64,
     pub memory_bytes: u64,
 }
@@ -44,21 +44,21 @@ struct Watch {
 const STALE: Duration = Duration::from_secs(3);
 
 impl Watcher {
-    pub fn start(docker: Docker, id: String) -> Self {
+    pub(super) fn start(docker: Docker, id: String) -> Self {
         let shared = Arc::new(Mutex::new(Watch::default()));
         let task = tokio::spawn(follow(docker, id, shared.clone()));
         Self { shared, task }
     }
 
     /// The most recent sample, if one arrived lately.
-    pub fn latest(&self) -> Option<Reading> {
+    pub(super) fn latest(&self) -> Option<Reading> {
         let mut watch = self.watch();
         watch.mark_stale();
         watch.latest.map(|(reading, _)| reading)
     }
 
     /// The oldest stop or start not taken yet.
-    pub fn take_event(&self) -> Option<DepartureEvent> {
+    pub(super) fn take_event(&self) -> Option<DepartureEvent> {
         let mut watch = self.watch();
         watch.mark_stale();
         (!watch.events.is_empty()).then(|| watch.events.remove(0))

@@ -39,7 +39,7 @@ impl PrometheusSource {
 
 /// What one second of queries found.
 #[derive(Debug, Default)]
-pub struct PrometheusSample {
+pub(super) struct PrometheusSample {
     pub db: Option<DbSample>,
     pub max_connections: Option<u32>,
     pub redis: Option<RedisSample>,
@@ -48,7 +48,7 @@ pub struct PrometheusSample {
 }
 
 /// Asks one Prometheus every figure.
-pub struct PrometheusProbe {
+pub(super) struct PrometheusProbe {
     source: PrometheusSource,
     http: reqwest::Client,
 }
@@ -71,7 +71,7 @@ struct Series {
 }
 
 impl PrometheusProbe {
-    pub fn new(source: PrometheusSource) -> Self {
+    pub(super) fn new(source: PrometheusSource) -> Self {
         let http = reqwest::Client::builder()
             .timeout(QUERY_TIMEOUT)
             .build()
@@ -80,7 +80,7 @@ impl PrometheusProbe {
     }
 
     /// Every figure at this instant; what no series answers stays `None`.
-    pub async fn sample(&self, limits: Limits) -> PrometheusSample {
+    pub(super) async fn sample(&self, limits: Limits) -> PrometheusSample {
         let figures = futures::future::join_all(
             DEFAULTS
                 .iter()

@@ -15,13 +15,13 @@ pub struct Mark {
 }
 
 /// The replicas serving now, and the set a blue-green deploy replaced (for a rollback).
-pub struct Sets {
+pub(super) struct Sets {
     pub live: Vec<Member>,
     pub parked: Vec<Member>,
 }
 
 /// Marks steps on the run's clock, and says them on stderr.
-pub struct Marker<'a> {
+pub(super) struct Marker<'a> {
     pub clock: &'a Collector,
     pub marks: Vec<Mark>,
 }
@@ -36,7 +36,7 @@ impl Marker<'_> {
 
 /// Each replica in turn: successor started and healthy, added to the balancer, then
 /// the old one drained and sent SIGTERM (or, not graceful, SIGKILLed while serving).
-pub async fn rolling_restart(
+pub(super) async fn rolling_restart(
     fleet: &mut Fleet,
     sets: &mut Sets,
     fault: &Fault,
@@ -68,7 +68,7 @@ pub async fn rolling_restart(
 
 /// A second set started and healthy, traffic switched to it at once, the first set
 /// drained and stopped, and kept for a rollback.
-pub async fn blue_green(
+pub(super) async fn blue_green(
     fleet: &mut Fleet,
     sets: &mut Sets,
     fault: &Fault,
@@ -87,7 +87,7 @@ pub async fn blue_green(
 
 /// The parked set started again and healthy, traffic switched back, the set that
 /// replaced it drained and stopped (and parked in its turn).
-pub async fn rollback(
+pub(super) async fn rollback(
     fleet: &mut Fleet,
     sets: &mut Sets,
     fault: &Fault,

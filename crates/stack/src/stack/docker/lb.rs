@@ -14,7 +14,7 @@ events { worker_connections 4096; }
 ";
 
 /// `nginx.conf` for `backends` (container names) listening on `port`.
-pub fn nginx_config(backends: &[String], port: u16) -> String {
+pub(super) fn nginx_config(backends: &[String], port: u16) -> String {
     let servers: String = backends
         .iter()
         .map(|name| format!("    server {name}:{port} max_fails=1 fail_timeout=5s;\n"))
@@ -55,7 +55,7 @@ pub fn nginx_config(backends: &[String], port: u16) -> String {
 /// connection reset (1 in about 6 reloads under 20 users here). The edge keeps the
 /// clients' connections; towards the balancer it holds none idle, so a reload has none
 /// to close, and new connections go to the new workers.
-pub fn edge_config(router: &str, port: u16) -> String {
+pub(super) fn edge_config(router: &str, port: u16) -> String {
     format!(
         r#"{PREAMBLE}http {{
   access_log off;
@@ -109,7 +109,7 @@ pub fn access_log(log: &str) -> Vec<Attempts> {
 
 /// Requests per upstream address: a request retried on another replica counts for the
 /// last one, which served it.
-pub fn requests_per_upstream(log: &str) -> std::collections::BTreeMap<String, u64> {
+pub(super) fn requests_per_upstream(log: &str) -> std::collections::BTreeMap<String, u64> {
     let mut counts = std::collections::BTreeMap::new();
     for line in access_log(log) {
         if let Some(served_by) = line.tried.last().filter(|a| a.contains(':')) {

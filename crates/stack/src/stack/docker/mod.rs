@@ -101,7 +101,7 @@ pub async fn runtime_image(chosen: Option<&str>) -> Result<String> {
 
 /// Starts the stack; whatever started is removed again if a later part fails (the
 /// returned error drops the half-built [`Stack`]).
-pub async fn start(options: &StackOptions) -> Result<Stack> {
+pub(super) async fn start(options: &StackOptions) -> Result<Stack> {
     let docker = engine::connect().await?;
     let swept = engine::sweep(&docker, true).await?;
     if swept != engine::Swept::default() {

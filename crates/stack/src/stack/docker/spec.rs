@@ -14,7 +14,7 @@ use super::profile::Limits;
 use super::{engine, images, READY};
 
 /// Where the harness executable is mounted in the runtime image.
-pub const EXE_IN_CONTAINER: &str = "/usr/local/bin/karigar-perf";
+pub(super) const EXE_IN_CONTAINER: &str = "/usr/local/bin/karigar-perf";
 
 /// How a container proves it is ready.
 #[derive(Clone, Debug)]

@@ -18,9 +18,9 @@ use crate::error::Context as _;
 use crate::error::{Error, Result};
 
 /// Every container and network of a run carries its run id under this label ...
-pub const RUN_LABEL: &str = "dev.karigar-perf.run";
+pub(super) const RUN_LABEL: &str = "dev.karigar-perf.run";
 /// ... and the pid of the harness that owns it, so that a sweep knows which are orphans.
-pub const PID_LABEL: &str = "dev.karigar-perf.pid";
+pub(super) const PID_LABEL: &str = "dev.karigar-perf.pid";
 
 /// How long the daemon may take to answer a ping.
 const PING_TIMEOUT: Duration = Duration::from_secs(3);
@@ -45,12 +45,12 @@ fn no_daemon(why: &str) -> Error {
 }
 
 /// Whether a daemon answers: how `--stack auto` chooses.
-pub async fn answers() -> bool {
+pub(crate) async fn answers() -> bool {
     connect().await.is_ok()
 }
 
 /// The labels of everything a run creates.
-pub fn labels(run_id: &str) -> HashMap<String, String> {
+pub(super) fn labels(run_id: &str) -> HashMap<String, String> {
     HashMap::from([
         (RUN_LABEL.to_owned(), run_id.to_owned()),
         (PID_LABEL.to_owned(), std::process::id().to_string()),
@@ -58,7 +58,7 @@ pub fn labels(run_id: &str) -> HashMap<String, String> {
 }
 
 /// Creates the run's own bridge network; its containers find each other by name.
-pub async fn create_network(docker: &Docker, name: &str, run_id: &str) -> Result<()> {
+pub(super) async fn create_network(docker: &Docker, name: &str, run_id: &str) -> Result<()> {
     let request = NetworkCreateRequest {
         name: name.to_owned(),
         driver: Some("bridge".into()),
@@ -73,12 +73,12 @@ pub async fn create_network(docker: &Docker, name: &str, run_id: &str) -> Result
 }
 
 /// Whether an image is in the local store (nothing is pulled to find out).
-pub async fn has_image(docker: &Docker, image: &str) -> bool {
+pub(super) async fn has_image(docker: &Docker, image: &str) -> bool {
     docker.inspect_image(image).await.is_ok()
 }
 
 /// Writes a container's stdout and stderr to `path`; best effort.
-pub async fn save_logs(docker: &Docker, id: &str, path: &Path) {
+pub(super) async fn save_logs(docker: &Docker, id: &str, path: &Path) {
     let options = LogsOptionsBuilder::default().stdout(true).stderr(true).build();
     let mut stream = docker.logs(id, Some(options));
     let mut text = Vec::new();
@@ -89,7 +89,7 @@ pub async fn save_logs(docker: &Docker, id: &str, path: &Path) {
 }
 
 /// The last `lines` lines a container wrote, for start-up errors.
-pub async fn log_tail(docker: &Docker, id: &str, lines: usize) -> String {
+pub(super) async fn log_tail(docker: &Docker, id: &str, lines: usize) -> String {
     let options = LogsOptionsBuilder::default()
         .stdout(true)
         .stderr(true)
@@ -104,7 +104,7 @@ pub async fn log_tail(docker: &Docker, id: &str, lines: usize) -> String {
 }
 
 /// Removes a container and its anonymous volumes, running or not.
-pub async fn remove_container(docker: &Docker, id: &str) {
+pub(super) async fn remove_container(docker: &Docker, id: &str) {
     let options = RemoveContainerOptionsBuilder::default()
         .force(true)
         .v(true)
@@ -122,7 +122,7 @@ pub struct Swept {
 /// Removes the containers and networks of karigar-perf runs: all of them, or (with
 /// `orphans_only`) those whose harness process is gone, i.e. leftovers of a run that
 /// was killed before it could tear down.
-pub async fn sweep(docker: &Docker, orphans_only: bool) -> Result<Swept> {
+pub(super) async fn sweep(docker: &Docker, orphans_only: bool) -> Result<Swept> {
     let filters = HashMap::from([("label", vec![RUN_LABEL])]);
     let containers = docker
         .list_containers(Some(

@@ -7,13 +7,13 @@ use crate::samples::{DbSample, RedisSample};
 use sqlx::{Connection, PgConnection};
 
 /// Reads `pg_stat_activity` over one connection of its own (not counted).
-pub struct PostgresProbe {
+pub(super) struct PostgresProbe {
     url: String,
     connection: Option<PgConnection>,
 }
 
 impl PostgresProbe {
-    pub fn new(url: String) -> Self {
+    pub(super) fn new(url: String) -> Self {
         Self {
             url,
             connection: None,
@@ -21,7 +21,7 @@ impl PostgresProbe {
     }
 
     /// `max_connections` of the server.
-    pub async fn max_connections(&mut self) -> Option<u32> {
+    pub(super) async fn max_connections(&mut self) -> Option<u32> {
         let connection = self.connection().await?;
         let value: String = sqlx::query_scalar("SHOW max_connections")
             .fetch_one(connection)
@@ -30,7 +30,7 @@ impl PostgresProbe {
         value.parse().ok()
     }
 
-    pub async fn sample(&mut self) -> Option<DbSample> {
+    pub(super) async fn sample(&mut self) -> Option<DbSample> {
         let connection = self.connection().await?;
         let rows: Result<Vec<(String, String, i64)>, _> = sqlx::query_as(
             "SELECT coalesce(host(client_addr), 'local'), coalesce(state, 'unknown'), count(*)
@@ -73,20 +73,20 @@ fn tally(rows: Vec<(String, String, i64)>) -> DbSample {
     sample
 }
 
-pub struct RedisProbe {
+pub(super) struct RedisProbe {
     client: Option<redis::Client>,
     connection: Option<redis::aio::MultiplexedConnection>,
 }
 
 impl RedisProbe {
-    pub fn new(url: &str) -> Self {
+    pub(super) fn new(url: &str) -> Self {
         Self {
             client: redis::Client::open(url).ok(),
             connection: None,
         }
     }
 
-    pub async fn sample(&mut self) -> Option<RedisSample> {
+    pub(super) async fn sample(&mut self) -> Option<RedisSample> {
         if self.connection.is_none() {
             self.connection = self
                 .client

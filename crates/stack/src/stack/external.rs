@@ -12,7 +12,7 @@ const REACH_TIMEOUT: Duration = Duration::from_secs(4);
 
 /// Checks that `target` (and `frontend`, if given) answer HTTP at all, reached as the
 /// load will reach them.
-pub async fn connect(target: &str, frontend: Option<&str>, http: &HttpSettings) -> Result<Stack> {
+pub(super) async fn connect(target: &str, frontend: Option<&str>, http: &HttpSettings) -> Result<Stack> {
     let backend = normalise(target, "--target")?;
     check_reachable(&format!("{backend}/health"), "target", http).await?;
     let frontend = match frontend {

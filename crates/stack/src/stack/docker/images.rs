@@ -8,7 +8,7 @@ use super::engine;
 use crate::error::{Error, Result};
 
 /// The local set `docker/build.sh` builds.
-pub const LOCAL_BASE: &str = "karigar-perf/base:bookworm";
+pub(super) const LOCAL_BASE: &str = "karigar-perf/base:bookworm";
 const LOCAL_POSTGRES: &str = "karigar-perf/postgres:15";
 const LOCAL_REDIS: &str = "karigar-perf/redis:7";
 
@@ -66,7 +66,7 @@ impl ImageChoice {
 }
 
 /// `name[:tag]` split for testcontainers (which takes them apart); `latest` by default.
-pub fn name_and_tag(image: &str) -> (&str, &str) {
+pub(super) fn name_and_tag(image: &str) -> (&str, &str) {
     // A colon after the last slash is a tag; one before it is a registry port.
     match image.rfind(':') {
         Some(colon) if colon > image.rfind('/').unwrap_or(0) => (&image[..colon], &image[colon + 1..]),
@@ -76,7 +76,7 @@ pub fn name_and_tag(image: &str) -> (&str, &str) {
 
 /// Builds `context` (a folder with a Dockerfile) as `tag` with the docker CLI, passing
 /// the runtime image as `BASE_IMAGE` for Dockerfiles that take one.
-pub fn build(context: &std::path::Path, tag: &str, base: &str) -> Result<()> {
+pub(super) fn build(context: &std::path::Path, tag: &str, base: &str) -> Result<()> {
     if !context.join("Dockerfile").is_file() {
         return Err(Error::config(format!(
             "--backend-build {}: no Dockerfile in that folder",

@@ -24,7 +24,7 @@ pub struct LocalPostgres {
 }
 
 /// Gives `path` to the user Postgres runs as (when the harness is root).
-pub fn hand_to_server(path: &Path, owner: Option<(u32, u32)>) -> Result<()> {
+pub(super) fn hand_to_server(path: &Path, owner: Option<(u32, u32)>) -> Result<()> {
     if let Some((uid, gid)) = owner {
         std::os::unix::fs::chown(path, Some(uid), Some(gid))
             .stack_context(|| format!("chown {}", path.display()))?;
@@ -35,7 +35,7 @@ pub fn hand_to_server(path: &Path, owner: Option<(u32, u32)>) -> Result<()> {
 /// Starts Postgres on the data directory `data` (its socket in `socket_dir`, which the
 /// server's user owns), listening on 127.0.0.1:`port`, and waits until it accepts
 /// connections.
-pub async fn serve_postgres(
+pub(super) async fn serve_postgres(
     bin: &Path,
     data: &Path,
     socket_dir: &Path,
