@@ -59,6 +59,7 @@
 //! - [`exit`], [`error`]: exit codes and the errors that map to them
 
 pub use karigar_perf_engine::{client, load};
+pub use karigar_perf_import::import;
 pub use karigar_perf_model::{
     accounts, console, cpu, error, exit, http, metrics, policy, samples, scenario, slo, stats,
 };
@@ -73,7 +74,6 @@ pub mod config;
 pub mod deploy;
 pub mod distributed;
 pub mod drill;
-pub mod import;
 pub mod interrupt;
 pub mod live;
 pub mod report;

@@ -9,7 +9,7 @@ use super::classify::{Kept, Role};
 use super::recording::Exchange;
 
 #[derive(Debug)]
-pub struct Draft {
+pub(super) struct Draft {
     pub name: String,
     pub method: String,
     pub frontend: bool,
@@ -25,7 +25,7 @@ pub struct Draft {
 }
 
 #[derive(Debug)]
-pub enum DraftBody {
+pub(super) enum DraftBody {
     Json(Value),
     Raw(String),
 }
@@ -54,7 +54,7 @@ const DROPPED_HEADERS: &[&str] = &[
 ];
 
 impl Draft {
-    pub fn of(exchange: &Exchange, kept: &Kept) -> Self {
+    pub(super) fn of(exchange: &Exchange, kept: &Kept) -> Self {
         let mut headers: Vec<(String, String)> = exchange
             .headers
             .iter()
@@ -101,7 +101,7 @@ impl Draft {
 
     /// Every text a template may replace a value in: the path, header values, the
     /// body's strings.
-    pub fn texts_mut(&mut self, f: &mut impl FnMut(&mut String)) {
+    pub(super) fn texts_mut(&mut self, f: &mut impl FnMut(&mut String)) {
         f(&mut self.path);
         for (_, value) in &mut self.headers {
             f(value);
@@ -114,7 +114,7 @@ impl Draft {
     }
 
     /// The body's string fields, with their keys: `(key, value)`.
-    pub fn json_fields_mut(&mut self, f: &mut impl FnMut(&str, &mut String)) {
+    pub(super) fn json_fields_mut(&mut self, f: &mut impl FnMut(&str, &mut String)) {
         if let Some(DraftBody::Json(json)) = &mut self.body {
             fields_mut(json, None, f);
         }
@@ -154,7 +154,7 @@ fn fields_mut(value: &mut Value, key: Option<&str>, f: &mut impl FnMut(&str, &mu
 
 /// `post_auth_register` for `POST /api/v1/auth/register`, `page_auth_email` for the
 /// page `/auth/email`, `page_home` for `/`: the API's version prefix and ids left out.
-pub fn step_name(method: &str, path: &str, page: bool) -> String {
+pub(super) fn step_name(method: &str, path: &str, page: bool) -> String {
     let path = path.split('?').next().unwrap_or_default();
     let mut segments: Vec<String> = path
         .split('/')
@@ -191,7 +191,7 @@ fn is_id(segment: &str) -> bool {
 }
 
 /// Lower-case letters, digits and `_`, as step and variable names want.
-pub fn identifier(text: &str) -> String {
+pub(super) fn identifier(text: &str) -> String {
     let mut out = String::new();
     for c in text.chars() {
         if c.is_ascii_alphanumeric() {
@@ -206,12 +206,12 @@ pub fn identifier(text: &str) -> String {
 /// Names given so far (steps and variables share none): `fresh("email")` is `email`,
 /// then `email_2`, ...
 #[derive(Default)]
-pub struct Names {
+pub(super) struct Names {
     taken: HashSet<String>,
 }
 
 impl Names {
-    pub fn fresh(&mut self, base: &str) -> String {
+    pub(super) fn fresh(&mut self, base: &str) -> String {
         let base = if base.is_empty() { "value" } else { base };
         let mut name = base.to_owned();
         let mut n = 2;

@@ -7,7 +7,7 @@ use super::draft::{Draft, DraftBody};
 use super::params::Var;
 
 /// The scenario file's text; `header` lines become its opening comment.
-pub fn scenario(name: &str, header: &[String], vars: &[Var], drafts: &[Draft]) -> String {
+pub(super) fn scenario(name: &str, header: &[String], vars: &[Var], drafts: &[Draft]) -> String {
     let mut out = String::new();
     for line in header {
         let _ = writeln!(out, "# {line}");

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use super::recording::{origin_of, Exchange};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
+pub(super) enum Role {
     Page,
     Asset,
     Api,
@@ -19,7 +19,7 @@ pub enum Role {
 
 /// A recorded request that becomes a step.
 #[derive(Debug)]
-pub struct Kept {
+pub(super) struct Kept {
     /// Its index in the recording.
     pub index: usize,
     pub role: Role,
@@ -30,7 +30,7 @@ pub struct Kept {
 }
 
 #[derive(Debug, Default)]
-pub struct Sorted {
+pub(super) struct Sorted {
     pub kept: Vec<Kept>,
     pub frontend: Option<String>,
     pub backend: Option<String>,
@@ -57,7 +57,7 @@ const ASSET_EXTENSIONS: &[&str] = &[
 
 /// Sorts `exchanges`; `frontend` and `backend` are the origins the user named, else
 /// the first page's and the first API call's.
-pub fn sort(exchanges: &[Exchange], frontend: Option<String>, backend: Option<String>) -> Sorted {
+pub(super) fn sort(exchanges: &[Exchange], frontend: Option<String>, backend: Option<String>) -> Sorted {
     let roles: Vec<Role> = exchanges.iter().map(role).collect();
     let first = |wanted: Role| {
         exchanges
@@ -110,7 +110,7 @@ fn host_of(exchange: &Exchange) -> String {
 }
 
 /// What a request was, from what the browser said, else its answer, else its path.
-pub fn role(exchange: &Exchange) -> Role {
+pub(super) fn role(exchange: &Exchange) -> Role {
     if exchange.method.eq_ignore_ascii_case("OPTIONS")
         && (exchange.header("access-control-request-method").is_some()
             || exchange.resource.as_deref() == Some("preflight"))

@@ -24,7 +24,7 @@ struct Given {
 }
 
 /// A capture found: which step's answer, which variable, from where, sent by whom.
-pub struct Found {
+pub(super) struct Found {
     pub step: usize,
     pub var: String,
     pub from: String,
@@ -32,7 +32,7 @@ pub struct Found {
 }
 
 /// Rewrites `drafts` (one per exchange of `sent`, in order) and returns the captures.
-pub fn correlate(sent: &[&Exchange], drafts: &mut [Draft], names: &mut Names) -> Vec<Found> {
+pub(super) fn correlate(sent: &[&Exchange], drafts: &mut [Draft], names: &mut Names) -> Vec<Found> {
     let mut given: Vec<Given> = Vec::new();
     let mut found: Vec<Found> = Vec::new();
     let mut requests_so_far = String::new();
@@ -199,7 +199,7 @@ fn hidden_fields(html: &str, out: &mut Vec<(String, String, String)>) {
 /// For a recording without answers (cURL): a bearer token sent after a sign-up or
 /// log-in is taken as that answer's `/access_token` (the contract's `AuthResponse`),
 /// said as a guess. Returns the notes.
-pub fn guess_bearer_tokens(drafts: &mut [Draft], names: &mut Names) -> Vec<String> {
+pub(super) fn guess_bearer_tokens(drafts: &mut [Draft], names: &mut Names) -> Vec<String> {
     let mut notes = Vec::new();
     let mut guessed: Vec<(String, String)> = Vec::new();
     for i in 0..drafts.len() {

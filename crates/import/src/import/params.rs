@@ -7,14 +7,14 @@ use std::sync::LazyLock;
 use super::draft::{identifier, Draft, Names};
 
 /// A `[vars]` entry and why the import made it.
-pub struct Var {
+pub(super) struct Var {
     pub name: String,
     pub value: String,
     pub note: String,
 }
 
 /// What a `[vars]` value the user must set holds until then.
-pub const CHANGE_ME: &str = "CHANGE_ME";
+pub(super) const CHANGE_ME: &str = "CHANGE_ME";
 
 /// A fresh password per iteration that meets the contract's rule (upper, lower, digit,
 /// at least 8).
@@ -26,7 +26,7 @@ static EMAIL: LazyLock<regex::Regex> = LazyLock::new(|| {
 
 /// Every distinct email sent -> `{{email}}` (`email_2`, ...), `[vars] email =
 /// "{{unique_email}}"`.
-pub fn emails(drafts: &mut [Draft], names: &mut Names) -> Vec<Var> {
+pub(super) fn emails(drafts: &mut [Draft], names: &mut Names) -> Vec<Var> {
     let mut seen: Vec<String> = Vec::new();
     for draft in drafts.iter_mut() {
         draft.texts_mut(&mut |text| {
@@ -63,7 +63,7 @@ pub fn emails(drafts: &mut [Draft], names: &mut Names) -> Vec<Var> {
 
 /// JSON fields named like a password -> `{{password}}`: a fresh one per iteration when
 /// it is first sent to a sign-up, else a value for the user to set.
-pub fn passwords(drafts: &mut [Draft], names: &mut Names) -> Vec<Var> {
+pub(super) fn passwords(drafts: &mut [Draft], names: &mut Names) -> Vec<Var> {
     let mut found: Vec<(String, bool)> = Vec::new();
     for draft in drafts.iter_mut() {
         let signup = draft.method == "POST" && is_signup(&draft.path);
@@ -104,7 +104,7 @@ pub fn passwords(drafts: &mut [Draft], names: &mut Names) -> Vec<Var> {
 /// What no answer gave and the recording must not leak: cookies are dropped (the
 /// client keeps none of the browser's), secret headers, body fields and query
 /// parameters become `[vars]` values for the user to set.
-pub fn secrets(drafts: &mut [Draft], names: &mut Names) -> (Vec<Var>, Vec<String>) {
+pub(super) fn secrets(drafts: &mut [Draft], names: &mut Names) -> (Vec<Var>, Vec<String>) {
     let mut vars: Vec<(String, Var)> = Vec::new();
     let mut notes = Vec::new();
     let mut to_var = |what: &str, key: &str, value: &mut String, step: &str, names: &mut Names| {

@@ -3,7 +3,7 @@
 //! answers and no timing, so an import from them has no captures found from responses
 //! and no think times.
 
-use reqwest::Url;
+use url::Url;
 
 use super::recording::Exchange;
 

@@ -2,8 +2,8 @@
 //! -> exchanges. A malformed file is named with the entry and field at fault.
 
 use base64::Engine as _;
-use reqwest::Url;
 use serde_json::Value;
+use url::Url;
 
 use super::recording::{Answer, Exchange, Timing};
 

@@ -1,7 +1,7 @@
 //! A recorded session as the importers read it, whatever it came from: each request
 //! in the order it was sent, with its answer when the recording has one.
 
-use reqwest::Url;
+use url::Url;
 
 /// One request and, from a HAR, what came back.
 #[derive(Clone, Debug)]
@@ -68,7 +68,7 @@ pub fn origin_of(url: &Url) -> String {
     )
 }
 
-pub fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(super) fn find_header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers
         .iter()
         .find(|(n, _)| n.eq_ignore_ascii_case(name))
