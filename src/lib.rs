@@ -60,12 +60,12 @@
 
 pub use karigar_perf_engine::{client, load};
 pub use karigar_perf_import::import;
+pub use karigar_perf_judge::autoscale;
 pub use karigar_perf_model::{
     accounts, console, cpu, error, exit, http, metrics, policy, samples, scenario, slo, stats,
 };
 pub use karigar_perf_stack::{faults, stack, telemetry};
 
-pub mod autoscale;
 pub mod capacity;
 pub mod cli;
 mod commands;

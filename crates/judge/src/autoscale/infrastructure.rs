@@ -7,7 +7,7 @@ use super::hpa::{simulate, HpaPolicy, HpaSimulation};
 use super::triggers::{timeline, Trigger, TriggerReport};
 use crate::metrics::Measurements;
 use crate::policy;
-use crate::telemetry::{Aggregate, SeriesName, Telemetry};
+use crate::samples::{Aggregate, SeriesName, Telemetry};
 
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Infrastructure {
@@ -49,7 +49,7 @@ pub struct Infrastructure {
     /// Measured instances that exited or restarted during the run: their figures stop
     /// there (or start afresh), and the report says so.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub departures: Vec<crate::telemetry::Departure>,
+    pub departures: Vec<crate::samples::Departure>,
 }
 
 /// One backend instance over the run.
@@ -83,7 +83,7 @@ impl Infrastructure {
             db_connections_max: agg(SeriesName::DbConnections, Aggregate::Max),
             db_connections_all_instances: telemetry.samples.iter().any(|s| {
                 s.db.as_ref()
-                    .is_some_and(|db| db.per_instance.contains_key(crate::telemetry::ALL_INSTANCES))
+                    .is_some_and(|db| db.per_instance.contains_key(crate::samples::ALL_INSTANCES))
             }),
             max_connections: telemetry.max_connections,
             backend_cpu_p95_percent: percent(SeriesName::BackendCpu, Aggregate::Percentile(0.95)),
