@@ -64,11 +64,13 @@ pub async fn down(orphans_only: bool) -> Result<u8> {
     if !orphans_only {
         stop_kept().await?;
     }
-    let swept = crate::stack::down(orphans_only).await?;
-    println!(
-        "removed {} container(s) and {} network(s)",
-        swept.containers, swept.networks
-    );
+    match crate::stack::down(orphans_only).await? {
+        Some(swept) => println!(
+            "removed {} container(s) and {} network(s)",
+            swept.containers, swept.networks
+        ),
+        None => println!("no Docker daemon answers: no container or network to remove"),
+    }
     Ok(crate::exit::PASS)
 }
 

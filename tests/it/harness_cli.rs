@@ -3,7 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::harness::{assert_stack_gone, roomy_scenario, signal_and_wait, stderr, stdout, Run};
+use crate::common::harness::{
+    assert_exit, assert_stack_gone, roomy_scenario, signal_and_wait, stderr, stdout, Run, BIN,
+};
 
 #[test]
 fn a_short_signup_run_passes_and_reports_every_step() {
@@ -247,6 +249,26 @@ fn a_window_breached_three_times_in_a_row_stops_the_run() {
     assert!(slo["window"]["breached"].as_u64().unwrap() >= 3, "{slo}");
     assert!(stdout(&output).contains("ABORTED early"), "{}", stdout(&output));
     assert_stack_gone(&run);
+}
+
+/// `stack down` on a machine without Docker (a local stack's machine): there is no
+/// container to remove, which is no failure.
+#[test]
+fn stack_down_without_a_docker_daemon_removes_nothing_and_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("no-docker.sock");
+    let output = std::process::Command::new(BIN)
+        .args(["stack", "down"])
+        .current_dir(dir.path())
+        .env("DOCKER_HOST", format!("unix://{}", socket.display()))
+        .output()
+        .expect("karigar-perf runs");
+    assert_exit(&output, 0);
+    assert!(
+        stdout(&output).contains("no Docker daemon answers: no container or network to remove"),
+        "{}",
+        stdout(&output)
+    );
 }
 
 #[test]
