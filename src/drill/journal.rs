@@ -7,6 +7,8 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
+use crate::load::RequestHook;
+
 /// One acknowledged write.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Ack {
@@ -41,38 +43,6 @@ impl Journal {
             key_var,
             inner: Mutex::default(),
         }
-    }
-
-    /// Whether plan step `step` is one of the writes.
-    pub fn writes(&self, step: usize) -> bool {
-        self.steps.contains(&step)
-    }
-
-    /// User `user` is sending a write at `at_s`.
-    pub fn sent(&self, user: usize, at_s: f64) {
-        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        inner.sent.entry(user).or_default().push(at_s);
-    }
-
-    /// User `user`'s write was acknowledged at `at_s`; its key is read from `vars`
-    /// (after the step's captures).
-    pub fn acknowledged(&self, user: usize, vars: &[Option<String>], at_s: f64) {
-        let Some(key) = vars.get(self.key_var).cloned().flatten() else {
-            return;
-        };
-        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let sent_s = inner
-            .sent
-            .get(&user)
-            .and_then(|s| s.last())
-            .copied()
-            .unwrap_or(at_s);
-        inner.acks.push(Ack {
-            user,
-            key,
-            sent_s,
-            at_s,
-        });
     }
 
     /// When the first write sent at or after `at_s` was acknowledged.
@@ -116,17 +86,37 @@ impl Journal {
 }
 
 /// The load tells the journal of each write step's requests.
-impl crate::load::RequestHook for Journal {
+impl RequestHook for Journal {
+    /// Whether plan step `step` is one of the writes.
     fn watches(&self, step: usize) -> bool {
-        self.writes(step)
+        self.steps.contains(&step)
     }
 
+    /// User `user` is sending a write at `at_s`.
     fn sent(&self, user: usize, at_s: f64) {
-        Journal::sent(self, user, at_s);
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner.sent.entry(user).or_default().push(at_s);
     }
 
+    /// User `user`'s write was acknowledged at `at_s`; its key is read from `vars`
+    /// (after the step's captures).
     fn acknowledged(&self, user: usize, vars: &[Option<String>], at_s: f64) {
-        Journal::acknowledged(self, user, vars, at_s);
+        let Some(key) = vars.get(self.key_var).cloned().flatten() else {
+            return;
+        };
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let sent_s = inner
+            .sent
+            .get(&user)
+            .and_then(|s| s.last())
+            .copied()
+            .unwrap_or(at_s);
+        inner.acks.push(Ack {
+            user,
+            key,
+            sent_s,
+            at_s,
+        });
     }
 }
 
@@ -141,7 +131,7 @@ mod tests {
     #[test]
     fn each_user_holds_its_last_acknowledged_write_and_an_unanswered_one_is_in_doubt() {
         let journal = Journal::new(vec![0, 2], 1);
-        assert!(journal.writes(2) && !journal.writes(1));
+        assert!(journal.watches(2) && !journal.watches(1));
         journal.sent(1, 0.5);
         journal.acknowledged(1, &vars("a1"), 0.6);
         journal.sent(2, 0.7);

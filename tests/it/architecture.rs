@@ -18,12 +18,18 @@ fn source_roots() -> Vec<PathBuf> {
     roots
 }
 
-/// Module path -> its source, for every file of every source folder but the crate roots.
-fn sources() -> BTreeMap<String, String> {
+/// Module path -> its source, for every file of every source folder.
+fn every_source() -> BTreeMap<String, String> {
     let mut found = BTreeMap::new();
     for dir in source_roots() {
         collect(&dir, "", &mut found);
     }
+    found
+}
+
+/// Module path -> its source, for every file of every source folder but the crate roots.
+fn sources() -> BTreeMap<String, String> {
+    let mut found = every_source();
     found.remove("lib");
     found.remove("main");
     found
@@ -279,38 +285,13 @@ fn the_cycle_finder_sees_a_cycle_through_a_use_tree() {
 
 #[test]
 fn only_the_command_line_sees_clap() {
-    let mut every = BTreeMap::new();
-    for dir in source_roots() {
-        collect(&dir, "", &mut every);
-    }
-    let outside: Vec<String> = every
+    let outside: Vec<String> = every_source()
         .iter()
         .filter(|(module, _)| *module != "cli" && !module.starts_with("cli::"))
         .filter(|(_, source)| source.contains("clap::") || source.contains("use clap"))
         .map(|(module, _)| module.clone())
         .collect();
     assert!(outside.is_empty(), "clap outside cli/: {outside:?}");
-}
-
-/// The module paths under `src/`: `a/b.rs` and `a/b/mod.rs` are `a::b`.
-fn modules_in(dir: &Path, prefix: &str, found: &mut BTreeSet<String>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path: PathBuf = entry.unwrap().path();
-        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-        let joined = |name: &str| match prefix {
-            "" => name.to_owned(),
-            _ => format!("{prefix}::{name}"),
-        };
-        if path.is_dir() {
-            modules_in(&path, &joined(&name), found);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            found.insert(if name == "mod" {
-                prefix.to_owned()
-            } else {
-                joined(&name)
-            });
-        }
-    }
 }
 
 /// The modules the architecture chapter lists: lines "- `a::b`: what it is".
@@ -325,10 +306,7 @@ fn modules_documented() -> Vec<String> {
 
 #[test]
 fn the_architecture_chapter_names_every_module_once() {
-    let mut in_source = BTreeSet::new();
-    for dir in source_roots() {
-        modules_in(&dir, "", &mut in_source);
-    }
+    let in_source: BTreeSet<String> = every_source().into_keys().collect();
     let documented = modules_documented();
     let listed: BTreeSet<String> = documented.iter().cloned().collect();
     assert_eq!(documented.len(), listed.len(), "a module listed twice");
