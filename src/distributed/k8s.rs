@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::batch::v1::{Job, JobSpec};
 use k8s_openapi::api::core::v1::{
     ConfigMap, ConfigMapVolumeSource, Container, ContainerPort, EmptyDirVolumeSource, EnvVar, EnvVarSource,
-    KeyToPath, Pod, PodSpec, PodTemplateSpec, ResourceRequirements, Secret, SecretKeySelector,
-    SecretVolumeSource, Service, ServicePort, ServiceSpec, TopologySpreadConstraint, Volume, VolumeMount,
+    KeyToPath, Pod, PodSecurityContext, PodSpec, PodTemplateSpec, ResourceRequirements, Secret,
+    SecretKeySelector, SecretVolumeSource, Service, ServicePort, ServiceSpec, TopologySpreadConstraint,
+    Volume, VolumeMount,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
@@ -23,8 +24,15 @@ use super::protocol::{ScenarioText, TOKEN_ENV};
 pub const COORDINATOR_PORT: u16 = 7878;
 const SCENARIO_KEY: &str = "scenario.toml";
 const TOKEN_KEY: &str = "token";
-const SCENARIO_MOUNT: &str = "/etc/karigar-perf";
+/// Beside the TLS mount, not above it: a volume cannot be mounted inside a ConfigMap's,
+/// which Kubernetes mounts read-only.
+const SCENARIO_MOUNT: &str = "/etc/karigar-perf/scenario";
 const REPORTS_MOUNT: &str = "/reports";
+/// The user and group every pod runs as: `nobody`, as the harness image does. The
+/// Secret's files are the group's (`fsGroup`), so that this user reads them.
+const POD_USER: i64 = 65534;
+/// The Secret's files: read by their owner (root) and the pod's group, nobody else.
+const TLS_FILE_MODE: i32 = 0o440;
 /// How long the coordinator's pod stays up after the run, for `kubectl cp`.
 const KEEP_REPORTS_S: u32 = 3600;
 
@@ -164,7 +172,7 @@ fn tls_volume(settings: &K8sSettings) -> Option<(Volume, VolumeMount)> {
         secret: Some(SecretVolumeSource {
             secret_name: Some(name_of_secret(settings)),
             items: Some(items),
-            default_mode: Some(0o400),
+            default_mode: Some(TLS_FILE_MODE),
             ..Default::default()
         }),
         ..Default::default()
@@ -176,6 +184,17 @@ fn tls_volume(settings: &K8sSettings) -> Option<(Volume, VolumeMount)> {
         ..Default::default()
     };
     Some((volume, mount))
+}
+
+/// Every pod's user: not root, and in the group that owns the Secret's files.
+fn security_context() -> PodSecurityContext {
+    PodSecurityContext {
+        run_as_non_root: Some(true),
+        run_as_user: Some(POD_USER),
+        run_as_group: Some(POD_USER),
+        fs_group: Some(POD_USER),
+        ..Default::default()
+    }
 }
 
 fn name(settings: &K8sSettings, part: &str) -> String {
@@ -315,6 +334,7 @@ fn coordinator(settings: &K8sSettings) -> Pod {
         metadata: meta(settings, "coordinator", "coordinator"),
         spec: Some(PodSpec {
             restart_policy: Some("Never".into()),
+            security_context: Some(security_context()),
             containers: vec![Container {
                 name: "coordinator".into(),
                 image: Some(settings.image.clone()),
@@ -354,6 +374,7 @@ fn job(settings: &K8sSettings) -> Job {
                 }),
                 spec: Some(PodSpec {
                     restart_policy: Some("Never".into()),
+                    security_context: Some(security_context()),
                     topology_spread_constraints: Some(vec![spread(settings)]),
                     containers: vec![Container {
                         name: "generator".into(),
@@ -526,7 +547,7 @@ mod tests {
         assert_eq!(token(&coordinator.env).key, "token");
         let script = coordinator.command.clone().unwrap().join(" ");
         for words in [
-            "scenario /etc/karigar-perf/scenario.toml",
+            "scenario /etc/karigar-perf/scenario/scenario.toml",
             "--generators 4 --engine external --coordinator-listen 0.0.0.0:7878",
             "--target http://backend.staging:8080",
             "--duration 5m --users 40",
@@ -568,6 +589,12 @@ mod tests {
                 .unwrap();
             let source = volume.secret.clone().unwrap();
             assert_eq!(source.secret_name.as_deref(), Some(secret_name.as_str()));
+            let user = spec.security_context.clone().unwrap();
+            assert_eq!(
+                (user.run_as_user, user.fs_group, source.default_mode),
+                (Some(65534), Some(65534), Some(0o440)),
+                "the pod's user reads the files through its group"
+            );
             assert_eq!(
                 source.items.unwrap()[0].key,
                 "ca.pem",

@@ -15,6 +15,7 @@ mod docs;
 mod drills;
 mod gate;
 mod harness_cli;
+mod k8s_pods;
 mod k8s_schemas;
 mod marketplace_api;
 mod observability;

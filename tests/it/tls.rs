@@ -59,18 +59,21 @@ impl Pki {
     }
 }
 
-/// nginx on three loopback ports: `tls` (HTTP/1.1 and h2, a `karigar.test` server that
+/// nginx on two loopback ports: `tls` (HTTP/1.1 and h2, a `karigar.test` server that
 /// checks the TLS server name, header and basic-auth locations), `mtls` (a client
-/// certificate signed by the CA required), each request logged with its protocol,
+/// certificate signed by the CA required, and the same guarded location), each request logged with its protocol,
 /// server name and Host.
-struct Nginx {
+pub(crate) struct Nginx {
     child: Child,
-    tls: u16,
-    mtls: u16,
+    pub(crate) tls: u16,
+    pub(crate) mtls: u16,
     log: PathBuf,
 }
 
-const GATEWAY_KEY: &str = "s3cret-gateway-key";
+pub(crate) const GATEWAY_KEY: &str = "s3cret-gateway-key";
+/// The basic-auth user and password the guarded locations let in.
+pub(crate) const GATE_USER: &str = "gate";
+pub(crate) const GATE_PASSWORD: &str = "hunter2-basic";
 /// `gate:hunter2-basic`, base64.
 const BASIC: &str = "Basic Z2F0ZTpodW50ZXIyLWJhc2lj";
 
@@ -121,6 +124,11 @@ http {{
     ssl_client_certificate {ca}; ssl_verify_client on;
     access_log {log} seen;
     location / {{ return 200 "client known\n"; }}
+    location /guarded {{
+      if ($http_x_gateway_key != "{GATEWAY_KEY}") {{ return 401; }}
+      if ($http_authorization != "{BASIC}") {{ return 401; }}
+      return 200 "client known, let in\n";
+    }}
   }}
 }}
 "#,
@@ -183,7 +191,7 @@ impl Drop for Nginx {
 }
 
 /// A scenario of one GET of `path`, checked for a 200, 2 users for 2 s.
-fn scenario(run: &Run, path: &str) -> String {
+pub(crate) fn scenario(run: &Run, path: &str) -> String {
     let file = run.dir.path().join("tls.toml");
     std::fs::write(
         &file,
@@ -196,13 +204,13 @@ fn scenario(run: &Run, path: &str) -> String {
     file.display().to_string()
 }
 
-struct Lab {
+pub(crate) struct Lab {
     _dir: tempfile::TempDir,
-    pki: Pki,
-    nginx: Nginx,
+    pub(crate) pki: Pki,
+    pub(crate) nginx: Nginx,
 }
 
-fn lab() -> Lab {
+pub(crate) fn lab() -> Lab {
     let dir = tempfile::tempdir().unwrap();
     let pki = Pki::make(dir.path());
     let nginx = Nginx::start(&pki, dir.path());
@@ -406,7 +414,7 @@ fn headers_and_basic_auth_come_from_the_environment_and_stay_out_of_reports() {
     assert!(stderr(&unset).contains("${KARIGAR_PERF_TEST_NOT_SET} is not set"));
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let path = entry.path();
