@@ -243,3 +243,38 @@ async fn copied_curl_commands_run_against_a_target_with_each_sign_up_s_own_token
     assert!(count("post_auth_register") >= 2, "{steps:?}");
     assert_each_token_taken(count("post_auth_register"), count("get_auth_me"), 2);
 }
+
+/// `import curl -` reads the commands from standard input, as a pipe from the
+/// clipboard gives them, and writes the scenario a file of the same commands gives.
+#[test]
+fn curl_commands_piped_to_import_become_the_scenario_the_file_gives() {
+    use std::io::Write as _;
+    let fixture = "tests/fixtures/recordings/signup.sh";
+    let import = |source: &str| {
+        let mut child = std::process::Command::new(crate::common::harness::BIN)
+            .args(["import", "curl", source, "--name", "copied"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let commands = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(fixture)).unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        if source == "-" {
+            stdin.write_all(&commands).unwrap();
+        }
+        drop(stdin);
+        let output = child.wait_with_output().unwrap();
+        assert_exit(&output, 0);
+        // The first line names where it came from.
+        let text = String::from_utf8(output.stdout).unwrap();
+        text.split_once('\n').unwrap().1.to_owned()
+    };
+    let piped = import("-");
+    assert_eq!(piped, import(fixture));
+    assert!(
+        piped.contains("name = \"post_auth_register\"") && !piped.contains("Recorded1pass"),
+        "{piped}"
+    );
+}

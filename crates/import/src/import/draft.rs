@@ -113,10 +113,16 @@ impl Draft {
         }
     }
 
-    /// The body's string fields, with their keys: `(key, value)`.
-    pub(super) fn json_fields_mut(&mut self, f: &mut impl FnMut(&str, &mut String)) {
-        if let Some(DraftBody::Json(json)) = &mut self.body {
-            fields_mut(json, None, f);
+    /// The body's named string fields, `(key, value)`, whatever its kind: JSON, JSON
+    /// sent as text, a form, a multipart form.
+    pub(super) fn body_fields_mut(&mut self, f: &mut impl FnMut(&str, &mut String)) {
+        match &mut self.body {
+            Some(DraftBody::Json(json)) => super::fields::json_fields_mut(json, None, f),
+            Some(DraftBody::Raw(text)) => {
+                let content_type = super::recording::find_header(&self.headers, "content-type");
+                super::fields::fields_mut(text, content_type, f);
+            }
+            None => {}
         }
     }
 }
@@ -135,19 +141,6 @@ fn strings_mut(value: &mut Value, f: &mut impl FnMut(&mut String)) {
         Value::String(text) => f(text),
         Value::Array(items) => items.iter_mut().for_each(|v| strings_mut(v, f)),
         Value::Object(fields) => fields.values_mut().for_each(|v| strings_mut(v, f)),
-        _ => {}
-    }
-}
-
-fn fields_mut(value: &mut Value, key: Option<&str>, f: &mut impl FnMut(&str, &mut String)) {
-    match value {
-        Value::String(text) => {
-            if let Some(key) = key {
-                f(key, text);
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(|v| fields_mut(v, key, f)),
-        Value::Object(fields) => fields.iter_mut().for_each(|(k, v)| fields_mut(v, Some(k), f)),
         _ => {}
     }
 }

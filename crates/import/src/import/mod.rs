@@ -6,6 +6,7 @@
 //! - `recording`: the exchanges, whatever they came from; `har`, `curl`: the readers
 //! - `classify`: pages, their static assets, API calls; preflights and other hosts
 //! - `draft`: a step as the import builds it, its name from method and path
+//! - `fields`: the named fields of a body kept as text (JSON as text, forms, multipart)
 //! - `params`: emails, passwords and secrets -> `[vars]`
 //! - `correlate`: values from answers that later requests send -> captures
 //! - `write`: the scenario file
@@ -14,6 +15,7 @@ mod classify;
 mod correlate;
 pub mod curl;
 mod draft;
+mod fields;
 pub mod har;
 mod params;
 mod recording;
@@ -399,6 +401,152 @@ mod tests {
         assert!(
             !text.contains("expect"),
             "cURL records no status: any 2xx\n{text}"
+        );
+    }
+
+    /// One HAR request with its body and an answer.
+    fn exchange(url: &str, headers: &[(&str, &str)], body: Option<(&str, &str)>, answer: &str) -> String {
+        let headers: Vec<String> = headers
+            .iter()
+            .map(|(n, v)| serde_json::json!({"name": n, "value": v}).to_string())
+            .collect();
+        let post = body.map_or(String::new(), |(mime, text)| {
+            format!(
+                r#", "postData": {}"#,
+                serde_json::json!({"mimeType": mime, "text": text})
+            )
+        });
+        let method = if body.is_some() { "POST" } else { "GET" };
+        format!(
+            r#"{{"request": {{"method": "{method}", "url": "http://127.0.0.1:8080{url}", "headers": [{}]{post}}},
+                "response": {{"status": 200, "headers": [], "content": {{"mimeType": "application/json", "text": {}}}}}}}"#,
+            headers.join(","),
+            serde_json::Value::String(answer.into())
+        )
+    }
+
+    const PASSWORD: &str = "Sentinel1Pass";
+    const REFRESH: &str = "r3fresh-5e1f2a3b4c";
+    const API_KEY: &str = "k3y-7a6b5c4d3e";
+
+    /// A log-in and a refresh, their bodies of one kind (content type, a body of the
+    /// fields), then a call with the token and a key no answer gave.
+    fn session(content_type: &str, body: impl Fn(&[(&str, &str)]) -> String) -> String {
+        let tokens = serde_json::json!({"access_token": TOKEN, "refresh_token": REFRESH}).to_string();
+        let login = body(&[("email", "ann@example.test"), ("password", PASSWORD)]);
+        let refresh = body(&[("refresh_token", REFRESH)]);
+        let entries = [
+            exchange(
+                "/api/v1/auth/login",
+                &[("Content-Type", content_type)],
+                Some((content_type, &login)),
+                &tokens,
+            ),
+            exchange(
+                "/api/v1/auth/refresh",
+                &[("Content-Type", content_type)],
+                Some((content_type, &refresh)),
+                &tokens,
+            ),
+            exchange(
+                "/api/v1/auth/me",
+                &[
+                    ("Authorization", &format!("Bearer {TOKEN}")),
+                    ("X-Api-Key", API_KEY),
+                    ("Cookie", "sid=c00kie-99aa"),
+                ],
+                None,
+                "{}",
+            ),
+        ];
+        format!(r#"{{"log": {{"entries": [{}]}}}}"#, entries.join(","))
+    }
+
+    fn assert_no_recorded_secret(kind: &str, har: &str) {
+        let exchanges = har::read("s.har", har).unwrap();
+        let text = import("s.har", &exchanges, &options()).unwrap().text;
+        validates(&text);
+        for leaked in [PASSWORD, TOKEN, REFRESH, API_KEY, "c00kie-99aa"] {
+            assert!(!text.contains(leaked), "{kind}: {leaked:?} written in\n{text}");
+        }
+        for expected in [
+            "password = \"CHANGE_ME\"",
+            "access_token = \"/access_token\"",
+            "refresh_token = \"/refresh_token\"",
+            "Bearer {{access_token}}",
+            "x_api_key = \"CHANGE_ME\"",
+        ] {
+            assert!(
+                text.contains(expected),
+                "{kind}: {expected:?} missing from\n{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn no_recorded_secret_is_written_whatever_the_body() {
+        let json = |fields: &[(&str, &str)]| {
+            let map: serde_json::Map<String, serde_json::Value> =
+                fields.iter().map(|(k, v)| (k.to_string(), (*v).into())).collect();
+            serde_json::Value::Object(map).to_string()
+        };
+        assert_no_recorded_secret("JSON", &session("application/json", json));
+        assert_no_recorded_secret("JSON as text", &session("text/plain;charset=UTF-8", json));
+        let form = |fields: &[(&str, &str)]| {
+            url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(fields)
+                .finish()
+        };
+        assert_no_recorded_secret("a form", &session("application/x-www-form-urlencoded", form));
+        let multipart = |fields: &[(&str, &str)]| {
+            let parts: String = fields
+                .iter()
+                .map(|(k, v)| {
+                    format!("--B0undary\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                })
+                .collect();
+            format!("{parts}--B0undary--\r\n")
+        };
+        assert_no_recorded_secret(
+            "multipart",
+            &session("multipart/form-data; boundary=B0undary", multipart),
+        );
+        let xml = |fields: &[(&str, &str)]| {
+            let inner: String = fields.iter().map(|(k, v)| format!("<{k}>{v}</{k}>")).collect();
+            format!("<request>{inner}</request>")
+        };
+        assert_no_recorded_secret("raw XML", &session("application/xml", xml));
+    }
+
+    #[test]
+    fn a_header_and_a_cookie_an_answer_gave_become_captures() {
+        let given = r#"{"request": {"method": "GET", "url": "http://127.0.0.1:8080/api/v1/session", "headers": []},
+                "response": {"status": 200, "headers": [{"name": "Set-Cookie", "value": "sid=s1d-8f7e6d5c; Path=/; HttpOnly"},
+                  {"name": "X-Csrf-Token", "value": "csrf-1a2b3c4d"}], "content": {"mimeType": "application/json", "text": "{}"}}}"#;
+        let sent = exchange(
+            "/api/v1/orders",
+            &[
+                ("Cookie", "sid=s1d-8f7e6d5c; _ga=GA1.2.3"),
+                ("X-Csrf-Token", "csrf-1a2b3c4d"),
+                ("Content-Type", "application/json"),
+            ],
+            Some(("application/json", "{\"item\":\"a\"}")),
+            "{}",
+        );
+        let har = format!(r#"{{"log": {{"entries": [{given},{sent}]}}}}"#);
+        let exchanges = har::read("s.har", &har).unwrap();
+        let text = import("s.har", &exchanges, &options()).unwrap().text;
+        validates(&text);
+        for expected in [
+            "capture = { sid = \"cookie:sid\", x_csrf_token = \"header:x-csrf-token\" }",
+            "Cookie = \"sid={{sid}}\"",
+            "X-Csrf-Token = \"{{x_csrf_token}}\"",
+        ] {
+            assert!(text.contains(expected), "{expected:?} missing from\n{text}");
+        }
+        assert!(
+            !text.contains("s1d-8f7e6d5c") && !text.contains("csrf-1a2b3c4d") && !text.contains("_ga"),
+            "{text}"
         );
     }
 

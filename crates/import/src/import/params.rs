@@ -61,14 +61,19 @@ pub(super) fn emails(drafts: &mut [Draft], names: &mut Names) -> Vec<Var> {
     vars
 }
 
-/// JSON fields named like a password -> `{{password}}`: a fresh one per iteration when
-/// it is first sent to a sign-up, else a value for the user to set.
+/// Body fields named like a password (JSON, JSON as text, forms) -> `{{password}}`: a
+/// fresh one per iteration when it is first sent to a sign-up, else a value for the
+/// user to set.
 pub(super) fn passwords(drafts: &mut [Draft], names: &mut Names) -> Vec<Var> {
     let mut found: Vec<(String, bool)> = Vec::new();
     for draft in drafts.iter_mut() {
         let signup = draft.method == "POST" && is_signup(&draft.path);
-        draft.json_fields_mut(&mut |key, value| {
-            if is_password_key(key) && !value.contains("{{") && !found.iter().any(|(v, _)| v == value) {
+        draft.body_fields_mut(&mut |key, value| {
+            if is_password_key(key)
+                && !value.is_empty()
+                && !value.contains("{{")
+                && !found.iter().any(|(v, _)| v == value)
+            {
                 found.push((value.clone(), signup));
             }
         });
@@ -78,6 +83,12 @@ pub(super) fn passwords(drafts: &mut [Draft], names: &mut Names) -> Vec<Var> {
         let name = names.fresh("password");
         let placeholder = format!("{{{{{name}}}}}");
         for draft in drafts.iter_mut() {
+            // In its field, however the body encodes it, then anywhere else it was sent.
+            draft.body_fields_mut(&mut |_, value| {
+                if *value == password {
+                    value.clone_from(&placeholder);
+                }
+            });
             draft.texts_mut(&mut |text| {
                 if text.contains(&password) {
                     *text = text.replace(&password, &placeholder);
@@ -164,7 +175,7 @@ pub(super) fn secrets(drafts: &mut [Draft], names: &mut Names) -> (Vec<Var>, Vec
                 }
             }
         }
-        draft.json_fields_mut(&mut |key, value| {
+        draft.body_fields_mut(&mut |key, value| {
             if is_secret_key(key) {
                 to_var("field", key, value, &step, names);
             }
