@@ -148,6 +148,7 @@ pub async fn telemetry_targets(stack: &Stack, config: &StackConfig) -> Result<Ta
         docker: None,
         addresses: Default::default(),
         backend_url: stack.endpoints.backend.clone(),
+        http: config.http.clone(),
         postgres_url: observe.postgres_url.clone().or(stack.endpoints.postgres.clone()),
         redis_url: observe.redis_url.clone().or(stack.endpoints.redis.clone()),
         prometheus: observe.prometheus.clone(),

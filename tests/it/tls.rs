@@ -11,6 +11,8 @@ use rcgen::{
     BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
 };
 
+use serde_json::Value;
+
 use crate::common::harness::{assert_exit, stderr, stdout, Run};
 use crate::compose::free_port;
 
@@ -117,6 +119,10 @@ http {{
       if ($http_x_gateway_key != "{GATEWAY_KEY}") {{ return 401; }}
       if ($http_authorization != "{BASIC}") {{ return 401; }}
       return 200 "let in\n";
+    }}
+    location /health {{
+      if ($http_x_gateway_key != "{GATEWAY_KEY}") {{ return 401; }}
+      return 200 "healthy\n";
     }}
   }}
   server {{
@@ -253,7 +259,19 @@ fn an_untrusted_certificate_is_refused_with_a_clear_message_and_trusted_with_its
     let ca = lab.pki.path("ca.pem");
     let trusted = run.run(&[&scenario(&run, "/"), "--target", &target, "--ca-cert", &ca]);
     assert_clean_run(&trusted, &run);
-    let http = run.summary()["target"]["http"].to_string();
+    let summary = run.summary();
+    let health: Vec<&Value> = summary["telemetry"]["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s.get("health_ms").filter(|ms| ms.is_number()))
+        .collect();
+    assert!(
+        !health.is_empty(),
+        "the health probe reaches /health through the CA, --resolve and the header: {}",
+        summary["telemetry"]
+    );
+    let http = summary["target"]["http"].to_string();
     assert!(http.contains("trusts the CA in"), "{http}");
 
     let run = Run::new();
@@ -395,7 +413,19 @@ fn headers_and_basic_auth_come_from_the_environment_and_stay_out_of_reports() {
             file.display()
         );
     }
-    let http = run.summary()["target"]["http"].to_string();
+    let summary = run.summary();
+    let health: Vec<&Value> = summary["telemetry"]["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s.get("health_ms").filter(|ms| ms.is_number()))
+        .collect();
+    assert!(
+        !health.is_empty(),
+        "the health probe reaches /health through the CA, --resolve and the header: {}",
+        summary["telemetry"]
+    );
+    let http = summary["target"]["http"].to_string();
     assert!(
         http.contains("X-Gateway-Key") && http.contains("basic auth as gate"),
         "{http}"

@@ -41,6 +41,9 @@ pub struct Targets {
     /// Names for Postgres client addresses (a container's IP -> `backend-2`).
     pub addresses: std::collections::BTreeMap<String, String>,
     pub backend_url: String,
+    /// How the health probe reaches `backend_url`: the run's own settings (a CA, a
+    /// `--resolve`, a gateway's header), as the load reaches it.
+    pub http: crate::http::HttpSettings,
     pub postgres_url: Option<String>,
     pub redis_url: Option<String>,
     /// Read what the probes above do not give from Prometheus.
@@ -142,10 +145,7 @@ impl Probes {
             postgres: targets.postgres_url.clone().map(PostgresProbe::new),
             redis: targets.redis_url.as_deref().map(RedisProbe::new),
             prometheus: targets.prometheus.clone().map(PrometheusProbe::new),
-            http: reqwest::Client::builder()
-                .timeout(PROBE_TIMEOUT)
-                .build()
-                .unwrap_or_default(),
+            http: probe_client(&targets.http),
         }
     }
 
@@ -276,6 +276,14 @@ impl<T> Watched<T> {
             measured_s: self.measured_s,
         }
     }
+}
+
+/// The health probe's client. The settings were checked when the run read them (a
+/// client was built from them then), so a failure here leaves the probe without them.
+fn probe_client(http: &crate::http::HttpSettings) -> reqwest::Client {
+    crate::client::builder(http)
+        .and_then(|builder| builder.timeout(PROBE_TIMEOUT).build().map_err(|e| e.to_string()))
+        .unwrap_or_default()
 }
 
 async fn within<T>(probe: impl std::future::Future<Output = T>) -> Option<T> {
