@@ -56,6 +56,11 @@ pub struct HttpArgs {
     #[arg(long, env = "KARIGAR_PERF_INSECURE", value_parser = clap::builder::BoolishValueParser::new())]
     pub insecure: bool,
 
+    /// Verify certificates and host names even where the scenario's `[http]` table says
+    /// `insecure = true`.
+    #[arg(long, conflicts_with = "insecure")]
+    pub no_insecure: bool,
+
     /// A PEM client certificate, for servers that require one (mTLS).
     #[arg(
         long,
@@ -92,6 +97,10 @@ pub struct HttpArgs {
     /// HTTP/2 only (ALPN h2 over TLS, prior knowledge over plain HTTP).
     #[arg(long, env = "KARIGAR_PERF_HTTP2", value_parser = clap::builder::BoolishValueParser::new())]
     pub http2: bool,
+
+    /// HTTP/1.1 even where the scenario's `[http]` table says `http2 = true`.
+    #[arg(long, conflicts_with = "http2")]
+    pub no_http2: bool,
 }
 
 /// `512MiB`, `2GiB`, `1.5GB`, `1048576`.

@@ -129,13 +129,22 @@ impl StackConfig {
 pub(super) fn http_flags(args: &HttpArgs) -> HttpOptions {
     HttpOptions {
         ca_cert: args.ca_cert.clone(),
-        insecure: args.insecure.then_some(true),
+        insecure: on_or_off(args.insecure, args.no_insecure),
         client_cert: args.client_cert.clone(),
         client_key: args.client_key.clone(),
         resolve: args.resolve.clone(),
         headers: args.headers.clone(),
         basic_auth: args.basic_auth.clone(),
-        http2: args.http2.then_some(true),
+        http2: on_or_off(args.http2, args.no_http2),
+    }
+}
+
+/// A switch the flags turn on (`--X`) or off (`--no-X`); neither leaves the table's.
+fn on_or_off(on: bool, off: bool) -> Option<bool> {
+    match (on, off) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
     }
 }
 

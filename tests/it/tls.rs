@@ -259,19 +259,7 @@ fn an_untrusted_certificate_is_refused_with_a_clear_message_and_trusted_with_its
     let ca = lab.pki.path("ca.pem");
     let trusted = run.run(&[&scenario(&run, "/"), "--target", &target, "--ca-cert", &ca]);
     assert_clean_run(&trusted, &run);
-    let summary = run.summary();
-    let health: Vec<&Value> = summary["telemetry"]["samples"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|s| s.get("health_ms").filter(|ms| ms.is_number()))
-        .collect();
-    assert!(
-        !health.is_empty(),
-        "the health probe reaches /health through the CA, --resolve and the header: {}",
-        summary["telemetry"]
-    );
-    let http = summary["target"]["http"].to_string();
+    let http = run.summary()["target"]["http"].to_string();
     assert!(http.contains("trusts the CA in"), "{http}");
 
     let run = Run::new();
@@ -284,6 +272,19 @@ fn an_untrusted_certificate_is_refused_with_a_clear_message_and_trusted_with_its
             .starts_with("INSECURE"),
         "the report says so first"
     );
+
+    // A table that says insecure is overruled by --no-insecure: refused again.
+    let run = Run::new();
+    let file = scenario(&run, "/");
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("[load]", "[http]\ninsecure = true\n[load]");
+    std::fs::write(&file, text).unwrap();
+    assert_clean_run(&run.run(&[&file, "--target", &target]), &run);
+    let run = Run::new();
+    let verified = run.run(&[&file, "--target", &target, "--no-insecure"]);
+    assert_exit(&verified, 5);
+    assert!(stderr(&verified).contains("not trusted"), "{}", stderr(&verified));
     assert!(
         stdout(&insecure).contains("http: INSECURE"),
         "{}",
@@ -359,6 +360,48 @@ fn resolve_reaches_the_address_with_the_host_and_server_name_of_the_url() {
     std::fs::write(&file, text).unwrap();
     let output = run.run(&[&file, "--target", &format!("https://karigar.test:{port}")]);
     assert_clean_run(&output, &run);
+
+    // The flag's entry for the same host and port beats the table's (which sends it
+    // nowhere); an entry for another port of that host stays beside it, unused.
+    let run = Run::new();
+    let file = scenario(&run, "/named");
+    let table =
+        format!("[http]\nresolve = [\"karigar.test:{port}:127.0.0.9\", \"karigar.test:1:127.0.0.9\"]\n");
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("[load]", &format!("{table}[load]"));
+    std::fs::write(&file, text).unwrap();
+    let output = run.run(&[
+        &file,
+        "--target",
+        &format!("https://karigar.test:{port}"),
+        "--resolve",
+        &format!("karigar.test:{port}:127.0.0.1"),
+        "--ca-cert",
+        &ca,
+    ]);
+    assert_clean_run(&output, &run);
+
+    // An entry for the host on another port than the URL's is not for it, as curl's:
+    // said, before anything is sent.
+    let run = Run::new();
+    let other_port = run.run(&[
+        &scenario(&run, "/named"),
+        "--target",
+        &format!("https://karigar.test:{port}"),
+        "--resolve",
+        "karigar.test:443:127.0.0.1",
+        "--ca-cert",
+        &ca,
+    ]);
+    assert_exit(&other_port, 2);
+    assert!(
+        stderr(&other_port).contains(&format!(
+            "--resolve karigar.test:443:127.0.0.1 is for another port than {port}"
+        )),
+        "{}",
+        stderr(&other_port)
+    );
 
     // Without --resolve the name does not resolve: unreachable, exit 5.
     let run = Run::new();

@@ -2,8 +2,6 @@
 //! [`HttpSettings`](crate::http::HttpSettings): trusted CAs, the client certificate,
 //! `--insecure`, `--resolve`, default headers and basic auth, HTTP/2.
 
-use std::net::SocketAddr;
-
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::http::{HttpOptions, HttpSettings};
@@ -12,7 +10,7 @@ use crate::http::{HttpOptions, HttpSettings};
 /// from them, so that a file that is no certificate fails before any load starts.
 pub fn settings(options: &HttpOptions) -> Result<HttpSettings, String> {
     let settings = options.settings()?;
-    builder(&settings)?.build().map_err(|e| {
+    builder(&settings, &[])?.build().map_err(|e| {
         format!(
             "the HTTP settings do not make a client: {}",
             crate::error::error_chain(&e)
@@ -21,8 +19,9 @@ pub fn settings(options: &HttpOptions) -> Result<HttpSettings, String> {
     Ok(settings)
 }
 
-/// A client builder with every setting applied; errors name the file at fault.
-pub fn builder(settings: &HttpSettings) -> Result<reqwest::ClientBuilder, String> {
+/// A client builder with every setting applied, for requests to `origins` (the URLs
+/// whose `--resolve` entries apply); errors name the file or entry at fault.
+pub fn builder(settings: &HttpSettings, origins: &[&str]) -> Result<reqwest::ClientBuilder, String> {
     let mut builder = reqwest::Client::builder().default_headers(header_map(settings)?);
     if let Some(ca) = &settings.ca_cert {
         let certs = reqwest::Certificate::from_pem_bundle(&ca.bytes)
@@ -45,8 +44,8 @@ pub fn builder(settings: &HttpSettings) -> Result<reqwest::ClientBuilder, String
     if settings.insecure {
         builder = builder.tls_danger_accept_invalid_certs(true);
     }
-    for entry in &settings.resolve {
-        builder = builder.resolve(&entry.host, SocketAddr::new(entry.addr, entry.port));
+    for (host, addr) in crate::http::routes(&settings.resolve, origins)? {
+        builder = builder.resolve(&host, addr);
     }
     builder = match settings.http2 {
         true => builder.http2_prior_knowledge(),
@@ -91,6 +90,6 @@ mod tests {
         assert_eq!(map["x-gateway-key"], "s3cret");
         assert_eq!(map["authorization"], "Basic Z2F0ZTpodW50ZXIy");
         assert!(map.values().all(|value| value.is_sensitive()));
-        assert!(builder(&settings).is_ok());
+        assert!(builder(&settings, &[]).is_ok());
     }
 }

@@ -66,6 +66,7 @@ enum HttpClients {
     /// One per user, built on its first request; `first` proves the settings build.
     PerUser {
         settings: Box<crate::http::HttpSettings>,
+        origins: Vec<String>,
         first: reqwest::Client,
     },
 }
@@ -73,15 +74,17 @@ enum HttpClients {
 impl HttpClients {
     /// Goose's clients for plain HTTP with no settings; ours otherwise, and for every
     /// `https://` target, where Goose's would offer HTTP/2 that nobody asked for.
-    fn new(settings: &crate::http::HttpSettings, clients: Clients, tls: bool) -> Result<Self> {
+    fn new(settings: &crate::http::HttpSettings, clients: Clients, origins: Vec<String>) -> Result<Self> {
+        let tls = origins.iter().any(|url| url.starts_with("https://"));
         if settings.is_default() && !tls {
             return Ok(Self::Goose);
         }
-        let first = build_client(settings)?;
+        let first = build_client(settings, &origins)?;
         Ok(match clients {
             Clients::Shared => Self::Shared(first),
             Clients::PerUser => Self::PerUser {
                 settings: Box::new(settings.clone()),
+                origins,
                 first,
             },
         })
@@ -92,17 +95,22 @@ impl HttpClients {
         match self {
             Self::Goose => goose.clone(),
             Self::Shared(client) => client.clone(),
-            Self::PerUser { settings, first } => session
+            Self::PerUser {
+                settings,
+                origins,
+                first,
+            } => session
                 .client
-                .get_or_insert_with(|| build_client(settings).unwrap_or_else(|_| first.clone()))
+                .get_or_insert_with(|| build_client(settings, origins).unwrap_or_else(|_| first.clone()))
                 .clone(),
         }
     }
 }
 
 /// A client as Goose builds its own (its user agent, gzip, no cookies) with `settings`.
-fn build_client(settings: &crate::http::HttpSettings) -> Result<reqwest::Client> {
-    crate::client::builder(settings)
+fn build_client(settings: &crate::http::HttpSettings, origins: &[String]) -> Result<reqwest::Client> {
+    let origins: Vec<&str> = origins.iter().map(String::as_str).collect();
+    crate::client::builder(settings, &origins)
         .map_err(Error::config)?
         .user_agent(concat!("karigar-perf/", env!("CARGO_PKG_VERSION")))
         .gzip(true)
@@ -188,10 +196,11 @@ pub fn rate_text(rate: &Rate) -> String {
 /// Runs `plan` to completion or interruption and returns what it measured.
 pub async fn run(plan: Arc<Plan>, collector: Arc<Collector>, options: LoadOptions) -> Result<LoadRun> {
     let config = goose_configuration(&plan, &options.backend_url)?;
-    let tls = std::iter::once(&options.backend_url)
+    let origins = std::iter::once(&options.backend_url)
         .chain(&options.frontend_url)
-        .any(|url| url.starts_with("https://"));
-    let clients = Arc::new(HttpClients::new(&options.http, options.clients, tls)?);
+        .cloned()
+        .collect();
+    let clients = Arc::new(HttpClients::new(&options.http, options.clients, origins)?);
     let static_urls = static_urls(&plan, &options.backend_url, options.frontend_url.as_deref());
     let runner = Arc::new(StepRunner {
         static_urls,

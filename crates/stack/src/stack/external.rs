@@ -14,15 +14,15 @@ const REACH_TIMEOUT: Duration = Duration::from_secs(4);
 /// load will reach them.
 pub(super) async fn connect(target: &str, frontend: Option<&str>, http: &HttpSettings) -> Result<Stack> {
     let backend = normalise(target, "--target")?;
-    check_reachable(&format!("{backend}/health"), "target", http).await?;
-    let frontend = match frontend {
-        Some(url) => {
-            let url = normalise(url, "--frontend")?;
-            check_reachable(&format!("{url}/"), "frontend", http).await?;
-            Some(url)
-        }
-        None => None,
-    };
+    let frontend = frontend.map(|url| normalise(url, "--frontend")).transpose()?;
+    let origins: Vec<&str> = std::iter::once(backend.as_str())
+        .chain(frontend.as_deref())
+        .collect();
+    crate::http::unmatched_resolve(&http.resolve, &origins).map_err(Error::config)?;
+    check_reachable(&format!("{backend}/health"), "target", http, &origins).await?;
+    if let Some(url) = &frontend {
+        check_reachable(&format!("{url}/"), "frontend", http, &origins).await?;
+    }
     Ok(Stack::external(Endpoints {
         backend,
         frontend,
@@ -45,8 +45,8 @@ pub fn normalise(url: &str, flag: &str) -> Result<String> {
 /// Any HTTP answer counts as reachable; a refused or silent connection does not. A
 /// certificate the client does not trust, or a client certificate the server wants,
 /// is said as such.
-async fn check_reachable(url: &str, what: &str, http: &HttpSettings) -> Result<()> {
-    let client = crate::client::builder(http)
+async fn check_reachable(url: &str, what: &str, http: &HttpSettings, origins: &[&str]) -> Result<()> {
+    let client = crate::client::builder(http, origins)
         .map_err(Error::config)?
         .connect_timeout(REACH_TIMEOUT)
         .timeout(REACH_TIMEOUT)

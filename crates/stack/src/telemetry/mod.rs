@@ -145,7 +145,7 @@ impl Probes {
             postgres: targets.postgres_url.clone().map(PostgresProbe::new),
             redis: targets.redis_url.as_deref().map(RedisProbe::new),
             prometheus: targets.prometheus.clone().map(PrometheusProbe::new),
-            http: probe_client(&targets.http),
+            http: probe_client(&targets.http, &targets.backend_url),
         }
     }
 
@@ -280,8 +280,8 @@ impl<T> Watched<T> {
 
 /// The health probe's client. The settings were checked when the run read them (a
 /// client was built from them then), so a failure here leaves the probe without them.
-fn probe_client(http: &crate::http::HttpSettings) -> reqwest::Client {
-    crate::client::builder(http)
+fn probe_client(http: &crate::http::HttpSettings, backend_url: &str) -> reqwest::Client {
+    crate::client::builder(http, &[backend_url])
         .and_then(|builder| builder.timeout(PROBE_TIMEOUT).build().map_err(|e| e.to_string()))
         .unwrap_or_default()
 }
