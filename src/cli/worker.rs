@@ -60,6 +60,11 @@ pub struct WorkerArgs {
     #[arg(long, env = "KARIGAR_PERF_TOKEN_FILE")]
     pub token_file: Option<PathBuf>,
 
+    /// A file of NAME=VALUE lines the HTTP settings' ${VAR}s are read from before the
+    /// environment (a secret its engine mounted).
+    #[arg(long, value_name = "FILE", env = "KARIGAR_PERF_ENV_FILE")]
+    pub env_file: Option<PathBuf>,
+
     /// Also keep what this generator measured in DIR, for `karigar-perf merge`.
     #[arg(long, value_name = "DIR", env = "KARIGAR_PERF_WORKER_OUTPUT")]
     pub output: Option<PathBuf>,

@@ -63,10 +63,15 @@ impl K8sGeneratorsConfig {
 
 /// The HTTP flags over the scenario's `[http]`, checked here, as the pods will see
 /// them: each TLS file in the run's Secret and its path under the Secret's mount, each
-/// `${VAR}`'s value (from this environment) in the Secret too.
+/// `${VAR}`'s value (from this environment) and each literal value (in a variable of its
+/// own) in the Secret too: none on the coordinator's command line.
 fn k8s_http(args: &HttpArgs, plan: &Plan) -> Result<K8sHttp> {
-    let mut options = super::stack::http_flags(args).over(plan.http.clone());
-    let settings = crate::client::settings(&options).map_err(Error::config)?;
+    let written = super::stack::http_flags(args).over(plan.http.clone());
+    let settings = crate::client::settings(&written).map_err(Error::config)?;
+    let travelling = written
+        .travelling(&crate::http::Env::Process)
+        .map_err(Error::config)?;
+    let mut options = travelling.options;
     let mut files = BTreeMap::new();
     let identity = settings.identity.as_ref();
     for (key, pem, slot) in [
@@ -79,15 +84,11 @@ fn k8s_http(args: &HttpArgs, plan: &Plan) -> Result<K8sHttp> {
             *slot = Some(Path::new(TLS_MOUNT).join(key));
         }
     }
-    let env = options
-        .env_names()
-        .into_iter()
-        .map(|name| {
-            let value = std::env::var(&name).unwrap_or_default();
-            (name, value)
-        })
-        .collect();
-    Ok(K8sHttp { options, files, env })
+    Ok(K8sHttp {
+        options,
+        files,
+        env: travelling.env,
+    })
 }
 
 /// `NAME-xxxx`: the scenario's name as Kubernetes allows in object names (lower case,

@@ -13,7 +13,19 @@ pub fn worker_settings(args: &WorkerArgs) -> Result<WorkerSettings> {
         name: args.name.clone().unwrap_or_else(default_worker_name),
         output: args.output.clone(),
         quiet: args.progress.quiet,
+        env: worker_env(args)?,
     })
+}
+
+/// The values `--env-file` gives the HTTP settings' variables, before the environment.
+fn worker_env(args: &WorkerArgs) -> Result<crate::http::Env> {
+    let Some(path) = &args.env_file else {
+        return Ok(crate::http::Env::Process);
+    };
+    let text = std::fs::read_to_string(path)
+        .config_context(|| format!("--env-file {}: cannot read it", path.display()))?;
+    crate::http::Env::parse(&text)
+        .map_err(|why| Error::config(format!("--env-file {}: {why}", path.display())))
 }
 
 /// The run's token: from `--token-file` (a Swarm or Kubernetes secret), else the

@@ -5,6 +5,7 @@
 //! when the engine had none, and left again. `external`: something else starts them
 //! (e.g. the Kubernetes Job of `karigar-perf k8s generators`); the coordinator waits.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Stdio;
 
@@ -38,6 +39,11 @@ pub struct Launch<'a> {
     /// The scenario's folder, for the data files it names: mounted at the same path
     /// into Swarm tasks.
     pub scenario_dir: Option<&'a std::path::Path>,
+    /// The values of the variables the HTTP settings name ([`crate::http::Travelling`]):
+    /// a local generator's environment, a Swarm task's secret.
+    pub env: &'a BTreeMap<String, String>,
+    /// The TLS files Swarm tasks get as secrets: the name they see and the file here.
+    pub files: &'a [(String, PathBuf)],
 }
 
 /// Generators started by an engine; [`stop`](Self::stop) (or drop, for local ones)
@@ -95,7 +101,8 @@ fn start_local(launch: &Launch<'_>) -> Result<Vec<ManagedProcess>> {
                     "--name",
                 ])
                 .arg(format!("local-{index}"))
-                .env(TOKEN_ENV, launch.token);
+                .env(TOKEN_ENV, launch.token)
+                .envs(launch.env);
             let log = launch.placement.logs_dir.join(format!("{name}.log"));
             ManagedProcess::spawn(&name, command, &log, libc::SIGTERM, libc::SIGKILL)
         })
@@ -105,7 +112,8 @@ fn start_local(launch: &Launch<'_>) -> Result<Vec<ManagedProcess>> {
 /// The run's Swarm service and what was made for it.
 pub struct SwarmService {
     name: String,
-    secret: String,
+    /// The token's, the environment's and the TLS files' Swarm secrets.
+    secrets: Vec<String>,
     logs: PathBuf,
     /// We turned swarm mode on, so we turn it off again.
     initialised_swarm: bool,
@@ -113,28 +121,48 @@ pub struct SwarmService {
 
 /// Where a worker inside a task finds the token (a Swarm secret).
 const SECRET_TARGET: &str = "karigar-perf-token";
+/// Where it finds the values of the HTTP settings' variables, `NAME=VALUE` lines.
+const ENV_TARGET: &str = "karigar-perf-env";
+/// Where Swarm mounts a service's secrets.
+const SECRETS_DIR: &str = "/run/secrets";
 const EXE_IN_TASK: &str = "/usr/local/bin/karigar-perf";
+
+/// `options` as Swarm tasks see them: each TLS file a secret of the service, its path
+/// the secret's in the task; and the files to make the secrets of.
+pub fn swarm_files(
+    mut options: crate::http::HttpOptions,
+) -> (crate::http::HttpOptions, Vec<(String, PathBuf)>) {
+    let mut files = Vec::new();
+    for (name, slot) in [
+        ("karigar-perf-ca.pem", &mut options.ca_cert),
+        ("karigar-perf-client.pem", &mut options.client_cert),
+        ("karigar-perf-client.key", &mut options.client_key),
+    ] {
+        if let Some(path) = slot.take() {
+            files.push((name.to_owned(), path));
+            *slot = Some(PathBuf::from(SECRETS_DIR).join(name));
+        }
+    }
+    (options, files)
+}
 
 impl SwarmService {
     async fn start(launch: &Launch<'_>) -> Result<Self> {
         let initialised_swarm = ensure_swarm().await?;
         let label = format!("karigar-perf.run={}", launch.placement.run_id);
-        let service = Self {
+        let mut service = Self {
             name: format!("karigar-gen-{}", launch.placement.run_id),
-            secret: format!("karigar-perf-token-{}", launch.placement.run_id),
+            secrets: Vec::new(),
             logs: launch.placement.logs_dir.join("generators.log"),
             initialised_swarm,
         };
-        let created = docker_with_input(
-            &["secret", "create", "--label", &label, &service.secret, "-"],
-            launch.token,
-        )
-        .await;
+        let mut mounts = Vec::new();
+        let created = service.create_secrets(launch, &label, &mut mounts).await;
         if let Err(e) = created {
             service.remove().await;
             return Err(e);
         }
-        if let Err(e) = docker(&service.create_args(launch, &label)).await {
+        if let Err(e) = docker(&service.create_args(launch, &label, &mounts)).await {
             service.remove().await;
             return Err(e);
         }
@@ -145,7 +173,49 @@ impl SwarmService {
         Ok(service)
     }
 
-    fn create_args(&self, launch: &Launch<'_>, label: &str) -> Vec<String> {
+    /// The run's secrets, each given on standard input or read by docker from its
+    /// file (never on a command line), and the `--secret` mounts of each.
+    async fn create_secrets(
+        &mut self,
+        launch: &Launch<'_>,
+        label: &str,
+        mounts: &mut Vec<String>,
+    ) -> Result<()> {
+        let run = &launch.placement.run_id;
+        let env: String = launch
+            .env
+            .iter()
+            .map(|(name, value)| format!("{name}={value}\n"))
+            .collect();
+        let mut given = vec![(SECRET_TARGET.to_owned(), Some(launch.token.to_owned()), None)];
+        if !env.is_empty() {
+            given.push((ENV_TARGET.to_owned(), Some(env), None));
+        }
+        for (target, path) in launch.files {
+            given.push((target.clone(), None, Some(path)));
+        }
+        for (target, text, path) in given {
+            let name = format!("{target}-{run}");
+            let mut args = vec!["secret", "create", "--label", label, &name];
+            let path_text = path.map(|p| p.display().to_string());
+            match (&text, &path_text) {
+                (Some(text), _) => {
+                    args.push("-");
+                    docker_with_input(&args, text).await?;
+                }
+                (None, Some(path)) => {
+                    args.push(path);
+                    docker(&args).await?;
+                }
+                (None, None) => unreachable!("a secret is given a text or a file"),
+            }
+            self.secrets.push(name.clone());
+            mounts.push(format!("source={name},target={target}"));
+        }
+        Ok(())
+    }
+
+    fn create_args(&self, launch: &Launch<'_>, label: &str, mounts: &[String]) -> Vec<String> {
         let mut args: Vec<String> = [
             "service",
             "create",
@@ -163,16 +233,23 @@ impl SwarmService {
             label,
             "--container-label",
             label,
-            "--secret",
-            &format!("source={},target={SECRET_TARGET}", self.secret),
             "--env",
             "KARIGAR_PERF_WORKER_NAME=swarm-{{.Task.Slot}}",
             "--env",
-            &format!("KARIGAR_PERF_TOKEN_FILE=/run/secrets/{SECRET_TARGET}"),
+            &format!("KARIGAR_PERF_TOKEN_FILE={SECRETS_DIR}/{SECRET_TARGET}"),
         ]
         .iter()
         .map(|s| s.to_string())
         .collect();
+        for mount in mounts {
+            args.extend(["--secret".to_owned(), mount.clone()]);
+        }
+        if !launch.env.is_empty() {
+            args.extend([
+                "--env".to_owned(),
+                format!("KARIGAR_PERF_ENV_FILE={SECRETS_DIR}/{ENV_TARGET}"),
+            ]);
+        }
         if let Some(dir) = launch.scenario_dir {
             args.push("--mount".into());
             args.push(format!("type=bind,source={0},target={0},readonly", dir.display()));
@@ -211,7 +288,9 @@ impl SwarmService {
                 _ => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
             }
         }
-        let _ = docker(&["secret", "rm", &self.secret]).await;
+        for secret in &self.secrets {
+            let _ = docker(&["secret", "rm", secret]).await;
+        }
         if self.initialised_swarm {
             let _ = docker(&["swarm", "leave", "--force"]).await;
             crate::console::status("left swarm mode again (the run had turned it on)");

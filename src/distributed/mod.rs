@@ -92,7 +92,17 @@ impl Generation {
         cancel: impl std::future::Future<Output = ()>,
     ) -> Result<Option<Self>> {
         let token = run_token();
-        let template = template(plan, config.count, &context)?;
+        let travelling = context
+            .options
+            .http
+            .written
+            .travelling(&crate::http::Env::Process)
+            .map_err(Error::config)?;
+        let (http, files) = match config.engine {
+            EngineKind::Swarm => engine::swarm_files(travelling.options),
+            _ => (travelling.options, Vec::new()),
+        };
+        let template = template(plan, config.count, &context, http)?;
         let coordinator = Coordinator::bind(config.listen, token.clone(), template).await?;
         let launch = Launch {
             count: config.count,
@@ -101,6 +111,8 @@ impl Generation {
             image: config.image.as_deref(),
             placement: context.placement,
             scenario_dir: context.scenario.dir.as_deref(),
+            env: &travelling.env,
+            files: &files,
         };
         let running = Running::start(config.engine, &launch).await?;
         let started = coordinator.wait_registered(config.register_timeout, cancel).await;
@@ -164,8 +176,14 @@ pub fn run_token() -> String {
     }
 }
 
-/// What every generator is told: the scenario, the run's load and where it goes.
-fn template(plan: &Plan, count: usize, context: &GenerationContext<'_>) -> Result<Template> {
+/// What every generator is told: the scenario, the run's load, where it goes and how
+/// (`http`: as it travels, no secret in it).
+fn template(
+    plan: &Plan,
+    count: usize,
+    context: &GenerationContext<'_>,
+    http: crate::http::HttpOptions,
+) -> Result<Template> {
     let segments = (0..count)
         .map(|index| segment(plan, index, count))
         .collect::<Result<Vec<_>, String>>()
@@ -184,7 +202,7 @@ fn template(plan: &Plan, count: usize, context: &GenerationContext<'_>) -> Resul
         frontend_url: context.options.frontend_url.clone(),
         run_tag: context.options.run_tag.clone(),
         clients: context.options.clients,
-        http: context.options.http.written.clone(),
+        http,
         t0_unix_ms: 0,
     };
     Ok(Template {

@@ -45,8 +45,9 @@ pub struct Assignment {
     /// Part of every unique value of the run.
     pub run_tag: String,
     pub clients: Clients,
-    /// TLS, routing and headers as written (`${VAR}`s and paths unresolved): each
-    /// generator resolves them in its own environment, so no secret crosses the wire.
+    /// TLS, routing and headers as they travel ([`crate::http::Travelling`]: `${VAR}`s
+    /// and paths unresolved, literal values in variables of their own): each generator
+    /// resolves them in the environment its engine gave it, so no secret crosses the wire.
     #[serde(default)]
     pub http: crate::http::HttpOptions,
     /// When the load starts, in ms since the epoch by the coordinator's clock.

@@ -23,6 +23,9 @@ pub struct WorkerSettings {
     /// Where to keep what it measured, for `karigar-perf merge`.
     pub output: Option<PathBuf>,
     pub quiet: bool,
+    /// Where the HTTP settings' `${VAR}`s are read: the file its engine mounted (a
+    /// Swarm secret), before this process's environment.
+    pub env: crate::http::Env,
 }
 
 /// Runs one generator to its end and returns its exit code.
@@ -57,7 +60,7 @@ pub async fn run(settings: WorkerSettings) -> Result<u8> {
         clients: assignment.clients,
         user_offset: assignment.segment.user_offset,
         hook: None,
-        http: crate::client::settings(&assignment.http).map_err(Error::config)?,
+        http: crate::client::settings_in(&assignment.http, &settings.env).map_err(Error::config)?,
     };
     let mut reporter = reporter;
     let load = load::run(plan, collector.clone(), options);

@@ -368,6 +368,70 @@ fn two_generators_on_a_one_node_swarm_leave_no_service_container_or_swarm_behind
     }
 }
 
+/// Swarm tasks get the run's HTTP settings: the CA and the client certificate and key
+/// as secrets of the service, the header's `${VAR}` and the literal basic-auth password
+/// in a secret of `NAME=VALUE` lines; nothing of them in the service's definition.
+#[test]
+fn two_swarm_generators_reach_a_tls_deployment_with_its_ca_client_certificate_header_and_basic_auth() {
+    use crate::tls::{GATEWAY_KEY, GATE_PASSWORD, GATE_USER};
+    if !crate::common::docker::ready() {
+        return;
+    }
+    let lab = crate::tls::lab();
+    let run = Run::new();
+    let scenario = crate::tls::scenario(&run, "/guarded");
+    let (ca, cert, key) = (
+        lab.pki.path("ca.pem"),
+        lab.pki.path("client.pem"),
+        lab.pki.path("client.key"),
+    );
+    let target = format!("https://localhost:{}", lab.nginx.mtls);
+    let basic = format!("{GATE_USER}:{GATE_PASSWORD}");
+    let output = run
+        .command(&[
+            &scenario,
+            "--target",
+            &target,
+            "--generators",
+            "2",
+            "--engine",
+            "swarm",
+            "--ca-cert",
+            &ca,
+            "--client-cert",
+            &cert,
+            "--client-key",
+            &key,
+            "--header",
+            "X-Gateway-Key: ${TEST_SWARM_GATEWAY_KEY}",
+            "--basic-auth",
+            &basic,
+        ])
+        .env("TEST_SWARM_GATEWAY_KEY", GATEWAY_KEY)
+        .output()
+        .unwrap();
+    assert_exit(&output, 0);
+    let summary = run.summary();
+    let totals = &summary["totals"];
+    assert!(
+        totals["count"].as_u64().unwrap() > 0 && totals["errors"] == 0,
+        "{totals}"
+    );
+    assert!(
+        generator_requests(&summary).iter().all(|&n| n > 0),
+        "both generators sent: {}",
+        summary["generators"]
+    );
+    for file in crate::tls::walk(&run.report_dir()) {
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        assert!(
+            !text.contains(GATEWAY_KEY) && !text.contains(GATE_PASSWORD),
+            "a secret in {}",
+            file.display()
+        );
+    }
+}
+
 #[test]
 fn a_generator_that_loses_its_coordinator_stops_its_load_and_exits() {
     let server = StallingServer::start();

@@ -4,12 +4,17 @@
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::http::{HttpOptions, HttpSettings};
+use crate::http::{Env, HttpOptions, HttpSettings};
 
 /// `options` resolved (files read, `${VAR}`s replaced) and checked by building a client
 /// from them, so that a file that is no certificate fails before any load starts.
 pub fn settings(options: &HttpOptions) -> Result<HttpSettings, String> {
-    let settings = options.settings()?;
+    settings_in(options, &Env::Process)
+}
+
+/// [`settings`], the `${VAR}`s read from `env` (a generator's, which its engine gave).
+pub fn settings_in(options: &HttpOptions, env: &Env) -> Result<HttpSettings, String> {
+    let settings = options.settings_in(env)?;
     builder(&settings, &[])?.build().map_err(|e| {
         format!(
             "the HTTP settings do not make a client: {}",

@@ -5,6 +5,7 @@
 //! `client` builds them), so a deployment behind a TLS ingress is reached the same way
 //! by both.
 
+use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
@@ -123,6 +124,11 @@ impl HttpOptions {
     /// certificates and keys a client accepts is the client's to say (the harness's
     /// `client::settings` builds one to check).
     pub fn settings(&self) -> Result<HttpSettings, String> {
+        self.settings_in(&Env::Process)
+    }
+
+    /// [`settings`](Self::settings), the `${VAR}`s read from `env`.
+    pub fn settings_in(&self, env: &Env) -> Result<HttpSettings, String> {
         let identity = match (&self.client_cert, &self.client_key) {
             (Some(cert), Some(key)) => Some(Identity {
                 cert: read_pem(cert, "--client-cert")?,
@@ -134,14 +140,14 @@ impl HttpOptions {
         let headers = self
             .headers
             .iter()
-            .map(|(name, value)| Ok((name.clone(), expand_env(value)?)))
+            .map(|(name, value)| Ok((name.clone(), env.expand(value)?)))
             .collect::<Result<Vec<_>, String>>()?;
         let basic_auth = match &self.basic_auth {
             Some(written) => {
                 let (user, password) = written
                     .split_once(':')
                     .ok_or_else(|| "basic auth is USER:PASSWORD, e.g. 'gate:${GATE_PASSWORD}'".to_owned())?;
-                Some((expand_env(user)?, expand_env(password)?))
+                Some((env.expand(user)?, env.expand(password)?))
             }
             None => None,
         };
@@ -343,16 +349,112 @@ pub fn parse_header(text: &str) -> Result<(String, String), String> {
 /// `value` with each `${VAR}` replaced by the environment's VAR: secrets stay out of
 /// scenario files, command lines and reports.
 pub fn expand_env(value: &str) -> Result<String, String> {
-    let mut out = String::new();
-    for part in env_parts(value) {
-        match part? {
-            EnvPart::Text(text) => out.push_str(text),
-            EnvPart::Var(name) => out.push_str(
-                &std::env::var(name).map_err(|_| format!("${{{name}}} is not set in the environment"))?,
-            ),
+    Env::Process.expand(value)
+}
+
+/// Where `${VAR}`s are read: this process's environment, or a generator's values (a
+/// file its engine mounted) before it.
+#[derive(Clone, Debug, Default)]
+pub enum Env {
+    #[default]
+    Process,
+    Given(BTreeMap<String, String>),
+}
+
+impl Env {
+    pub fn var(&self, name: &str) -> Option<String> {
+        match self {
+            Env::Given(values) if values.contains_key(name) => values.get(name).cloned(),
+            _ => std::env::var(name).ok(),
         }
     }
-    Ok(out)
+
+    /// `value` with each `${VAR}` replaced.
+    pub fn expand(&self, value: &str) -> Result<String, String> {
+        let mut out = String::new();
+        for part in env_parts(value) {
+            match part? {
+                EnvPart::Text(text) => out.push_str(text),
+                EnvPart::Var(name) => out.push_str(
+                    &self
+                        .var(name)
+                        .ok_or_else(|| format!("${{{name}}} is not set in the environment"))?,
+                ),
+            }
+        }
+        Ok(out)
+    }
+
+    /// `NAME=VALUE` lines (an env file), before the process's environment.
+    pub fn parse(text: &str) -> Result<Env, String> {
+        let mut values = BTreeMap::new();
+        for (number, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let (name, value) = line
+                .split_once('=')
+                .ok_or_else(|| format!("line {}: not NAME=VALUE", number + 1))?;
+            values.insert(name.to_owned(), value.to_owned());
+        }
+        Ok(Env::Given(values))
+    }
+}
+
+/// The settings as they travel to another process (a generator, a pod): every header
+/// value and basic-auth password that is not one `${VAR}` in a variable of its own, and
+/// the value of every variable they name. No value is in `options`: they go by the
+/// environment (or a secret the engine mounts), never a command line or a file.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Travelling {
+    pub options: HttpOptions,
+    pub env: BTreeMap<String, String>,
+}
+
+/// Names of the variables a literal value travels in.
+const HEADER_VAR: &str = "KARIGAR_PERF_HEADER_";
+const PASSWORD_VAR: &str = "KARIGAR_PERF_BASIC_PASSWORD";
+
+impl HttpOptions {
+    /// [`Travelling`] options, the values read from `env` now.
+    pub fn travelling(&self, env: &Env) -> Result<Travelling, String> {
+        let mut options = self.clone();
+        let mut literal = BTreeMap::new();
+        for (index, (_, value)) in options.headers.iter_mut().enumerate() {
+            if !is_one_var(value) {
+                let name = format!("{HEADER_VAR}{}", index + 1);
+                literal.insert(name.clone(), env.expand(value)?);
+                *value = format!("${{{name}}}");
+            }
+        }
+        if let Some(written) = &mut options.basic_auth {
+            if let Some((user, password)) = written.split_once(':') {
+                if !is_one_var(password) {
+                    literal.insert(PASSWORD_VAR.to_owned(), env.expand(password)?);
+                    *written = format!("{user}:${{{PASSWORD_VAR}}}");
+                }
+            }
+        }
+        let mut values = BTreeMap::new();
+        for name in options.env_names() {
+            let value = match literal.remove(&name) {
+                Some(value) => value,
+                None => env
+                    .var(&name)
+                    .ok_or_else(|| format!("${{{name}}} is not set in the environment"))?,
+            };
+            values.insert(name, value);
+        }
+        Ok(Travelling { options, env: values })
+    }
+}
+
+/// `${VAR}` and nothing else.
+fn is_one_var(value: &str) -> bool {
+    matches!(
+        env_parts(value).as_slice(),
+        [Ok(EnvPart::Text("")), Ok(EnvPart::Var(_)), Ok(EnvPart::Text(""))]
+    )
 }
 
 /// A written value in pieces: text as written, and the `${VAR}`s in it.
@@ -394,6 +496,51 @@ pub fn read_pem(path: &Path, what: &str) -> Result<Pem, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn literal_values_travel_in_variables_of_their_own() {
+        let options = HttpOptions {
+            headers: vec![
+                ("X-Gateway-Key".into(), "${TEST_TRAVEL_KEY}".into()),
+                ("X-Tenant".into(), "lit3ral-tenant".into()),
+                ("Authorization".into(), "Bearer ${TEST_TRAVEL_KEY}".into()),
+            ],
+            basic_auth: Some("gate:lit3ral-password".into()),
+            ..Default::default()
+        };
+        let env = Env::Given(BTreeMap::from([("TEST_TRAVEL_KEY".to_owned(), "k3y".to_owned())]));
+        let travelling = options.travelling(&env).unwrap();
+        let written = format!("{:?}", travelling.options);
+        assert!(
+            !written.contains("lit3ral") && !written.contains("k3y"),
+            "{written}"
+        );
+        assert_eq!(
+            travelling.options.headers[..2],
+            [
+                ("X-Gateway-Key".to_owned(), "${TEST_TRAVEL_KEY}".to_owned()),
+                ("X-Tenant".to_owned(), "${KARIGAR_PERF_HEADER_2}".to_owned())
+            ]
+        );
+        assert_eq!(
+            travelling.options.basic_auth.as_deref(),
+            Some("gate:${KARIGAR_PERF_BASIC_PASSWORD}")
+        );
+        assert_eq!(travelling.env["KARIGAR_PERF_HEADER_3"], "Bearer k3y");
+        assert_eq!(travelling.env["TEST_TRAVEL_KEY"], "k3y");
+        // Where they arrive, the same settings.
+        let arrived = travelling
+            .options
+            .settings_in(&Env::Given(travelling.env.clone()))
+            .unwrap();
+        let here = options.settings_in(&env).unwrap();
+        assert_eq!(
+            (arrived.headers, arrived.basic_auth),
+            (here.headers, here.basic_auth)
+        );
+        assert!(Env::parse("A=1\nB=x=y\n").unwrap().var("B").as_deref() == Some("x=y"));
+        assert!(Env::parse("oops").is_err());
+    }
 
     #[test]
     fn resolve_entries_are_for_their_host_and_port_as_curls() {
