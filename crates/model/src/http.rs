@@ -449,6 +449,13 @@ impl HttpOptions {
     }
 }
 
+/// Whether `value` reads a `${VAR}`: a value with none is written out in full.
+pub fn names_a_variable(value: &str) -> bool {
+    env_parts(value)
+        .iter()
+        .any(|part| matches!(part, Ok(EnvPart::Var(_))))
+}
+
 /// `${VAR}` and nothing else.
 fn is_one_var(value: &str) -> bool {
     matches!(

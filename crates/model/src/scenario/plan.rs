@@ -200,10 +200,29 @@ fn compile_http(source: &Source, raw: Option<&RawHttp>) -> Result<crate::http::H
         .headers
         .iter()
         .map(|(name, value)| {
+            if !crate::http::names_a_variable(value.get_ref()) {
+                return Err(literal_secret(
+                    source,
+                    value,
+                    &format!("http.headers.{name}"),
+                    name,
+                ));
+            }
             crate::http::parse_header(&format!("{name}: {}", value.get_ref()))
                 .map_err(|e| source.error_at(value.span().start, format!("http.headers: {e}")))
         })
         .collect::<Result<Vec<_>>>()?;
+    if let Some(basic) = &raw.basic_auth {
+        let password = basic.get_ref().split_once(':').map_or("", |(_, p)| p);
+        if !crate::http::names_a_variable(password) {
+            return Err(literal_secret(
+                source,
+                basic,
+                "http.basic_auth's password",
+                "password",
+            ));
+        }
+    }
     Ok(crate::http::HttpOptions {
         ca_cert: path(&raw.ca_cert),
         insecure: raw.insecure,
@@ -214,6 +233,33 @@ fn compile_http(source: &Source, raw: Option<&RawHttp>) -> Result<crate::http::H
         basic_auth: raw.basic_auth.as_ref().map(|b| b.get_ref().clone()),
         http2: raw.http2,
     })
+}
+
+/// A secret written out in the scenario, which is copied into reports and to every
+/// generator: refused where it is written, saying how to pass it.
+fn literal_secret(
+    source: &Source,
+    value: &toml::Spanned<String>,
+    field: &str,
+    name: &str,
+) -> crate::error::Error {
+    let var: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    source.error_at(
+        value.span().start,
+        format!(
+            "{field} is written out: the scenario is copied into reports and to every generator; \
+             write \"${{{var}}}\" and export {var}, or give it by flag (--header, --basic-auth) with a ${{VAR}}"
+        ),
+    )
 }
 
 /// `[stack]`: a provider the harness can start, and backend environment variables.
@@ -468,6 +514,32 @@ path = "/write"
             err.contains("t.toml:") && err.contains("unknown placeholder {{token}}"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn secrets_written_out_in_http_are_refused_where_they_are() {
+        let with =
+            |table: &str| format!("name = \"h\"\n[http]\n{table}\n[[steps]]\nname = \"a\"\npath = \"/\"\n");
+        let header = build(&with("headers = { \"X-Gateway-Key\" = \"s3cret\" }"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            header.contains("t.toml:3:")
+                && header.contains("http.headers.X-Gateway-Key is written out")
+                && header.contains("\"${X_GATEWAY_KEY}\" and export X_GATEWAY_KEY"),
+            "{header}"
+        );
+        let basic = build(&with("basic_auth = \"gate:hunter2\""))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            basic.contains("http.basic_auth's password is written out"),
+            "{basic}"
+        );
+        let named = build(&with(
+            "headers = { Authorization = \"Bearer ${TOKEN}\" }\nbasic_auth = \"gate:${GATE_PASSWORD}\"",
+        ));
+        assert!(named.is_ok(), "{named:?}");
     }
 
     #[test]
