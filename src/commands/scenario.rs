@@ -289,20 +289,22 @@ fn check_targets(plan: &Plan, stack: &Stack) -> Result<()> {
     if !plan.faults.is_empty() {
         let replicas = stack.docker.as_ref().map_or(0, |parts| parts.backends().len());
         if replicas == 0 {
-            return Err(Error::config(
-                "faults need the Docker stack, and no Docker daemon answered (--stack auto chose local)",
-            ));
+            return Err(Error::config(format!(
+                "{}: faults need the Docker stack, and no Docker daemon answered (--stack auto chose local)",
+                plan.faults[0].written_at
+            )));
         }
         if let Some(deploy) = plan.faults.iter().find(|f| f.action.is_deploy() && replicas < 2) {
             return Err(Error::config(format!(
-                "a {} needs two or more backend replicas behind the balancer; the stack has {replicas} (--replicas)",
+                "{}: a {} needs two or more backend replicas behind the balancer; the stack has {replicas} (--replicas)",
+                deploy.written_at,
                 deploy.action.name()
             )));
         }
         if let Some(fault) = plan.faults.iter().find(|f| f.replica() > replicas) {
             return Err(Error::config(format!(
-                "fault target {} does not exist: the stack has {replicas} backend replica(s) (--replicas)",
-                fault.target
+                "{}: fault target {} does not exist: the stack has {replicas} backend replica(s) (--replicas)",
+                fault.written_at, fault.target
             )));
         }
     }

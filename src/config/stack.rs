@@ -81,8 +81,13 @@ impl StackConfig {
         };
         if !plan.faults.is_empty() && !matches!(kind, StackKind::Docker | StackKind::Auto) {
             return Err(Error::config(format!(
-                "scenario {} injects faults: they need --stack docker",
-                plan.name
+                "{}: scenario {} injects faults, which need the Docker stack (--stack docker); this run's is {}",
+                plan.faults[0].written_at,
+                plan.name,
+                match kind {
+                    StackKind::External => "a deployment it did not start (--target)",
+                    _ => "local processes",
+                }
             )));
         }
         if kind == StackKind::External && args.target.is_none() {

@@ -283,6 +283,25 @@ fn abort_after_without_a_windowed_slo_is_a_config_error() {
     );
 }
 
+/// A scenario with faults on a stack that has no replicas to fault: refused before
+/// anything starts, at the fault's line.
+#[test]
+fn faults_on_a_stack_without_replicas_are_refused_at_their_line() {
+    let run = Run::new();
+    let output = run.run(&["scenarios/failover.toml", "--stack", "local"]);
+    assert_exit(&output, 2);
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/failover.toml")).unwrap();
+    let line = text.lines().position(|l| l.trim() == "[[faults]]").unwrap() + 1;
+    let said = stderr(&output);
+    assert!(
+        said.contains(&format!(
+            "scenarios/failover.toml:{line}: scenario failover injects faults"
+        )) && said.contains("--stack docker"),
+        "{said}"
+    );
+}
+
 #[test]
 fn the_marketplace_scenarios_run_clean_on_a_seeded_stack() {
     // Each run lasts long enough for every step its SLOs name, whatever the machine's

@@ -76,6 +76,9 @@ pub(crate) const GATEWAY_KEY: &str = "s3cret-gateway-key";
 /// The basic-auth user and password the guarded locations let in.
 pub(crate) const GATE_USER: &str = "gate";
 pub(crate) const GATE_PASSWORD: &str = "hunter2-basic";
+/// What `/issue` gives in a header and a cookie, and `/redeem` wants back.
+const CSRF: &str = "csrf-7f6e5d4c";
+const SID: &str = "s1d-0a9b8c7d";
 /// `gate:hunter2-basic`, base64.
 const BASIC: &str = "Basic Z2F0ZTpodW50ZXIyLWJhc2lj";
 
@@ -105,6 +108,16 @@ http {{
     access_log {log} seen;
     location / {{ return 200 "any name\n"; }}
     location /named {{ return 421; }}
+    location /issue {{
+      add_header X-Csrf-Token "{CSRF}";
+      add_header Set-Cookie "sid={SID}; Path=/; HttpOnly";
+      return 200 "issued\n";
+    }}
+    location /redeem {{
+      if ($http_x_csrf_token != "{CSRF}") {{ return 403; }}
+      if ($cookie_sid != "{SID}") {{ return 403; }}
+      return 200 "redeemed\n";
+    }}
   }}
   server {{
     listen 127.0.0.1:{tls} ssl http2; {cert}
@@ -324,6 +337,99 @@ fn a_server_that_requires_a_client_certificate_gets_one() {
         &lab.pki.path("client.key"),
     ]);
     assert_clean_run(&with, &run);
+}
+
+/// `header:NAME` and `cookie:NAME` captures take what an answer gave, and a later step
+/// sends it back: nginx answers 403 to anything else.
+#[test]
+fn a_header_and_a_cookie_an_answer_gave_are_captured_and_sent_back() {
+    let lab = lab();
+    let run = Run::new();
+    let file = run.dir.path().join("captures.toml");
+    std::fs::write(
+        &file,
+        "name = \"captures\"\n[load]\nusers = 2\nduration = \"2s\"\n\
+         [[steps]]\nname = \"issue\"\npath = \"/issue\"\nexpect = [200]\n\
+         capture = { csrf = \"header:x-csrf-token\", sid = \"cookie:sid\" }\n\
+         [[steps]]\nname = \"redeem\"\npath = \"/redeem\"\nexpect = [200]\n\
+         headers = { \"X-Csrf-Token\" = \"{{csrf}}\", Cookie = \"sid={{sid}}\" }\n",
+    )
+    .unwrap();
+    let output = run.run(&[
+        file.to_str().unwrap(),
+        "--target",
+        &format!("https://localhost:{}", lab.nginx.tls),
+        "--ca-cert",
+        &lab.pki.path("ca.pem"),
+    ]);
+    assert_clean_run(&output, &run);
+    let steps = run.summary()["steps"].clone();
+    let redeemed = steps
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "redeem")
+        .unwrap()["count"]
+        .as_u64()
+        .unwrap();
+    assert!(redeemed > 0, "{steps}");
+}
+
+/// A server that refuses a TLS client without a certificate in the handshake (OpenSSL's
+/// `s_server -Verify 1 -verify_return_error`): the run stops before the load, and says
+/// what to give.
+#[test]
+fn a_server_that_refuses_the_handshake_without_a_client_certificate_says_what_to_give() {
+    let lab = lab();
+    let port = free_port();
+    let mut server = Command::new("openssl")
+        .args([
+            "s_server",
+            "-quiet",
+            "-www",
+            "-accept",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .args([
+            "-cert",
+            &lab.pki.path("server.pem"),
+            "-key",
+            &lab.pki.path("server.key"),
+        ])
+        .args([
+            "-CAfile",
+            &lab.pki.path("ca.pem"),
+            "-Verify",
+            "1",
+            "-verify_return_error",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("openssl runs");
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
+        && started.elapsed() < Duration::from_secs(10)
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let run = Run::new();
+    let output = run.run(&[
+        &scenario(&run, "/"),
+        "--target",
+        &format!("https://localhost:{port}"),
+        "--ca-cert",
+        &lab.pki.path("ca.pem"),
+    ]);
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_exit(&output, 5);
+    assert!(
+        stderr(&output)
+            .contains("the server asks for a client certificate; give --client-cert FILE --client-key FILE"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]

@@ -69,6 +69,9 @@ pub struct Fault {
     pub graceful: bool,
     /// Deploys: the longest wait for in-flight requests of an old replica.
     pub drain: Duration,
+    /// `file:line` of its `[[faults]]` entry, for what only the started stack can check
+    /// (the replicas it has).
+    pub written_at: String,
 }
 
 impl Fault {
@@ -86,7 +89,9 @@ pub(super) fn compile(source: &Source, raw: &[Spanned<RawFault>]) -> Result<Vec<
     let mut faults = Vec::with_capacity(raw.len());
     for spanned in raw {
         let at = |why: String| source.error_at(spanned.span().start, format!("faults: {why}"));
-        faults.push(compile_one(spanned.get_ref()).map_err(at)?);
+        let mut fault = compile_one(spanned.get_ref()).map_err(at)?;
+        fault.written_at = source.position(spanned.span().start);
+        faults.push(fault);
     }
     faults.sort_by_key(|f| f.at);
     if let Some(rollback) = faults.iter().position(|f| f.action == Action::Rollback) {
@@ -130,6 +135,7 @@ fn compile_one(raw: &RawFault) -> std::result::Result<Fault, String> {
             .map(parse_duration)
             .transpose()?
             .unwrap_or(DRAIN),
+        written_at: String::new(),
     };
     match (action.is_deploy(), fault.replica()) {
         (true, _) if raw.target != "backend" => Err(format!(

@@ -72,7 +72,12 @@ impl Source {
 
     /// `origin:line: message`, the line being that of byte `offset`.
     pub fn error_at(&self, offset: usize, message: impl std::fmt::Display) -> Error {
-        Error::config(format!("{}:{}: {message}", self.origin, self.line_of(offset)))
+        Error::config(format!("{}: {message}", self.position(offset)))
+    }
+
+    /// `origin:line` of byte `offset`, for what is checked later against the stack.
+    pub fn position(&self, offset: usize) -> String {
+        format!("{}:{}", self.origin, self.line_of(offset))
     }
 
     /// An error with no position (e.g. a missing top-level key).
