@@ -1,5 +1,9 @@
 //! `karigar-perf k8s generators`: the Kubernetes objects of a distributed run, written
-//! to a file for `kubectl apply -f`, readable by its owner only (it holds the run's token).
+//! to a file for `kubectl apply -f`, and the run's Secret (its token, TLS files and the
+//! values of the HTTP settings' variables) to standard output for `| kubectl apply -f
+//! -`: no secret is ever written into a file by the harness.
+
+use std::io::IsTerminal as _;
 
 use crate::cli::K8sGeneratorsArgs;
 use crate::config::K8sGeneratorsConfig;
@@ -8,53 +12,50 @@ use crate::error::Context as _;
 use crate::error::{Error, Result};
 
 pub fn generators(args: &K8sGeneratorsArgs) -> Result<u8> {
-    let K8sGeneratorsConfig { settings, out } = K8sGeneratorsConfig::resolve(args)?;
-    let yaml = generator_objects(&settings, &distributed::run_token())
-        .to_yaml()
-        .map_err(|e| Error::Internal(e.into()))?;
-    write_private(&out, &yaml)?;
-    println!(
-        "wrote {} (it holds the run's token in a Secret: keep it private)",
-        out.display()
-    );
-    let http = &settings.http;
-    if !http.files.is_empty() || !http.env.is_empty() {
-        let held: Vec<String> = http
-            .files
-            .keys()
-            .cloned()
-            .chain(http.env.keys().map(|name| format!("${{{name}}}")))
-            .collect();
-        println!(
-            "the Secret also holds {}, mounted or set in every pod",
-            held.join(", ")
-        );
+    if std::io::stdout().is_terminal() {
+        return Err(Error::config(
+            "k8s generators writes the run's Secret (its token, TLS files, header values) to standard output, \
+             for a pipe: karigar-perf k8s generators ... | kubectl apply -f -",
+        ));
     }
+    let K8sGeneratorsConfig { settings, out } = K8sGeneratorsConfig::resolve(args)?;
+    let objects = generator_objects(&settings, &distributed::run_token());
+    let yaml = objects.to_yaml().map_err(|e| Error::Internal(e.into()))?;
+    let secret = objects.secret_yaml().map_err(|e| Error::Internal(e.into()))?;
+    write_file(&out, &yaml)?;
+    print!("{secret}");
+    let name = objects.secret.metadata.name.clone().unwrap_or_default();
+    let http = &settings.http;
+    let held: Vec<String> = std::iter::once("the run's token".to_owned())
+        .chain(http.files.keys().cloned())
+        .chain(http.env.keys().map(|name| format!("${{{name}}}")))
+        .collect();
+    eprintln!(
+        "wrote {}; Secret {name} ({}) to standard output",
+        out.display(),
+        held.join(", ")
+    );
     let run = &settings.run;
     let ns = settings
         .namespace
         .as_ref()
         .map_or(String::new(), |ns| format!(" -n {ns}"));
-    println!("run it:      kubectl apply -f {}", out.display());
-    println!("watch it:    kubectl{ns} logs -f pod/karigar-perf-{run}-coordinator");
-    println!("its reports: kubectl{ns} cp karigar-perf-{run}-coordinator:/reports ./reports/{run}");
-    println!("clean up:    kubectl delete -f {}", out.display());
+    eprintln!(
+        "run it:      kubectl apply -f {} (after the Secret)",
+        out.display()
+    );
+    eprintln!("watch it:    kubectl{ns} logs -f pod/karigar-perf-{run}-coordinator");
+    eprintln!("its reports: kubectl{ns} cp karigar-perf-{run}-coordinator:/reports ./reports/{run}");
+    eprintln!(
+        "clean up:    kubectl delete -f {}; kubectl{ns} delete secret {name}",
+        out.display()
+    );
     Ok(crate::exit::PASS)
 }
 
-/// The file, readable by its owner only: it holds a secret.
-fn write_private(path: &std::path::Path, text: &str) -> Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
+fn write_file(path: &std::path::Path, text: &str) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).config_context(|| format!("cannot create {}", dir.display()))?;
     }
-    std::fs::File::options()
-        .create(true)
-        .write(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .and_then(|mut file| file.write_all(text.as_bytes()))
-        .config_context(|| format!("cannot write {}", path.display()))
+    std::fs::write(path, text).config_context(|| format!("cannot write {}", path.display()))
 }

@@ -78,16 +78,22 @@ pub struct GeneratorObjects {
 }
 
 impl GeneratorObjects {
-    /// One YAML stream, a document per object.
+    /// One YAML stream, a document per object, the Secret left out: it is written only
+    /// by [`secret_yaml`](Self::secret_yaml), to a pipe, never into a file.
     pub fn to_yaml(&self) -> Result<String, serde_yaml::Error> {
         let documents = [
-            serde_yaml::to_string(&self.secret)?,
             serde_yaml::to_string(&self.config_map)?,
             serde_yaml::to_string(&self.service)?,
             serde_yaml::to_string(&self.coordinator)?,
             serde_yaml::to_string(&self.job)?,
         ];
         Ok(documents.iter().map(|d| format!("---\n{d}")).collect())
+    }
+
+    /// The run's Secret (its token, the TLS files, the values of the settings'
+    /// variables), as YAML for `kubectl apply -f -`.
+    pub fn secret_yaml(&self) -> Result<String, serde_yaml::Error> {
+        Ok(format!("---\n{}", serde_yaml::to_string(&self.secret)?))
     }
 
     /// Where the generators reach the coordinator.
@@ -472,17 +478,20 @@ mod tests {
 
     /// Rendered to YAML and parsed back as the typed objects, as a cluster would.
     fn parsed() -> (Secret, ConfigMap, Service, Pod, Job) {
-        let yaml = generator_objects(&settings(), "s3cret").to_yaml().unwrap();
+        let objects = generator_objects(&settings(), "s3cret");
+        let yaml = objects.to_yaml().unwrap();
+        assert!(!yaml.contains("s3cret") && !yaml.contains("BEGIN"), "{yaml}");
         // Documents start at a line that is `---`; a PEM's dashes are inside a line.
         let yaml = format!("\n{yaml}");
         let docs: Vec<&str> = yaml.split("\n---\n").filter(|d| !d.trim().is_empty()).collect();
-        assert_eq!(docs.len(), 5);
+        assert_eq!(docs.len(), 4);
+        let secret = objects.secret_yaml().unwrap();
         (
+            serde_yaml::from_str(secret.trim_start_matches("---\n")).unwrap(),
             serde_yaml::from_str(docs[0]).unwrap(),
             serde_yaml::from_str(docs[1]).unwrap(),
             serde_yaml::from_str(docs[2]).unwrap(),
             serde_yaml::from_str(docs[3]).unwrap(),
-            serde_yaml::from_str(docs[4]).unwrap(),
         )
     }
 

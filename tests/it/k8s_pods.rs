@@ -31,18 +31,29 @@ struct Objects {
     job: Job,
 }
 
-fn objects(yaml: &str) -> Objects {
-    // Documents start at a line that is `---`; a PEM's dashes are inside a line.
-    let yaml = format!("\n{yaml}");
-    let docs: Vec<&str> = yaml.split("\n---\n").filter(|d| !d.trim().is_empty()).collect();
-    assert_eq!(docs.len(), 5, "{yaml}");
+/// The objects of the file and the Secret of standard output.
+fn objects(yaml: &str, secret: &str) -> Objects {
+    let docs = documents(yaml);
+    assert_eq!(docs.len(), 4, "{yaml}");
+    let secret = documents(secret);
+    assert_eq!(secret.len(), 1, "{secret:?}");
     Objects {
-        secret: serde_yaml::from_str(docs[0]).unwrap(),
-        config_map: serde_yaml::from_str(docs[1]).unwrap(),
-        service: serde_yaml::from_str(docs[2]).unwrap(),
-        coordinator: serde_yaml::from_str(docs[3]).unwrap(),
-        job: serde_yaml::from_str(docs[4]).unwrap(),
+        secret: serde_yaml::from_str(&secret[0]).unwrap(),
+        config_map: serde_yaml::from_str(&docs[0]).unwrap(),
+        service: serde_yaml::from_str(&docs[1]).unwrap(),
+        coordinator: serde_yaml::from_str(&docs[2]).unwrap(),
+        job: serde_yaml::from_str(&docs[3]).unwrap(),
     }
+}
+
+/// A YAML stream's documents. They start at a line that is `---`; a PEM's dashes are
+/// inside a line.
+pub(crate) fn documents(yaml: &str) -> Vec<String> {
+    format!("\n{yaml}")
+        .split("\n---\n")
+        .filter(|d| !d.trim().is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Containers started here, removed when the test ends, however it ends.
@@ -219,7 +230,15 @@ fn a_tls_load_runs_through_generator_pods_as_a_kubelet_runs_them() {
         .output()
         .unwrap();
     assert_exit(&output, 0);
-    let objects = objects(&std::fs::read_to_string(&yaml).unwrap());
+    let written = std::fs::read_to_string(&yaml).unwrap();
+    for secret in [GATEWAY_KEY, GATE_PASSWORD, "PRIVATE KEY"] {
+        assert!(
+            !written.contains(secret),
+            "{secret} written in {}",
+            yaml.display()
+        );
+    }
+    let objects = objects(&written, &String::from_utf8(output.stdout).unwrap());
     let kubelet = Kubelet {
         objects: &objects,
         dir: run.dir.path().join("kubelet"),

@@ -122,6 +122,10 @@ fn the_generator_objects_pass_kubernetes_schemas() {
             .unwrap();
         assert_exit(&output, 0);
         files.push(file);
+        // The Secret, which the harness writes only to standard output, checked too.
+        let secret = run.dir.path().join(format!("{name}-secret.yaml"));
+        std::fs::write(&secret, &output.stdout).unwrap();
+        files.push(secret);
     }
     assert_valid_for_kubernetes(&files);
 }
@@ -141,4 +145,25 @@ fn an_object_with_a_field_kubernetes_does_not_know_is_rejected() {
         let said = String::from_utf8_lossy(&output.stdout);
         assert!(said.contains("minReplica"), "{said}");
     }
+}
+
+/// The Secret goes to standard output only when it is not a terminal (`script` gives
+/// the command one): printed on a screen, it would be in the scrollback.
+#[test]
+fn the_secret_is_never_printed_on_a_terminal() {
+    let run = Run::new();
+    let out = run.dir.path().join("k8s.yaml");
+    let command = format!(
+        "{BIN} k8s generators signup --workers 2 --target http://backend:8080 --image i:1 --out {}",
+        out.display()
+    );
+    let output = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("script runs (util-linux)");
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(2), "{said}");
+    assert!(said.contains("| kubectl apply -f -"), "{said}");
+    assert!(!said.contains("kind: Secret") && !out.exists(), "{said}");
 }
