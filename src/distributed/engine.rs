@@ -64,6 +64,13 @@ impl Running {
                     "karigar-perf: waiting for {} generators to register at {}",
                     launch.count, launch.coordinator_url
                 );
+                if !launch.env.is_empty() {
+                    let names: Vec<&str> = launch.env.keys().map(String::as_str).collect();
+                    eprintln!(
+                        "karigar-perf: the HTTP settings read {} from each generator's environment (or its --env-file)",
+                        names.join(", ")
+                    );
+                }
                 Ok(Running::External)
             }
         }

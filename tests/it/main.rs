@@ -23,5 +23,6 @@ mod open_model;
 mod readme;
 mod recorded;
 mod reports;
+mod secrets;
 mod shipped;
 mod tls;
