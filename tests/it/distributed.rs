@@ -380,11 +380,6 @@ fn two_swarm_generators_reach_a_tls_deployment_with_its_ca_client_certificate_he
     let lab = crate::tls::lab();
     let run = Run::new();
     let scenario = crate::tls::scenario(&run, "/guarded");
-    let (ca, cert, key) = (
-        lab.pki.path("ca.pem"),
-        lab.pki.path("client.pem"),
-        lab.pki.path("client.key"),
-    );
     let target = format!("https://localhost:{}", lab.nginx.mtls);
     let basic = format!("{GATE_USER}:{GATE_PASSWORD}");
     let output = run
@@ -396,17 +391,12 @@ fn two_swarm_generators_reach_a_tls_deployment_with_its_ca_client_certificate_he
             "2",
             "--engine",
             "swarm",
-            "--ca-cert",
-            &ca,
-            "--client-cert",
-            &cert,
-            "--client-key",
-            &key,
             "--header",
             "X-Gateway-Key: ${TEST_SWARM_GATEWAY_KEY}",
             "--basic-auth",
             &basic,
         ])
+        .args(lab.pki.client_flags())
         .env("TEST_SWARM_GATEWAY_KEY", GATEWAY_KEY)
         .output()
         .unwrap();

@@ -212,15 +212,10 @@ fn a_tls_load_runs_through_generator_pods_as_a_kubelet_runs_them() {
     let run = Run::new();
     let scenario = crate::tls::scenario(&run, "/guarded");
     let yaml = run.dir.path().join("generators.yaml");
-    let (ca, cert, key) = (
-        lab.pki.path("ca.pem"),
-        lab.pki.path("client.pem"),
-        lab.pki.path("client.key"),
-    );
     let output = Command::new(BIN)
         .args(["k8s", "generators", &scenario, "--workers", "2", "--image", IMAGE])
         .args(["--target", &format!("https://localhost:{}", lab.nginx.mtls)])
-        .args(["--ca-cert", &ca, "--client-cert", &cert, "--client-key", &key])
+        .args(lab.pki.client_flags())
         .args(["--header", "X-Gateway-Key: ${TEST_GATEWAY_KEY}"])
         .args(["--basic-auth", &format!("{GATE_USER}:${{TEST_GATE_PASSWORD}}")])
         .arg("--out")

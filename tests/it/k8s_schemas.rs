@@ -83,17 +83,8 @@ fn the_deployment_manifests_pass_kubernetes_schemas() {
 fn the_generator_objects_pass_kubernetes_schemas() {
     let run = Run::new();
     let pki = crate::tls::Pki::make(run.dir.path());
-    let (ca, cert, key) = (pki.path("ca.pem"), pki.path("client.pem"), pki.path("client.key"));
-    let tls = [
-        "--ca-cert",
-        &ca,
-        "--client-cert",
-        &cert,
-        "--client-key",
-        &key,
-        "--header",
-        "X-Gateway-Key: ${TEST_GATEWAY_KEY}",
-    ];
+    let mut tls = pki.client_flags();
+    tls.extend(["--header".into(), "X-Gateway-Key: ${TEST_GATEWAY_KEY}".into()]);
     let mut files = Vec::new();
     // A closed-model scenario, one with kinds of users and data pools, and one behind
     // TLS with a client certificate and a gateway header (its Secret and mounts).

@@ -178,22 +178,19 @@ fn no_secret_reaches_a_file_or_a_command_line_of_any_command() {
             true => GATE_PASSWORD.to_owned(),
             false => format!("${{{PASSWORD_VAR}}}"),
         };
-        [
-            "--target",
-            &target,
-            "--ca-cert",
-            &lab.pki.path("ca.pem"),
-            "--client-cert",
-            &lab.pki.path("client.pem"),
-            "--client-key",
-            &lab.pki.path("client.key"),
-            "--header",
-            &format!("X-Gateway-Key: ${{{HEADER_VAR}}}"),
-            "--basic-auth",
-            &format!("{GATE_USER}:{password}"),
-        ]
-        .map(str::to_owned)
-        .to_vec()
+        let mut flags = lab.pki.client_flags();
+        flags.extend(
+            [
+                "--target",
+                &target,
+                "--header",
+                &format!("X-Gateway-Key: ${{{HEADER_VAR}}}"),
+                "--basic-auth",
+                &format!("{GATE_USER}:{password}"),
+            ]
+            .map(str::to_owned),
+        );
+        flags
     };
     let report = |name: &str| {
         [

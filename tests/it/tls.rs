@@ -59,6 +59,26 @@ impl Pki {
     pub(crate) fn path(&self, name: &str) -> String {
         self.dir.join(name).display().to_string()
     }
+
+    /// `--ca-cert`, `--client-cert` and `--client-key` with this PKI's files.
+    pub(crate) fn client_flags(&self) -> Vec<String> {
+        [
+            ("--ca-cert", "ca.pem"),
+            ("--client-cert", "client.pem"),
+            ("--client-key", "client.key"),
+        ]
+        .iter()
+        .flat_map(|(flag, file)| [flag.to_string(), self.path(file)])
+        .collect()
+    }
+}
+
+/// Puts `table` (an `[http]` table) into the scenario `file`, before its `[load]`.
+fn add_table(file: &str, table: &str) {
+    let text = std::fs::read_to_string(file)
+        .unwrap()
+        .replace("[load]", &format!("{table}[load]"));
+    std::fs::write(file, text).unwrap();
 }
 
 /// nginx on two loopback ports: `tls` (HTTP/1.1 and h2, a `karigar.test` server that
@@ -289,10 +309,7 @@ fn an_untrusted_certificate_is_refused_with_a_clear_message_and_trusted_with_its
     // A table that says insecure is overruled by --no-insecure: refused again.
     let run = Run::new();
     let file = scenario(&run, "/");
-    let text = std::fs::read_to_string(&file)
-        .unwrap()
-        .replace("[load]", "[http]\ninsecure = true\n[load]");
-    std::fs::write(&file, text).unwrap();
+    add_table(&file, "[http]\ninsecure = true\n");
     assert_clean_run(&run.run(&[&file, "--target", &target]), &run);
     let run = Run::new();
     let verified = run.run(&[&file, "--target", &target, "--no-insecure"]);
@@ -325,17 +342,11 @@ fn a_server_that_requires_a_client_certificate_gets_one() {
     );
 
     let run = Run::new();
-    let with = run.run(&[
-        &scenario(&run, "/"),
-        "--target",
-        &target,
-        "--ca-cert",
-        &ca,
-        "--client-cert",
-        &lab.pki.path("client.pem"),
-        "--client-key",
-        &lab.pki.path("client.key"),
-    ]);
+    let scenario = scenario(&run, "/");
+    let mut args = vec![scenario.as_str(), "--target", &target];
+    let flags = lab.pki.client_flags();
+    args.extend(flags.iter().map(String::as_str));
+    let with = run.run(&args);
     assert_clean_run(&with, &run);
 }
 
@@ -437,16 +448,12 @@ fn resolve_reaches_the_address_with_the_host_and_server_name_of_the_url() {
     let lab = lab();
     let port = lab.nginx.tls.to_string();
     let ca = lab.pki.path("ca.pem");
+    let url = format!("https://karigar.test:{port}");
+    let entry = format!("karigar.test:{port}:127.0.0.1");
+    let resolved =
+        |run: &Run, file: &str| run.run(&[file, "--target", &url, "--resolve", &entry, "--ca-cert", &ca]);
     let run = Run::new();
-    let output = run.run(&[
-        &scenario(&run, "/named"),
-        "--target",
-        &format!("https://karigar.test:{port}"),
-        "--resolve",
-        &format!("karigar.test:{port}:127.0.0.1"),
-        "--ca-cert",
-        &ca,
-    ]);
+    let output = resolved(&run, &scenario(&run, "/named"));
     assert_clean_run(&output, &run);
     let seen = lab.nginx.seen();
     assert!(
@@ -460,10 +467,7 @@ fn resolve_reaches_the_address_with_the_host_and_server_name_of_the_url() {
     let file = scenario(&run, "/named");
     std::fs::copy(lab.pki.path("ca.pem"), run.dir.path().join("ca.pem")).unwrap();
     let table = format!("[http]\nca_cert = \"ca.pem\"\nresolve = [\"karigar.test:{port}:127.0.0.1\"]\n");
-    let text = std::fs::read_to_string(&file)
-        .unwrap()
-        .replace("[load]", &format!("{table}[load]"));
-    std::fs::write(&file, text).unwrap();
+    add_table(&file, &table);
     let output = run.run(&[&file, "--target", &format!("https://karigar.test:{port}")]);
     assert_clean_run(&output, &run);
 
@@ -473,19 +477,8 @@ fn resolve_reaches_the_address_with_the_host_and_server_name_of_the_url() {
     let file = scenario(&run, "/named");
     let table =
         format!("[http]\nresolve = [\"karigar.test:{port}:127.0.0.9\", \"karigar.test:1:127.0.0.9\"]\n");
-    let text = std::fs::read_to_string(&file)
-        .unwrap()
-        .replace("[load]", &format!("{table}[load]"));
-    std::fs::write(&file, text).unwrap();
-    let output = run.run(&[
-        &file,
-        "--target",
-        &format!("https://karigar.test:{port}"),
-        "--resolve",
-        &format!("karigar.test:{port}:127.0.0.1"),
-        "--ca-cert",
-        &ca,
-    ]);
+    add_table(&file, &table);
+    let output = resolved(&run, &file);
     assert_clean_run(&output, &run);
 
     // An entry for the host on another port than the URL's is not for it, as curl's:
