@@ -53,16 +53,53 @@ fn plan(name_or_text: &str) -> Plan {
     Plan::build(&source, &LoadOverrides::default(), &[]).unwrap()
 }
 
+fn five_step_collector() -> Collector {
+    Collector::new((0..5).map(|i| ("k".to_string(), format!("step{i}"))).collect())
+}
+
+/// The `i`-th request of a bench: its step of five and a latency from 200 µs to 50 ms.
+fn nth_request(i: u64) -> (usize, Duration) {
+    ((i % 5) as usize, Duration::from_micros(200 + (i * 7919) % 50_000))
+}
+
 fn record(c: &mut Criterion) {
-    let collector = Collector::new((0..5).map(|i| ("k".to_string(), format!("step{i}"))).collect());
+    let collector = five_step_collector();
     let mut i = 0u64;
     c.bench_function("record a request", |b| {
         b.iter(|| {
             i = i.wrapping_add(1);
-            let latency = Duration::from_micros(200 + (i * 7919) % 50_000);
-            collector.record(black_box((i % 5) as usize), RequestOutcome::Ok, latency);
+            let (step, latency) = nth_request(i);
+            collector.record(black_box(step), RequestOutcome::Ok, latency);
         })
     });
+    // Every user's task records into one collector: with several threads at once, what
+    // a request waits for (the lock, the second that is encoded under it) shows. The
+    // time is per request, all threads together.
+    for threads in [2u64, 4] {
+        let collector = std::sync::Arc::new(five_step_collector());
+        c.bench_function(&format!("record a request, {threads} threads"), |b| {
+            b.iter_custom(|iters| {
+                let each = iters.div_ceil(threads);
+                let barrier = std::sync::Arc::new(std::sync::Barrier::new(threads as usize + 1));
+                let workers: Vec<_> = (0..threads)
+                    .map(|thread| {
+                        let (collector, barrier) = (collector.clone(), barrier.clone());
+                        std::thread::spawn(move || {
+                            barrier.wait();
+                            for i in 0..each {
+                                let (step, latency) = nth_request(i * threads + thread);
+                                collector.record(black_box(step), RequestOutcome::Ok, latency);
+                            }
+                        })
+                    })
+                    .collect();
+                barrier.wait();
+                let started = std::time::Instant::now();
+                workers.into_iter().for_each(|w| w.join().unwrap());
+                started.elapsed()
+            })
+        });
+    }
 }
 
 fn render_body(c: &mut Criterion) {
