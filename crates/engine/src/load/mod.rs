@@ -240,7 +240,9 @@ pub async fn run(plan: Arc<Plan>, collector: Arc<Collector>, options: LoadOption
         options.quiet,
     );
     let cpu_before = crate::cpu::cpu_reading(std::process::id());
+    let closer = spawn_second_closer(runner.collector.clone());
     let outcome = attack.execute().await;
+    closer.abort();
     progress::finish(progress);
     let interrupted = goose::is_killswitch_triggered();
     outcome.map_err(|e| Error::Internal(anyhow::anyhow!("load engine: {e}")))?;
@@ -255,6 +257,20 @@ pub async fn run(plan: Arc<Plan>, collector: Arc<Collector>, options: LoadOption
     Ok(LoadRun {
         measurements,
         interrupted,
+    })
+}
+
+/// Closes and encodes every step's second just after it ends, so that no request pays
+/// for it (nor waits on the lock while it is done).
+fn spawn_second_closer(collector: Arc<Collector>) -> tokio::task::JoinHandle<()> {
+    const PAST_THE_SECOND: Duration = Duration::from_millis(5);
+    tokio::spawn(async move {
+        loop {
+            let elapsed = collector.elapsed();
+            let next = Duration::from_secs(elapsed.as_secs() + 1) + PAST_THE_SECOND;
+            tokio::time::sleep(next.saturating_sub(elapsed)).await;
+            collector.close_seconds();
+        }
     })
 }
 

@@ -32,6 +32,9 @@ pub struct Collector {
     absorbing: std::sync::atomic::AtomicBool,
     /// Stretches without a successful response.
     gaps: Gaps,
+    /// Held while closed seconds are encoded and appended, so that they join each
+    /// step's series in order, outside the lock every request takes.
+    encoding: Mutex<()>,
 }
 
 /// What a [`Collector::take_delta`] has already handed out, so the next one holds only
@@ -57,9 +60,22 @@ struct StepRecorder {
     /// The last closed seconds, kept whole for sliding windows (none without them).
     recent: VecDeque<SecondRecorder>,
     keep_recent: usize,
+    /// Closed seconds not yet in `measured`: encoding one (HDR V2 and DEFLATE) is left
+    /// to [`Collector::close_seconds`], never done by a request.
+    unencoded: Vec<SecondRecorder>,
+    /// Histograms of seconds already encoded, emptied, for the seconds to come: a
+    /// second starts without allocating.
+    spare: Vec<Histogram<u64>>,
 }
 
+/// Spare histograms a step keeps: the seconds closed between two encodings.
+const SPARE_HISTOGRAMS: usize = 2;
+/// Closed seconds a step holds unencoded at most: past them (nobody calls
+/// [`Collector::close_seconds`]) a request encodes the oldest itself, as memory bound.
+const MAX_UNENCODED: usize = 4;
+
 /// The second being filled.
+#[derive(Clone)]
 struct SecondRecorder {
     second: u64,
     latency: Histogram<u64>,
@@ -99,6 +115,46 @@ impl Collector {
             complete_until: AtomicU64::new(0),
             absorbing: std::sync::atomic::AtomicBool::new(false),
             gaps: Gaps::default(),
+            encoding: Mutex::new(()),
+        }
+    }
+
+    /// Closes every step's second if it is over and encodes the closed seconds into the
+    /// run's series, holding the lock every request takes only to move them: what the
+    /// load engine does once a second, so that no request pays for it.
+    pub fn close_seconds(&self) {
+        let _order = self.encoding.lock().unwrap_or_else(|e| e.into_inner());
+        self.close_seconds_in_order();
+    }
+
+    /// [`close_seconds`](Self::close_seconds), `encoding` held by the caller.
+    fn close_seconds_in_order(&self) {
+        let now = self.started.elapsed().as_secs();
+        let closed: Vec<Vec<SecondRecorder>> = {
+            let mut steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
+            steps
+                .iter_mut()
+                .map(|recorder| {
+                    recorder.close_before(now);
+                    std::mem::take(&mut recorder.unencoded)
+                })
+                .collect()
+        };
+        if closed.iter().all(Vec::is_empty) {
+            return;
+        }
+        let encoded: Vec<Vec<(Option<Interval>, Histogram<u64>)>> = closed
+            .into_iter()
+            .map(|seconds| seconds.into_iter().map(SecondRecorder::encoded).collect())
+            .collect();
+        let mut steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
+        for (recorder, seconds) in steps.iter_mut().zip(encoded) {
+            for (interval, spare) in seconds {
+                recorder.measured.seconds.extend(interval);
+                if recorder.spare.len() < SPARE_HISTOGRAMS {
+                    recorder.spare.push(spare);
+                }
+            }
         }
     }
 
@@ -257,6 +313,8 @@ impl Collector {
         schedule: Option<super::Schedule>,
         last: bool,
     ) -> Measurements {
+        let _order = self.encoding.lock().unwrap_or_else(|e| e.into_inner());
+        self.close_seconds_in_order();
         let now = self.started.elapsed().as_secs();
         let mut steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
         if cursor.steps.is_empty() {
@@ -272,9 +330,9 @@ impl Collector {
             .map(|(recorder, (sent, seconds_sent))| {
                 recorder.close_before(now);
                 if last {
-                    let finished = std::mem::replace(&mut recorder.second, SecondRecorder::new(u64::MAX));
-                    recorder.close(finished);
+                    recorder.start_second(u64::MAX);
                 }
+                recorder.encode_closed();
                 let mut whole = recorder.measured.clone_without_seconds();
                 let new_seconds = recorder.measured.seconds[*seconds_sent..].to_vec();
                 *seconds_sent = recorder.measured.seconds.len();
@@ -300,6 +358,7 @@ impl Collector {
     /// Adds what another collector measured (a delta of it, whose seconds count from the
     /// same start): into the whole run, and into the recent seconds windows look at.
     pub fn absorb(&self, delta: &Measurements) {
+        let _order = self.encoding.lock().unwrap_or_else(|e| e.into_inner());
         let mut steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
         for step in &delta.steps {
             let Some(recorder) = steps
@@ -332,13 +391,14 @@ impl StepRecorder {
             second: SecondRecorder::new(0),
             recent: VecDeque::with_capacity(keep_recent),
             keep_recent,
+            unencoded: Vec::new(),
+            spare: Vec::new(),
         }
     }
 
     fn record(&mut self, second: u64, outcome: RequestOutcome, micros: u64, service: u64) {
         if second > self.second.second {
-            let finished = std::mem::replace(&mut self.second, SecondRecorder::new(second));
-            self.close(finished);
+            self.start_second(second);
         }
         self.measured.outcomes.add(outcome);
         self.second.outcomes.add(outcome);
@@ -351,25 +411,49 @@ impl StepRecorder {
 
     fn measurements(&self) -> StepMeasurements {
         let mut measured = self.measured.clone();
-        measured.seconds.extend(self.second.interval());
+        let open = self.unencoded.iter().chain(std::iter::once(&self.second));
+        measured.seconds.extend(open.filter_map(SecondRecorder::interval));
         measured
+    }
+
+    /// Encodes, here, the seconds closed since the last encoding: for a reader that
+    /// needs the series whole under the lock (rare: once a second at most).
+    fn encode_closed(&mut self) {
+        for second in std::mem::take(&mut self.unencoded) {
+            self.measured.seconds.extend(second.interval());
+        }
     }
 
     /// Closes the second being filled if it is before `now`.
     fn close_before(&mut self, now: u64) {
         if self.second.second < now && self.second.outcomes.total() > 0 {
-            let finished = std::mem::replace(&mut self.second, SecondRecorder::new(now));
-            self.close(finished);
+            self.start_second(now);
         }
     }
 
-    fn close(&mut self, finished: SecondRecorder) {
-        self.measured.seconds.extend(finished.interval());
+    /// Second `second` starts, on a spare histogram; the one it follows is closed: kept
+    /// whole for the windows, and queued to be encoded.
+    fn start_second(&mut self, second: u64) {
+        let fresh = SecondRecorder {
+            second,
+            latency: self.spare.pop().unwrap_or_else(new_histogram),
+            outcomes: OutcomeCounts::default(),
+        };
+        let finished = std::mem::replace(&mut self.second, fresh);
         if self.keep_recent > 0 {
             if self.recent.len() == self.keep_recent {
                 self.recent.pop_front();
             }
-            self.recent.push_back(finished);
+            self.recent.push_back(finished.clone());
+        }
+        if finished.outcomes.total() > 0 {
+            self.unencoded.push(finished);
+        } else if self.spare.len() < SPARE_HISTOGRAMS {
+            self.spare.push(finished.latency);
+        }
+        if self.unencoded.len() > MAX_UNENCODED {
+            let oldest = self.unencoded.remove(0);
+            self.measured.seconds.extend(oldest.interval());
         }
     }
 
@@ -414,6 +498,13 @@ impl SecondRecorder {
         }
     }
 
+    /// The second encoded, and its histogram emptied for another second.
+    fn encoded(mut self) -> (Option<Interval>, Histogram<u64>) {
+        let interval = self.interval();
+        self.latency.reset();
+        (interval, self.latency)
+    }
+
     /// The second as an interval, or `None` if nothing happened in it.
     fn interval(&self) -> Option<Interval> {
         (self.outcomes.total() > 0).then(|| Interval::new(self.second, self.outcomes, &self.latency))
@@ -456,6 +547,69 @@ mod tests {
         let all = snap.all_steps();
         assert_eq!((all.outcomes.total(), all.latency.len()), (4, 2));
         assert_eq!(collector.totals().0, 4);
+    }
+
+    #[test]
+    fn seconds_closed_by_requests_are_encoded_later_and_in_order() {
+        let collector = Collector::new(vec![("k".into(), "a".into())]);
+        let seconds = |m: &Measurements| -> Vec<(u64, u64)> {
+            m.steps[0]
+                .seconds
+                .iter()
+                .map(|i| (i.second, i.outcomes.total()))
+                .collect()
+        };
+        for second in 0..4 {
+            for micros in [1_000, 2_000, 3_000] {
+                collector.record_at(
+                    second,
+                    0,
+                    RequestOutcome::Ok,
+                    Duration::from_micros(micros),
+                    Duration::ZERO,
+                );
+            }
+            if second == 1 {
+                collector.close_seconds();
+            }
+        }
+        let every = [(0, 3), (1, 3), (2, 3), (3, 3)];
+        assert_eq!(
+            seconds(&collector.measurements()),
+            every,
+            "closed or not, encoded or not"
+        );
+        collector.close_seconds();
+        let mut cursor = DeltaCursor::default();
+        let delta = collector.take_delta(&mut cursor, None, true);
+        assert_eq!(seconds(&delta), every);
+        let whole: u64 = delta.steps[0].seconds.iter().map(|i| i.latency().len()).sum();
+        assert_eq!(
+            whole,
+            delta.steps[0].latency.len(),
+            "the seconds add up to the run"
+        );
+
+        // Without anyone closing seconds, requests encode the oldest themselves past a
+        // few: memory stays bounded and the series in order.
+        let alone = Collector::new(vec![("k".into(), "a".into())]);
+        for second in 0..12 {
+            alone.record_at(
+                second,
+                0,
+                RequestOutcome::Ok,
+                Duration::from_millis(1),
+                Duration::ZERO,
+            );
+        }
+        let pending = alone.steps.lock().unwrap()[0].unencoded.len();
+        assert!(pending <= MAX_UNENCODED, "{pending}");
+        let series: Vec<u64> = alone.measurements().steps[0]
+            .seconds
+            .iter()
+            .map(|i| i.second)
+            .collect();
+        assert_eq!(series, (0..12).collect::<Vec<_>>());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! request succeeded, to the millisecond. A deploy's report asks for the longest one
 //! while it ran; per-second series are too coarse for that.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
@@ -24,40 +25,42 @@ impl Gap {
     }
 }
 
-/// Fed by the collector with every success's time.
+/// Fed by the collector with every success's time: one atomic step per success, a
+/// lock only for the rare success that ends a notable silence.
 #[derive(Default)]
 pub(super) struct Gaps {
-    inner: Mutex<Inner>,
-}
-
-#[derive(Default)]
-struct Inner {
-    last_us: Option<u64>,
-    gaps: Vec<(u64, u64)>,
+    /// The latest success, in µs since the start, plus one (0: none yet).
+    last_us_plus_one: AtomicU64,
+    gaps: Mutex<Vec<(u64, u64)>>,
 }
 
 impl Gaps {
     /// A request succeeded `at_us` after the start.
     pub(super) fn success(&self, at_us: u64) {
-        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let since = inner.last_us.unwrap_or(0);
-        if at_us >= since + NOTABLE_US && inner.gaps.len() < KEPT {
-            inner.gaps.push((since, at_us));
+        let before = self.last_us_plus_one.fetch_max(at_us + 1, Ordering::Relaxed);
+        let since = before.saturating_sub(1);
+        if at_us >= since + NOTABLE_US {
+            let mut gaps = self.gaps.lock().unwrap_or_else(|e| e.into_inner());
+            if gaps.len() < KEPT {
+                gaps.push((since, at_us));
+            }
         }
-        inner.last_us = Some(inner.last_us.map_or(at_us, |last| last.max(at_us)));
     }
 
     /// Every notable silence so far, the one still open (ending at `now_us`) included.
     pub(super) fn snapshot(&self, now_us: u64) -> Silences {
-        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let mut gaps: Vec<Gap> = inner.gaps.iter().map(|&(a, b)| gap(a, b)).collect();
-        let last = inner.last_us.unwrap_or(0);
+        let latest = self.last_us_plus_one.load(Ordering::Relaxed).checked_sub(1);
+        let mut spans = self.gaps.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        // Successes on several threads may push their silences out of order.
+        spans.sort_unstable();
+        let mut gaps: Vec<Gap> = spans.iter().map(|&(a, b)| gap(a, b)).collect();
+        let last = latest.unwrap_or(0);
         if now_us >= last + NOTABLE_US {
             gaps.push(gap(last, now_us));
         }
         Silences {
             gaps,
-            last_success_s: inner.last_us.map(|us| us as f64 / 1e6),
+            last_success_s: latest.map(|us| us as f64 / 1e6),
         }
     }
 }
