@@ -1,10 +1,13 @@
 //! Live recording: per step, HdrHistograms of latency and service time for the whole
 //! run (µs, 3 significant digits), outcome counts, and every second's histogram. Samples
-//! are never kept; each second is encoded when the next one starts. What it holds is
-//! handed on as [`Measurements`].
+//! are never kept. A request records into its thread's shard, under a lock no other
+//! thread takes in the normal course; once a second the load engine closes the second
+//! that ended ([`Collector::close_seconds`]): the shards' parts merged, added to the
+//! whole run and encoded, off every request's path. What it holds is handed on as
+//! [`Measurements`].
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -14,10 +17,13 @@ use super::gaps::{Gaps, Silences};
 use super::measurements::{add, new_histogram, Interval, Measurements, StepMeasurements};
 use super::outcome::{OutcomeCounts, RequestOutcome};
 
-/// Shared by every virtual user; one short lock per request.
+/// Shared by every virtual user; a request takes its own thread's shard's lock only.
 pub struct Collector {
     started: Instant,
     started_unix_ms: u64,
+    /// What requests record into: the second each thread is filling, per step.
+    shards: Box<[Mutex<Shard>]>,
+    /// The closed seconds, merged: the whole run, the series, the recent seconds.
     steps: Mutex<Vec<StepRecorder>>,
     /// Requests sent and not yet answered.
     in_flight: AtomicU64,
@@ -32,9 +38,8 @@ pub struct Collector {
     absorbing: std::sync::atomic::AtomicBool,
     /// Stretches without a successful response.
     gaps: Gaps,
-    /// Held while closed seconds are encoded and appended, so that they join each
-    /// step's series in order, outside the lock every request takes.
-    encoding: Mutex<()>,
+    /// Held while seconds are closed, so that they join each step's series in order.
+    closing: Mutex<()>,
 }
 
 /// What a [`Collector::take_delta`] has already handed out, so the next one holds only
@@ -53,33 +58,42 @@ pub struct Window {
     pub outcomes: OutcomeCounts,
 }
 
+/// One thread's part of the seconds being filled.
+struct Shard {
+    /// Per step, the second this shard is filling.
+    steps: Vec<SecondRecorder>,
+    /// Seconds this shard has moved past, per step, for the next closing to merge.
+    closed: Vec<(usize, SecondRecorder)>,
+}
+
 struct StepRecorder {
     /// The step's kind and name, and everything closed so far.
     measured: StepMeasurements,
-    second: SecondRecorder,
     /// The last closed seconds, kept whole for sliding windows (none without them).
     recent: VecDeque<SecondRecorder>,
     keep_recent: usize,
-    /// Closed seconds not yet in `measured`: encoding one (HDR V2 and DEFLATE) is left
-    /// to [`Collector::close_seconds`], never done by a request.
-    unencoded: Vec<SecondRecorder>,
-    /// Histograms of seconds already encoded, emptied, for the seconds to come: a
-    /// second starts without allocating.
-    spare: Vec<Histogram<u64>>,
 }
 
-/// Spare histograms a step keeps: the seconds closed between two encodings.
-const SPARE_HISTOGRAMS: usize = 2;
-/// Closed seconds a step holds unencoded at most: past them (nobody calls
-/// [`Collector::close_seconds`]) a request encodes the oldest itself, as memory bound.
-const MAX_UNENCODED: usize = 4;
-
-/// The second being filled.
+/// A second of one step: its latencies, service times and outcomes.
 #[derive(Clone)]
 struct SecondRecorder {
     second: u64,
     latency: Histogram<u64>,
+    service: Histogram<u64>,
     outcomes: OutcomeCounts,
+}
+
+/// Closed seconds a shard holds at most before a request closes seconds itself: a
+/// collector nobody closes seconds of stays bounded.
+const MAX_CLOSED_PER_SHARD: usize = 64;
+
+/// This thread's shard, of `count`: threads take them in turn.
+fn shard_index(count: usize) -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static MINE: usize = NEXT.fetch_add(1, Ordering::Relaxed);
+    }
+    MINE.with(|mine| mine % count)
 }
 
 impl Collector {
@@ -99,6 +113,17 @@ impl Collector {
         let mut empty = Measurements::empty(&steps);
         let ahead = start.saturating_duration_since(Instant::now()).as_millis() as u64;
         empty.started_unix_ms += ahead;
+        let count = steps.len();
+        // Twice the cores: threads of the runtime and of the caller rarely share one.
+        let shards = 2 * std::thread::available_parallelism().map_or(2, usize::from);
+        let shards = (0..shards)
+            .map(|_| {
+                Mutex::new(Shard {
+                    steps: (0..count).map(|_| SecondRecorder::new(0)).collect(),
+                    closed: Vec::new(),
+                })
+            })
+            .collect();
         let steps = empty
             .steps
             .into_iter()
@@ -107,6 +132,7 @@ impl Collector {
         Self {
             started: start,
             started_unix_ms: empty.started_unix_ms,
+            shards,
             steps: Mutex::new(steps),
             in_flight: AtomicU64::new(0),
             in_flight_peak: AtomicU64::new(0),
@@ -115,47 +141,87 @@ impl Collector {
             complete_until: AtomicU64::new(0),
             absorbing: std::sync::atomic::AtomicBool::new(false),
             gaps: Gaps::default(),
-            encoding: Mutex::new(()),
+            closing: Mutex::new(()),
         }
     }
 
-    /// Closes every step's second if it is over and encodes the closed seconds into the
-    /// run's series, holding the lock every request takes only to move them: what the
-    /// load engine does once a second, so that no request pays for it.
+    /// Closes every second before the current one: the shards' parts of it merged, added
+    /// to the whole run, kept for the windows and encoded into the series. What the
+    /// load engine does just after each second, so that no request pays for it.
     pub fn close_seconds(&self) {
-        let _order = self.encoding.lock().unwrap_or_else(|e| e.into_inner());
-        self.close_seconds_in_order();
+        self.close_seconds_before(self.started.elapsed().as_secs());
     }
 
-    /// [`close_seconds`](Self::close_seconds), `encoding` held by the caller.
-    fn close_seconds_in_order(&self) {
-        let now = self.started.elapsed().as_secs();
-        let closed: Vec<Vec<SecondRecorder>> = {
-            let mut steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
-            steps
-                .iter_mut()
-                .map(|recorder| {
-                    recorder.close_before(now);
-                    std::mem::take(&mut recorder.unencoded)
-                })
-                .collect()
-        };
-        if closed.iter().all(Vec::is_empty) {
+    /// Closes every second before `now` (`u64::MAX`: every second).
+    fn close_seconds_before(&self, now: u64) {
+        let order = self.closing.lock().unwrap_or_else(|e| e.into_inner());
+        self.close_in_order(now, &order);
+    }
+
+    /// [`close_seconds_before`](Self::close_seconds_before) with the `closing` lock
+    /// held: a reader holds it to see the open seconds and the closed ones at one
+    /// instant, neither twice nor missing.
+    fn close_in_order(&self, now: u64, _order: &std::sync::MutexGuard<'_, ()>) {
+        let mut closed = self.take_closed(now);
+        if closed.is_empty() {
             return;
         }
-        let encoded: Vec<Vec<(Option<Interval>, Histogram<u64>)>> = closed
+        let merged = merge_seconds(&mut closed);
+        let encoded: Vec<(usize, SecondRecorder, Option<Interval>)> = merged
             .into_iter()
-            .map(|seconds| seconds.into_iter().map(SecondRecorder::encoded).collect())
+            .map(|(step, second)| {
+                let interval = second.interval();
+                (step, second, interval)
+            })
             .collect();
         let mut steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
-        for (recorder, seconds) in steps.iter_mut().zip(encoded) {
-            for (interval, spare) in seconds {
-                recorder.measured.seconds.extend(interval);
-                if recorder.spare.len() < SPARE_HISTOGRAMS {
-                    recorder.spare.push(spare);
+        for (step, second, interval) in encoded {
+            if let Some(recorder) = steps.get_mut(step) {
+                recorder.add_second(second, interval);
+            }
+        }
+    }
+
+    /// Every shard's seconds before `now`, moved out; what each shard fills next is at
+    /// `now` or later (a request of an earlier second counts in the current one).
+    fn take_closed(&self, now: u64) -> Vec<(usize, SecondRecorder)> {
+        let mut closed = Vec::new();
+        for shard in self.shards.iter() {
+            let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
+            let (before, after): (Vec<_>, Vec<_>) = shard.closed.drain(..).partition(|(_, s)| s.second < now);
+            shard.closed = after;
+            closed.extend(before);
+            for (step, filling) in shard.steps.iter_mut().enumerate() {
+                if filling.second >= now {
+                    continue;
+                }
+                if filling.outcomes.total() == 0 {
+                    filling.second = now;
+                } else {
+                    closed.push((step, std::mem::replace(filling, SecondRecorder::new(now))));
                 }
             }
         }
+        closed
+    }
+
+    /// Copies of what the shards hold that is not closed yet, merged per step and
+    /// second: for readers that look at the run as it is.
+    fn open_seconds(&self) -> Vec<(usize, SecondRecorder)> {
+        let mut open = Vec::new();
+        for shard in self.shards.iter() {
+            let shard = shard.lock().unwrap_or_else(|e| e.into_inner());
+            open.extend(shard.closed.iter().cloned());
+            open.extend(
+                shard
+                    .steps
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| s.outcomes.total() > 0)
+                    .map(|(step, s)| (step, s.clone())),
+            );
+        }
+        merge_seconds(&mut open)
     }
 
     /// A request is about to be sent.
@@ -206,9 +272,23 @@ impl Collector {
         if outcome.is_ok() {
             self.gaps.success(self.started.elapsed().as_micros() as u64);
         }
-        let mut steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(recorder) = steps.get_mut(step) {
-            recorder.record(second, outcome, response, service);
+        let shard = &self.shards[shard_index(self.shards.len())];
+        let mut shard = shard.lock().unwrap_or_else(|e| e.into_inner());
+        let Shard { steps, closed } = &mut *shard;
+        let Some(filling) = steps.get_mut(step) else {
+            return;
+        };
+        if second > filling.second {
+            let finished = std::mem::replace(filling, SecondRecorder::new(second));
+            if finished.outcomes.total() > 0 {
+                closed.push((step, finished));
+            }
+        }
+        filling.record(outcome, response, service);
+        let overflowing = closed.len() > MAX_CLOSED_PER_SHARD;
+        drop(shard);
+        if overflowing {
+            self.close_seconds();
         }
     }
 
@@ -256,11 +336,23 @@ impl Collector {
     /// Everything so far, the current second included (no schedule: the load engine
     /// adds the open model's).
     pub fn measurements(&self) -> Measurements {
+        let _instant = self.closing.lock().unwrap_or_else(|e| e.into_inner());
+        let open = self.open_seconds();
         let steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
+        let mut measured: Vec<StepMeasurements> = steps.iter().map(|r| r.measured.clone()).collect();
+        drop(steps);
+        for (step, second) in open {
+            if let Some(step) = measured.get_mut(step) {
+                step.outcomes.merge(&second.outcomes);
+                add(&mut step.latency, &second.latency);
+                add(&mut step.service, &second.service);
+                step.seconds.extend(second.interval());
+            }
+        }
         Measurements {
             started_unix_ms: self.started_unix_ms,
             elapsed: self.started.elapsed(),
-            steps: steps.iter().map(StepRecorder::measurements).collect(),
+            steps: measured,
             schedule: None,
             generator_cpu_s: 0.0,
         }
@@ -269,20 +361,24 @@ impl Collector {
     /// Seconds `from..=to` of step `step` (all steps when `None`) merged. Seconds older
     /// than the window the collector was made for are gone.
     pub fn window(&self, step: Option<usize>, from: u64, to: u64) -> Window {
-        let steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
+        let _instant = self.closing.lock().unwrap_or_else(|e| e.into_inner());
+        let open = self.open_seconds();
         let mut window = Window {
             latency: new_histogram(),
             outcomes: OutcomeCounts::default(),
         };
-        for (index, recorder) in steps.iter().enumerate() {
-            if step.is_some_and(|s| s != index) {
-                continue;
-            }
-            let seconds = recorder.recent.iter().chain(std::iter::once(&recorder.second));
-            for second in seconds.filter(|s| (from..=to).contains(&s.second)) {
+        let mut take = |index: usize, second: &SecondRecorder| {
+            if step.is_none_or(|s| s == index) && (from..=to).contains(&second.second) {
                 add(&mut window.latency, &second.latency);
                 window.outcomes.merge(&second.outcomes);
             }
+        };
+        for (index, second) in &open {
+            take(*index, second);
+        }
+        let steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
+        for (index, recorder) in steps.iter().enumerate() {
+            recorder.recent.iter().for_each(|second| take(index, second));
         }
         window
     }
@@ -313,10 +409,16 @@ impl Collector {
         schedule: Option<super::Schedule>,
         last: bool,
     ) -> Measurements {
-        let _order = self.encoding.lock().unwrap_or_else(|e| e.into_inner());
-        self.close_seconds_in_order();
-        let now = self.started.elapsed().as_secs();
-        let mut steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
+        let now = match last {
+            true => u64::MAX,
+            false => self.started.elapsed().as_secs(),
+        };
+        let order = self.closing.lock().unwrap_or_else(|e| e.into_inner());
+        self.close_in_order(now, &order);
+        // The second being filled counts in the whole-run figures already (a live view
+        // sees it); its series entry comes when it closes.
+        let open = self.open_seconds();
+        let steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
         if cursor.steps.is_empty() {
             cursor.steps = steps
                 .iter()
@@ -325,15 +427,16 @@ impl Collector {
             cursor.seconds_sent = vec![0; steps.len()];
         }
         let delta = steps
-            .iter_mut()
+            .iter()
             .zip(cursor.steps.iter_mut().zip(cursor.seconds_sent.iter_mut()))
-            .map(|(recorder, (sent, seconds_sent))| {
-                recorder.close_before(now);
-                if last {
-                    recorder.start_second(u64::MAX);
-                }
-                recorder.encode_closed();
+            .enumerate()
+            .map(|(index, (recorder, (sent, seconds_sent)))| {
                 let mut whole = recorder.measured.clone_without_seconds();
+                for (_, second) in open.iter().filter(|(step, _)| *step == index) {
+                    whole.outcomes.merge(&second.outcomes);
+                    add(&mut whole.latency, &second.latency);
+                    add(&mut whole.service, &second.service);
+                }
                 let new_seconds = recorder.measured.seconds[*seconds_sent..].to_vec();
                 *seconds_sent = recorder.measured.seconds.len();
                 let step = whole.minus(sent, new_seconds);
@@ -358,7 +461,7 @@ impl Collector {
     /// Adds what another collector measured (a delta of it, whose seconds count from the
     /// same start): into the whole run, and into the recent seconds windows look at.
     pub fn absorb(&self, delta: &Measurements) {
-        let _order = self.encoding.lock().unwrap_or_else(|e| e.into_inner());
+        let _order = self.closing.lock().unwrap_or_else(|e| e.into_inner());
         let mut steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
         for step in &delta.steps {
             let Some(recorder) = steps
@@ -371,10 +474,17 @@ impl Collector {
         }
     }
 
-    /// Requests, errors and the p95 over all steps, for the progress line.
+    /// Requests, errors and the p95 over all steps, for the progress line (the p95 of
+    /// the closed seconds).
     pub fn totals(&self) -> (u64, u64, u64) {
-        let steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
+        let _instant = self.closing.lock().unwrap_or_else(|e| e.into_inner());
         let mut outcomes = OutcomeCounts::default();
+        for shard in self.shards.iter() {
+            let shard = shard.lock().unwrap_or_else(|e| e.into_inner());
+            let open = shard.closed.iter().map(|(_, s)| s).chain(shard.steps.iter());
+            open.for_each(|second| outcomes.merge(&second.outcomes));
+        }
+        let steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
         let mut p95 = 0;
         for recorder in steps.iter() {
             outcomes.merge(&recorder.measured.outcomes);
@@ -388,72 +498,23 @@ impl StepRecorder {
     fn new(measured: StepMeasurements, keep_recent: usize) -> Self {
         Self {
             measured,
-            second: SecondRecorder::new(0),
             recent: VecDeque::with_capacity(keep_recent),
             keep_recent,
-            unencoded: Vec::new(),
-            spare: Vec::new(),
         }
     }
 
-    fn record(&mut self, second: u64, outcome: RequestOutcome, micros: u64, service: u64) {
-        if second > self.second.second {
-            self.start_second(second);
-        }
-        self.measured.outcomes.add(outcome);
-        self.second.outcomes.add(outcome);
-        if outcome.has_latency() {
-            record(&mut self.measured.latency, micros);
-            record(&mut self.measured.service, service);
-            record(&mut self.second.latency, micros);
-        }
-    }
-
-    fn measurements(&self) -> StepMeasurements {
-        let mut measured = self.measured.clone();
-        let open = self.unencoded.iter().chain(std::iter::once(&self.second));
-        measured.seconds.extend(open.filter_map(SecondRecorder::interval));
-        measured
-    }
-
-    /// Encodes, here, the seconds closed since the last encoding: for a reader that
-    /// needs the series whole under the lock (rare: once a second at most).
-    fn encode_closed(&mut self) {
-        for second in std::mem::take(&mut self.unencoded) {
-            self.measured.seconds.extend(second.interval());
-        }
-    }
-
-    /// Closes the second being filled if it is before `now`.
-    fn close_before(&mut self, now: u64) {
-        if self.second.second < now && self.second.outcomes.total() > 0 {
-            self.start_second(now);
-        }
-    }
-
-    /// Second `second` starts, on a spare histogram; the one it follows is closed: kept
-    /// whole for the windows, and queued to be encoded.
-    fn start_second(&mut self, second: u64) {
-        let fresh = SecondRecorder {
-            second,
-            latency: self.spare.pop().unwrap_or_else(new_histogram),
-            outcomes: OutcomeCounts::default(),
-        };
-        let finished = std::mem::replace(&mut self.second, fresh);
+    /// A closed second (the shards' parts merged) and its encoding: into the whole run,
+    /// the series and the windows' recent seconds.
+    fn add_second(&mut self, second: SecondRecorder, interval: Option<Interval>) {
+        self.measured.outcomes.merge(&second.outcomes);
+        add(&mut self.measured.latency, &second.latency);
+        add(&mut self.measured.service, &second.service);
+        self.measured.seconds.extend(interval);
         if self.keep_recent > 0 {
             if self.recent.len() == self.keep_recent {
                 self.recent.pop_front();
             }
-            self.recent.push_back(finished.clone());
-        }
-        if finished.outcomes.total() > 0 {
-            self.unencoded.push(finished);
-        } else if self.spare.len() < SPARE_HISTOGRAMS {
-            self.spare.push(finished.latency);
-        }
-        if self.unencoded.len() > MAX_UNENCODED {
-            let oldest = self.unencoded.remove(0);
-            self.measured.seconds.extend(oldest.interval());
+            self.recent.push_back(second);
         }
     }
 
@@ -472,14 +533,10 @@ impl StepRecorder {
                 }
                 None => {
                     let at = self.recent.partition_point(|s| s.second < interval.second);
-                    self.recent.insert(
-                        at,
-                        SecondRecorder {
-                            second: interval.second,
-                            latency: interval.latency(),
-                            outcomes: interval.outcomes,
-                        },
-                    );
+                    let mut second = SecondRecorder::new(interval.second);
+                    second.latency = interval.latency();
+                    second.outcomes = interval.outcomes;
+                    self.recent.insert(at, second);
                 }
             }
         }
@@ -494,21 +551,43 @@ impl SecondRecorder {
         Self {
             second,
             latency: new_histogram(),
+            service: new_histogram(),
             outcomes: OutcomeCounts::default(),
         }
     }
 
-    /// The second encoded, and its histogram emptied for another second.
-    fn encoded(mut self) -> (Option<Interval>, Histogram<u64>) {
-        let interval = self.interval();
-        self.latency.reset();
-        (interval, self.latency)
+    fn record(&mut self, outcome: RequestOutcome, micros: u64, service: u64) {
+        self.outcomes.add(outcome);
+        if outcome.has_latency() {
+            record(&mut self.latency, micros);
+            record(&mut self.service, service);
+        }
+    }
+
+    /// Adds `other`, a part of the same second.
+    fn merge(&mut self, other: &SecondRecorder) {
+        add(&mut self.latency, &other.latency);
+        add(&mut self.service, &other.service);
+        self.outcomes.merge(&other.outcomes);
     }
 
     /// The second as an interval, or `None` if nothing happened in it.
     fn interval(&self) -> Option<Interval> {
         (self.outcomes.total() > 0).then(|| Interval::new(self.second, self.outcomes, &self.latency))
     }
+}
+
+/// Parts of seconds, per step, merged into one per step and second, in order.
+fn merge_seconds(parts: &mut Vec<(usize, SecondRecorder)>) -> Vec<(usize, SecondRecorder)> {
+    parts.sort_by_key(|(step, second)| (second.second, *step));
+    let mut merged: Vec<(usize, SecondRecorder)> = Vec::with_capacity(parts.len());
+    for (step, part) in parts.drain(..) {
+        match merged.last_mut() {
+            Some((last_step, last)) if *last_step == step && last.second == part.second => last.merge(&part),
+            _ => merged.push((step, part)),
+        }
+    }
+    merged
 }
 
 /// Records `micros`, growing the histogram as needed (`saturating_record` would clamp
@@ -590,8 +669,7 @@ mod tests {
             "the seconds add up to the run"
         );
 
-        // Without anyone closing seconds, requests encode the oldest themselves past a
-        // few: memory stays bounded and the series in order.
+        // Without anyone closing seconds, the series is whole and in order.
         let alone = Collector::new(vec![("k".into(), "a".into())]);
         for second in 0..12 {
             alone.record_at(
@@ -602,8 +680,6 @@ mod tests {
                 Duration::ZERO,
             );
         }
-        let pending = alone.steps.lock().unwrap()[0].unencoded.len();
-        assert!(pending <= MAX_UNENCODED, "{pending}");
         let series: Vec<u64> = alone.measurements().steps[0]
             .seconds
             .iter()
@@ -612,18 +688,64 @@ mod tests {
         assert_eq!(series, (0..12).collect::<Vec<_>>());
     }
 
+    /// A collector of one step `s`, keeping `window_s` seconds whole.
+    fn one_step(window_s: u64) -> Collector {
+        Collector::with_windows(vec![("k".into(), "s".into())], window_s)
+    }
+
+    fn record(collector: &Collector, second: u64, outcome: RequestOutcome, micros: u64) {
+        collector.record_at(second, 0, outcome, Duration::from_micros(micros), Duration::ZERO);
+    }
+
     #[test]
     fn slow_requests_grow_the_histogram() {
-        let mut step = StepRecorder::new(StepMeasurements::empty("k", "s"), 0);
+        let collector = one_step(0);
         for micros in [80_000, 90_000, 3_000_000] {
-            step.record(0, RequestOutcome::Ok, micros, micros);
+            record(&collector, 0, RequestOutcome::Ok, micros);
         }
-        let snap = step.measurements();
+        let snap = collector.measurements().steps.remove(0);
         let series = snap.series();
         let p50 = snap.latency.value_at_quantile(0.5);
         assert!((89_900..=90_100).contains(&p50), "p50 {p50}");
         assert!(snap.latency.max() >= 2_990_000, "max {}", snap.latency.max());
         assert_eq!(series[0].max_us, snap.latency.max());
+    }
+
+    #[test]
+    fn threads_record_apart_and_their_seconds_merge_exactly() {
+        let collector = std::sync::Arc::new(one_step(0));
+        let threads: Vec<_> = (0..4u64)
+            .map(|thread| {
+                let collector = collector.clone();
+                std::thread::spawn(move || {
+                    for i in 0..1_000u64 {
+                        record(
+                            &collector,
+                            i / 250,
+                            RequestOutcome::Ok,
+                            1_000 + thread * 1_000 + i,
+                        );
+                    }
+                })
+            })
+            .collect();
+        threads.into_iter().for_each(|t| t.join().unwrap());
+        let open = collector.measurements().steps.remove(0);
+        collector.close_seconds_before(u64::MAX);
+        let closed = collector.measurements().steps.remove(0);
+        for snap in [&open, &closed] {
+            let seconds: Vec<(u64, u64)> = snap
+                .seconds
+                .iter()
+                .map(|i| (i.second, i.outcomes.total()))
+                .collect();
+            assert_eq!(seconds, [(0, 1_000), (1, 1_000), (2, 1_000), (3, 1_000)]);
+            assert_eq!(
+                (snap.outcomes.total(), snap.latency.len(), snap.service.len()),
+                (4_000, 4_000, 4_000)
+            );
+        }
+        assert_eq!(open, closed, "the open seconds read as they close");
     }
 
     #[test]
@@ -681,18 +803,12 @@ mod tests {
 
     #[test]
     fn windows_merge_the_seconds_asked_for() {
-        let mut step = StepRecorder::new(StepMeasurements::empty("k", "s"), 3);
+        let collector = one_step(3);
         for second in 0..6 {
-            step.record(
-                second,
-                RequestOutcome::Ok,
-                1_000 * (second + 1),
-                1_000 * (second + 1),
-            );
+            record(&collector, second, RequestOutcome::Ok, 1_000 * (second + 1));
         }
-        step.record(6, RequestOutcome::UnexpectedStatus(5), 9_000, 9_000);
-        let collector = Collector::with_windows(vec![("k".into(), "s".into())], 3);
-        *collector.steps.lock().unwrap() = vec![step];
+        record(&collector, 6, RequestOutcome::UnexpectedStatus(5), 9_000);
+        collector.close_seconds_before(6);
         let window = collector.window(None, 4, 6);
         assert_eq!((window.outcomes.total(), window.outcomes.errors()), (3, 1));
         assert!(
@@ -710,11 +826,11 @@ mod tests {
 
     #[test]
     fn seconds_roll_over_into_the_series() {
-        let mut step = StepRecorder::new(StepMeasurements::empty("k", "s"), 0);
-        step.record(0, RequestOutcome::Ok, 1_000, 1_000);
-        step.record(0, RequestOutcome::Ok, 3_000, 3_000);
-        step.record(2, RequestOutcome::Connect, 1, 1);
-        let snap = step.measurements();
+        let collector = one_step(0);
+        record(&collector, 0, RequestOutcome::Ok, 1_000);
+        record(&collector, 0, RequestOutcome::Ok, 3_000);
+        record(&collector, 2, RequestOutcome::Connect, 1);
+        let snap = collector.measurements().steps.remove(0);
         let series = snap.series();
         assert_eq!(series.len(), 2);
         assert_eq!(
