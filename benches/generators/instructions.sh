@@ -26,11 +26,9 @@ PORT=${PORT:-18081}
 SERVER_CPU=${SERVER_CPU:-0}
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-work=$(mktemp -d)
 url="http://127.0.0.1:${PORT}"
 # shellcheck source=benches/generators/server.sh
 source "$root/benches/generators/server.sh"
-trap cleanup EXIT
 
 for tool in valgrind perf jq bc; do
     command -v "$tool" >/dev/null || { say "missing $tool (apt-get install $tool)"; exit 2; }

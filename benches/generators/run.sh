@@ -26,11 +26,9 @@ SERVER_CPU=${SERVER_CPU:-0}
 GENERATOR_CPU=${GENERATOR_CPU:-1}
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-work=$(mktemp -d)
 url="http://127.0.0.1:${PORT}/"
 # shellcheck source=benches/generators/server.sh
 source "$root/benches/generators/server.sh"
-trap cleanup EXIT
 
 install_missing() {
     local missing=()

@@ -1,8 +1,10 @@
-# Shared by the generator benches (sourced): nginx answering `return 200` on PORT, one
-# worker pinned to SERVER_CPU, its files in $work; `say`; the cleanup that stops it.
-# The sourcing script sets work, PORT and SERVER_CPU.
+# Shared by the generator benches (sourced): a work folder ($work) removed on exit,
+# nginx answering `return 200` on PORT with one worker pinned to SERVER_CPU, and `say`.
+# The sourcing script sets PORT and SERVER_CPU.
 
 nginx_pid=""
+work=$(mktemp -d)
+trap cleanup EXIT
 
 say() { echo "generators: $*" >&2; }
 
