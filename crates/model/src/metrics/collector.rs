@@ -7,7 +7,7 @@
 //! [`Measurements`].
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -16,6 +16,7 @@ use hdrhistogram::Histogram;
 use super::gaps::{Gaps, Silences};
 use super::measurements::{add, new_histogram, Interval, Measurements, StepMeasurements};
 use super::outcome::{OutcomeCounts, RequestOutcome};
+use super::second::{merge_seconds, shard_index, SecondRecorder, Shard, MAX_CLOSED_PER_SHARD};
 
 /// Shared by every virtual user; a request takes its own thread's shard's lock only.
 pub struct Collector {
@@ -58,42 +59,12 @@ pub struct Window {
     pub outcomes: OutcomeCounts,
 }
 
-/// One thread's part of the seconds being filled.
-struct Shard {
-    /// Per step, the second this shard is filling.
-    steps: Vec<SecondRecorder>,
-    /// Seconds this shard has moved past, per step, for the next closing to merge.
-    closed: Vec<(usize, SecondRecorder)>,
-}
-
 struct StepRecorder {
     /// The step's kind and name, and everything closed so far.
     measured: StepMeasurements,
     /// The last closed seconds, kept whole for sliding windows (none without them).
     recent: VecDeque<SecondRecorder>,
     keep_recent: usize,
-}
-
-/// A second of one step: its latencies, service times and outcomes.
-#[derive(Clone)]
-struct SecondRecorder {
-    second: u64,
-    latency: Histogram<u64>,
-    service: Histogram<u64>,
-    outcomes: OutcomeCounts,
-}
-
-/// Closed seconds a shard holds at most before a request closes seconds itself: a
-/// collector nobody closes seconds of stays bounded.
-const MAX_CLOSED_PER_SHARD: usize = 64;
-
-/// This thread's shard, of `count`: threads take them in turn.
-fn shard_index(count: usize) -> usize {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    thread_local! {
-        static MINE: usize = NEXT.fetch_add(1, Ordering::Relaxed);
-    }
-    MINE.with(|mine| mine % count)
 }
 
 impl Collector {
@@ -543,58 +514,6 @@ impl StepRecorder {
         while self.recent.len() > self.keep_recent {
             self.recent.pop_front();
         }
-    }
-}
-
-impl SecondRecorder {
-    fn new(second: u64) -> Self {
-        Self {
-            second,
-            latency: new_histogram(),
-            service: new_histogram(),
-            outcomes: OutcomeCounts::default(),
-        }
-    }
-
-    fn record(&mut self, outcome: RequestOutcome, micros: u64, service: u64) {
-        self.outcomes.add(outcome);
-        if outcome.has_latency() {
-            record(&mut self.latency, micros);
-            record(&mut self.service, service);
-        }
-    }
-
-    /// Adds `other`, a part of the same second.
-    fn merge(&mut self, other: &SecondRecorder) {
-        add(&mut self.latency, &other.latency);
-        add(&mut self.service, &other.service);
-        self.outcomes.merge(&other.outcomes);
-    }
-
-    /// The second as an interval, or `None` if nothing happened in it.
-    fn interval(&self) -> Option<Interval> {
-        (self.outcomes.total() > 0).then(|| Interval::new(self.second, self.outcomes, &self.latency))
-    }
-}
-
-/// Parts of seconds, per step, merged into one per step and second, in order.
-fn merge_seconds(parts: &mut Vec<(usize, SecondRecorder)>) -> Vec<(usize, SecondRecorder)> {
-    parts.sort_by_key(|(step, second)| (second.second, *step));
-    let mut merged: Vec<(usize, SecondRecorder)> = Vec::with_capacity(parts.len());
-    for (step, part) in parts.drain(..) {
-        match merged.last_mut() {
-            Some((last_step, last)) if *last_step == step && last.second == part.second => last.merge(&part),
-            _ => merged.push((step, part)),
-        }
-    }
-    merged
-}
-
-/// Records `micros`, growing the histogram as needed (`saturating_record` would clamp
-/// instead of growing); clamps only past what a histogram can hold at all.
-fn record(histogram: &mut Histogram<u64>, micros: u64) {
-    if histogram.record(micros).is_err() {
-        histogram.saturating_record(micros);
     }
 }
 

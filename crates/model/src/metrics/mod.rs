@@ -7,6 +7,7 @@ mod failures;
 mod gaps;
 mod measurements;
 mod outcome;
+mod second;
 
 pub use collector::{Collector, DeltaCursor, Window};
 pub use failures::{sanitise, Failure, Failures};
