@@ -1,73 +1,60 @@
-//! Ctrl-C and SIGTERM: both stop the load (through Goose's killswitch), after which
-//! the stack is torn down and a partial report written as on any other ending.
+//! Ctrl-C and SIGTERM: the first stops the command's [`Stop`] (every load under it ends,
+//! the stack is torn down and a partial report written as on any other ending); a
+//! second one exits at once.
 //!
-//! Before the load starts we listen for both signals ourselves. Once Goose runs, it
-//! installs its own Ctrl-C handler (which pulls the same killswitch, and exits at
-//! once on a second Ctrl-C); SIGTERM stays ours throughout.
-
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+//! SIGINT is taken through the `ctrlc` crate, whose handler a process holds once:
+//! taking it first leaves Goose's own handler (which would only pull its killswitch,
+//! unseen by us) uninstalled, so a Ctrl-C reaches us at any phase of a run. SIGTERM is
+//! ours through tokio.
 
 use tokio::signal::unix::{signal, SignalKind};
-use tokio::sync::Notify;
+
+use crate::stop::{Stop, StopReason};
 
 #[derive(Clone)]
 pub struct Interrupt {
-    fired: Arc<AtomicBool>,
-    notify: Arc<Notify>,
+    stop: Stop,
 }
 
 impl Interrupt {
     /// Starts listening for SIGINT and SIGTERM.
     pub fn listen() -> std::io::Result<Self> {
-        let interrupt = Self {
-            fired: Arc::new(AtomicBool::new(false)),
-            notify: Arc::new(Notify::new()),
-        };
-        let mut sigint = signal(SignalKind::interrupt())?;
+        let stop = Stop::new();
+        let on_sigint = stop.clone();
+        ctrlc::set_handler(move || received(&on_sigint, "SIGINT")).map_err(std::io::Error::other)?;
         let mut sigterm = signal(SignalKind::terminate())?;
-        let handle = interrupt.clone();
+        let on_sigterm = stop.clone();
         tokio::spawn(async move {
-            loop {
-                let name = tokio::select! {
-                    _ = sigint.recv() => "SIGINT",
-                    _ = sigterm.recv() => "SIGTERM",
-                };
-                eprintln!("\n{name} received: stopping the load, tearing the stack down");
-                handle.fired.store(true, Ordering::SeqCst);
-                handle.notify.notify_waiters();
-                goose::trigger_killswitch(name);
+            while sigterm.recv().await.is_some() {
+                received(&on_sigterm, "SIGTERM");
             }
         });
-        Ok(interrupt)
+        Ok(Self { stop })
     }
 
     pub fn fired(&self) -> bool {
-        self.fired.load(Ordering::SeqCst)
-    }
-
-    /// Completes once a signal has arrived while a load runs: ours, or Goose's
-    /// Ctrl-C, which only pulls the killswitch (nothing else of the caller's may pull
-    /// it meanwhile).
-    pub async fn wait_during_load(&self) {
-        while !self.fired() {
-            if goose::is_killswitch_triggered() {
-                self.fired.store(true, Ordering::SeqCst);
-                return;
-            }
-            tokio::select! {
-                _ = self.notify.notified() => {}
-                _ = tokio::time::sleep(std::time::Duration::from_millis(100)) => {}
-            }
-        }
+        self.stop.is_stopped()
     }
 
     /// Completes once a signal has arrived.
     pub async fn wait(&self) {
-        let notified = self.notify.notified();
-        if self.fired() {
-            return;
-        }
-        notified.await;
+        self.stop.stopped().await
     }
+
+    /// A stop for one load: a signal stops it, and so can the load's own reasons (an
+    /// SLO's abort, the coordinator, a drill) without ending the command.
+    pub fn load_stop(&self) -> Stop {
+        self.stop.child()
+    }
+}
+
+/// The first signal stops the command; a second one, while it still tears down,
+/// exits at once.
+fn received(stop: &Stop, name: &'static str) {
+    if stop.stop(StopReason::Signal(name)) {
+        eprintln!("\n{name} received: stopping the load, tearing the stack down");
+        return;
+    }
+    eprintln!("\n{name} received again: exiting at once, without tearing down");
+    std::process::exit(i32::from(crate::exit::INTERRUPTED));
 }

@@ -58,7 +58,7 @@
 //! - [`interrupt`]: Ctrl-C and SIGTERM handling
 //! - [`exit`], [`error`]: exit codes and the errors that map to them
 
-pub use karigar_perf_engine::{client, load};
+pub use karigar_perf_engine::{client, load, stop};
 pub use karigar_perf_import::import;
 pub use karigar_perf_judge::autoscale;
 pub use karigar_perf_model::{

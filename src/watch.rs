@@ -1,6 +1,7 @@
 //! Sliding-window SLOs, checked live: every second, each windowed SLO is evaluated over
 //! the window that ends at the last complete second (`slo::window`); with `abort_after`,
-//! that many breached windows in a row stop the load.
+//! that many breached windows in a row stop the load (its [`Stop`], with the SLO's
+//! account as the reason).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +11,7 @@ use tokio::task::JoinHandle;
 
 use crate::metrics::Collector;
 use crate::slo::{abort_reason, record, window_value, SloExpr, WatchReport, WindowResult};
+use crate::stop::{Stop, StopReason};
 
 /// The running watch; [`finish`](Self::finish) stops it.
 pub struct Watch {
@@ -24,6 +26,7 @@ impl Watch {
         steps: &[String],
         abort_after: Option<u32>,
         collector: Arc<Collector>,
+        load: Stop,
     ) -> Option<Self> {
         if slos.iter().all(|s| s.window.is_none()) {
             return None;
@@ -40,7 +43,11 @@ impl Watch {
             })
             .collect();
         let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(watch(watched, abort_after, collector, stopped));
+        let abort = Abort {
+            after: abort_after,
+            load,
+        };
+        let task = tokio::spawn(watch(watched, abort, collector, stopped));
         Some(Self { stop, task })
     }
 
@@ -50,9 +57,15 @@ impl Watch {
     }
 }
 
+/// How many breached windows in a row stop the load, and the load's stop.
+struct Abort {
+    after: Option<u32>,
+    load: Stop,
+}
+
 async fn watch(
     slos: Vec<(SloExpr, Option<usize>)>,
-    abort_after: Option<u32>,
+    abort: Abort,
     collector: Arc<Collector>,
     mut stopped: oneshot::Receiver<()>,
 ) -> WatchReport {
@@ -82,10 +95,12 @@ async fn watch(
                 continue;
             }
             let value = window_value(slo, *step, &collector, last + 1 - result.seconds, last);
-            if record(slo, result, value, last) && abort_after.is_some_and(|n| result.consecutive() >= n) {
+            if record(slo, result, value, last) && abort.after.is_some_and(|n| result.consecutive() >= n) {
                 let reason = abort_reason(slo, result);
-                goose::trigger_killswitch(&reason);
-                report.aborted = Some(reason);
+                // Only when it is what stopped the load (a signal may have come first).
+                if abort.load.stop(StopReason::SloAbort(reason.clone())) {
+                    report.aborted = Some(reason);
+                }
             }
         }
     }

@@ -12,6 +12,7 @@ use crate::load::{self, LoadOptions, LoadRun, OpenReport};
 use crate::metrics::{Collector, Measurements};
 use crate::scenario::{LoadOverrides, Plan, Source};
 use crate::slo::Verdict;
+use crate::stop::Stop;
 use crate::telemetry::{Aggregate, Sampler, SeriesName, Targets, Telemetry};
 
 /// Achieved throughput may trail the offered rate by this much (iterations in flight
@@ -85,6 +86,8 @@ pub struct StepContext<'a> {
     pub load: &'a dyn Fn() -> LoadOptions,
     /// Each step's load on several generators (`--generators N`), else in this process.
     pub generators: Option<StepGenerators<'a>>,
+    /// What stops a step's load (a signal).
+    pub stop: Stop,
 }
 
 /// What a step needs to spread its load over generators.
@@ -100,7 +103,7 @@ pub async fn measure(ctx: &StepContext<'_>, rate: f64) -> Result<StepResult> {
         None => {
             let collector = Arc::new(Collector::new(plan.step_keys()));
             let sampler = Sampler::start(ctx.targets.clone(), collector.clone());
-            let run = load::run(plan.clone(), collector, (ctx.load)()).await;
+            let run = load::run(plan.clone(), collector, (ctx.load)(), ctx.stop.clone()).await;
             let telemetry = sampler.finish().await;
             (run?, telemetry, false)
         }
@@ -108,7 +111,7 @@ pub async fn measure(ctx: &StepContext<'_>, rate: f64) -> Result<StepResult> {
     };
     let open = OpenReport::of(&plan, &run.measurements);
     let measured = Measured::new(ctx, &plan, &run.measurements, telemetry);
-    let mut result = measured.reduce(rate, open.as_ref(), run.interrupted);
+    let mut result = measured.reduce(rate, open.as_ref(), run.ending.by_signal());
     if lost {
         result
             .reasons
@@ -130,11 +133,17 @@ async fn on_generators(
         options: &options,
         placement: &generators.placement,
     };
-    let generation = Generation::start(generators.config, plan, context, std::future::pending())
-        .await?
-        .expect("nothing cancels the registration");
+    let Some(generation) = Generation::start(generators.config, plan, context, ctx.stop.stopped()).await?
+    else {
+        // A signal before every generator registered: nothing measured.
+        let run = LoadRun {
+            measurements: Measurements::empty(&plan.step_keys()),
+            ending: ctx.stop.ending(),
+        };
+        return Ok((run, Telemetry::default(), false));
+    };
     let sampler = Sampler::start(ctx.targets.clone(), generation.collector.clone());
-    let (run, finished) = generation.finish(true).await;
+    let (run, finished) = generation.finish(true, &ctx.stop).await;
     let telemetry = sampler.finish().await;
     Ok((run, telemetry, finished.incomplete))
 }

@@ -125,6 +125,7 @@ async fn search(
         max_workers: config.search.max_workers,
         targets,
         load: &load,
+        stop: interrupt.load_stop(),
     };
     let mut search = Search::new(config.search.search);
     while let Some(rate) = search.next() {

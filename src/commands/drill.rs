@@ -18,6 +18,7 @@ use crate::load::{self, Clients, LoadOptions, LoadRun};
 use crate::metrics::Collector;
 use crate::scenario::{LoadOverrides, Plan};
 use crate::stack::{Rig, RigSettings};
+use crate::stop::{Stop, StopReason};
 
 /// A restore drill can take this long past T2 before the load gives up on it.
 const RESTORE_BUDGET: Duration = Duration::from_secs(15 * 60);
@@ -59,11 +60,11 @@ async fn restore_cycle(
     };
     let horizon = timing.backup_at + timing.destroy_after + RESTORE_BUDGET;
     let label = format!("drill restore ({})", policy.name());
-    let mut cycle = Cycle::start(drill, &settings, horizon, &label).await?;
+    let mut cycle = Cycle::start(drill, &settings, horizon, &label, interrupt.load_stop()).await?;
     let clock = cycle.clock(label, drill.quiet);
     let outcome = tokio::select! {
         outcome = drill::restore_cycle(&mut cycle.rig, policy, timing, &clock, &cycle.journal) => Some(outcome),
-        _ = interrupt.wait_during_load() => None,
+        _ = interrupt.wait() => None,
     };
     let measured = cycle.stop().await?;
     let mut marks = Vec::new();
@@ -120,11 +121,11 @@ async fn redis_cycle(
     };
     let label = format!("drill redis-kill ({appendfsync})");
     let horizon = timing.kill_at + Duration::from_secs(60);
-    let mut cycle = Cycle::start(drill, &settings, horizon, &label).await?;
+    let mut cycle = Cycle::start(drill, &settings, horizon, &label, interrupt.load_stop()).await?;
     let clock = cycle.clock(label, drill.quiet);
     let killed = tokio::select! {
         killed = drill::redis_kill_now(&mut cycle.rig, timing, &clock) => Some(killed),
-        _ = interrupt.wait_during_load() => None,
+        _ = interrupt.wait() => None,
     };
     let measured = cycle.stop().await?;
     let Some(killed_s) = killed else {
@@ -202,6 +203,8 @@ struct Cycle {
     collector: Arc<Collector>,
     journal: Arc<Journal>,
     load: tokio::task::JoinHandle<Result<LoadRun>>,
+    /// The load's stop: the drill's own when its work is done, or a signal.
+    stop: Stop,
 }
 
 impl Cycle {
@@ -210,6 +213,7 @@ impl Cycle {
         settings: &RigSettings,
         horizon: Duration,
         label: &str,
+        stop: Stop,
     ) -> Result<Self> {
         status(&format!("{label}: starting Postgres, Redis and the backend"));
         let rig = Rig::start(&drill.stack, settings).await?;
@@ -236,12 +240,18 @@ impl Cycle {
             plan.load.users,
             rig.backend_url()
         ));
-        let load = tokio::spawn(load::run(Arc::new(plan), collector.clone(), options));
+        let load = tokio::spawn(load::run(
+            Arc::new(plan),
+            collector.clone(),
+            options,
+            stop.clone(),
+        ));
         Ok(Self {
             rig,
             collector,
             journal,
             load,
+            stop,
         })
     }
 
@@ -254,18 +264,10 @@ impl Cycle {
         }
     }
 
-    /// Stops the load (Goose's killswitch) and returns what it measured. The switch is
-    /// pulled until the load has ended (Goose clears it when a load starts, so a load
-    /// that had only just begun could miss one pull), then cleared for the next cycle.
+    /// Stops the load and returns what it measured.
     async fn stop(&mut self) -> Result<LoadRun> {
-        let ended = loop {
-            goose::trigger_killswitch("the drill is done");
-            tokio::select! {
-                ended = &mut self.load => break ended,
-                _ = tokio::time::sleep(Duration::from_millis(200)) => {}
-            }
-        };
-        goose::reset_killswitch();
+        self.stop.stop(StopReason::DrillDone);
+        let ended = (&mut self.load).await;
         ended.map_err(|e| Error::Internal(anyhow::anyhow!("load task: {e}")))?
     }
 }

@@ -20,6 +20,7 @@ use crate::scenario::Plan;
 use crate::setup::{self, Setup};
 use crate::slo::{WatchReport, WindowResult};
 use crate::stack::Stack;
+use crate::stop::Stop;
 use crate::telemetry::{Sampler, Targets, Telemetry};
 use crate::watch::Watch;
 
@@ -52,8 +53,8 @@ pub async fn run(args: &ScenarioArgs, backend_exe: PathBuf) -> Result<u8> {
         ..driven.telemetry
     };
     let facts = RunFacts {
-        // Our own abort pulls Goose's killswitch too; only a signal is an interruption.
-        interrupted: interrupt.fired() || (driven.load.interrupted && driven.windows.aborted.is_none()),
+        // A signal is an interruption, here or on the coordinator's side; an abort is not.
+        interrupted: interrupt.fired() || driven.load.ending.by_signal(),
         aborted: driven.windows.aborted,
         dataset,
         faults,
@@ -103,19 +104,20 @@ async fn drive(
         listeners,
         run_id: setup.run_id.clone(),
     };
+    let stop = interrupt.load_stop();
     match &config.generators {
-        None => drive_here(config, stack, watch).await.map(Some),
-        Some(generators) => drive_generators(config, generators, stack, watch, setup, interrupt).await,
+        None => drive_here(config, stack, watch, stop).await.map(Some),
+        Some(generators) => drive_generators(config, generators, stack, watch, setup, stop).await,
     }
 }
 
 /// The load in this process, with its companions.
-async fn drive_here(config: &ScenarioConfig, stack: &Stack, watch: Watched) -> Result<Driven> {
+async fn drive_here(config: &ScenarioConfig, stack: &Stack, watch: Watched, stop: Stop) -> Result<Driven> {
     let plan = config.plan.clone();
     let collector = Arc::new(Collector::with_windows(plan.step_keys(), plan.max_window()));
-    let companions = Companions::start(config, stack, watch, &collector)?;
+    let companions = Companions::start(config, stack, watch, &collector, &stop)?;
     let options = setup::load_options(stack, &config.stack, config.reports.quiet, config.clients);
-    let load = load::run(plan, collector.clone(), options).await;
+    let load = load::run(plan, collector.clone(), options, stop).await;
     let (telemetry, windows, faults, live) = companions.finish().await;
     Ok(Driven {
         load: load?,
@@ -128,14 +130,15 @@ async fn drive_here(config: &ScenarioConfig, stack: &Stack, watch: Watched) -> R
     })
 }
 
-/// The load on `generators`, merged live into one collector the companions watch.
+/// The load on `generators`, merged live into one collector the companions watch;
+/// `None` when `stop` fired before they all registered.
 async fn drive_generators(
     config: &ScenarioConfig,
     generators: &GeneratorsConfig,
     stack: &Stack,
     watch: Watched,
     setup: &Setup,
-    interrupt: &Interrupt,
+    stop: Stop,
 ) -> Result<Option<Driven>> {
     let options = setup::load_options(stack, &config.stack, true, config.clients);
     let placement = setup.placement(generators).await?;
@@ -144,12 +147,11 @@ async fn drive_generators(
         options: &options,
         placement: &placement,
     };
-    let Some(generation) = Generation::start(generators, &config.plan, context, interrupt.wait()).await?
-    else {
+    let Some(generation) = Generation::start(generators, &config.plan, context, stop.stopped()).await? else {
         return Ok(None);
     };
-    let companions = Companions::start(config, stack, watch, &generation.collector)?;
-    let (load, finished) = generation.finish(config.reports.quiet).await;
+    let companions = Companions::start(config, stack, watch, &generation.collector, &stop)?;
+    let (load, finished) = generation.finish(config.reports.quiet, &stop).await;
     let (telemetry, windows, faults, live) = companions.finish().await;
     if finished.incomplete {
         let lost: Vec<&str> = finished
@@ -196,6 +198,7 @@ impl Companions {
         stack: &Stack,
         watched: Watched,
         collector: &Arc<Collector>,
+        stop: &Stop,
     ) -> Result<Self> {
         let plan = &config.plan;
         let limits = (
@@ -222,6 +225,7 @@ impl Companions {
                 &plan.step_names(),
                 plan.abort_after,
                 collector.clone(),
+                stop.clone(),
             ),
             injector: start_faults(plan, stack, collector),
         })

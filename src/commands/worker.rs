@@ -8,7 +8,7 @@ use crate::interrupt::Interrupt;
 
 pub async fn run(args: &WorkerArgs) -> Result<u8> {
     let settings = crate::config::worker_settings(args)?;
-    // A signal stops the load (Goose's killswitch); the last report still goes out.
-    let _interrupt = Interrupt::listen().map_err(|e| Error::Internal(e.into()))?;
-    distributed::run_worker(settings).await
+    // A signal stops the load; the last report still goes out.
+    let interrupt = Interrupt::listen().map_err(|e| Error::Internal(e.into()))?;
+    distributed::run_worker(settings, interrupt.load_stop()).await
 }

@@ -21,6 +21,7 @@ use super::split::Segment;
 use crate::error::Context as _;
 use crate::error::{Error, Result};
 use crate::metrics::{Collector, Measurements, Schedule};
+use crate::stop::Stop;
 
 /// One load generator of a run on several.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -95,8 +96,6 @@ pub struct Finished {
     pub generators: Vec<GeneratorReport>,
     /// A generator died or fell silent: some of the load is missing.
     pub incomplete: bool,
-    /// The load was stopped early (signal or abort).
-    pub stopped: bool,
     /// The open model's schedule counters of every generator, added up.
     pub schedule: Option<Schedule>,
     /// How long the longest-running generator's load ran.
@@ -180,11 +179,11 @@ impl Coordinator {
         self.state.stop.store(true, Ordering::Relaxed);
     }
 
-    /// Waits until every generator is done or lost, or `deadline`; stops them when a
-    /// signal or an SLO pulls the killswitch.
-    pub async fn finish(self, deadline: Instant) -> Finished {
+    /// Waits until every generator is done or lost, or `deadline`; stops them when
+    /// `stop` fires (a signal, an SLO's abort).
+    pub async fn finish(self, deadline: Instant, stop: &Stop) -> Finished {
         loop {
-            if goose::is_killswitch_triggered() {
+            if stop.is_stopped() {
                 self.stop();
             }
             let settled = lock(&self.state.generators)
@@ -193,7 +192,10 @@ impl Coordinator {
             if settled || Instant::now() > deadline {
                 break;
             }
-            tokio::time::sleep(Duration::from_millis(250)).await;
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+                _ = stop.stopped(), if !stop.is_stopped() => {}
+            }
         }
         let collector = self.state.collector.get().cloned();
         let seconds = collector.map_or(0, |c| c.elapsed().as_secs());
@@ -216,7 +218,6 @@ impl Coordinator {
                 .map(|(i, g)| g.report(i, seconds))
                 .collect(),
             incomplete: generators.iter().any(|g| !g.done),
-            stopped: self.state.stop.load(Ordering::Relaxed),
         }
     }
 }

@@ -39,6 +39,7 @@ use crate::error::{Error, Result};
 use crate::load::{LoadOptions, LoadRun};
 use crate::metrics::{Collector, Measurements};
 use crate::scenario::Plan;
+use crate::stop::Stop;
 use coordinator::{Coordinator, Template};
 use engine::{Launch, Running};
 use protocol::Assignment;
@@ -144,11 +145,12 @@ impl Generation {
         self.running.pids()
     }
 
-    /// Waits for every generator's last report (or its loss), then removes them.
-    pub async fn finish(self, quiet: bool) -> (LoadRun, Finished) {
+    /// Waits for every generator's last report (or its loss), then removes them; stops
+    /// them all when `stop` fires.
+    pub async fn finish(self, quiet: bool, stop: &Stop) -> (LoadRun, Finished) {
         let progress = crate::load::show_progress(self.collector.clone(), self.planned, quiet);
         let deadline = Instant::now() + self.planned + Duration::from_secs(30);
-        let finished = self.coordinator.finish(deadline).await;
+        let finished = self.coordinator.finish(deadline, stop).await;
         if let Some(progress) = progress {
             progress.abort();
         }
@@ -161,7 +163,7 @@ impl Generation {
         };
         let run = LoadRun {
             measurements,
-            interrupted: finished.stopped,
+            ending: stop.ending(),
         };
         (run, finished)
     }

@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::load::{self, LoadOptions, LoadRun};
 use crate::metrics::{Collector, DeltaCursor, Measurements};
 use crate::scenario::{LoadOverrides, Plan, Source};
+use crate::stop::{Stop, StopReason};
 
 /// How a worker reaches its coordinator.
 pub struct WorkerSettings {
@@ -28,8 +29,9 @@ pub struct WorkerSettings {
     pub env: crate::http::Env,
 }
 
-/// Runs one generator to its end and returns its exit code.
-pub async fn run(settings: WorkerSettings) -> Result<u8> {
+/// Runs one generator to its end (or until `stop` fires: a signal here) and returns its
+/// exit code.
+pub async fn run(settings: WorkerSettings, stop: Stop) -> Result<u8> {
     let client = Client::new(&settings)?;
     let (offset_ms, rtt_ms) = client.clock_offset().await?;
     let registration = Registration {
@@ -47,9 +49,12 @@ pub async fn run(settings: WorkerSettings) -> Result<u8> {
     let index = assignment.segment.index;
     let (load_done, done) = tokio::sync::oneshot::channel();
     let reporter = tokio::spawn(report_every_second(
-        client.clone(),
-        index,
-        collector.clone(),
+        Reporting {
+            client: client.clone(),
+            index,
+            collector: collector.clone(),
+            stop: stop.clone(),
+        },
         done,
     ));
     let options = LoadOptions {
@@ -63,7 +68,7 @@ pub async fn run(settings: WorkerSettings) -> Result<u8> {
         http: crate::client::settings_in(&assignment.http, &settings.env).map_err(Error::config)?,
     };
     let mut reporter = reporter;
-    let load = load::run(plan, collector.clone(), options);
+    let load = load::run(plan, collector.clone(), options, stop);
     tokio::pin!(load);
     // The reporter ends first only when the coordinator is gone: then this process
     // exits at once, and its load with it.
@@ -122,14 +127,27 @@ async fn wait_for_start(t0_unix_ms: u64, offset_ms: f64) {
     tokio::time::sleep(Duration::from_secs_f64(wait / 1000.0)).await;
 }
 
-/// Sends what was measured every second until the load ends; stops the load when the
-/// coordinator says so, or when it has not answered for [`COORDINATOR_LOST_S`].
-async fn report_every_second(
+/// What the reporter needs: where it reports, as which generator, what it reads, and
+/// the load it stops.
+struct Reporting {
     client: Client,
     index: usize,
     collector: Arc<Collector>,
+    stop: Stop,
+}
+
+/// Sends what was measured every second until the load ends; stops the load when the
+/// coordinator says so, or when it has not answered for [`COORDINATOR_LOST_S`].
+async fn report_every_second(
+    reporting: Reporting,
     mut done: tokio::sync::oneshot::Receiver<()>,
 ) -> Result<DeltaCursor> {
+    let Reporting {
+        client,
+        index,
+        collector,
+        stop,
+    } = reporting;
     let mut cursor = DeltaCursor::default();
     let mut last_answer = Instant::now();
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
@@ -153,11 +171,11 @@ async fn report_every_second(
             Ok(ack) => {
                 last_answer = Instant::now();
                 if ack.stop {
-                    goose::trigger_killswitch("the coordinator stopped the run");
+                    stop.stop(StopReason::CoordinatorStopped);
                 }
             }
             Err(e) if last_answer.elapsed() >= Duration::from_secs(COORDINATOR_LOST_S) => {
-                goose::trigger_killswitch("the coordinator is gone");
+                stop.stop(StopReason::CoordinatorLost);
                 return Err(Error::stack(format!(
                     "no answer from the coordinator for {COORDINATOR_LOST_S}s ({e}): the load stopped"
                 )));

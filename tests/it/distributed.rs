@@ -470,3 +470,62 @@ fn a_generator_that_loses_its_coordinator_stops_its_load_and_exits() {
     std::io::Read::read_to_string(&mut worker.stderr.take().unwrap(), &mut said).unwrap();
     assert!(said.contains("no answer from the coordinator"), "{said}");
 }
+
+/// What stops a run with generators reaches every generator, which each still sends its
+/// last report: an SLO's abort (a failed run, not an interrupted one) and a signal to
+/// the coordinator (an interrupted one).
+#[test]
+fn an_slo_abort_and_a_signal_stop_every_generator_with_its_last_report() {
+    let server = StallingServer::start();
+    let url = server.url();
+    let load = |run: &Run| {
+        let scenario = get_scenario(run);
+        let mut command = run.command(&[&scenario, "--target", &url, "--rate", "50/s"]);
+        command.args(["--duration", "60s", "--generators", "2", "--workers", "60"]);
+        command
+    };
+    let every_generator_reported = |summary: &Value| {
+        let generators = summary["generators"].as_array().expect("generators reported");
+        generators.len() == 2 && generators.iter().all(|g| g["complete"] == true)
+    };
+
+    let aborted = Run::new();
+    let output = load(&aborted)
+        .args(["--slo", "p95(get)[2s] < 1ms", "--abort-after", "2"])
+        .output()
+        .unwrap();
+    assert_exit(&output, 3);
+    let summary = aborted.summary();
+    let reason = summary["aborted"].as_str().expect("the abort is recorded");
+    assert!(reason.contains("p95(get)[2s] < 1ms"), "{reason}");
+    assert_eq!(summary["interrupted"], false, "an abort is no interruption");
+    assert!(summary["duration_s"].as_f64().unwrap() < 40.0, "stopped early");
+    assert!(every_generator_reported(&summary), "{}", summary["generators"]);
+
+    let signalled = Run::new();
+    let metrics = format!("127.0.0.1:{}", crate::compose::free_port());
+    let mut child = load(&signalled)
+        .args(["--prometheus-listen", &metrics])
+        .stdout(Stdio::null())
+        .stderr(signalled.log_file("run.log"))
+        .spawn()
+        .unwrap();
+    let workers = crate::observability::wait_for(Duration::from_secs(120), "two generators", || {
+        let found = children_of(child.id(), "worker --coordinator");
+        (found.len() == 2).then_some(found)
+    });
+    crate::observability::wait_for(Duration::from_secs(120), "merged requests", || {
+        merged_requests(&metrics).filter(|&n| n > 0.0)
+    });
+    let status = crate::common::harness::signal_and_wait(&mut child, libc::SIGINT, Duration::from_secs(30));
+    assert_eq!(status.code(), Some(130), "{}", signalled.read_log("run.log"));
+    let summary = signalled.summary();
+    assert_eq!(summary["interrupted"], true);
+    assert!(summary["aborted"].is_null(), "{}", summary["aborted"]);
+    assert!(summary["totals"]["count"].as_u64().unwrap() > 0);
+    assert!(every_generator_reported(&summary), "{}", summary["generators"]);
+    assert!(
+        workers.iter().all(|&pid| !alive(pid)),
+        "no generator outlives the run"
+    );
+}

@@ -6,9 +6,11 @@
 //! - [`load`]: Goose wiring, per-step execution, the open model's pacer, progress line
 //! - [`client`]: the HTTP clients of the load and the reachability probes, built from
 //!   the run's settings
+//! - [`stop`]: one stop signal for a load, with its reason, handed back as a value
 
 pub mod client;
 pub mod load;
+pub mod stop;
 
 // The model's modules under the names the whole harness uses.
 pub(crate) use karigar_perf_model::{cpu, error, http, metrics, scenario};

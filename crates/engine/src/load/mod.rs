@@ -19,6 +19,7 @@ use crate::error::Context as _;
 use crate::error::{Error, Result};
 use crate::metrics::{Collector, Measurements, Schedule};
 use crate::scenario::{Kind, Plan, Rate};
+use crate::stop::{Ending, Stop};
 
 pub use hook::RequestHook;
 pub use pacer::{intended_start, Pacer, Slot};
@@ -118,12 +119,12 @@ fn build_client(settings: &crate::http::HttpSettings, origins: &[String]) -> Res
         .map_err(|e| Error::config(format!("HTTP settings: {}", crate::error::error_chain(&e))))
 }
 
-/// What the load phase hands on: what it measured, and whether it was cut short.
+/// What the load phase hands on: what it measured, and how it ended.
 pub struct LoadRun {
     pub measurements: Measurements,
-    /// The run was stopped early (Ctrl-C, SIGTERM, an SLO's abort): the measurements
-    /// are partial.
-    pub interrupted: bool,
+    /// Stopped early (a signal, an SLO's abort, the coordinator, a drill): the
+    /// measurements are partial.
+    pub ending: Ending,
 }
 
 /// The open model's schedule against what the workers managed.
@@ -193,8 +194,14 @@ pub fn rate_text(rate: &Rate) -> String {
     }
 }
 
-/// Runs `plan` to completion or interruption and returns what it measured.
-pub async fn run(plan: Arc<Plan>, collector: Arc<Collector>, options: LoadOptions) -> Result<LoadRun> {
+/// Runs `plan` until it ends or `stop` fires, and returns what it measured and how it
+/// ended.
+pub async fn run(
+    plan: Arc<Plan>,
+    collector: Arc<Collector>,
+    options: LoadOptions,
+    stop: Stop,
+) -> Result<LoadRun> {
     let config = goose_configuration(&plan, &options.backend_url)?;
     let origins = std::iter::once(&options.backend_url)
         .chain(&options.frontend_url)
@@ -213,6 +220,7 @@ pub async fn run(plan: Arc<Plan>, collector: Arc<Collector>, options: LoadOption
         frontend_url: options.frontend_url,
         user_offset: options.user_offset,
         hook: options.hook,
+        stop: stop.clone(),
         pacer: plan.load.open.map(|open| {
             Arc::new(Pacer::shared(
                 open.rate,
@@ -241,10 +249,18 @@ pub async fn run(plan: Arc<Plan>, collector: Arc<Collector>, options: LoadOption
     );
     let cpu_before = crate::cpu::cpu_reading(std::process::id());
     let closer = spawn_second_closer(runner.collector.clone());
-    let outcome = attack.execute().await;
+    let killswitch = spawn_killswitch(stop.clone());
+    let outcome = match stop.is_stopped() {
+        true => Ok(()),
+        false => attack.execute().await.map(|_| ()),
+    };
+    killswitch.abort();
+    if goose::is_killswitch_triggered() {
+        // Goose's own Ctrl-C handler, installed when nobody else holds SIGINT.
+        stop.stop(crate::stop::StopReason::Signal("SIGINT"));
+    }
     closer.abort();
     progress::finish(progress);
-    let interrupted = goose::is_killswitch_triggered();
     outcome.map_err(|e| Error::Internal(anyhow::anyhow!("load engine: {e}")))?;
     let measurements = Measurements {
         schedule: runner
@@ -256,7 +272,21 @@ pub async fn run(plan: Arc<Plan>, collector: Arc<Collector>, options: LoadOption
     };
     Ok(LoadRun {
         measurements,
-        interrupted,
+        ending: stop.ending(),
+    })
+}
+
+/// Ends Goose's attack once `stop` fires, through Goose's killswitch: the one place it
+/// is pulled. It is pulled again every 200 ms until the attack is over, because Goose
+/// clears it when an attack starts: a stop just before that would otherwise be lost.
+fn spawn_killswitch(stop: Stop) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        stop.stopped().await;
+        let reason = stop.reason().map(|r| r.to_string()).unwrap_or_default();
+        loop {
+            goose::trigger_killswitch(&reason);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     })
 }
 

@@ -19,6 +19,7 @@ const IDLE: Duration = Duration::from_millis(100);
 use crate::metrics::{Collector, RequestOutcome};
 use crate::scenario::Context;
 use crate::scenario::{Body, CaptureFrom, JsonTemplate, Plan, Step, Target};
+use crate::stop::Stop;
 
 /// Everything a step needs that is the same for every user.
 pub struct StepRunner {
@@ -33,6 +34,8 @@ pub struct StepRunner {
     pub pacer: Option<Arc<Pacer>>,
     /// A drill's log of acknowledged writes.
     pub hook: Option<Arc<dyn RequestHook>>,
+    /// The run's stop: an open-model worker waiting for its slot gives up when it fires.
+    pub stop: Stop,
     /// Each step's URL parsed once when its path has no placeholders (see
     /// [`static_urls`]): parsing and IDNA-checking it per request was 3-4% of the
     /// closed model's CPU.
@@ -71,14 +74,15 @@ impl StepRunner {
         if self.plan.steps[index].starts_iteration {
             if let Some(pacer) = &self.pacer {
                 session.delay = match pacer.take() {
-                    Some(slot) => Some(self.wait_for(slot).await),
+                    Some(slot) => self.wait_for(slot).await,
                     None => None,
                 };
             }
             session.begin_iteration(&self.plan, user, &self.run);
         }
         if self.pacer.is_some() && session.delay.is_none() {
-            // The schedule has ended: nothing more to start before the run stops.
+            // The schedule has ended, or the run was stopped: nothing more to start
+            // (the pause keeps a stopped worker from spinning until Goose ends it).
             tokio::time::sleep(IDLE).await;
             return;
         }
@@ -116,18 +120,21 @@ impl StepRunner {
         }
     }
 
-    /// Sleeps until `slot` is due; returns how late it is (zero when on time).
-    async fn wait_for(&self, slot: Slot) -> Duration {
+    /// Sleeps until `slot` is due; returns how late it is (zero when on time), or
+    /// `None` when the run was stopped before it was.
+    async fn wait_for(&self, slot: Slot) -> Option<Duration> {
         let now = self.collector.elapsed();
         if now <= slot.intended {
-            tokio::time::sleep(slot.intended - now).await;
-            return Duration::ZERO;
+            return tokio::select! {
+                _ = tokio::time::sleep(slot.intended - now) => Some(Duration::ZERO),
+                _ = self.stop.stopped() => None,
+            };
         }
         let lateness = now - slot.intended;
         if lateness > LATE {
             self.collector.late_start(lateness);
         }
-        lateness
+        Some(lateness)
     }
 
     fn build(&self, index: usize, client: &Client, ctx: &Context<'_>) -> reqwest::RequestBuilder {
