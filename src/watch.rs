@@ -13,6 +13,9 @@ use crate::metrics::Collector;
 use crate::slo::{abort_reason, record, window_value, SloExpr, WatchReport, WindowResult};
 use crate::stop::{Stop, StopReason};
 
+/// How long after a second ends its windows are judged.
+const JUST_AFTER: Duration = Duration::from_millis(10);
+
 /// The running watch; [`finish`](Self::finish) stops it.
 pub struct Watch {
     stop: oneshot::Sender<()>,
@@ -76,33 +79,47 @@ async fn watch(
             .collect(),
         aborted: None,
     };
-    let mut checked_up_to = None;
-    let mut ticker = tokio::time::interval(Duration::from_millis(250));
+    // The next second whose windows are judged: each second once, in order, when all
+    // its requests are in (a collector fed by generators lags its clock).
+    let mut next = 0;
     loop {
+        // Once a second, just after it ended (not four times a second, looking).
         tokio::select! {
-            _ = ticker.tick() => {}
+            _ = tokio::time::sleep(collector.until_next_second(JUST_AFTER)) => {}
             _ = &mut stopped => break,
         }
-        let now = collector.elapsed().as_secs();
-        let Some(last) = now.checked_sub(1) else { continue };
-        if checked_up_to == Some(last) || report.aborted.is_some() {
+        let Some(last) = collector.last_complete_second() else {
             continue;
-        }
-        checked_up_to = Some(last);
-        for ((slo, step), result) in slos.iter().zip(report.results.iter_mut()) {
-            let Some(result) = result.as_mut() else { continue };
-            if last + 1 < result.seconds {
-                continue;
-            }
-            let value = window_value(slo, *step, &collector, last + 1 - result.seconds, last);
-            if record(slo, result, value, last) && abort.after.is_some_and(|n| result.consecutive() >= n) {
-                let reason = abort_reason(slo, result);
-                // Only when it is what stopped the load (a signal may have come first).
-                if abort.load.stop(StopReason::SloAbort(reason.clone())) {
-                    report.aborted = Some(reason);
-                }
-            }
+        };
+        while next <= last && report.aborted.is_none() {
+            judge(&slos, &abort, &collector, next, &mut report);
+            next += 1;
         }
     }
     report
+}
+
+/// Judges every windowed SLO over its window ending with second `last`, and stops the
+/// load when one has been breached `abort_after` windows in a row.
+fn judge(
+    slos: &[(SloExpr, Option<usize>)],
+    abort: &Abort,
+    collector: &Collector,
+    last: u64,
+    report: &mut WatchReport,
+) {
+    for ((slo, step), result) in slos.iter().zip(report.results.iter_mut()) {
+        let Some(result) = result.as_mut() else { continue };
+        if last + 1 < result.seconds {
+            continue;
+        }
+        let value = window_value(slo, *step, collector, last + 1 - result.seconds, last);
+        if record(slo, result, value, last) && abort.after.is_some_and(|n| result.consecutive() >= n) {
+            let reason = abort_reason(slo, result);
+            // Only when it is what stopped the load (a signal may have come first).
+            if abort.load.stop(StopReason::SloAbort(reason.clone())) {
+                report.aborted = Some(reason);
+            }
+        }
+    }
 }

@@ -248,20 +248,20 @@ pub async fn run(
         options.quiet,
     );
     let cpu_before = crate::cpu::cpu_reading(std::process::id());
-    let closer = spawn_second_closer(runner.collector.clone());
-    let killswitch = spawn_killswitch(stop.clone());
+    let closer = Owned(spawn_second_closer(runner.collector.clone()));
+    let killswitch = Owned(spawn_killswitch(stop.clone()));
     let outcome = match stop.is_stopped() {
         true => Ok(()),
-        false => attack.execute().await.map(|_| ()),
+        false => run_attack(attack).await,
     };
-    killswitch.abort();
+    drop(killswitch);
     if goose::is_killswitch_triggered() {
         // Goose's own Ctrl-C handler, installed when nobody else holds SIGINT.
         stop.stop(crate::stop::StopReason::Signal("SIGINT"));
     }
-    closer.abort();
+    drop(closer);
     progress::finish(progress);
-    outcome.map_err(|e| Error::Internal(anyhow::anyhow!("load engine: {e}")))?;
+    outcome?;
     let measurements = Measurements {
         schedule: runner
             .pacer
@@ -274,6 +274,28 @@ pub async fn run(
         measurements,
         ending: stop.ending(),
     })
+}
+
+/// Runs Goose's attack as a task of the runtime's workers: Goose's own loop (it wakes
+/// twice a second) then runs where the users do, instead of on the caller's thread,
+/// which every one of its wake-ups had to hand work to and back through the kernel.
+async fn run_attack(attack: GooseAttack) -> Result<()> {
+    let mut attack = Owned(tokio::spawn(attack.execute()));
+    match (&mut attack.0).await {
+        Ok(outcome) => outcome
+            .map(|_| ())
+            .map_err(|e| Error::Internal(anyhow::anyhow!("load engine: {e}"))),
+        Err(e) => Err(Error::Internal(anyhow::anyhow!("load engine: {e}"))),
+    }
+}
+
+/// A task of the load's that ends with it, even when the load's future is dropped.
+struct Owned<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for Owned<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Ends Goose's attack once `stop` fires, through Goose's killswitch: the one place it
@@ -296,9 +318,7 @@ fn spawn_second_closer(collector: Arc<Collector>) -> tokio::task::JoinHandle<()>
     const PAST_THE_SECOND: Duration = Duration::from_millis(5);
     tokio::spawn(async move {
         loop {
-            let elapsed = collector.elapsed();
-            let next = Duration::from_secs(elapsed.as_secs() + 1) + PAST_THE_SECOND;
-            tokio::time::sleep(next.saturating_sub(elapsed)).await;
+            tokio::time::sleep(collector.until_next_second(PAST_THE_SECOND)).await;
             collector.close_seconds();
         }
     })

@@ -88,6 +88,11 @@ impl Pacer {
         self.rate
     }
 
+    /// When the schedule ends, from the start of the run: no slot is due after it.
+    pub fn end(&self) -> Duration {
+        self.duration
+    }
+
     /// The next slot, or `None` once the schedule has ended.
     pub fn take(&self) -> Option<Slot> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());

@@ -14,7 +14,8 @@ use super::session::{RunContext, Session};
 
 /// An open-model iteration that starts later than this counts as a late start.
 const LATE: Duration = Duration::from_millis(10);
-/// How long an idle open-model worker waits before looking again.
+/// How long an open-model worker with nothing to start pauses once the schedule's end
+/// has passed, until Goose ends it.
 const IDLE: Duration = Duration::from_millis(100);
 use crate::metrics::{Collector, RequestOutcome};
 use crate::scenario::Context;
@@ -80,10 +81,8 @@ impl StepRunner {
             }
             session.begin_iteration(&self.plan, user, &self.run);
         }
-        if self.pacer.is_some() && session.delay.is_none() {
-            // The schedule has ended, or the run was stopped: nothing more to start
-            // (the pause keeps a stopped worker from spinning until Goose ends it).
-            tokio::time::sleep(IDLE).await;
+        if let (Some(pacer), None) = (&self.pacer, session.delay) {
+            self.rest(pacer).await;
             return;
         }
         if session.aborted {
@@ -117,6 +116,22 @@ impl StepRunner {
         }
         if !step.think_time.is_zero() {
             tokio::time::sleep(step.think_time).await;
+        }
+    }
+
+    /// Nothing more to start: every slot is taken, or the run was stopped. Waits for the
+    /// schedule's end (when Goose ends the run) or the stop in one sleep, rather than
+    /// looking again every [`IDLE`]; past either, a pause of [`IDLE`] keeps the worker
+    /// from spinning until Goose ends it.
+    async fn rest(&self, pacer: &Pacer) {
+        let until_end = pacer.end().saturating_sub(self.collector.elapsed());
+        if until_end.is_zero() || self.stop.is_stopped() {
+            tokio::time::sleep(IDLE).await;
+            return;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(until_end) => {}
+            _ = self.stop.stopped() => {}
         }
     }
 

@@ -299,6 +299,13 @@ impl Collector {
         self.started.elapsed()
     }
 
+    /// How long until `past` after the run's next whole second: what a task that acts
+    /// once a second, on the second just ended, sleeps for.
+    pub fn until_next_second(&self, past: Duration) -> Duration {
+        let elapsed = self.elapsed();
+        (Duration::from_secs(elapsed.as_secs() + 1) + past).saturating_sub(elapsed)
+    }
+
     /// Every notable stretch without a successful response so far.
     pub fn silences(&self) -> Silences {
         self.gaps.snapshot(self.started.elapsed().as_micros() as u64)
