@@ -70,3 +70,30 @@ fn the_open_model_sees_a_stall_that_the_closed_models_service_time_hides() {
     );
     crate::reports::assert_matches_schema(&open);
 }
+
+/// A `test_plan` reaches Goose whole: its stages run and the run ends with the plan
+/// (Goose without it would start one user per core and run until stopped).
+#[test]
+fn a_test_plan_runs_its_stages_and_ends_with_them() {
+    let run = Run::new();
+    let path = run.dir.path().join("plan.toml");
+    let scenario =
+        "name = \"plan\"\n[load]\ntest_plan = \"3,1s;3,2s;0,0s\"\n[[steps]]\nname = \"get\"\npath = \"/\"\n";
+    std::fs::write(&path, scenario).unwrap();
+    let target = StallingServer::start().url();
+    assert_exit(&run.run(&[path.to_str().unwrap(), "--target", &target]), 0);
+    let summary = run.summary();
+    let load = &summary["load"];
+    assert_eq!(load["test_plan"], "3,1s;3,2s;0,0s", "{load}");
+    assert_eq!(load["users"], 3, "{load}");
+    assert!(
+        summary["totals"]["count"].as_u64().unwrap() > 0,
+        "{}",
+        summary["totals"]
+    );
+    let ran = summary["duration_s"].as_f64().unwrap();
+    assert!(
+        (2.5..30.0).contains(&ran),
+        "the plan's 3 s, then the end: {ran} s"
+    );
+}

@@ -202,7 +202,6 @@ pub async fn run(
     options: LoadOptions,
     stop: Stop,
 ) -> Result<LoadRun> {
-    let config = goose_configuration(&plan, &options.backend_url)?;
     let origins = std::iter::once(&options.backend_url)
         .chain(&options.frontend_url)
         .cloned()
@@ -231,7 +230,7 @@ pub async fn run(
         }),
         plan,
     });
-    let mut attack = GooseAttack::initialize_with_config(config).config_context(|| "load settings")?;
+    let mut attack = goose_attack(&runner.plan, &runner.backend_url).config_context(|| "load settings")?;
     // Goose's clients go unused when the run makes its own: one shared then costs least.
     if options.clients == Clients::Shared || !matches!(*clients, HttpClients::Goose) {
         let shared = goose::client::GooseClientBuilder::new().without_cookies();
@@ -387,31 +386,38 @@ fn scenario(runner: &Arc<StepRunner>, clients: &Arc<HttpClients>, kind: &Kind) -
     Ok(scenario)
 }
 
-/// Goose's own configuration: our load settings, and everything we do not use off
-/// (its metrics, report, telnet and websocket controllers).
-fn goose_configuration(plan: &Plan, host: &str) -> Result<GooseConfiguration> {
+/// Goose's attack with our load settings given as values through its API (the users,
+/// their start rate, the run time, a test plan), and everything of Goose's we do not use
+/// off (its metrics, report, telnet controller). No command line is read: the
+/// configuration starts from an empty one.
+fn goose_attack(plan: &Plan, host: &str) -> std::result::Result<GooseAttack, GooseError> {
     let load = &plan.load;
-    let mut args: Vec<String> = vec!["--host".into(), host.into()];
-    match &load.test_plan {
-        Some(test_plan) => args.extend(["--test-plan".into(), test_plan.clone()]),
+    let config = GooseConfiguration::parse_args_default::<&str>(&[])?;
+    let mut attack = GooseAttack::initialize_with_config(config)?.set_default(GooseDefault::Host, host)?;
+    attack = match &load.test_plan {
+        // A test plan's only form in Goose's API is its text.
+        Some(test_plan) => attack.set_default(GooseDefault::TestPlan, test_plan.as_str())?,
         None => {
             let rate = if load.increase_rate > 0.0 {
                 load.increase_rate
             } else {
                 load.users as f64
             };
-            args.extend([
-                "--users".into(),
-                load.users.to_string(),
-                "--increase-rate".into(),
-                rate.to_string(),
-                "--run-time".into(),
-                format!("{}s", load.duration.as_secs().max(1)),
-            ]);
+            attack
+                .set_default(GooseDefault::Users, load.users)?
+                // Goose takes a start rate as text only (a decimal it parses itself).
+                .set_default(GooseDefault::IncreaseRate, rate.to_string().as_str())?
+                .set_default(GooseDefault::RunTime, load.duration.as_secs().max(1) as usize)?
         }
+    };
+    for off in [
+        GooseDefault::NoTelnet,
+        GooseDefault::NoMetrics,
+        GooseDefault::NoPrintMetrics,
+    ] {
+        attack = attack.set_default(off, true)?;
     }
-    args.extend(["--no-telnet", "--no-metrics", "--no-print-metrics", "--quiet"].map(String::from));
-    GooseConfiguration::parse_args_default(&args).config_context(|| "load settings")
+    Ok(*attack.set_default(GooseDefault::Quiet, 1)?)
 }
 
 /// How long the run is planned to last, for the progress line.
