@@ -1,6 +1,8 @@
 //! One real Postgres and one real Redis for the whole test binary, started on first
 //! use. They run from a thread that lives as long as the process: the stack's
-//! children get a parent-death signal tied to the thread that started them.
+//! children get a parent-death signal tied to the thread that started them. Their
+//! folder is removed when the process exits (nothing ever drops it, and a test process
+//! each would otherwise leave a Postgres cluster behind in the temporary folder).
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -25,6 +27,7 @@ pub fn stores() -> &'static Stores {
                 .build()
                 .unwrap();
             let dir = tempfile::tempdir().unwrap();
+            remove_at_exit(dir.path());
             std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755))
                 .unwrap();
             let pg_bin = postgres_bin_dir().expect("Postgres binaries (see README)");
@@ -53,6 +56,23 @@ pub fn stores() -> &'static Stores {
         });
         rx.recv().expect("stores started")
     })
+}
+
+/// The stores' folder, for [`remove_dir`].
+static DIR: OnceLock<PathBuf> = OnceLock::new();
+
+/// Removes `dir` when the process exits normally (every test passing or failing does).
+fn remove_at_exit(dir: &std::path::Path) {
+    if DIR.set(dir.to_path_buf()).is_ok() {
+        // SAFETY: registers a function with no arguments that touches only a static.
+        unsafe { libc::atexit(remove_dir) };
+    }
+}
+
+extern "C" fn remove_dir() {
+    if let Some(dir) = DIR.get() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
 
 impl Stores {
