@@ -288,5 +288,6 @@ pub fn load_options(stack: &Stack, config: &StackConfig, quiet: bool, clients: C
         user_offset: 0,
         hook: None,
         http: config.http.clone(),
+        generator: None,
     }
 }

@@ -101,6 +101,15 @@ pub struct HttpArgs {
     /// HTTP/1.1 even where the scenario's `[http]` table says `http2 = true`.
     #[arg(long, conflicts_with = "http2")]
     pub no_http2: bool,
+
+    /// The header each request's id goes in (default x-request-id), beside a W3C
+    /// traceparent: run, generator, user, iteration and step, to find in the server's logs.
+    #[arg(long, value_name = "NAME", env = "KARIGAR_PERF_REQUEST_ID_HEADER")]
+    pub request_id_header: Option<String>,
+
+    /// No request id and no traceparent on any request.
+    #[arg(long, conflicts_with = "request_id_header")]
+    pub no_request_id: bool,
 }
 
 /// `512MiB`, `2GiB`, `1.5GB`, `1048576`.

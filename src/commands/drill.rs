@@ -234,6 +234,7 @@ impl Cycle {
             user_offset: 0,
             hook: Some(journal.clone()),
             http: Default::default(),
+            generator: None,
         };
         status(&format!(
             "{label}: {} users on {}, every acknowledged write logged",

@@ -141,6 +141,8 @@ pub(super) fn http_flags(args: &HttpArgs) -> HttpOptions {
         headers: args.headers.clone(),
         basic_auth: args.basic_auth.clone(),
         http2: on_or_off(args.http2, args.no_http2),
+        request_id_header: args.request_id_header.clone(),
+        request_ids: args.no_request_id.then_some(false),
     }
 }
 

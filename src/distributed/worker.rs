@@ -66,6 +66,7 @@ pub async fn run(settings: WorkerSettings, stop: Stop) -> Result<u8> {
         user_offset: assignment.segment.user_offset,
         hook: None,
         http: crate::client::settings_in(&assignment.http, &settings.env).map_err(Error::config)?,
+        generator: Some(index),
     };
     let mut reporter = reporter;
     let load = load::run(plan, collector.clone(), options, stop);

@@ -454,3 +454,70 @@ fn every_bad_value_in_a_scenario_file_exits_2_naming_its_line() {
         );
     }
 }
+
+/// The `request_id` of every backend log line of a run's requests (its `backend.log`).
+fn logged_request_ids(run: &Run) -> Vec<String> {
+    let log = std::fs::read_to_string(run.report_dir().join("logs").join("backend.log")).unwrap();
+    log.lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|line| line["message"] == "request completed" && line["path"] != "/health")
+        .filter_map(|line| line["request_id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Each request carries an id the backend logs (run, user, iteration, step), unique in
+/// the run; `--no-request-id` sends none, so the backend makes its own.
+#[test]
+fn every_request_carries_an_id_the_backend_logs_and_the_flag_turns_them_off() {
+    let run = Run::new();
+    let scenario = roomy_scenario(&run, "signup");
+    assert_exit(&run.run(&[&scenario, "--duration", "2s", "--users", "2"]), 0);
+    let ids = logged_request_ids(&run);
+    let steps = ["register", "me", "refresh", "login"];
+    let ours: Vec<&String> = ids
+        .iter()
+        .filter(|id| {
+            let parts: Vec<&str> = id.split('-').collect();
+            parts.len() == 4
+                && parts[1]
+                    .strip_prefix('u')
+                    .is_some_and(|n| n.parse::<u32>().is_ok())
+                && parts[2]
+                    .strip_prefix('i')
+                    .is_some_and(|n| n.parse::<u32>().is_ok())
+                && steps.contains(&parts[3])
+        })
+        .collect();
+    let count = run.summary()["totals"]["count"].as_u64().unwrap() as usize;
+    assert!(count > 0);
+    assert_eq!(
+        ours.len(),
+        count,
+        "every request's id, logged: {:?}",
+        &ids[..ids.len().min(5)]
+    );
+    let unique: std::collections::BTreeSet<&String> = ours.iter().copied().collect();
+    assert_eq!(unique.len(), ours.len(), "each id once");
+    let tags: std::collections::BTreeSet<&str> =
+        ours.iter().map(|id| id.split('-').next().unwrap()).collect();
+    assert_eq!(tags.len(), 1, "one run tag: {tags:?}");
+
+    let off = Run::new();
+    let scenario = roomy_scenario(&off, "signup");
+    let args = [
+        &scenario[..],
+        "--duration",
+        "2s",
+        "--users",
+        "2",
+        "--no-request-id",
+    ];
+    assert_exit(&off.run(&args), 0);
+    let ids = logged_request_ids(&off);
+    assert!(!ids.is_empty());
+    assert!(
+        ids.iter().all(|id| uuid::Uuid::parse_str(id).is_ok()),
+        "the backend's own ids only: {:?}",
+        &ids[..ids.len().min(5)]
+    );
+}

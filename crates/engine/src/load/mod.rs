@@ -5,6 +5,7 @@
 mod hook;
 mod pacer;
 mod progress;
+mod request_id;
 mod session;
 mod step;
 
@@ -23,6 +24,7 @@ use crate::stop::{Ending, Stop};
 
 pub use hook::RequestHook;
 pub use pacer::{intended_start, Pacer, Slot};
+use request_id::RequestIds;
 use session::{RunContext, Session};
 use step::static_urls;
 pub use step::{capture, render_json, StepRunner};
@@ -43,8 +45,10 @@ pub struct LoadOptions {
     /// Told of each request of the steps it watches (a drill's log of writes).
     pub hook: Option<Arc<dyn RequestHook>>,
     /// TLS, routing and default headers; when any is set the load's clients are built
-    /// from these instead of Goose's defaults.
+    /// from these instead of Goose's defaults. Also where request ids go.
     pub http: crate::http::HttpSettings,
+    /// This generator's number in a run on several (part of every request id).
+    pub generator: Option<usize>,
 }
 
 /// One HTTP client (connection pool) for every virtual user, or one each.
@@ -208,6 +212,11 @@ pub async fn run(
         .collect();
     let clients = Arc::new(HttpClients::new(&options.http, options.clients, origins)?);
     let static_urls = static_urls(&plan, &options.backend_url, options.frontend_url.as_deref());
+    let request_ids = options
+        .http
+        .request_id
+        .clone()
+        .map(|header| RequestIds::new(&plan, header, &options.run_tag, options.generator));
     let runner = Arc::new(StepRunner {
         static_urls,
         collector,
@@ -220,6 +229,7 @@ pub async fn run(
         user_offset: options.user_offset,
         hook: options.hook,
         stop: stop.clone(),
+        request_ids,
         pacer: plan.load.open.map(|open| {
             Arc::new(Pacer::shared(
                 open.rate,

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::hook::RequestHook;
 use super::pacer::{Pacer, Slot};
+use super::request_id::{Position, RequestIds};
 use super::session::{RunContext, Session};
 
 /// An open-model iteration that starts later than this counts as a late start.
@@ -37,6 +38,8 @@ pub struct StepRunner {
     pub hook: Option<Arc<dyn RequestHook>>,
     /// The run's stop: an open-model worker waiting for its slot gives up when it fires.
     pub stop: Stop,
+    /// Each request's id and `traceparent`; `None` when they are off.
+    pub request_ids: Option<RequestIds>,
     /// Each step's URL parsed once when its path has no placeholders (see
     /// [`static_urls`]): parsing and IDNA-checking it per request was 3-4% of the
     /// closed model's CPU.
@@ -91,11 +94,23 @@ impl StepRunner {
         }
         let step = &self.plan.steps[index];
         let hook = self.hook.as_deref().filter(|h| h.watches(index));
-        for _ in 0..step.repeat {
+        for repeat in 0..step.repeat {
             let (request, expected_headers) = {
                 let ctx = session.context(user, &self.run);
                 let expected: Vec<String> = step.expect_headers.iter().map(|(_, t)| t.render(&ctx)).collect();
                 (self.build(index, client, &ctx), expected)
+            };
+            let request = match &self.request_ids {
+                Some(ids) => {
+                    let at = Position {
+                        user,
+                        iteration: session.iterations.saturating_sub(1),
+                        step: index,
+                        repeat,
+                    };
+                    ids.add(request, at, step.repeat > 1)
+                }
+                None => request,
             };
             self.collector.begin_request();
             let hook_user = user + self.user_offset;

@@ -29,7 +29,15 @@ pub struct HttpOptions {
     /// `USER:PASSWORD`.
     pub basic_auth: Option<String>,
     pub http2: Option<bool>,
+    /// The header each request's id goes in ([`DEFAULT_REQUEST_ID_HEADER`] when not given).
+    pub request_id_header: Option<String>,
+    /// `false`: no request id and no `traceparent` on any request.
+    pub request_ids: Option<bool>,
 }
+
+/// Where a request's id goes unless told otherwise: the header the seed's backend logs
+/// as `request_id` (and the reference backend echoes).
+pub const DEFAULT_REQUEST_ID_HEADER: &str = "x-request-id";
 
 impl HttpOptions {
     /// `self` (the flags) over `under` (the scenario's table), setting by setting; a
@@ -62,6 +70,8 @@ impl HttpOptions {
             headers,
             basic_auth: self.basic_auth.or(under.basic_auth),
             http2: self.http2.or(under.http2),
+            request_id_header: self.request_id_header.or(under.request_id_header),
+            request_ids: self.request_ids.or(under.request_ids),
         }
     }
 
@@ -122,6 +132,12 @@ impl HttpOptions {
             Some(false) => flag("--no-http2", None),
             None => {}
         }
+        if let Some(name) = &self.request_id_header {
+            flag("--request-id-header", Some(name.clone()));
+        }
+        if self.request_ids == Some(false) {
+            flag("--no-request-id", None);
+        }
         args
     }
 
@@ -130,6 +146,20 @@ impl HttpOptions {
     /// `client::settings` builds one to check).
     pub fn settings(&self) -> Result<HttpSettings, String> {
         self.settings_in(&Env::Process)
+    }
+
+    /// The header request ids go in, checked; `None` when they are off.
+    fn request_id(&self) -> Result<Option<HeaderName>, String> {
+        if self.request_ids == Some(false) {
+            return Ok(None);
+        }
+        let name = self
+            .request_id_header
+            .as_deref()
+            .unwrap_or(DEFAULT_REQUEST_ID_HEADER);
+        HeaderName::from_bytes(name.as_bytes())
+            .map(Some)
+            .map_err(|_| format!("request id header {name:?} is not a header name"))
     }
 
     /// [`settings`](Self::settings), the `${VAR}`s read from `env`.
@@ -167,6 +197,7 @@ impl HttpOptions {
             headers,
             basic_auth,
             http2: self.http2.unwrap_or(false),
+            request_id: self.request_id()?,
             written: self.clone(),
         };
         Ok(settings)
@@ -190,6 +221,9 @@ pub struct HttpSettings {
     pub basic_auth: Option<(String, String)>,
     /// HTTP/2 only: ALPN `h2` over TLS, prior knowledge over plain HTTP.
     pub http2: bool,
+    /// The header each request's id goes in, beside a W3C `traceparent`; `None`: off.
+    /// Not a client setting: the load adds both to each request.
+    pub request_id: Option<HeaderName>,
     /// As written: what generators are sent, to resolve in their own environment.
     pub written: HttpOptions,
 }

@@ -130,6 +130,10 @@ pub(super) struct RawHttp {
     /// `"USER:PASSWORD"`, e.g. `"gate:${GATE_PASSWORD}"`.
     pub basic_auth: Option<Spanned<String>>,
     pub http2: Option<bool>,
+    /// The header each request's id goes in (`x-request-id` when not given).
+    pub request_id_header: Option<String>,
+    /// `false`: no request id and no `traceparent` on any request.
+    pub request_ids: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -232,6 +232,8 @@ fn compile_http(source: &Source, raw: Option<&RawHttp>) -> Result<crate::http::H
         headers,
         basic_auth: raw.basic_auth.as_ref().map(|b| b.get_ref().clone()),
         http2: raw.http2,
+        request_id_header: raw.request_id_header.clone(),
+        request_ids: raw.request_ids,
     })
 }
 
