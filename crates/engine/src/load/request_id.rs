@@ -4,7 +4,6 @@
 //! trace is the iteration and whose span is the request: a slow or failed request is
 //! then one search away in the server's logs or traces.
 
-use std::fmt::Write as _;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
 use reqwest::header::{HeaderName, HeaderValue};
@@ -19,6 +18,8 @@ pub struct RequestIds {
     header: HeaderName,
     /// `RUNTAG` or `RUNTAG-gN`.
     prefix: String,
+    /// The prefix hashed once: the seed of every trace and span id.
+    seed: u64,
     /// Each step's name (letters, digits, `_` and `-`: a header value as it is).
     steps: Vec<String>,
     /// Steps that set the header themselves: theirs is sent, not ours.
@@ -51,20 +52,25 @@ impl RequestIds {
                 .map(|s| s.headers.iter().any(|(name, _)| *name == header))
                 .collect(),
             header,
+            seed: hash(&prefix),
             prefix,
         }
     }
 
     /// The id of the request at `at`, e.g. `k3f9a2qz-u12-i3-register`.
     pub fn id(&self, at: Position, repeated: bool) -> String {
-        let mut id = String::with_capacity(self.prefix.len() + 40);
-        let _ = write!(
-            id,
-            "{}-u{}-i{}-{}",
-            self.prefix, at.user, at.iteration, self.steps[at.step]
-        );
+        let step = &self.steps[at.step];
+        let mut id = String::with_capacity(self.prefix.len() + step.len() + 48);
+        id.push_str(&self.prefix);
+        id.push_str("-u");
+        push_decimal(&mut id, at.user as u64);
+        id.push_str("-i");
+        push_decimal(&mut id, at.iteration);
+        id.push('-');
+        id.push_str(step);
         if repeated {
-            let _ = write!(id, ".{}", at.repeat + 1);
+            id.push('.');
+            push_decimal(&mut id, u64::from(at.repeat) + 1);
         }
         id
     }
@@ -83,24 +89,63 @@ impl RequestIds {
         match HeaderValue::from_str(&self.id(at, repeated)) {
             Ok(id) => request
                 .header(self.header.clone(), id)
-                .header(TRACEPARENT, self.traceparent(at)),
+                .header(TRACEPARENT, traceparent_value(&self.traceparent(at))),
             Err(_) => request,
         }
     }
 
     /// `00-TRACE-SPAN-01`: one trace per iteration of a user, one span per request,
     /// both derived from the id's parts (never all zeros, as the format requires).
-    pub fn traceparent(&self, at: Position) -> String {
-        let trace = (
-            hash(&(&self.prefix, at.user, at.iteration, 1u8)),
-            hash(&(&self.prefix, at.user, at.iteration, 2u8)),
-        );
-        let span = hash(&(&self.prefix, at.user, at.iteration, at.step, at.repeat)) | 1;
-        format!("00-{:016x}{:016x}-{span:016x}-01", trace.0, trace.1 | 1)
+    pub fn traceparent(&self, at: Position) -> [u8; 55] {
+        let iteration = mix(self.seed ^ mix(at.user as u64) ^ mix(at.iteration).rotate_left(32));
+        let trace = [mix(iteration ^ 1), mix(iteration ^ 2) | 1];
+        let span = mix(iteration ^ mix(((at.step as u64) << 32) | u64::from(at.repeat)) ^ 3) | 1;
+        let mut text = *b"00-00000000000000000000000000000000-0000000000000000-01";
+        write_hex(&mut text[3..19], trace[0]);
+        write_hex(&mut text[19..35], trace[1]);
+        write_hex(&mut text[36..52], span);
+        text
     }
 }
 
-/// A fixed hash (the same in every process of a run, unlike a seeded one).
+/// A `traceparent`'s text as a header value (hex digits and dashes: always valid).
+fn traceparent_value(text: &[u8; 55]) -> HeaderValue {
+    HeaderValue::from_bytes(text).expect("hex digits and dashes")
+}
+
+/// `value` in 16 lower-case hex digits into `out`.
+fn write_hex(out: &mut [u8], value: u64) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = DIGITS[((value >> (60 - 4 * i)) & 0xf) as usize];
+    }
+}
+
+/// `value` in decimal at the end of `out`, without the formatting machinery (this runs
+/// for every request).
+fn push_decimal(out: &mut String, mut value: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    out.extend(digits[start..].iter().map(|&d| d as char));
+}
+
+/// SplitMix64's finaliser: a cheap, well-spread 64-bit mix, the same in every process.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// A fixed hash (the same in every process of a run, unlike a seeded one), once per run.
 fn hash(value: &impl Hash) -> u64 {
     let mut hasher = DefaultHasher::new();
     value.hash(&mut hasher);
@@ -140,6 +185,10 @@ mod tests {
         assert_eq!(ids.id(at(12, 3, 0, 1), true), "k3f9a2qz-g2-u12-i3-log_in.2");
         let alone = RequestIds::new(&plan(), header, "k3f9a2qz", None);
         assert_eq!(alone.id(at(0, 0, 0, 0), false), "k3f9a2qz-u0-i0-log_in");
+        assert_eq!(
+            alone.id(at(10_000, u64::MAX, 0, 0), false),
+            format!("k3f9a2qz-u10000-i{}-log_in", u64::MAX)
+        );
     }
 
     #[test]
@@ -151,16 +200,19 @@ mod tests {
         let request = request.build().unwrap();
         assert_eq!(request.headers()["x-request-id"], "run-u1-i2-log_in");
         let traceparent = request.headers()["traceparent"].to_str().unwrap().to_owned();
+        assert_eq!(traceparent.as_bytes(), ids.traceparent(at(1, 2, 0, 0)));
         let parts: Vec<&str> = traceparent.split('-').collect();
         assert_eq!(
             (parts[0], parts[1].len(), parts[2].len(), parts[3]),
             ("00", 32, 16, "01")
         );
         // The same iteration is one trace; each request its own span.
+        let traceparent = traceparent.as_bytes();
         let next = ids.traceparent(at(1, 2, 1, 0));
         assert_eq!(next[..35], traceparent[..35]);
         assert_ne!(next[36..52], traceparent[36..52]);
         assert_ne!(ids.traceparent(at(1, 3, 0, 0))[..35], traceparent[..35]);
+        assert_ne!(ids.traceparent(at(2, 2, 0, 0))[..35], traceparent[..35]);
 
         let request = ids.add(client.get("http://127.0.0.1:9/own"), at(1, 2, 1, 0), false);
         let request = request.build().unwrap();
