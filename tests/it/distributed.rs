@@ -156,13 +156,12 @@ fn merged_requests(metrics: &str) -> Option<f64> {
     Some(total)
 }
 
-#[test]
-fn a_generator_killed_mid_run_makes_it_incomplete_and_named() {
-    let run = Run::new();
+/// Starts `command` (a run on two local generators) with its metrics on a free port and
+/// its log in the run's `run.log`; returns once both generators run and the coordinator
+/// has merged requests from them: the run's process and the generators' pids.
+fn started_on_two_generators(run: &Run, mut command: Command) -> (std::process::Child, Vec<u32>) {
     let metrics = format!("127.0.0.1:{}", crate::compose::free_port());
-    let load = ["signup", "--duration", "20s", "--users", "4", "--generators", "2"];
-    let mut child = run
-        .command(&load)
+    let child = command
         .args(["--prometheus-listen", &metrics])
         .stdout(Stdio::null())
         .stderr(run.log_file("run.log"))
@@ -172,11 +171,19 @@ fn a_generator_killed_mid_run_makes_it_incomplete_and_named() {
         let found = children_of(child.id(), "worker --coordinator");
         (found.len() == 2).then_some(found)
     });
-    // The kill falls inside the load, whatever the machine's speed: once the coordinator
-    // has merged requests, and 3 s before the earliest end of a 20 s load.
     crate::observability::wait_for(Duration::from_secs(120), "merged requests", || {
         merged_requests(&metrics).filter(|&n| n > 0.0)
     });
+    (child, workers)
+}
+
+#[test]
+fn a_generator_killed_mid_run_makes_it_incomplete_and_named() {
+    let run = Run::new();
+    let load = ["signup", "--duration", "20s", "--users", "4", "--generators", "2"];
+    let (mut child, workers) = started_on_two_generators(&run, run.command(&load));
+    // The kill falls inside the load, whatever the machine's speed: once the coordinator
+    // has merged requests, and 3 s before the earliest end of a 20 s load.
     std::thread::sleep(Duration::from_secs(2));
     // SAFETY: signalling a process of this test's own run.
     unsafe { libc::kill(workers[0] as i32, libc::SIGKILL) };
@@ -503,20 +510,7 @@ fn an_slo_abort_and_a_signal_stop_every_generator_with_its_last_report() {
     assert!(every_generator_reported(&summary), "{}", summary["generators"]);
 
     let signalled = Run::new();
-    let metrics = format!("127.0.0.1:{}", crate::compose::free_port());
-    let mut child = load(&signalled)
-        .args(["--prometheus-listen", &metrics])
-        .stdout(Stdio::null())
-        .stderr(signalled.log_file("run.log"))
-        .spawn()
-        .unwrap();
-    let workers = crate::observability::wait_for(Duration::from_secs(120), "two generators", || {
-        let found = children_of(child.id(), "worker --coordinator");
-        (found.len() == 2).then_some(found)
-    });
-    crate::observability::wait_for(Duration::from_secs(120), "merged requests", || {
-        merged_requests(&metrics).filter(|&n| n > 0.0)
-    });
+    let (mut child, workers) = started_on_two_generators(&signalled, load(&signalled));
     let status = crate::common::harness::signal_and_wait(&mut child, libc::SIGINT, Duration::from_secs(30));
     assert_eq!(status.code(), Some(130), "{}", signalled.read_log("run.log"));
     let summary = signalled.summary();
