@@ -103,8 +103,12 @@ pub fn failure_lines(summary: &Summary) -> Vec<String> {
                 true => String::new(),
                 false => format!(": {}", failure.snippet),
             };
+            let id = match &failure.request_id {
+                Some(id) => format!(" (request {id})"),
+                None => String::new(),
+            };
             lines.push(format!(
-                "{}: {} x{}, first at {:.1}s{answer}",
+                "{}: {} x{}, first at {:.1}s{id}{answer}",
                 step.name, failure.kind, failure.count, failure.first_seen_s
             ));
         }

@@ -96,18 +96,19 @@ fn failure_table(summary: &Summary) -> String {
         for f in &step.failures.kinds {
             let _ = write!(
                 rows,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.1}s</td><td><code>{}</code></td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.1}s</td><td><code>{}</code></td><td><code>{}</code></td></tr>",
                 escape(&step.name),
                 escape(&f.kind),
                 f.count,
                 f.first_seen_s,
+                escape(f.request_id.as_deref().unwrap_or("")),
                 escape(&f.snippet)
             );
         }
         if step.failures.other > 0 {
             let _ = write!(
                 rows,
-                "<tr><td>{}</td><td>other kinds</td><td>{}</td><td></td><td></td></tr>",
+                "<tr><td>{}</td><td>other kinds</td><td>{}</td><td></td><td></td><td></td></tr>",
                 escape(&step.name),
                 step.failures.other
             );
@@ -118,7 +119,7 @@ fn failure_table(summary: &Summary) -> String {
     }
     format!(
         "<h2>Failures</h2><table><tr><th>step</th><th>kind</th><th>count</th><th>first seen</th>\
-         <th>answer (first bytes)</th></tr>{rows}</table>"
+         <th>its request id</th><th>answer (first bytes)</th></tr>{rows}</table>"
     )
 }
 

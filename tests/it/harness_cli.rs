@@ -521,3 +521,32 @@ fn every_request_carries_an_id_the_backend_logs_and_the_flag_turns_them_off() {
         &ids[..ids.len().min(5)]
     );
 }
+
+/// A failure names the request that first failed that way, and the backend's log has a
+/// line with that id: the server's side of the failure is one search away.
+#[test]
+fn a_failure_names_its_request_which_the_backend_logged() {
+    let run = Run::new();
+    let path = run.dir.path().join("missing.toml");
+    let scenario =
+        "name = \"missing\"\n[[steps]]\nname = \"nothing_here\"\npath = \"/api/v1/nothing-here\"\n";
+    std::fs::write(&path, scenario).unwrap();
+    let args = [path.to_str().unwrap(), "--duration", "2s", "--users", "1"];
+    let output = run.run(&[&args[..], &["--slo", "error_rate < 1%"]].concat());
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    let summary = run.summary();
+    let failure = &summary["steps"][0]["failures"]["kinds"][0];
+    assert_eq!(failure["kind"], "status 404", "{failure}");
+    let id = failure["request_id"]
+        .as_str()
+        .expect("the first failed request's id");
+    assert!(id.ends_with("-u0-i0-nothing_here"), "{id}");
+    let logged: Vec<String> = logged_request_ids(&run).into_iter().filter(|i| i == id).collect();
+    assert_eq!(logged.len(), 1, "the backend logged that request once");
+    assert!(
+        stdout(&output).contains(&format!("(request {id})")),
+        "{}",
+        stdout(&output)
+    );
+    crate::reports::assert_matches_schema(&summary);
+}

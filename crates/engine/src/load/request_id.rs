@@ -75,22 +75,26 @@ impl RequestIds {
         id
     }
 
-    /// `request` with the id and its `traceparent`, unless the step sends a header of
-    /// that name itself.
+    /// `request` with its id and `traceparent`, unless the step sends a header of that
+    /// name itself; and the id.
     pub fn add(
         &self,
         request: reqwest::RequestBuilder,
         at: Position,
         repeated: bool,
-    ) -> reqwest::RequestBuilder {
+    ) -> (reqwest::RequestBuilder, Option<String>) {
         if self.own_header[at.step] {
-            return request;
+            return (request, None);
         }
-        match HeaderValue::from_str(&self.id(at, repeated)) {
-            Ok(id) => request
-                .header(self.header.clone(), id)
-                .header(TRACEPARENT, traceparent_value(&self.traceparent(at))),
-            Err(_) => request,
+        let id = self.id(at, repeated);
+        match HeaderValue::from_str(&id) {
+            Ok(value) => {
+                let request = request
+                    .header(self.header.clone(), value)
+                    .header(TRACEPARENT, traceparent_value(&self.traceparent(at)));
+                (request, Some(id))
+            }
+            Err(_) => (request, None),
         }
     }
 
@@ -196,7 +200,8 @@ mod tests {
         let header = HeaderName::from_static("x-request-id");
         let ids = RequestIds::new(&plan(), header, "run", None);
         let client = reqwest::Client::new();
-        let request = ids.add(client.get("http://127.0.0.1:9/login"), at(1, 2, 0, 0), false);
+        let (request, id) = ids.add(client.get("http://127.0.0.1:9/login"), at(1, 2, 0, 0), false);
+        assert_eq!(id.as_deref(), Some("run-u1-i2-log_in"));
         let request = request.build().unwrap();
         assert_eq!(request.headers()["x-request-id"], "run-u1-i2-log_in");
         let traceparent = request.headers()["traceparent"].to_str().unwrap().to_owned();
@@ -214,7 +219,8 @@ mod tests {
         assert_ne!(ids.traceparent(at(1, 3, 0, 0))[..35], traceparent[..35]);
         assert_ne!(ids.traceparent(at(2, 2, 0, 0))[..35], traceparent[..35]);
 
-        let request = ids.add(client.get("http://127.0.0.1:9/own"), at(1, 2, 1, 0), false);
+        let (request, id) = ids.add(client.get("http://127.0.0.1:9/own"), at(1, 2, 1, 0), false);
+        assert_eq!(id, None);
         let request = request.build().unwrap();
         // The step's own value is added with its other headers; none of ours is.
         assert!(request.headers().get("x-request-id").is_none());

@@ -23,6 +23,13 @@ use crate::scenario::Context;
 use crate::scenario::{Body, CaptureFrom, JsonTemplate, Plan, Step, Target};
 use crate::stop::Stop;
 
+/// Which request is being sent: its step, and the id it carries (when ids are on).
+#[derive(Clone, Copy)]
+struct Which<'a> {
+    step: usize,
+    request_id: Option<&'a str>,
+}
+
 /// Everything a step needs that is the same for every user.
 pub struct StepRunner {
     pub plan: Arc<Plan>,
@@ -100,7 +107,7 @@ impl StepRunner {
                 let expected: Vec<String> = step.expect_headers.iter().map(|(_, t)| t.render(&ctx)).collect();
                 (self.build(index, client, &ctx), expected)
             };
-            let request = match &self.request_ids {
+            let (request, request_id) = match &self.request_ids {
                 Some(ids) => {
                     let at = Position {
                         user,
@@ -110,14 +117,18 @@ impl StepRunner {
                     };
                     ids.add(request, at, step.repeat > 1)
                 }
-                None => request,
+                None => (request, None),
+            };
+            let which = Which {
+                step: index,
+                request_id: request_id.as_deref(),
             };
             self.collector.begin_request();
             let hook_user = user + self.user_offset;
             if let Some(hook) = hook {
                 hook.sent(hook_user, self.collector.elapsed().as_secs_f64());
             }
-            let (outcome, latency) = self.send(index, step, request, &expected_headers, session).await;
+            let (outcome, latency) = self.send(which, step, request, &expected_headers, session).await;
             self.collector.end_request();
             if let (Some(hook), true) = (hook, outcome.is_ok()) {
                 hook.acknowledged(hook_user, &session.vars, self.collector.elapsed().as_secs_f64());
@@ -196,7 +207,7 @@ impl StepRunner {
     /// failure is also noted with what the server answered.
     async fn send(
         &self,
-        index: usize,
+        which: Which<'_>,
         step: &Step,
         request: reqwest::RequestBuilder,
         expected_headers: &[String],
@@ -205,7 +216,7 @@ impl StepRunner {
         let started = Instant::now();
         let response = match request.send().await {
             Ok(response) => response,
-            Err(e) => return (self.transport_failure(index, &e), started.elapsed()),
+            Err(e) => return (self.transport_failure(which, &e), started.elapsed()),
         };
         let status = response.status().as_u16();
         let headers_hold = step
@@ -228,25 +239,30 @@ impl StepRunner {
         let latency = started.elapsed();
         let body = match body {
             Ok(body) => body,
-            Err(e) => return (self.transport_failure(index, &e), latency),
+            Err(e) => return (self.transport_failure(which, &e), latency),
         };
         let mut outcome = RequestOutcome::of_status(status, &step.expect);
         if !outcome.is_ok() {
             self.collector
-                .note_failure(index, &format!("status {status}"), &body);
+                .note_failure(which.step, &format!("status {status}"), &body, which.request_id);
         } else if !headers_hold {
             outcome = RequestOutcome::Assertion;
-            self.collector
-                .note_failure(index, "expected header missing or different", &body);
+            self.collector.note_failure(
+                which.step,
+                "expected header missing or different",
+                &body,
+                which.request_id,
+            );
         } else if !step.captures.is_empty() && !capture(step, &headers, &body, &mut session.vars) {
             outcome = RequestOutcome::Capture;
-            self.collector.note_failure(index, "capture not found", &body);
+            self.collector
+                .note_failure(which.step, "capture not found", &body, which.request_id);
         }
         (outcome, latency)
     }
 
     /// Classifies and notes a request that got no complete answer.
-    fn transport_failure(&self, index: usize, error: &reqwest::Error) -> RequestOutcome {
+    fn transport_failure(&self, which: Which<'_>, error: &reqwest::Error) -> RequestOutcome {
         let (outcome, kind) = if error.is_timeout() {
             (RequestOutcome::Timeout, "timeout")
         } else if error.is_connect() {
@@ -255,7 +271,8 @@ impl StepRunner {
             (RequestOutcome::Transport, "transport")
         };
         let chain = crate::error::error_chain(error);
-        self.collector.note_failure(index, kind, chain.as_bytes());
+        self.collector
+            .note_failure(which.step, kind, chain.as_bytes(), which.request_id);
         outcome
     }
 }

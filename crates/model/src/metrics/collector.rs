@@ -264,11 +264,11 @@ impl Collector {
     }
 
     /// Notes how a request of step `step` failed, with the start of its answer.
-    pub fn note_failure(&self, step: usize, kind: &str, snippet: &[u8]) {
+    pub fn note_failure(&self, step: usize, kind: &str, snippet: &[u8], request_id: Option<&str>) {
         let at_s = (self.started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
         let mut steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(recorder) = steps.get_mut(step) {
-            recorder.measured.failures.note(kind, at_s, snippet);
+            recorder.measured.failures.note(kind, at_s, snippet, request_id);
         }
     }
 

@@ -21,6 +21,10 @@ pub struct Failure {
     pub first_seen_s: f64,
     /// The start of the first answer (or of the transport error), printable only.
     pub snippet: String,
+    /// The id the first such request carried (its answer is the snippet): the one to
+    /// look for in the server's logs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// The failures of one step.
@@ -38,13 +42,15 @@ impl Failures {
         self.kinds.is_empty() && self.other == 0
     }
 
-    /// Counts a failure of `kind` seen at `at_s`, keeping `snippet` if it is the first.
-    pub fn note(&mut self, kind: &str, at_s: f64, snippet: &[u8]) {
+    /// Counts a failure of `kind` seen at `at_s` of the request `request_id`, keeping
+    /// `snippet` and the id if it is the first.
+    pub fn note(&mut self, kind: &str, at_s: f64, snippet: &[u8], request_id: Option<&str>) {
         self.add(Failure {
             kind: kind.to_owned(),
             count: 1,
             first_seen_s: at_s,
             snippet: sanitise(snippet),
+            request_id: request_id.map(str::to_owned),
         });
     }
 
@@ -90,6 +96,7 @@ impl Failures {
             if failure.first_seen_s < known.first_seen_s {
                 known.first_seen_s = failure.first_seen_s;
                 known.snippet = failure.snippet;
+                known.request_id = failure.request_id;
             }
         } else if self.kinds.len() < MAX_KINDS {
             self.kinds.push(failure);
@@ -131,9 +138,9 @@ mod tests {
     #[test]
     fn counts_kinds_and_keeps_the_first_snippet() {
         let mut failures = Failures::default();
-        failures.note("status 404", 1.5, b"{\"error\":\"not found\"}");
-        failures.note("status 404", 2.0, b"later");
-        failures.note("timeout", 3.0, b"");
+        failures.note("status 404", 1.5, b"{\"error\":\"not found\"}", None);
+        failures.note("status 404", 2.0, b"later", None);
+        failures.note("timeout", 3.0, b"", None);
         assert_eq!(failures.kinds.len(), 2);
         assert_eq!(failures.kinds[0].count, 2);
         assert_eq!(failures.kinds[0].snippet, "{\"error\":\"not found\"}");
@@ -144,9 +151,9 @@ mod tests {
     fn kinds_beyond_the_cap_are_counted_as_other() {
         let mut failures = Failures::default();
         for i in 0..MAX_KINDS + 2 {
-            failures.note(&format!("status {}", 500 + i), i as f64, b"x");
+            failures.note(&format!("status {}", 500 + i), i as f64, b"x", None);
         }
-        failures.note("status 500", 9.0, b"x");
+        failures.note("status 500", 9.0, b"x", None);
         assert_eq!(failures.kinds.len(), MAX_KINDS);
         assert_eq!(failures.other, 2);
         assert_eq!(failures.kinds[0].count, 2);
@@ -155,23 +162,28 @@ mod tests {
     #[test]
     fn merging_adds_counts_and_the_earliest_sighting_wins() {
         let (mut a, mut b) = (Failures::default(), Failures::default());
-        a.note("status 500", 4.0, b"late");
-        b.note("status 500", 1.0, b"early");
-        b.note("connect", 2.0, b"refused");
+        a.note("status 500", 4.0, b"late", Some("run-g0-u1-i3-get"));
+        b.note("status 500", 1.0, b"early", Some("run-g1-u7-i0-get"));
+        b.note("connect", 2.0, b"refused", None);
         a.merge(&b);
         assert_eq!(a.kinds[0].kind, "status 500");
         assert_eq!(a.kinds[0].count, 2);
         assert_eq!(a.kinds[0].snippet, "early");
+        assert_eq!(
+            a.kinds[0].request_id.as_deref(),
+            Some("run-g1-u7-i0-get"),
+            "the earliest request's id, with its answer"
+        );
         assert_eq!(a.kinds[1].kind, "connect");
     }
 
     #[test]
     fn a_delta_holds_only_what_came_since() {
         let mut failures = Failures::default();
-        failures.note("status 500", 1.0, b"x");
+        failures.note("status 500", 1.0, b"x", None);
         let earlier = failures.clone();
-        failures.note("status 500", 2.0, b"x");
-        failures.note("timeout", 3.0, b"");
+        failures.note("status 500", 2.0, b"x", None);
+        failures.note("timeout", 3.0, b"", None);
         let delta = failures.minus(&earlier);
         assert_eq!(delta.kinds.len(), 2);
         assert_eq!(delta.kinds[0].count, 1);
