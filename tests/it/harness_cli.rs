@@ -550,3 +550,36 @@ fn a_failure_names_its_request_which_the_backend_logged() {
     );
     crate::reports::assert_matches_schema(&summary);
 }
+
+/// On several generators each request's id names its generator, and ids stay unique
+/// across them: the backend logs every request of both once.
+#[test]
+fn generators_number_their_request_ids_apart() {
+    let run = Run::new();
+    let scenario = roomy_scenario(&run, "signup");
+    let args = [
+        &scenario[..],
+        "--duration",
+        "3s",
+        "--users",
+        "2",
+        "--generators",
+        "2",
+    ];
+    assert_exit(&run.run(&args), 0);
+    let ids: Vec<String> = logged_request_ids(&run)
+        .into_iter()
+        .filter(|id| id.contains("-g0-u") || id.contains("-g1-u"))
+        .collect();
+    let count = run.summary()["totals"]["count"].as_u64().unwrap() as usize;
+    assert_eq!(ids.len(), count, "every request's id names its generator");
+    for generator in ["-g0-u", "-g1-u"] {
+        assert!(
+            ids.iter().any(|id| id.contains(generator)),
+            "{generator}: {:?}",
+            &ids[..ids.len().min(5)]
+        );
+    }
+    let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "each id once across generators");
+}
