@@ -66,8 +66,11 @@ fn a_short_signup_run_passes_and_reports_every_step() {
 #[test]
 fn a_breached_slo_exits_3_and_names_it() {
     let run = Run::new();
+    // The shipped SLOs made roomy: on a loaded machine register's p95 can pass 500 ms,
+    // and only the two given here are to fail.
+    let scenario = roomy_scenario(&run, "signup");
     let output = run.run(&[
-        "signup",
+        &scenario,
         "--duration",
         "2s",
         "--users",
