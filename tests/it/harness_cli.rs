@@ -530,11 +530,10 @@ fn every_request_carries_an_id_the_backend_logs_and_the_flag_turns_them_off() {
 #[test]
 fn a_failure_names_its_request_which_the_backend_logged() {
     let run = Run::new();
-    let path = run.dir.path().join("missing.toml");
     let scenario =
         "name = \"missing\"\n[[steps]]\nname = \"nothing_here\"\npath = \"/api/v1/nothing-here\"\n";
-    std::fs::write(&path, scenario).unwrap();
-    let args = [path.to_str().unwrap(), "--duration", "2s", "--users", "1"];
+    let path = run.scenario_file("missing", scenario);
+    let args = [&path[..], "--duration", "2s", "--users", "1"];
     let output = run.run(&[&args[..], &["--slo", "error_rate < 1%"]].concat());
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
     let summary = run.summary();

@@ -76,12 +76,11 @@ fn the_open_model_sees_a_stall_that_the_closed_models_service_time_hides() {
 #[test]
 fn a_test_plan_runs_its_stages_and_ends_with_them() {
     let run = Run::new();
-    let path = run.dir.path().join("plan.toml");
     let scenario =
         "name = \"plan\"\n[load]\ntest_plan = \"3,1s;3,2s;0,0s\"\n[[steps]]\nname = \"get\"\npath = \"/\"\n";
-    std::fs::write(&path, scenario).unwrap();
+    let path = run.scenario_file("plan", scenario);
     let target = StallingServer::start().url();
-    assert_exit(&run.run(&[path.to_str().unwrap(), "--target", &target]), 0);
+    assert_exit(&run.run(&[&path, "--target", &target]), 0);
     let summary = run.summary();
     let load = &summary["load"];
     assert_eq!(load["test_plan"], "3,1s;3,2s;0,0s", "{load}");

@@ -100,6 +100,13 @@ impl Run {
         self.command(args).output().expect("karigar-perf runs")
     }
 
+    /// A scenario file `NAME.toml` of `text` in the run's folder; its path.
+    pub fn scenario_file(&self, name: &str, text: &str) -> String {
+        let path = self.dir.path().join(format!("{name}.toml"));
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    }
+
     /// A file in the run's folder for a spawned run's output.
     pub fn log_file(&self, name: &str) -> std::fs::File {
         std::fs::File::create(self.dir.path().join(name)).unwrap()

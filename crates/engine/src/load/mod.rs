@@ -211,13 +211,43 @@ pub async fn run(
         .cloned()
         .collect();
     let clients = Arc::new(HttpClients::new(&options.http, options.clients, origins)?);
+    let (choice, quiet) = (options.clients, options.quiet);
+    let runner = step_runner(plan, collector, options, &stop);
+    let attack = attack(&runner, &clients, choice)?;
+    let progress = progress::spawn(runner.collector.clone(), planned_duration(&runner.plan), quiet);
+    let cpu_before = crate::cpu::cpu_reading(std::process::id());
+    let outcome = attack_until_stopped(attack, &runner.collector, &stop).await;
+    progress::finish(progress);
+    outcome?;
+    let measurements = Measurements {
+        schedule: runner
+            .pacer
+            .as_ref()
+            .map(|pacer| schedule(pacer, &runner.collector)),
+        generator_cpu_s: generator_cpu_s(cpu_before),
+        ..runner.collector.measurements()
+    };
+    Ok(LoadRun {
+        measurements,
+        ending: stop.ending(),
+    })
+}
+
+/// What every step of every user shares: the plan, where requests go, the open model's
+/// pacer, request ids.
+fn step_runner(
+    plan: Arc<Plan>,
+    collector: Arc<Collector>,
+    options: LoadOptions,
+    stop: &Stop,
+) -> Arc<StepRunner> {
     let static_urls = static_urls(&plan, &options.backend_url, options.frontend_url.as_deref());
     let request_ids = options
         .http
         .request_id
         .clone()
         .map(|header| RequestIds::new(&plan, header, &options.run_tag, options.generator));
-    let runner = Arc::new(StepRunner {
+    Arc::new(StepRunner {
         static_urls,
         collector,
         run: RunContext {
@@ -239,25 +269,29 @@ pub async fn run(
             ))
         }),
         plan,
-    });
+    })
+}
+
+/// Goose's attack: one scenario per kind of user, its transactions the steps.
+fn attack(runner: &Arc<StepRunner>, clients: &Arc<HttpClients>, choice: Clients) -> Result<GooseAttack> {
     let mut attack = goose_attack(&runner.plan, &runner.backend_url).config_context(|| "load settings")?;
     // Goose's clients go unused when the run makes its own: one shared then costs least.
-    if options.clients == Clients::Shared || !matches!(*clients, HttpClients::Goose) {
+    if choice == Clients::Shared || !matches!(**clients, HttpClients::Goose) {
         let shared = goose::client::GooseClientBuilder::new().without_cookies();
         attack = attack
             .set_client_builder_without_cookies(shared)
             .config_context(|| "load settings")?;
     }
     for kind in runner.plan.kinds.iter().filter(|k| k.weight > 0) {
-        attack = attack.register_scenario(scenario(&runner, &clients, kind)?);
+        attack = attack.register_scenario(scenario(runner, clients, kind)?);
     }
-    let progress = progress::spawn(
-        runner.collector.clone(),
-        planned_duration(&runner.plan),
-        options.quiet,
-    );
-    let cpu_before = crate::cpu::cpu_reading(std::process::id());
-    let closer = Owned(spawn_second_closer(runner.collector.clone()));
+    Ok(attack)
+}
+
+/// The attack, unless `stop` fired already, with the seconds closed as they end and
+/// the stop turned into Goose's killswitch.
+async fn attack_until_stopped(attack: GooseAttack, collector: &Arc<Collector>, stop: &Stop) -> Result<()> {
+    let _closer = Owned(spawn_second_closer(collector.clone()));
     let killswitch = Owned(spawn_killswitch(stop.clone()));
     let outcome = match stop.is_stopped() {
         true => Ok(()),
@@ -268,21 +302,7 @@ pub async fn run(
         // Goose's own Ctrl-C handler, installed when nobody else holds SIGINT.
         stop.stop(crate::stop::StopReason::Signal("SIGINT"));
     }
-    drop(closer);
-    progress::finish(progress);
-    outcome?;
-    let measurements = Measurements {
-        schedule: runner
-            .pacer
-            .as_ref()
-            .map(|pacer| schedule(pacer, &runner.collector)),
-        generator_cpu_s: generator_cpu_s(cpu_before),
-        ..runner.collector.measurements()
-    };
-    Ok(LoadRun {
-        measurements,
-        ending: stop.ending(),
-    })
+    outcome
 }
 
 /// Runs Goose's attack as a task of the runtime's workers: Goose's own loop (it wakes

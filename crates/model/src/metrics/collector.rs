@@ -321,9 +321,7 @@ impl Collector {
         drop(steps);
         for (step, second) in open {
             if let Some(step) = measured.get_mut(step) {
-                step.outcomes.merge(&second.outcomes);
-                add(&mut step.latency, &second.latency);
-                add(&mut step.service, &second.service);
+                second.add_to(step);
                 step.seconds.extend(second.interval());
             }
         }
@@ -411,9 +409,7 @@ impl Collector {
             .map(|(index, (recorder, (sent, seconds_sent)))| {
                 let mut whole = recorder.measured.clone_without_seconds();
                 for (_, second) in open.iter().filter(|(step, _)| *step == index) {
-                    whole.outcomes.merge(&second.outcomes);
-                    add(&mut whole.latency, &second.latency);
-                    add(&mut whole.service, &second.service);
+                    second.add_to(&mut whole);
                 }
                 let new_seconds = recorder.measured.seconds[*seconds_sent..].to_vec();
                 *seconds_sent = recorder.measured.seconds.len();
@@ -484,9 +480,7 @@ impl StepRecorder {
     /// A closed second (the shards' parts merged) and its encoding: into the whole run,
     /// the series and the windows' recent seconds.
     fn add_second(&mut self, second: SecondRecorder, interval: Option<Interval>) {
-        self.measured.outcomes.merge(&second.outcomes);
-        add(&mut self.measured.latency, &second.latency);
-        add(&mut self.measured.service, &second.service);
+        second.add_to(&mut self.measured);
         self.measured.seconds.extend(interval);
         if self.keep_recent > 0 {
             if self.recent.len() == self.keep_recent {

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use hdrhistogram::Histogram;
 
-use super::measurements::{add, new_histogram, Interval};
+use super::measurements::{add, new_histogram, Interval, StepMeasurements};
 use super::outcome::{OutcomeCounts, RequestOutcome};
 
 /// One thread's part of the seconds being filled.
@@ -61,6 +61,14 @@ impl SecondRecorder {
         add(&mut self.latency, &other.latency);
         add(&mut self.service, &other.service);
         self.outcomes.merge(&other.outcomes);
+    }
+
+    /// Adds this second to a step's whole-run figures (its outcomes, latency and service
+    /// time; not its series, which takes the encoded interval).
+    pub(super) fn add_to(&self, step: &mut StepMeasurements) {
+        step.outcomes.merge(&self.outcomes);
+        add(&mut step.latency, &self.latency);
+        add(&mut step.service, &self.service);
     }
 
     /// The second as an interval, or `None` if nothing happened in it.
