@@ -26,3 +26,4 @@ mod reports;
 mod secrets;
 mod shipped;
 mod tls;
+mod transport;

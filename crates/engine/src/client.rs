@@ -59,7 +59,7 @@ pub fn builder(settings: &HttpSettings, origins: &[&str]) -> Result<reqwest::Cli
     Ok(builder)
 }
 
-fn header_map(settings: &HttpSettings) -> Result<HeaderMap, String> {
+pub(crate) fn header_map(settings: &HttpSettings) -> Result<HeaderMap, String> {
     let mut map = HeaderMap::new();
     for (name, value) in &settings.headers {
         let name =

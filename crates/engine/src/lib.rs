@@ -6,11 +6,14 @@
 //! - [`load`]: Goose wiring, per-step execution, the open model's pacer, progress line
 //! - [`client`]: the HTTP clients of the load and the reachability probes, built from
 //!   the run's settings
+//! - [`transport`]: a request sent and its whole answer read, on the user's own
+//!   HTTP/1.1 connections or through `reqwest`
 //! - [`stop`]: one stop signal for a load, with its reason, handed back as a value
 
 pub mod client;
 pub mod load;
 pub mod stop;
+pub mod transport;
 
 // The model's modules under the names the whole harness uses.
 pub(crate) use karigar_perf_model::{cpu, error, http, metrics, scenario};

@@ -21,6 +21,7 @@ use crate::error::{Error, Result};
 use crate::metrics::{Collector, Measurements, Schedule};
 use crate::scenario::{Kind, Plan, Rate};
 use crate::stop::{Ending, Stop};
+use crate::transport::{Client, Connections, Direct};
 
 pub use hook::RequestHook;
 pub use pacer::{intended_start, Pacer, Slot};
@@ -63,9 +64,12 @@ pub enum Clients {
     PerUser,
 }
 
-/// Where each user's client comes from: Goose's, unless the run has HTTP settings of its
-/// own (TLS, routing, headers), which Goose's builder cannot carry.
+/// Where each user's client comes from: plain HTTP/1.1 on the user's own connections
+/// when one client is shared and the run allows it (see [`Direct::new`]); otherwise
+/// Goose's, unless the run has HTTP settings of its own (TLS, routing, headers), which
+/// Goose's builder cannot carry.
 enum HttpClients {
+    Direct(Direct),
     Goose,
     Shared(reqwest::Client),
     /// One per user, built on its first request; `first` proves the settings build.
@@ -80,6 +84,14 @@ impl HttpClients {
     /// Goose's clients for plain HTTP with no settings; ours otherwise, and for every
     /// `https://` target, where Goose's would offer HTTP/2 that nobody asked for.
     fn new(settings: &crate::http::HttpSettings, clients: Clients, origins: Vec<String>) -> Result<Self> {
+        if clients == Clients::Shared {
+            let fallback = build_client(settings, &origins)?;
+            if let Some(direct) =
+                Direct::new(settings, &origins, USER_AGENT, fallback).map_err(Error::config)?
+            {
+                return Ok(Self::Direct(direct));
+            }
+        }
         let tls = origins.iter().any(|url| url.starts_with("https://"));
         if settings.is_default() && !tls {
             return Ok(Self::Goose);
@@ -95,10 +107,23 @@ impl HttpClients {
         })
     }
 
-    /// The client of a user whose Goose client is `goose`.
-    fn for_user(&self, goose: &reqwest::Client, session: &mut Session) -> reqwest::Client {
-        match self {
-            Self::Goose => goose.clone(),
+    /// Whether users take Goose's clients (the others are left alone).
+    fn takes_goose_clients(&self) -> bool {
+        matches!(self, Self::Goose)
+    }
+
+    /// The client of a user whose Goose client is `goose` (given when
+    /// [`takes_goose_clients`](Self::takes_goose_clients)) and whose own connections
+    /// are `connections`.
+    fn for_user<'a>(
+        &'a self,
+        goose: Option<reqwest::Client>,
+        session: &mut Session,
+        connections: &'a mut Connections,
+    ) -> Client<'a> {
+        Client::Reqwest(match self {
+            Self::Direct(direct) => return Client::Direct(direct, connections),
+            Self::Goose => goose.expect("Goose's client is taken when users use it"),
             Self::Shared(client) => client.clone(),
             Self::PerUser {
                 settings,
@@ -108,16 +133,19 @@ impl HttpClients {
                 .client
                 .get_or_insert_with(|| build_client(settings, origins).unwrap_or_else(|_| first.clone()))
                 .clone(),
-        }
+        })
     }
 }
+
+/// What the load's own clients call themselves.
+const USER_AGENT: &str = concat!("karigar-perf/", env!("CARGO_PKG_VERSION"));
 
 /// A client as Goose builds its own (its user agent, gzip, no cookies) with `settings`.
 fn build_client(settings: &crate::http::HttpSettings, origins: &[String]) -> Result<reqwest::Client> {
     let origins: Vec<&str> = origins.iter().map(String::as_str).collect();
     crate::client::builder(settings, &origins)
         .map_err(Error::config)?
-        .user_agent(concat!("karigar-perf/", env!("CARGO_PKG_VERSION")))
+        .user_agent(USER_AGENT)
         .gzip(true)
         .build()
         .map_err(|e| Error::config(format!("HTTP settings: {}", crate::error::error_chain(&e))))
@@ -400,14 +428,18 @@ fn scenario(runner: &Arc<StepRunner>, clients: &Arc<HttpClients>, kind: &Kind) -
             let runner = runner.clone();
             let clients = clients.clone();
             Box::pin(async move {
-                let goose_client = user.client.clone();
+                let goose_client = clients.takes_goose_clients().then(|| user.client.clone());
                 let id = runner.user_offset + user.weighted_users_index;
                 if user.get_session_data::<Session>().is_none() {
                     user.set_session_data(Session::default());
                 }
                 let session = user.get_session_data_unchecked_mut::<Session>();
-                let client = clients.for_user(&goose_client, session);
-                runner.run(index, id, &client, session).await;
+                // Out of the session while the step runs, which takes the session too.
+                let mut connections = std::mem::take(&mut session.connections);
+                let mut client = clients.for_user(goose_client, session, &mut connections);
+                runner.run(index, id, &mut client, session).await;
+                drop(client);
+                session.connections = connections;
                 Ok(())
             })
         });

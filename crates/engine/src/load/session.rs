@@ -17,6 +17,8 @@ pub struct Session {
     /// This user's own client, when the run's HTTP settings make the clients and each
     /// user has one (`--clients per-user`).
     pub client: Option<reqwest::Client>,
+    /// This user's own connections, when the load sends plain HTTP/1.1 on them.
+    pub connections: crate::transport::Connections,
 }
 
 /// Run-wide values every render needs.

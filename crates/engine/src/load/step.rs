@@ -4,8 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::header::{HeaderMap, CONTENT_TYPE, SET_COOKIE};
-use reqwest::Client;
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE, SET_COOKIE};
 use serde_json::Value;
 
 use super::hook::RequestHook;
@@ -22,6 +21,7 @@ use crate::metrics::{Collector, RequestOutcome};
 use crate::scenario::Context;
 use crate::scenario::{Body, CaptureFrom, JsonTemplate, Plan, Step, Target};
 use crate::stop::Stop;
+use crate::transport::{Client, Failure, FailureKind, Request, StaticUrl, Url};
 
 /// Which request is being sent: its step, and the id it carries (when ids are on).
 #[derive(Clone, Copy)]
@@ -50,7 +50,7 @@ pub struct StepRunner {
     /// Each step's URL parsed once when its path has no placeholders (see
     /// [`static_urls`]): parsing and IDNA-checking it per request was 3-4% of the
     /// closed model's CPU.
-    pub static_urls: Vec<Option<reqwest::Url>>,
+    pub static_urls: Vec<Option<StaticUrl>>,
 }
 
 /// The URL of every step whose path is plain text, parsed against its base; `None`
@@ -60,13 +60,13 @@ pub(super) fn static_urls(
     plan: &Plan,
     backend_url: &str,
     frontend_url: Option<&str>,
-) -> Vec<Option<reqwest::Url>> {
+) -> Vec<Option<StaticUrl>> {
     plan.steps
         .iter()
         .map(|step| {
             let path = step.path.as_literal()?;
             let base = base_url(step, backend_url, frontend_url);
-            reqwest::Url::parse(&format!("{}{path}", base.trim_end_matches('/'))).ok()
+            StaticUrl::new(format!("{}{path}", base.trim_end_matches('/')))
         })
         .collect()
 }
@@ -81,7 +81,7 @@ fn base_url<'a>(step: &Step, backend_url: &'a str, frontend_url: Option<&'a str>
 
 impl StepRunner {
     /// Runs step `index` for the user whose client and session are given.
-    pub async fn run(&self, index: usize, user: usize, client: &Client, session: &mut Session) {
+    pub async fn run(&self, index: usize, user: usize, client: &mut Client<'_>, session: &mut Session) {
         if self.plan.steps[index].starts_iteration {
             if let Some(pacer) = &self.pacer {
                 session.delay = match pacer.take() {
@@ -105,20 +105,18 @@ impl StepRunner {
             let (request, expected_headers) = {
                 let ctx = session.context(user, &self.run);
                 let expected: Vec<String> = step.expect_headers.iter().map(|(_, t)| t.render(&ctx)).collect();
-                (self.build(index, client, &ctx), expected)
+                (self.build(index, &ctx), expected)
             };
-            let (request, request_id) = match &self.request_ids {
-                Some(ids) => {
-                    let at = Position {
-                        user,
-                        iteration: session.iterations.saturating_sub(1),
-                        step: index,
-                        repeat,
-                    };
-                    ids.add(request, at, step.repeat > 1)
-                }
-                None => (request, None),
-            };
+            let mut request = request;
+            let request_id = self.request_ids.as_ref().and_then(|ids| {
+                let at = Position {
+                    user,
+                    iteration: session.iterations.saturating_sub(1),
+                    step: index,
+                    repeat,
+                };
+                ids.add(&mut request.as_mut().ok()?.headers, at, step.repeat > 1)
+            });
             let which = Which {
                 step: index,
                 request_id: request_id.as_deref(),
@@ -128,7 +126,9 @@ impl StepRunner {
             if let Some(hook) = hook {
                 hook.sent(hook_user, self.collector.elapsed().as_secs_f64());
             }
-            let (outcome, latency) = self.send(which, step, request, &expected_headers, session).await;
+            let (outcome, latency) = self
+                .send(which, step, client, request, &expected_headers, session)
+                .await;
             self.collector.end_request();
             if let (Some(hook), true) = (hook, outcome.is_ok()) {
                 hook.acknowledged(hook_user, &session.vars, self.collector.elapsed().as_secs_f64());
@@ -178,29 +178,45 @@ impl StepRunner {
         Some(lateness)
     }
 
-    fn build(&self, index: usize, client: &Client, ctx: &Context<'_>) -> reqwest::RequestBuilder {
+    /// Step `index`'s request rendered in `ctx`; a failure for a header value that
+    /// renders to something no header may carry.
+    fn build(&self, index: usize, ctx: &Context<'_>) -> Result<Request<'_>, Failure> {
         let step = &self.plan.steps[index];
-        let request = match self.static_urls.get(index).and_then(Option::as_ref) {
-            Some(url) => client.request(step.method.clone(), url.clone()),
+        let url = match self.static_urls.get(index).and_then(Option::as_ref) {
+            Some(url) => Url::Static(url),
             None => {
                 let base = base_url(step, &self.backend_url, self.frontend_url.as_deref());
                 let mut url = String::with_capacity(base.len() + 48);
                 url.push_str(base.trim_end_matches('/'));
                 step.path.render_into(ctx, &mut url);
-                client.request(step.method.clone(), url)
+                Url::Rendered(url)
             }
         };
-        let mut request = request.timeout(self.plan.load.timeout);
-        for (name, value) in &step.headers {
-            request = request.header(name.clone(), value.render(ctx));
+        let mut headers = HeaderMap::with_capacity(step.headers.len() + 3);
+        for (name, template) in &step.headers {
+            let value = HeaderValue::from_str(&template.render(ctx)).map_err(|_| {
+                Failure::new(
+                    FailureKind::Transport,
+                    format!("the value of header {name} is not a header value"),
+                )
+            })?;
+            headers.append(name.clone(), value);
         }
-        match &step.body {
-            Some(Body::Json(template)) => request
-                .header(CONTENT_TYPE, "application/json")
-                .body(render_json(template, ctx).to_string()),
-            Some(Body::Raw(template)) => request.body(template.render(ctx)),
-            None => request,
-        }
+        let body = match &step.body {
+            Some(Body::Json(template)) => {
+                headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+                Some(render_json(template, ctx).to_string().into())
+            }
+            Some(Body::Raw(template)) => Some(template.render(ctx).into()),
+            None => None,
+        };
+        Ok(Request {
+            method: step.method.clone(),
+            url,
+            headers,
+            body,
+            timeout: self.plan.load.timeout,
+        })
     }
 
     /// Sends and classifies; latency runs from send to the last byte of the body. A
@@ -209,71 +225,54 @@ impl StepRunner {
         &self,
         which: Which<'_>,
         step: &Step,
-        request: reqwest::RequestBuilder,
+        client: &mut Client<'_>,
+        request: Result<Request<'_>, Failure>,
         expected_headers: &[String],
         session: &mut Session,
     ) -> (RequestOutcome, Duration) {
         let started = Instant::now();
-        let response = match request.send().await {
-            Ok(response) => response,
-            Err(e) => return (self.transport_failure(which, &e), started.elapsed()),
+        let answer = match request {
+            Ok(request) => client.send(request).await,
+            Err(failure) => Err(failure),
         };
-        let status = response.status().as_u16();
+        let latency = started.elapsed();
+        let response = match answer {
+            Ok(response) => response,
+            Err(failure) => {
+                let (outcome, kind) = match failure.kind {
+                    FailureKind::Timeout => (RequestOutcome::Timeout, "timeout"),
+                    FailureKind::Connect => (RequestOutcome::Connect, "connect"),
+                    FailureKind::Transport => (RequestOutcome::Transport, "transport"),
+                };
+                self.collector
+                    .note_failure(which.step, kind, failure.message.as_bytes(), which.request_id);
+                return (outcome, latency);
+            }
+        };
+        let (status, headers, body) = (response.status, &response.headers, &response.body);
         let headers_hold = step
             .expect_headers
             .iter()
             .zip(expected_headers)
-            .all(|((name, _), want)| {
-                response
-                    .headers()
-                    .get(name)
-                    .is_some_and(|v| v.as_bytes() == want.as_bytes())
-            });
-        // Only a step that captures from headers pays for keeping them.
-        let headers = if step.captures.iter().any(|c| c.from.in_headers()) {
-            response.headers().clone()
-        } else {
-            HeaderMap::new()
-        };
-        let body = response.bytes().await;
-        let latency = started.elapsed();
-        let body = match body {
-            Ok(body) => body,
-            Err(e) => return (self.transport_failure(which, &e), latency),
-        };
+            .all(|((name, _), want)| headers.get(name).is_some_and(|v| v.as_bytes() == want.as_bytes()));
         let mut outcome = RequestOutcome::of_status(status, &step.expect);
         if !outcome.is_ok() {
             self.collector
-                .note_failure(which.step, &format!("status {status}"), &body, which.request_id);
+                .note_failure(which.step, &format!("status {status}"), body, which.request_id);
         } else if !headers_hold {
             outcome = RequestOutcome::Assertion;
             self.collector.note_failure(
                 which.step,
                 "expected header missing or different",
-                &body,
+                body,
                 which.request_id,
             );
-        } else if !step.captures.is_empty() && !capture(step, &headers, &body, &mut session.vars) {
+        } else if !step.captures.is_empty() && !capture(step, headers, body, &mut session.vars) {
             outcome = RequestOutcome::Capture;
             self.collector
-                .note_failure(which.step, "capture not found", &body, which.request_id);
+                .note_failure(which.step, "capture not found", body, which.request_id);
         }
         (outcome, latency)
-    }
-
-    /// Classifies and notes a request that got no complete answer.
-    fn transport_failure(&self, which: Which<'_>, error: &reqwest::Error) -> RequestOutcome {
-        let (outcome, kind) = if error.is_timeout() {
-            (RequestOutcome::Timeout, "timeout")
-        } else if error.is_connect() {
-            (RequestOutcome::Connect, "connect")
-        } else {
-            (RequestOutcome::Transport, "transport")
-        };
-        let chain = crate::error::error_chain(error);
-        self.collector
-            .note_failure(which.step, kind, chain.as_bytes(), which.request_id);
-        outcome
     }
 }
 
@@ -359,7 +358,7 @@ mod tests {
         let urls = static_urls(&plan, "http://127.0.0.1:8080/", Some("http://127.0.0.1:3000"));
         let urls: Vec<Option<&str>> = urls
             .iter()
-            .map(|u| u.as_ref().map(reqwest::Url::as_str))
+            .map(|u| u.as_ref().map(|u| u.parsed.as_str()))
             .collect();
         assert_eq!(
             urls,
@@ -371,7 +370,7 @@ mod tests {
         );
         let without_frontend = static_urls(&plan, "http://127.0.0.1:8080", None);
         assert_eq!(
-            without_frontend[1].as_ref().map(reqwest::Url::as_str),
+            without_frontend[1].as_ref().map(|u| u.text.as_str()),
             Some("http://127.0.0.1:8080/")
         );
     }

@@ -1,0 +1,486 @@
+//! Plain HTTP/1.1 on connections each virtual user owns, kept alive between its
+//! requests, as wrk does. A user sends one request at a time, so it needs no pool: its
+//! connection to each origin is a slot, reopened when the server closed it.
+//!
+//! Measured against nginx `return 200` (callgrind, instructions per request): a bare
+//! `reqwest` loop costs about 58,000, this path about 17,500; `reqwest` parses each URL
+//! twice more, hashes its pool's key and checks out a connection per request.
+//!
+//! It carries the run's plain-HTTP traffic whatever the settings (headers, basic auth,
+//! `--resolve`); TLS, HTTP/2, per-user cookie jars and proxies stay with `reqwest`
+//! ([`Direct::new`] says which). Redirects are followed as `reqwest` follows them;
+//! one that leaves the run's origins, and any URL outside them, goes through `reqwest`.
+
+use std::io::Read as _;
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Full};
+use hyper::client::conn::http1::SendRequest;
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode};
+
+use super::{send_reqwest, Failure, FailureKind, Request, Response, Url};
+use crate::http::HttpSettings;
+
+/// Redirects followed before a request fails, as `reqwest`'s default policy.
+const MAX_REDIRECTS: usize = 10;
+
+/// Environment variables through which `reqwest` sends plain HTTP through a proxy.
+const PROXY_VARIABLES: [&str; 4] = ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"];
+
+/// What every user's direct requests share: the origins, the headers every request
+/// gets, and the `reqwest` client for URLs outside the origins.
+pub struct Direct {
+    origins: Vec<Origin>,
+    defaults: HeaderMap,
+    fallback: reqwest::Client,
+}
+
+/// One base URL's server: how its URLs start, its `Host`, where to connect.
+struct Origin {
+    /// `http://host[:port]` exactly as the base URL spells it (the step runner builds
+    /// every URL from that text).
+    prefix: String,
+    host: HeaderValue,
+    address: Address,
+}
+
+enum Address {
+    /// An IP literal, or the address `--resolve` gives.
+    Socket(SocketAddr),
+    /// A name, resolved when a connection opens.
+    Name(String, u16),
+}
+
+/// A user's open connections, one slot per origin.
+#[derive(Default)]
+pub struct Connections {
+    open: Vec<Option<SendRequest<Full<Bytes>>>>,
+}
+
+/// Goose keeps session data cloneable; a connection is one user's alone, so a copy
+/// opens its own.
+impl Clone for Connections {
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl std::fmt::Debug for Connections {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let open = self.open.iter().filter(|slot| slot.is_some()).count();
+        write!(f, "Connections {{ open: {open} }}")
+    }
+}
+
+impl Direct {
+    /// The direct client for `origins` (base URLs), or `None` where `reqwest` must carry
+    /// the load: an `https://` origin or one with a user in it, HTTP/2, or a proxy in the
+    /// environment. `fallback` carries URLs outside the origins; `user_agent` goes with
+    /// every request, beside the settings' headers and basic auth.
+    pub fn new(
+        settings: &HttpSettings,
+        origins: &[String],
+        user_agent: &str,
+        fallback: reqwest::Client,
+    ) -> Result<Option<Self>, String> {
+        if settings.http2 || proxy_in_environment() {
+            return Ok(None);
+        }
+        let names: Vec<&str> = origins.iter().map(String::as_str).collect();
+        let routes = crate::http::routes(&settings.resolve, &names)?;
+        let mut parsed = Vec::with_capacity(origins.len());
+        for base in origins {
+            match Origin::of(base, &routes) {
+                Some(origin) => parsed.push(origin),
+                None => return Ok(None),
+            }
+        }
+        let mut defaults = crate::client::header_map(settings)?;
+        for (name, value) in [
+            (header::USER_AGENT, user_agent),
+            (header::ACCEPT, "*/*"),
+            (header::ACCEPT_ENCODING, "gzip"),
+        ] {
+            let value =
+                HeaderValue::from_str(value).map_err(|_| format!("{value:?} is not a header value"))?;
+            defaults.entry(name).or_insert(value);
+        }
+        Ok(Some(Self {
+            origins: parsed,
+            defaults,
+            fallback,
+        }))
+    }
+
+    /// Sends `request` on the user's `connections`, follows its redirects and reads the
+    /// whole answer, all within the request's timeout.
+    pub async fn send(
+        &self,
+        connections: &mut Connections,
+        request: Request<'_>,
+    ) -> Result<Response, Failure> {
+        let timeout = request.timeout;
+        match tokio::time::timeout(timeout, self.follow(connections, request)).await {
+            Ok(answer) => answer,
+            Err(_) => Err(Failure::timeout(timeout)),
+        }
+    }
+
+    /// The request, then each redirect's, until an answer that is no redirect.
+    async fn follow(
+        &self,
+        connections: &mut Connections,
+        mut request: Request<'_>,
+    ) -> Result<Response, Failure> {
+        for _ in 0..=MAX_REDIRECTS {
+            let Some((origin, path)) = self.route(request.url.as_str()) else {
+                return send_reqwest(&self.fallback, request).await;
+            };
+            let response = self.exchange(connections, origin, path, &request).await?;
+            match redirected(request, &response) {
+                Some(next) => request = next,
+                None => return Ok(response),
+            }
+        }
+        Err(Failure::new(
+            FailureKind::Transport,
+            format!("more than {MAX_REDIRECTS} redirects"),
+        ))
+    }
+
+    /// The origin `url` belongs to, and its path as a request line takes it; `None` for
+    /// a URL of another origin or a path only `reqwest` would encode.
+    fn route(&self, url: &str) -> Option<(usize, hyper::http::uri::PathAndQuery)> {
+        self.origins.iter().enumerate().find_map(|(index, origin)| {
+            let rest = url.strip_prefix(origin.prefix.as_str())?;
+            let rest = rest.split('#').next().unwrap_or_default();
+            let path = match rest.chars().next() {
+                None => hyper::http::uri::PathAndQuery::from_static("/"),
+                Some('/') => rest.parse().ok()?,
+                Some('?') => format!("/{rest}").parse().ok()?,
+                Some(_) => return None,
+            };
+            Some((index, path))
+        })
+    }
+
+    /// One request and its answer on the user's connection to `origin`.
+    async fn exchange(
+        &self,
+        connections: &mut Connections,
+        origin: usize,
+        path: hyper::http::uri::PathAndQuery,
+        request: &Request<'_>,
+    ) -> Result<Response, Failure> {
+        let url = request.url.as_str();
+        let mut message = hyper::Request::new(Full::new(request.body.clone().unwrap_or_default()));
+        *message.method_mut() = request.method.clone();
+        *message.uri_mut() = path.into();
+        let headers = message.headers_mut();
+        headers.reserve(request.headers.len() + self.defaults.len() + 1);
+        headers.insert(header::HOST, self.origins[origin].host.clone());
+        for (name, value) in &request.headers {
+            headers.append(name, value.clone());
+        }
+        for (name, value) in &self.defaults {
+            if !request.headers.contains_key(name) {
+                headers.append(name, value.clone());
+            }
+        }
+        let (sender, reused) = self.ready(connections, origin, url).await?;
+        let answer = match sender.try_send_request(message).await {
+            Ok(answer) => answer,
+            // A kept-alive connection the server closed before it took the request:
+            // once more on a new one, as any client does.
+            Err(mut error) => match (error.take_message(), reused) {
+                (Some(message), true) => {
+                    connections.open[origin] = None;
+                    let (sender, _) = self.ready(connections, origin, url).await?;
+                    sender
+                        .send_request(message)
+                        .await
+                        .map_err(|e| transport(url, &e))?
+                }
+                _ => return Err(transport(url, &error.into_error())),
+            },
+        };
+        let (parts, body) = answer.into_parts();
+        let body = body.collect().await.map_err(|e| transport(url, &e))?.to_bytes();
+        let mut headers = parts.headers;
+        let body = decoded(&mut headers, body)
+            .map_err(|e| Failure::new(FailureKind::Transport, format!("{url}: {e}")))?;
+        Ok(Response {
+            status: parts.status.as_u16(),
+            headers,
+            body,
+        })
+    }
+
+    /// The user's open connection to `origin`, or a new one; and whether it was open.
+    async fn ready<'c>(
+        &self,
+        connections: &'c mut Connections,
+        origin: usize,
+        url: &str,
+    ) -> Result<(&'c mut SendRequest<Full<Bytes>>, bool), Failure> {
+        if connections.open.len() <= origin {
+            connections
+                .open
+                .resize_with(self.origins.len().max(origin + 1), || None);
+        }
+        let slot = &mut connections.open[origin];
+        let reused = match slot {
+            Some(sender) if !sender.is_closed() => sender.ready().await.is_ok(),
+            _ => false,
+        };
+        if !reused {
+            *slot = Some(connect(&self.origins[origin], url).await?);
+        }
+        Ok((slot.as_mut().expect("filled above"), reused))
+    }
+}
+
+impl Origin {
+    /// `base`'s origin when it is plain HTTP without a user; `routes` are `--resolve`'s.
+    fn of(base: &str, routes: &[(String, SocketAddr)]) -> Option<Self> {
+        let scheme_end = base.find("://")? + 3;
+        if !base[..scheme_end].eq_ignore_ascii_case("http://") {
+            return None;
+        }
+        let authority_end = base[scheme_end..]
+            .find(['/', '?', '#'])
+            .map_or(base.len(), |at| scheme_end + at);
+        let authority = &base[scheme_end..authority_end];
+        if authority.contains('@') || authority.is_empty() {
+            return None;
+        }
+        let url = reqwest::Url::parse(base).ok()?;
+        let host = url.host_str()?.to_owned();
+        let port = url.port_or_known_default()?;
+        let address = match routes.iter().find(|(name, _)| *name == host) {
+            Some((_, address)) => Address::Socket(*address),
+            None => match url.host()? {
+                url::Host::Ipv4(ip) => Address::Socket(SocketAddr::new(ip.into(), port)),
+                url::Host::Ipv6(ip) => Address::Socket(SocketAddr::new(ip.into(), port)),
+                url::Host::Domain(name) => Address::Name(name.to_owned(), port),
+            },
+        };
+        Some(Self {
+            prefix: base[..authority_end].to_owned(),
+            host: HeaderValue::from_str(authority).ok()?,
+            address,
+        })
+    }
+}
+
+/// A new connection to `origin`, its HTTP/1.1 state driven by a task of its own that
+/// ends when the user lets go of it.
+async fn connect(origin: &Origin, url: &str) -> Result<SendRequest<Full<Bytes>>, Failure> {
+    let stream = match &origin.address {
+        Address::Socket(address) => tokio::net::TcpStream::connect(address).await,
+        Address::Name(name, port) => tokio::net::TcpStream::connect((name.as_str(), *port)).await,
+    }
+    .map_err(|e| {
+        Failure::new(
+            FailureKind::Connect,
+            format!("{url}: connect to {}: {e}", origin.prefix),
+        )
+    })?;
+    // Requests are small and answered one at a time: no waiting to fill a segment.
+    let _ = stream.set_nodelay(true);
+    let (sender, connection) = hyper::client::conn::http1::Builder::new()
+        .handshake(hyper_util::rt::TokioIo::new(stream))
+        .await
+        .map_err(|e| {
+            Failure::new(
+                FailureKind::Connect,
+                format!("{url}: {}", crate::error::error_chain(&e)),
+            )
+        })?;
+    tokio::spawn(async move {
+        // Its error reaches the request in flight, which reports it.
+        let _ = connection.await;
+    });
+    Ok(sender)
+}
+
+fn transport(url: &str, error: &(dyn std::error::Error + 'static)) -> Failure {
+    Failure::new(
+        FailureKind::Transport,
+        format!("{url}: {}", crate::error::error_chain(error)),
+    )
+}
+
+/// The request a redirect asks for, as `reqwest` makes it: 301, 302 and 303 become a
+/// GET without a body (HEAD stays), 307 and 308 repeat the request; credentials stay
+/// behind when the host changes. `None` for an answer that is no redirect.
+fn redirected<'a>(request: Request<'a>, response: &Response) -> Option<Request<'a>> {
+    let status = StatusCode::from_u16(response.status).ok()?;
+    let keeps_method = match status {
+        StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND | StatusCode::SEE_OTHER => false,
+        StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT => true,
+        _ => return None,
+    };
+    let location = response.headers.get(header::LOCATION)?.to_str().ok()?;
+    let here = reqwest::Url::parse(request.url.as_str()).ok()?;
+    let next = here.join(location).ok()?;
+    let mut headers = request.headers;
+    if next.host_str() != here.host_str() || next.port_or_known_default() != here.port_or_known_default() {
+        for name in [
+            header::AUTHORIZATION,
+            header::COOKIE,
+            header::PROXY_AUTHORIZATION,
+            header::WWW_AUTHENTICATE,
+        ] {
+            headers.remove(name);
+        }
+    }
+    let (method, body) = match keeps_method || request.method == Method::HEAD {
+        true => (request.method, request.body),
+        false => {
+            for name in [
+                header::CONTENT_TYPE,
+                header::CONTENT_LENGTH,
+                header::CONTENT_ENCODING,
+                header::TRANSFER_ENCODING,
+            ] {
+                headers.remove(name);
+            }
+            (Method::GET, None)
+        }
+    };
+    Some(Request {
+        method,
+        url: Url::Rendered(next.into()),
+        headers,
+        body,
+        timeout: request.timeout,
+    })
+}
+
+/// `body` decoded when the server gzipped it (the request said it may), its encoding
+/// and length headers then dropped, as `reqwest` does.
+fn decoded(headers: &mut HeaderMap, body: Bytes) -> Result<Bytes, String> {
+    let gzipped = headers
+        .get(header::CONTENT_ENCODING)
+        .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"gzip"));
+    if !gzipped {
+        return Ok(body);
+    }
+    let mut plain = Vec::with_capacity(body.len() * 4);
+    flate2::read::GzDecoder::new(&body[..])
+        .read_to_end(&mut plain)
+        .map_err(|e| format!("the gzipped body does not decode: {e}"))?;
+    headers.remove(header::CONTENT_ENCODING);
+    headers.remove(header::CONTENT_LENGTH);
+    Ok(plain.into())
+}
+
+/// A proxy `reqwest` would send plain HTTP through (it reads these itself).
+fn proxy_in_environment() -> bool {
+    PROXY_VARIABLES
+        .iter()
+        .any(|name| std::env::var_os(name).is_some_and(|value| !value.is_empty()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn direct(origins: &[&str], settings: &HttpSettings) -> Option<Direct> {
+        let origins: Vec<String> = origins.iter().map(|o| (*o).to_owned()).collect();
+        Direct::new(settings, &origins, "k/1", reqwest::Client::new()).unwrap()
+    }
+
+    #[test]
+    fn plain_http_origins_go_direct_and_the_rest_to_reqwest() {
+        let settings = HttpSettings::default();
+        assert!(direct(
+            &["http://127.0.0.1:8080", "http://localhost:3000/app/"],
+            &settings
+        )
+        .is_some());
+        assert!(direct(&["http://127.0.0.1:8080", "https://127.0.0.1:8443"], &settings).is_none());
+        assert!(direct(&["http://user:pw@127.0.0.1:8080"], &settings).is_none());
+        let http2 = HttpSettings {
+            http2: true,
+            ..Default::default()
+        };
+        assert!(direct(&["http://127.0.0.1:8080"], &http2).is_none());
+    }
+
+    #[test]
+    fn a_url_is_routed_to_its_origin_with_its_path() {
+        let direct = direct(
+            &["http://127.0.0.1:8080", "http://LOCALHOST:3000/app"],
+            &HttpSettings::default(),
+        )
+        .unwrap();
+        let route = |url: &str| direct.route(url).map(|(origin, path)| (origin, path.to_string()));
+        assert_eq!(
+            route("http://127.0.0.1:8080/api/x?y=1#top"),
+            Some((0, "/api/x?y=1".into()))
+        );
+        assert_eq!(route("http://127.0.0.1:8080"), Some((0, "/".into())));
+        assert_eq!(route("http://127.0.0.1:8080?q"), Some((0, "/?q".into())));
+        assert_eq!(
+            route("http://LOCALHOST:3000/app/login"),
+            Some((1, "/app/login".into()))
+        );
+        // Another port of the same host, another host, a path only reqwest would encode.
+        assert_eq!(route("http://127.0.0.1:80801/"), None);
+        assert_eq!(route("http://example.test/"), None);
+        assert_eq!(route("http://127.0.0.1:8080/a b"), None);
+        assert_eq!(direct.origins[1].host, "LOCALHOST:3000");
+    }
+
+    #[test]
+    fn redirects_change_the_method_as_reqwest_does() {
+        let request = |method: Method| Request {
+            method,
+            url: Url::Rendered("http://127.0.0.1:8080/form".into()),
+            headers: HeaderMap::from_iter([
+                (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+                (header::AUTHORIZATION, HeaderValue::from_static("Bearer t")),
+            ]),
+            body: Some(Bytes::from_static(b"{}")),
+            timeout: std::time::Duration::from_secs(1),
+        };
+        let answer = |status: u16, location: &str| Response {
+            status,
+            headers: HeaderMap::from_iter([(header::LOCATION, HeaderValue::from_str(location).unwrap())]),
+            body: Bytes::new(),
+        };
+        let next = redirected(request(Method::POST), &answer(303, "/done?x=1")).unwrap();
+        assert_eq!(
+            (next.method.as_str(), next.url.as_str()),
+            ("GET", "http://127.0.0.1:8080/done?x=1")
+        );
+        assert!(next.body.is_none() && !next.headers.contains_key(header::CONTENT_TYPE));
+        assert!(next.headers.contains_key(header::AUTHORIZATION));
+        let next = redirected(request(Method::POST), &answer(307, "http://other.test/form")).unwrap();
+        assert_eq!(next.method, Method::POST);
+        assert_eq!(next.body.as_deref(), Some(&b"{}"[..]));
+        assert!(!next.headers.contains_key(header::AUTHORIZATION));
+        assert!(redirected(request(Method::GET), &answer(200, "/elsewhere")).is_none());
+        assert!(redirected(request(Method::GET), &answer(304, "/elsewhere")).is_none());
+    }
+
+    #[test]
+    fn a_gzipped_body_is_decoded_and_its_encoding_dropped() {
+        use std::io::Write as _;
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gzip.write_all(b"{\"token\":\"t\"}").unwrap();
+        let mut headers = HeaderMap::from_iter([
+            (header::CONTENT_ENCODING, HeaderValue::from_static("gzip")),
+            (header::CONTENT_LENGTH, HeaderValue::from_static("33")),
+        ]);
+        let body = decoded(&mut headers, gzip.finish().unwrap().into()).unwrap();
+        assert_eq!(&body[..], b"{\"token\":\"t\"}");
+        assert!(headers.is_empty());
+        let mut broken = HeaderMap::from_iter([(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"))]);
+        assert!(decoded(&mut broken, Bytes::from_static(b"not gzip")).is_err());
+    }
+}

@@ -1,0 +1,191 @@
+//! Plain HTTP as the load sends it on each user's own connections, against a real nginx
+//! (Debian's): redirects in and out of the target's origin, gzipped answers captured
+//! from, and a server that closes kept-alive connections every few requests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use crate::common::harness::{assert_exit, Run};
+use crate::compose::free_port;
+
+/// nginx on two loopback ports: `main` (redirects, gzipped JSON, a kept-alive connection
+/// closed after every 3 requests) and `other` (where one redirect leads); each request
+/// logged with its port, connection, method, path, status and encoding.
+struct Nginx {
+    child: Child,
+    main: u16,
+    other: u16,
+    log: PathBuf,
+}
+
+impl Nginx {
+    fn start(dir: &Path) -> Self {
+        let (main, other) = (free_port(), free_port());
+        let log = dir.join("access.log");
+        let config = format!(
+            r#"user root;
+worker_processes 1;
+error_log {dir}/error.log;
+pid {dir}/nginx.pid;
+events {{ worker_connections 256; }}
+http {{
+  access_log off;
+  client_body_temp_path {dir}/body; proxy_temp_path {dir}/proxy;
+  fastcgi_temp_path {dir}/fastcgi; uwsgi_temp_path {dir}/uwsgi; scgi_temp_path {dir}/scgi;
+  log_format seen '$server_port $connection $request_method $uri $status $sent_http_content_encoding';
+  default_type application/json;
+  gzip on; gzip_min_length 1; gzip_types application/json;
+  keepalive_requests 3;
+  absolute_redirect off;
+  server {{
+    listen 127.0.0.1:{main};
+    access_log {log} seen;
+    location = /start {{ return 302 /landing; }}
+    location = /landing {{ return 200 '{{"landed":"yes"}}'; }}
+    location = /submit {{ return 307 /accept; }}
+    location = /accept {{
+      if ($request_method != POST) {{ return 405; }}
+      return 200 '{{"accepted":"yes"}}';
+    }}
+    location = /away {{ return 302 http://127.0.0.1:{other}/elsewhere; }}
+    location = /token {{ return 200 '{{"token":"t-{padding}"}}'; }}
+  }}
+  server {{
+    listen 127.0.0.1:{other};
+    access_log {log} seen;
+    location = /elsewhere {{ return 200 '{{"elsewhere":"yes"}}'; }}
+  }}
+}}
+"#,
+            dir = dir.display(),
+            log = log.display(),
+            padding = "abc".repeat(100),
+        );
+        let conf = dir.join("nginx.conf");
+        std::fs::write(&conf, config).unwrap();
+        let child = Command::new("/usr/sbin/nginx")
+            .args([
+                "-p",
+                &dir.display().to_string(),
+                "-c",
+                &conf.display().to_string(),
+            ])
+            .args(["-g", "daemon off;"])
+            .spawn()
+            .expect("nginx runs (Debian: apt-get install nginx-light)");
+        let nginx = Self {
+            child,
+            main,
+            other,
+            log,
+        };
+        nginx.wait_listening();
+        nginx
+    }
+
+    fn wait_listening(&self) {
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(20) {
+            let up = [self.main, self.other]
+                .iter()
+                .all(|port| std::net::TcpStream::connect(("127.0.0.1", *port)).is_ok());
+            if up {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("nginx did not listen on {} and {}", self.main, self.other);
+    }
+
+    /// The access log's lines, each split into its fields.
+    fn seen(&self) -> Vec<Vec<String>> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .map(|line| line.split(' ').map(str::to_owned).collect())
+            .collect()
+    }
+}
+
+impl Drop for Nginx {
+    /// SIGQUIT: the master stops its workers, then itself.
+    fn drop(&mut self) {
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGQUIT);
+        }
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn redirects_gzip_and_closed_connections_reach_every_step_as_a_browser_would() {
+    let dir = tempfile::tempdir().unwrap();
+    let nginx = Nginx::start(dir.path());
+    let run = Run::new();
+    let scenario = run.scenario_file(
+        "plain",
+        "name = \"plain\"\n[load]\nusers = 2\nduration = \"2s\"\n\
+         [[steps]]\nname = \"token\"\npath = \"/token\"\nexpect = [200]\ncapture = { token = \"/token\" }\n\
+         [[steps]]\nname = \"start\"\npath = \"/start?t={{token}}\"\nexpect = [200]\ncapture = { landed = \"/landed\" }\n\
+         [[steps]]\nname = \"submit\"\nmethod = \"POST\"\npath = \"/submit\"\njson = { t = \"{{token}}\" }\n\
+         expect = [200]\ncapture = { accepted = \"/accepted\" }\n\
+         [[steps]]\nname = \"away\"\npath = \"/away\"\nexpect = [200]\ncapture = { elsewhere = \"/elsewhere\" }\n",
+    );
+    let target = format!("http://127.0.0.1:{}", nginx.main);
+    let output = run.run(&[&scenario, "--target", &target]);
+    assert_exit(&output, 0);
+    let totals = &run.summary()["totals"];
+    let requests = totals["count"].as_u64().unwrap();
+    assert!(requests >= 8 && totals["errors"] == 0, "{totals}");
+
+    let seen = nginx.seen();
+    let count = |port: u16, method: &str, path: &str| {
+        seen.iter()
+            .filter(|f| f[0] == port.to_string() && f[2] == method && f[3] == path)
+            .count()
+    };
+    // Each redirect is followed (a request the run's end cut short excepted): in the
+    // target's origin, a 307 repeating the POST, and out of the origin.
+    let followed = |from: usize, to: usize| from > 0 && to <= from && from - to <= 2;
+    let (start, landing) = (
+        count(nginx.main, "GET", "/start"),
+        count(nginx.main, "GET", "/landing"),
+    );
+    assert!(followed(start, landing), "{start} /start, {landing} /landing");
+    let (submit, accept) = (
+        count(nginx.main, "POST", "/submit"),
+        count(nginx.main, "POST", "/accept"),
+    );
+    assert!(
+        followed(submit, accept),
+        "{submit} /submit, {accept} POST /accept"
+    );
+    let (away, elsewhere) = (
+        count(nginx.main, "GET", "/away"),
+        count(nginx.other, "GET", "/elsewhere"),
+    );
+    assert!(followed(away, elsewhere), "{away} /away, {elsewhere} /elsewhere");
+    // Every token came gzipped, and was captured from the decoded body.
+    let tokens: Vec<&Vec<String>> = seen.iter().filter(|f| f[3] == "/token").collect();
+    assert!(
+        !tokens.is_empty() && tokens.iter().all(|f| f[5] == "gzip"),
+        "{tokens:?}"
+    );
+    // nginx closes a connection after 3 requests: every request still got through
+    // (no errors above), and connections were kept for their 3.
+    let scenario_paths = ["/token", "/start", "/landing", "/submit", "/accept", "/away"];
+    let main: Vec<&Vec<String>> = seen
+        .iter()
+        .filter(|f| f[0] == nginx.main.to_string() && scenario_paths.contains(&f[3].as_str()))
+        .collect();
+    let mut connections: Vec<&str> = main.iter().map(|f| f[1].as_str()).collect();
+    connections.sort_unstable();
+    connections.dedup();
+    assert!(
+        connections.len() * 3 <= main.len() + 2 * 2,
+        "{} connections for {} requests",
+        connections.len(),
+        main.len()
+    );
+}
