@@ -180,9 +180,11 @@ impl Direct {
         *message.uri_mut() = path.into();
         let headers = message.headers_mut();
         headers.reserve(request.headers.len() + self.defaults.len() + 1);
-        headers.insert(header::HOST, self.origins[origin].host.clone());
         for (name, value) in &request.headers {
             headers.append(name, value.clone());
+        }
+        if !request.headers.contains_key(header::HOST) {
+            headers.insert(header::HOST, self.origins[origin].host.clone());
         }
         for (name, value) in &self.defaults {
             if !request.headers.contains_key(name) {
