@@ -3,23 +3,24 @@
 //! connection to each origin is a slot, reopened when the server closed it.
 //!
 //! Measured against nginx `return 200` (callgrind, instructions per request): a bare
-//! `reqwest` loop costs about 58,000, this path about 17,500; `reqwest` parses each URL
-//! twice more, hashes its pool's key and checks out a connection per request.
+//! `reqwest` loop costs about 58,000, one on hyper's connection about 17,500; `reqwest`
+//! parses each URL twice more, hashes its pool's key and checks out a connection per
+//! request. The connection itself is [`super::connection`].
 //!
 //! It carries the run's plain-HTTP traffic whatever the settings (headers, basic auth,
 //! `--resolve`); TLS, HTTP/2, per-user cookie jars and proxies stay with `reqwest`
 //! ([`Direct::new`] says which). Redirects are followed as `reqwest` follows them;
 //! one that leaves the run's origins, and any URL outside them, goes through `reqwest`.
 
+use std::borrow::Cow;
 use std::io::Read as _;
 use std::net::SocketAddr;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Full};
-use hyper::client::conn::http1::SendRequest;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 
+use super::connection::{Connection, ExchangeError, Outgoing};
 use super::{send_reqwest, Failure, FailureKind, Request, Response, Url};
 use crate::http::HttpSettings;
 
@@ -56,7 +57,7 @@ enum Address {
 /// A user's open connections, one slot per origin.
 #[derive(Default)]
 pub struct Connections {
-    open: Vec<Option<SendRequest<Full<Bytes>>>>,
+    open: Vec<Option<Connection>>,
 }
 
 /// Goose keeps session data cloneable; a connection is one user's alone, so a copy
@@ -124,7 +125,11 @@ impl Direct {
         let timeout = request.timeout;
         match tokio::time::timeout(timeout, self.follow(connections, request)).await {
             Ok(answer) => answer,
-            Err(_) => Err(Failure::timeout(timeout)),
+            Err(_) => {
+                // The connection in use is somewhere in a request: no other may follow.
+                *connections = Connections::default();
+                Err(Failure::timeout(timeout))
+            }
         }
     }
 
@@ -138,7 +143,7 @@ impl Direct {
             let Some((origin, path)) = self.route(request.url.as_str()) else {
                 return send_reqwest(&self.fallback, request).await;
             };
-            let response = self.exchange(connections, origin, path, &request).await?;
+            let response = self.exchange(connections, origin, &path, &request).await?;
             match redirected(request, &response) {
                 Some(next) => request = next,
                 None => return Ok(response),
@@ -151,15 +156,19 @@ impl Direct {
     }
 
     /// The origin `url` belongs to, and its path as a request line takes it; `None` for
-    /// a URL of another origin or a path only `reqwest` would encode.
-    fn route(&self, url: &str) -> Option<(usize, hyper::http::uri::PathAndQuery)> {
+    /// a URL of another origin or a path only `reqwest` would encode (spaces, controls,
+    /// anything not ASCII).
+    fn route<'u>(&self, url: &'u str) -> Option<(usize, Cow<'u, str>)> {
         self.origins.iter().enumerate().find_map(|(index, origin)| {
             let rest = url.strip_prefix(origin.prefix.as_str())?;
             let rest = rest.split('#').next().unwrap_or_default();
-            let path = match rest.chars().next() {
-                None => hyper::http::uri::PathAndQuery::from_static("/"),
-                Some('/') => rest.parse().ok()?,
-                Some('?') => format!("/{rest}").parse().ok()?,
+            if !rest.bytes().all(|b| b.is_ascii_graphic()) {
+                return None;
+            }
+            let path = match rest.as_bytes().first() {
+                None => Cow::Borrowed("/"),
+                Some(b'/') => Cow::Borrowed(rest),
+                Some(b'?') => Cow::Owned(format!("/{rest}")),
                 Some(_) => return None,
             };
             Some((index, path))
@@ -171,50 +180,44 @@ impl Direct {
         &self,
         connections: &mut Connections,
         origin: usize,
-        path: hyper::http::uri::PathAndQuery,
+        path: &str,
         request: &Request<'_>,
     ) -> Result<Response, Failure> {
         let url = request.url.as_str();
-        let mut message = hyper::Request::new(Full::new(request.body.clone().unwrap_or_default()));
-        *message.method_mut() = request.method.clone();
-        *message.uri_mut() = path.into();
-        let headers = message.headers_mut();
-        headers.reserve(request.headers.len() + self.defaults.len() + 1);
-        for (name, value) in &request.headers {
-            headers.append(name, value.clone());
-        }
-        if !request.headers.contains_key(header::HOST) {
-            headers.insert(header::HOST, self.origins[origin].host.clone());
-        }
-        for (name, value) in &self.defaults {
-            if !request.headers.contains_key(name) {
-                headers.append(name, value.clone());
-            }
-        }
-        let (sender, reused) = self.ready(connections, origin, url).await?;
-        let answer = match sender.try_send_request(message).await {
-            Ok(answer) => answer,
-            // A kept-alive connection the server closed before it took the request:
-            // once more on a new one, as any client does.
-            Err(mut error) => match (error.take_message(), reused) {
-                (Some(message), true) => {
-                    connections.open[origin] = None;
-                    let (sender, _) = self.ready(connections, origin, url).await?;
-                    sender
-                        .send_request(message)
-                        .await
-                        .map_err(|e| transport(url, &e))?
-                }
-                _ => return Err(transport(url, &error.into_error())),
-            },
+        let outgoing = Outgoing {
+            method: &request.method,
+            path,
+            host: &self.origins[origin].host,
+            headers: &request.headers,
+            defaults: &self.defaults,
+            body: request.body.as_deref().unwrap_or_default(),
         };
-        let (parts, body) = answer.into_parts();
-        let body = body.collect().await.map_err(|e| transport(url, &e))?.to_bytes();
-        let mut headers = parts.headers;
-        let body = decoded(&mut headers, body)
+        let (connection, reused) = self.ready(connections, origin, url).await?;
+        let answer = match connection.exchange(&outgoing).await {
+            // A kept-alive connection the server had closed: once more on a new one,
+            // for a request that is safe to repeat.
+            Err(ExchangeError::ClosedBeforeAnswer) if reused && request.method.is_idempotent() => {
+                connections.open[origin] = None;
+                let (connection, _) = self.ready(connections, origin, url).await?;
+                connection.exchange(&outgoing).await
+            }
+            answer => answer,
+        };
+        let answer = match answer {
+            Ok(answer) => answer,
+            Err(error) => {
+                connections.open[origin] = None;
+                return Err(Failure::new(FailureKind::Transport, format!("{url}: {error}")));
+            }
+        };
+        if !answer.reusable {
+            connections.open[origin] = None;
+        }
+        let mut headers = answer.headers;
+        let body = decoded(&mut headers, answer.body)
             .map_err(|e| Failure::new(FailureKind::Transport, format!("{url}: {e}")))?;
         Ok(Response {
-            status: parts.status.as_u16(),
+            status: answer.status,
             headers,
             body,
         })
@@ -226,17 +229,14 @@ impl Direct {
         connections: &'c mut Connections,
         origin: usize,
         url: &str,
-    ) -> Result<(&'c mut SendRequest<Full<Bytes>>, bool), Failure> {
+    ) -> Result<(&'c mut Connection, bool), Failure> {
         if connections.open.len() <= origin {
             connections
                 .open
                 .resize_with(self.origins.len().max(origin + 1), || None);
         }
         let slot = &mut connections.open[origin];
-        let reused = match slot {
-            Some(sender) if !sender.is_closed() => sender.ready().await.is_ok(),
-            _ => false,
-        };
+        let reused = slot.as_ref().is_some_and(Connection::usable);
         if !reused {
             *slot = Some(connect(&self.origins[origin], url).await?);
         }
@@ -277,9 +277,8 @@ impl Origin {
     }
 }
 
-/// A new connection to `origin`, its HTTP/1.1 state driven by a task of its own that
-/// ends when the user lets go of it.
-async fn connect(origin: &Origin, url: &str) -> Result<SendRequest<Full<Bytes>>, Failure> {
+/// A new connection to `origin`.
+async fn connect(origin: &Origin, url: &str) -> Result<Connection, Failure> {
     let stream = match &origin.address {
         Address::Socket(address) => tokio::net::TcpStream::connect(address).await,
         Address::Name(name, port) => tokio::net::TcpStream::connect((name.as_str(), *port)).await,
@@ -290,29 +289,7 @@ async fn connect(origin: &Origin, url: &str) -> Result<SendRequest<Full<Bytes>>,
             format!("{url}: connect to {}: {e}", origin.prefix),
         )
     })?;
-    // Requests are small and answered one at a time: no waiting to fill a segment.
-    let _ = stream.set_nodelay(true);
-    let (sender, connection) = hyper::client::conn::http1::Builder::new()
-        .handshake(hyper_util::rt::TokioIo::new(stream))
-        .await
-        .map_err(|e| {
-            Failure::new(
-                FailureKind::Connect,
-                format!("{url}: {}", crate::error::error_chain(&e)),
-            )
-        })?;
-    tokio::spawn(async move {
-        // Its error reaches the request in flight, which reports it.
-        let _ = connection.await;
-    });
-    Ok(sender)
-}
-
-fn transport(url: &str, error: &(dyn std::error::Error + 'static)) -> Failure {
-    Failure::new(
-        FailureKind::Transport,
-        format!("{url}: {}", crate::error::error_chain(error)),
-    )
+    Ok(Connection::new(stream))
 }
 
 /// The request a redirect asks for, as `reqwest` makes it: 301, 302 and 303 become a
@@ -420,7 +397,11 @@ mod tests {
             &HttpSettings::default(),
         )
         .unwrap();
-        let route = |url: &str| direct.route(url).map(|(origin, path)| (origin, path.to_string()));
+        let route = |url: &str| {
+            direct
+                .route(url)
+                .map(|(origin, path)| (origin, path.into_owned()))
+        };
         assert_eq!(
             route("http://127.0.0.1:8080/api/x?y=1#top"),
             Some((0, "/api/x?y=1".into()))

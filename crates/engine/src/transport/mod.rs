@@ -6,6 +6,7 @@
 //! wrk does (one parse of a path, no pool to look up); a `reqwest` client carries the
 //! rest (TLS, HTTP/2, cookie jars, proxies) and whatever the direct one does not reach.
 
+pub mod connection;
 pub mod direct;
 
 use std::time::Duration;
