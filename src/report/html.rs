@@ -45,6 +45,7 @@ pub fn render(summary: &Summary) -> String {
     body.push_str(&marks_legend(&marks));
     body.push_str("</div>");
     body.push_str(&failure_table(summary));
+    body.push_str(&exemplar_table(summary));
     if let (Some(infra), Some(telemetry)) = (&summary.infrastructure, &summary.telemetry) {
         body.push_str(&infrastructure(infra, telemetry, &summary.faults));
     }
@@ -120,6 +121,30 @@ fn failure_table(summary: &Summary) -> String {
     format!(
         "<h2>Failures</h2><table><tr><th>step</th><th>kind</th><th>count</th><th>first seen</th>\
          <th>its request id</th><th>answer (first bytes)</th></tr>{rows}</table>"
+    )
+}
+
+/// The requests to look up in the server's logs: each step's slowest and first failed.
+fn exemplar_table(summary: &Summary) -> String {
+    let mut rows = String::new();
+    for row in super::exemplars::rows(summary) {
+        let _ = write!(
+            rows,
+            "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&row.step),
+            row.why,
+            escape(&row.request_id),
+            row.sent,
+            row.response_time,
+            escape(&row.answer)
+        );
+    }
+    if rows.is_empty() {
+        return rows;
+    }
+    format!(
+        "<h2 id=\"requests\">Requests to look up</h2><table><tr><th>step</th><th>why</th><th>request id</th>\
+         <th>sent at</th><th>response time</th><th>answer</th></tr>{rows}</table>"
     )
 }
 

@@ -28,6 +28,7 @@ pub fn render(summary: &Summary) -> String {
         );
     }
     out.push_str(&errors_and_warnings(summary));
+    out.push_str(&exemplar_table(summary));
     if let Some(infra) = &summary.infrastructure {
         out.push_str("\n| infrastructure | |\n|---|---|\n");
         for (label, text) in infra_text::lines(infra, &summary.faults) {
@@ -77,6 +78,31 @@ fn header(summary: &Summary) -> String {
     }
     if !summary.target.http.is_empty() {
         out.push('\n');
+    }
+    out
+}
+
+/// The requests to look up in the server's logs: each step's slowest and first failed.
+fn exemplar_table(summary: &Summary) -> String {
+    let rows = super::exemplars::rows(summary);
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "\nRequests to look up in the server's logs:\n\n\
+         | step | why | request id | sent at | response time | answer |\n|---|---|---|---:|---:|---|\n",
+    );
+    for row in rows {
+        let _ = writeln!(
+            out,
+            "| {} | {} | `{}` | {} | {} | {} |",
+            row.step,
+            row.why,
+            row.request_id,
+            row.sent,
+            row.response_time,
+            row.answer.replace('|', "\\|")
+        );
     }
     out
 }

@@ -15,6 +15,7 @@ mod comparison_markdown;
 mod console;
 mod drill_html;
 mod drill_markdown;
+mod exemplars;
 mod html;
 mod infra_text;
 mod junit;

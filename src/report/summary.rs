@@ -11,7 +11,7 @@ use super::comparison::Comparison;
 use crate::autoscale::Infrastructure;
 use crate::faults::FaultReport;
 use crate::load::OpenReport;
-use crate::metrics::{Failures, Measurements, OutcomeCounts, SecondStats, StepMeasurements};
+use crate::metrics::{Exemplars, Failures, Measurements, OutcomeCounts, SecondStats, StepMeasurements};
 use crate::scenario::Plan;
 use crate::seed::SeedReport;
 use crate::slo::Verdict;
@@ -120,6 +120,9 @@ pub struct StepSummary {
     /// The first distinct failures: kind, count, first seen, the answer's first bytes.
     #[serde(default, skip_serializing_if = "Failures::is_empty")]
     pub failures: Failures,
+    /// The slowest requests and the first failed ones, by id, to look up in the logs.
+    #[serde(default, skip_serializing_if = "Exemplars::is_empty")]
+    pub exemplars: Exemplars,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -261,6 +264,7 @@ impl StepSummary {
             service_us: Latency::of(&step.service),
             series: step.series(),
             failures: step.failures.clone(),
+            exemplars: step.exemplars.clone(),
         }
     }
 }

@@ -3,6 +3,8 @@
 
 use std::time::{Duration, Instant};
 
+use serde_json::json;
+
 use crate::common::harness::{
     assert_exit, assert_stack_gone, roomy_scenario, signal_and_wait, stderr, stdout, Run, BIN,
 };
@@ -468,6 +470,34 @@ fn logged_request_ids(run: &Run) -> Vec<String> {
         .collect()
 }
 
+/// Checks each step's slowest requests in `summary`: as many as it kept (5, or every
+/// request of a step with fewer), slowest first, the first as slow as the step's
+/// maximum (to the histogram's precision: exact across generators too), each id one
+/// the backend logged.
+fn assert_slowest_exemplars(summary: &serde_json::Value, logged: &[String]) {
+    for step in summary["steps"].as_array().unwrap() {
+        let slowest = step["exemplars"]["slowest"].as_array().expect("slowest requests");
+        let count = step["count"].as_u64().unwrap() as usize;
+        assert_eq!(slowest.len(), count.min(5), "{step}");
+        let latencies: Vec<f64> = slowest
+            .iter()
+            .map(|e| e["latency_ms"].as_f64().unwrap())
+            .collect();
+        assert!(latencies.windows(2).all(|w| w[0] >= w[1]), "{latencies:?}");
+        let max_ms = step["latency_us"]["max"].as_f64().unwrap() / 1000.0;
+        assert!(
+            (latencies[0] - max_ms).abs() <= max_ms * 0.001 + 0.001,
+            "slowest {} ms, the step's max {max_ms} ms",
+            latencies[0]
+        );
+        for exemplar in slowest {
+            let id = exemplar["request_id"].as_str().unwrap();
+            assert_eq!(logged.iter().filter(|l| *l == id).count(), 1, "{id} logged once");
+            assert!(exemplar["status"].as_u64().is_some_and(|s| s < 400), "{exemplar}");
+        }
+    }
+}
+
 /// Each request carries an id the backend logs (run, user, iteration, step), unique in
 /// the run; `--no-request-id` sends none, so the backend makes its own.
 #[test]
@@ -504,6 +534,7 @@ fn every_request_carries_an_id_the_backend_logs_and_the_flag_turns_them_off() {
     let tags: std::collections::BTreeSet<&str> =
         ours.iter().map(|id| id.split('-').next().unwrap()).collect();
     assert_eq!(tags.len(), 1, "one run tag: {tags:?}");
+    assert_slowest_exemplars(&run.summary(), &ids);
 
     let off = Run::new();
     let scenario = roomy_scenario(&off, "signup");
@@ -550,6 +581,26 @@ fn a_failure_names_its_request_which_the_backend_logged() {
         "{}",
         stdout(&output)
     );
+    // Its first ten failed requests, in the order sent, each logged once, each listed
+    // in the Markdown and HTML reports.
+    let failed = summary["steps"][0]["exemplars"]["failed"].as_array().unwrap();
+    assert_eq!(failed.len(), 10, "{failed:?}");
+    let logged = logged_request_ids(&run);
+    let (markdown, html) = (
+        std::fs::read_to_string(run.report_dir().join("summary.md")).unwrap(),
+        std::fs::read_to_string(run.report_dir().join("report.html")).unwrap(),
+    );
+    for (iteration, exemplar) in failed.iter().enumerate() {
+        let id = exemplar["request_id"].as_str().unwrap();
+        assert!(id.ends_with(&format!("-u0-i{iteration}-nothing_here")), "{id}");
+        assert_eq!(
+            (&exemplar["status"], &exemplar["failure"]),
+            (&json!(404), &json!("status 404"))
+        );
+        assert_eq!(logged.iter().filter(|l| *l == id).count(), 1, "{id} logged once");
+        assert!(markdown.contains(&format!("| failed | `{id}` |")), "{markdown}");
+        assert!(html.contains(&format!("<code>{id}</code>")));
+    }
     crate::reports::assert_matches_schema(&summary);
 }
 
@@ -584,4 +635,5 @@ fn generators_number_their_request_ids_apart() {
     }
     let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
     assert_eq!(unique.len(), ids.len(), "each id once across generators");
+    assert_slowest_exemplars(&run.summary(), &ids);
 }

@@ -17,17 +17,32 @@ const LATE: Duration = Duration::from_millis(10);
 /// How long an open-model worker with nothing to start pauses once the schedule's end
 /// has passed, until Goose ends it.
 const IDLE: Duration = Duration::from_millis(100);
-use crate::metrics::{Collector, RequestOutcome};
+use crate::metrics::{Collector, RequestOutcome, Sighting};
 use crate::scenario::Context;
 use crate::scenario::{Body, CaptureFrom, JsonTemplate, Plan, Step, Target};
 use crate::stop::Stop;
 use crate::transport::{Client, Failure, FailureKind, Request, StaticUrl, Url};
 
-/// Which request is being sent: its step, and the id it carries (when ids are on).
+/// Which request is being sent: its step, the id it carries (when ids are on), and
+/// how late its iteration began.
 #[derive(Clone, Copy)]
 struct Which<'a> {
     step: usize,
     request_id: Option<&'a str>,
+    delay: Duration,
+}
+
+impl<'a> Which<'a> {
+    /// The request as its step's exemplars name it, answered with `status` after
+    /// `service`.
+    fn sighting(&self, status: Option<u16>, service: Duration) -> Sighting<'a> {
+        Sighting {
+            request_id: self.request_id,
+            status,
+            service,
+            delay: self.delay,
+        }
+    }
 }
 
 /// Everything a step needs that is the same for every user.
@@ -120,13 +135,14 @@ impl StepRunner {
             let which = Which {
                 step: index,
                 request_id: request_id.as_deref(),
+                delay: session.delay.unwrap_or_default(),
             };
             self.collector.begin_request();
             let hook_user = user + self.user_offset;
             if let Some(hook) = hook {
                 hook.sent(hook_user, self.collector.elapsed().as_secs_f64());
             }
-            let (outcome, latency) = self
+            let (outcome, latency, status) = self
                 .send(which, step, client, request, &expected_headers, session)
                 .await;
             self.collector.end_request();
@@ -134,7 +150,11 @@ impl StepRunner {
                 hook.acknowledged(hook_user, &session.vars, self.collector.elapsed().as_secs_f64());
             }
             self.collector
-                .record_delayed(index, outcome, latency, session.delay.unwrap_or_default());
+                .record_delayed(index, outcome, latency, which.delay);
+            if status.is_some() {
+                self.collector
+                    .consider_slow(index, which.sighting(status, latency));
+            }
             if !outcome.is_ok() {
                 session.aborted = true;
                 return;
@@ -220,7 +240,8 @@ impl StepRunner {
     }
 
     /// Sends and classifies; latency runs from send to the last byte of the body. A
-    /// failure is also noted with what the server answered.
+    /// failure is also noted with what the server answered. Returns the outcome, the
+    /// latency and the answer's status (`None`: no answer).
     async fn send(
         &self,
         which: Which<'_>,
@@ -229,7 +250,7 @@ impl StepRunner {
         request: Result<Request<'_>, Failure>,
         expected_headers: &[String],
         session: &mut Session,
-    ) -> (RequestOutcome, Duration) {
+    ) -> (RequestOutcome, Duration, Option<u16>) {
         let started = Instant::now();
         let answer = match request {
             Ok(request) => client.send(request).await,
@@ -244,9 +265,10 @@ impl StepRunner {
                     FailureKind::Connect => (RequestOutcome::Connect, "connect"),
                     FailureKind::Transport => (RequestOutcome::Transport, "transport"),
                 };
+                let sighting = which.sighting(None, latency);
                 self.collector
-                    .note_failure(which.step, kind, failure.message.as_bytes(), which.request_id);
-                return (outcome, latency);
+                    .note_failure(which.step, kind, failure.message.as_bytes(), sighting);
+                return (outcome, latency, None);
             }
         };
         let (status, headers, body) = (response.status, &response.headers, &response.body);
@@ -255,24 +277,21 @@ impl StepRunner {
             .iter()
             .zip(expected_headers)
             .all(|((name, _), want)| headers.get(name).is_some_and(|v| v.as_bytes() == want.as_bytes()));
+        let sighting = which.sighting(Some(status), latency);
         let mut outcome = RequestOutcome::of_status(status, &step.expect);
         if !outcome.is_ok() {
             self.collector
-                .note_failure(which.step, &format!("status {status}"), body, which.request_id);
+                .note_failure(which.step, &format!("status {status}"), body, sighting);
         } else if !headers_hold {
             outcome = RequestOutcome::Assertion;
-            self.collector.note_failure(
-                which.step,
-                "expected header missing or different",
-                body,
-                which.request_id,
-            );
+            self.collector
+                .note_failure(which.step, "expected header missing or different", body, sighting);
         } else if !step.captures.is_empty() && !capture(step, headers, body, &mut session.vars) {
             outcome = RequestOutcome::Capture;
             self.collector
-                .note_failure(which.step, "capture not found", body, which.request_id);
+                .note_failure(which.step, "capture not found", body, sighting);
         }
-        (outcome, latency)
+        (outcome, latency, Some(status))
     }
 }
 

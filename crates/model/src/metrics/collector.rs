@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
+use super::exemplars::Exemplar;
 use super::gaps::{Gaps, Silences};
 use super::measurements::{add, new_histogram, Interval, Measurements, StepMeasurements};
 use super::outcome::{OutcomeCounts, RequestOutcome};
@@ -26,6 +27,9 @@ pub struct Collector {
     shards: Box<[Mutex<Shard>]>,
     /// The closed seconds, merged: the whole run, the series, the recent seconds.
     steps: Mutex<Vec<StepRecorder>>,
+    /// Per step, the response time (µs) a request must pass to be among its slowest
+    /// (the slowest kept's floor): most requests read it and go on.
+    slow_floors: Box<[AtomicU64]>,
     /// Requests sent and not yet answered.
     in_flight: AtomicU64,
     /// The most in flight at once since telemetry last asked.
@@ -50,6 +54,36 @@ pub struct DeltaCursor {
     steps: Vec<StepMeasurements>,
     seconds_sent: Vec<usize>,
     schedule: super::Schedule,
+}
+
+/// A request as a step's exemplar would name it.
+#[derive(Clone, Copy, Debug)]
+pub struct Sighting<'a> {
+    pub request_id: Option<&'a str>,
+    /// Its answer's status; `None` without one.
+    pub status: Option<u16>,
+    /// From sending to the last byte of the answer (or the failure).
+    pub service: Duration,
+    /// Open model: how late its iteration began (zero under the closed model).
+    pub delay: Duration,
+}
+
+impl Sighting<'_> {
+    fn latency_us(&self) -> u64 {
+        (self.service + self.delay).as_micros() as u64
+    }
+
+    /// The exemplar, `now` being the load's clock when it ended.
+    fn exemplar(&self, now: Duration, failure: Option<&str>) -> Exemplar {
+        let sent = now.saturating_sub(self.service);
+        Exemplar {
+            request_id: self.request_id.map(str::to_owned),
+            at_s: sent.as_micros() as f64 / 1e6,
+            latency_ms: self.latency_us() as f64 / 1000.0,
+            status: self.status,
+            failure: failure.map(str::to_owned),
+        }
+    }
 }
 
 /// Requests of a range of seconds merged: what a sliding-window SLO looks at.
@@ -105,6 +139,7 @@ impl Collector {
             started_unix_ms: empty.started_unix_ms,
             shards,
             steps: Mutex::new(steps),
+            slow_floors: (0..count).map(|_| AtomicU64::new(0)).collect(),
             in_flight: AtomicU64::new(0),
             in_flight_peak: AtomicU64::new(0),
             late_starts: AtomicU64::new(0),
@@ -263,12 +298,36 @@ impl Collector {
         }
     }
 
-    /// Notes how a request of step `step` failed, with the start of its answer.
-    pub fn note_failure(&self, step: usize, kind: &str, snippet: &[u8], request_id: Option<&str>) {
-        let at_s = (self.started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
+    /// Notes how a request of step `step` failed: `kind` (`status 500`, `timeout`), the
+    /// start of the answer or error, and the request itself, among the step's first
+    /// failed requests.
+    pub fn note_failure(&self, step: usize, kind: &str, snippet: &[u8], request: Sighting<'_>) {
+        let now = self.started.elapsed();
+        let at_s = (now.as_secs_f64() * 1000.0).round() / 1000.0;
+        let exemplar = request.exemplar(now, Some(kind));
         let mut steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(recorder) = steps.get_mut(step) {
-            recorder.measured.failures.note(kind, at_s, snippet, request_id);
+            let measured = &mut recorder.measured;
+            measured.failures.note(kind, at_s, snippet, request.request_id);
+            measured.exemplars.failed(exemplar);
+        }
+    }
+
+    /// Keeps an answered request of step `step` if it is among the step's slowest; one
+    /// atomic read for the others.
+    pub fn consider_slow(&self, step: usize, request: Sighting<'_>) {
+        let Some(floor) = self.slow_floors.get(step) else {
+            return;
+        };
+        if request.latency_us() <= floor.load(Ordering::Relaxed) {
+            return;
+        }
+        let exemplar = request.exemplar(self.started.elapsed(), None);
+        let mut steps = self.steps.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(recorder) = steps.get_mut(step) {
+            let exemplars = &mut recorder.measured.exemplars;
+            exemplars.slow(exemplar);
+            floor.store(exemplars.slow_floor_us(), Ordering::Relaxed);
         }
     }
 

@@ -11,6 +11,7 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use super::codec;
+use super::exemplars::Exemplars;
 use super::failures::Failures;
 use super::outcome::OutcomeCounts;
 
@@ -51,6 +52,9 @@ pub struct StepMeasurements {
     /// The first distinct ways its requests failed.
     #[serde(default, skip_serializing_if = "Failures::is_empty")]
     pub failures: Failures,
+    /// Its slowest requests and its first failed ones, to look up in the server's logs.
+    #[serde(default, skip_serializing_if = "Exemplars::is_empty")]
+    pub exemplars: Exemplars,
 }
 
 /// How the open model's schedule was kept.
@@ -212,6 +216,7 @@ impl StepMeasurements {
             skipped: 0,
             seconds: Vec::new(),
             failures: Failures::default(),
+            exemplars: Exemplars::default(),
         }
     }
 
@@ -222,6 +227,7 @@ impl StepMeasurements {
         self.outcomes.merge(&other.outcomes);
         self.skipped += other.skipped;
         self.failures.merge(&other.failures);
+        self.exemplars.merge(&other.exemplars);
     }
 
     /// Adds `other` (whose seconds count from the same start) into this one.
@@ -258,6 +264,7 @@ impl StepMeasurements {
             skipped: self.skipped,
             seconds: Vec::new(),
             failures: self.failures.clone(),
+            exemplars: self.exemplars.clone(),
         }
     }
 
@@ -279,6 +286,8 @@ impl StepMeasurements {
             skipped: self.skipped - earlier.skipped,
             seconds,
             failures: self.failures.minus(&earlier.failures),
+            // Whole, not a difference: merged into the earlier ones they give these.
+            exemplars: self.exemplars.clone(),
         }
     }
 
@@ -300,6 +309,7 @@ impl StepMeasurements {
         let mut only = StepMeasurements::empty(&self.kind, &self.name);
         only.service = self.service.clone();
         only.failures = self.failures.clone();
+        only.exemplars = self.exemplars.clone();
         for interval in self.seconds.iter().filter(|s| range.contains(&s.second)) {
             add(&mut only.latency, &interval.latency());
             only.outcomes.merge(&interval.outcomes);
@@ -399,6 +409,7 @@ impl PartialEq for StepMeasurements {
             && self.skipped == other.skipped
             && self.seconds == other.seconds
             && self.failures == other.failures
+            && self.exemplars == other.exemplars
     }
 }
 

@@ -3,13 +3,15 @@
 
 mod codec;
 mod collector;
+mod exemplars;
 mod failures;
 mod gaps;
 mod measurements;
 mod outcome;
 mod second;
 
-pub use collector::{Collector, DeltaCursor, Window};
+pub use collector::{Collector, DeltaCursor, Sighting, Window};
+pub use exemplars::{Exemplar, Exemplars};
 pub use failures::{sanitise, Failure, Failures};
 pub use gaps::{Gap, Silences};
 pub use measurements::{Interval, Measurements, Schedule, SecondStats, StepMeasurements};
