@@ -55,6 +55,7 @@
 //! - [`report`]: report data (run summary, capacity report, comparison) and one renderer
 //!   per format (console, JSON, Markdown, HTML, JUnit); the failures and warnings the
 //!   figures alone would hide
+//! - [`server_logs`]: the stack's log lines of the requests a report names
 //! - [`interrupt`]: Ctrl-C and SIGTERM handling
 //! - [`exit`], [`error`]: exit codes and the errors that map to them
 
@@ -78,6 +79,7 @@ pub mod interrupt;
 pub mod live;
 pub mod report;
 pub mod seed;
+pub mod server_logs;
 pub mod setup;
 pub mod watch;
 

@@ -48,6 +48,8 @@ pub async fn run(args: &ScenarioArgs, backend_exe: PathBuf) -> Result<u8> {
         return interrupted_before_load(&config, setup);
     };
     let faults = fault_reports(&driven, &setup.stack.logs_dir);
+    let named = crate::server_logs::named_ids(&driven.load.measurements);
+    let server_logs = crate::server_logs::find(&setup.stack.logs_dir, &named);
     let telemetry = Telemetry {
         served: stack.served(),
         ..driven.telemetry
@@ -59,6 +61,7 @@ pub async fn run(args: &ScenarioArgs, backend_exe: PathBuf) -> Result<u8> {
         dataset,
         faults,
         generators: driven.generators,
+        server_logs,
         ..RunFacts::new(
             setup.run_id.clone(),
             started_at,

@@ -4,6 +4,7 @@
 
 use super::summary::Summary;
 use crate::metrics::Exemplar;
+use crate::server_logs::ServerLogs;
 
 /// One listed request, its cells as text (escaped by the caller).
 pub struct Row {
@@ -49,4 +50,13 @@ fn row(step: &str, why: &'static str, exemplar: &Exemplar) -> Row {
         response_time: format!("{:.1} ms", exemplar.latency_ms),
         answer,
     }
+}
+
+/// Said when the stack's logs carry none of the ids: a plain-text access log (Gin's
+/// default logger writes no request id) is searched by the time sent instead.
+pub fn no_ids_note(logs: &ServerLogs) -> String {
+    format!(
+        "The stack's logs ({}) carry no request ids: search them by the time each request was sent.",
+        logs.files.join(", ")
+    )
 }

@@ -31,6 +31,7 @@ pub fn render(summary: &Summary) -> String {
             escape(warning)
         );
     }
+    body.push_str(&failed_steps(summary));
     body.push_str(&slo_table(summary));
     if let Some(comparison) = &summary.comparison {
         body.push_str(&comparison_table(comparison));
@@ -90,21 +91,29 @@ fn http_lines(lines: &[String]) -> String {
         .collect()
 }
 
-/// The first distinct failures of each step, with what the server answered.
+/// The first distinct failures of each step, with what the server answered and, under
+/// each, the stack's log lines of its first request; each step's first row is the
+/// anchor `failures-N` the steps link to.
 fn failure_table(summary: &Summary) -> String {
     let mut rows = String::new();
-    for step in &summary.steps {
-        for f in &step.failures.kinds {
+    for (index, step) in summary.steps.iter().enumerate() {
+        for (k, f) in step.failures.kinds.iter().enumerate() {
+            let anchor = match k {
+                0 => format!(" id=\"failures-{index}\""),
+                _ => String::new(),
+            };
+            let id = f.request_id.as_deref().unwrap_or("");
             let _ = write!(
                 rows,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.1}s</td><td><code>{}</code></td><td><code>{}</code></td></tr>",
+                "<tr{anchor}><td>{}</td><td>{}</td><td>{}</td><td>{:.1}s</td><td><code>{}</code></td><td><code>{}</code></td></tr>",
                 escape(&step.name),
                 escape(&f.kind),
                 f.count,
                 f.first_seen_s,
-                escape(f.request_id.as_deref().unwrap_or("")),
+                escape(id),
                 escape(&f.snippet)
             );
+            rows.push_str(&log_row(summary, id));
         }
         if step.failures.other > 0 {
             let _ = write!(
@@ -119,12 +128,56 @@ fn failure_table(summary: &Summary) -> String {
         return rows;
     }
     format!(
-        "<h2>Failures</h2><table><tr><th>step</th><th>kind</th><th>count</th><th>first seen</th>\
-         <th>its request id</th><th>answer (first bytes)</th></tr>{rows}</table>"
+        "<h2>Failures</h2>{}<table><tr><th>step</th><th>kind</th><th>count</th><th>first seen</th>\
+         <th>its request id</th><th>answer (first bytes)</th></tr>{rows}</table>",
+        logs_note(summary)
     )
 }
 
-/// The requests to look up in the server's logs: each step's slowest and first failed.
+/// Links from each step with failures to its first failure, the server's lines under it.
+fn failed_steps(summary: &Summary) -> String {
+    let links: Vec<String> = summary
+        .steps
+        .iter()
+        .enumerate()
+        .filter(|(_, step)| !step.failures.kinds.is_empty())
+        .map(|(index, step)| format!("<a href=\"#failures-{index}\">{}</a>", escape(&step.name)))
+        .collect();
+    match links.is_empty() {
+        true => String::new(),
+        false => format!("<p class=\"meta\">Steps that failed: {}</p>", links.join(", ")),
+    }
+}
+
+/// The stack's log lines of request `id`, as a row under its own; none when none.
+fn log_row(summary: &Summary, id: &str) -> String {
+    let lines = summary.server_logs.as_ref().and_then(|logs| logs.lines_of(id));
+    let Some(lines) = lines.filter(|_| !id.is_empty()) else {
+        return String::new();
+    };
+    let text: Vec<String> = lines
+        .iter()
+        .map(|line| format!("{}: {}", escape(&line.file), escape(&line.text)))
+        .collect();
+    format!(
+        "<tr class=\"log\"><td colspan=\"6\"><pre>{}</pre></td></tr>",
+        text.join("\n")
+    )
+}
+
+/// What the stack's logs said of the ids, when they carry none: search by time.
+fn logs_note(summary: &Summary) -> String {
+    match &summary.server_logs {
+        Some(logs) if !logs.carries_ids => format!(
+            "<p class=\"meta\">{}</p>",
+            escape(&super::exemplars::no_ids_note(logs))
+        ),
+        _ => String::new(),
+    }
+}
+
+/// The requests to look up in the server's logs: each step's slowest and first failed,
+/// each with the stack's log lines under it.
 fn exemplar_table(summary: &Summary) -> String {
     let mut rows = String::new();
     for row in super::exemplars::rows(summary) {
@@ -138,13 +191,15 @@ fn exemplar_table(summary: &Summary) -> String {
             row.response_time,
             escape(&row.answer)
         );
+        rows.push_str(&log_row(summary, &row.request_id));
     }
     if rows.is_empty() {
         return rows;
     }
     format!(
-        "<h2 id=\"requests\">Requests to look up</h2><table><tr><th>step</th><th>why</th><th>request id</th>\
-         <th>sent at</th><th>response time</th><th>answer</th></tr>{rows}</table>"
+        "<h2 id=\"requests\">Requests to look up</h2>{}<table><tr><th>step</th><th>why</th><th>request id</th>\
+         <th>sent at</th><th>response time</th><th>answer</th></tr>{rows}</table>",
+        logs_note(summary)
     )
 }
 
@@ -524,4 +579,5 @@ table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:
 .chart .title{font-size:13px;font-weight:600}.chart .tick{font-size:10px;fill:#666}\
 .chart .legend{font-size:11px}.chart .axis{stroke:#999}.chart .grid{stroke:#eee}\
 .chart .threshold{stroke:#d62728;stroke-dasharray:5 4}.chart .threshold-label{font-size:10px;fill:#d62728}\
-.chart .mark{stroke:#9467bd;stroke-dasharray:2 3}.chart .mark-label{font-size:10px;fill:#9467bd}";
+.chart .mark{stroke:#9467bd;stroke-dasharray:2 3}.chart .mark-label{font-size:10px;fill:#9467bd}\
+tr.log pre{margin:0;font-size:12px;white-space:pre-wrap;word-break:break-all;color:#444}";

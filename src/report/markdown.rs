@@ -104,6 +104,26 @@ fn exemplar_table(summary: &Summary) -> String {
             row.answer.replace('|', "\\|")
         );
     }
+    out.push_str(&server_log_lines(summary));
+    out
+}
+
+/// The stack's log lines of each named request, or why there are none.
+fn server_log_lines(summary: &Summary) -> String {
+    let Some(logs) = &summary.server_logs else {
+        return "\nSearch the server's logs for these ids.\n".into();
+    };
+    if !logs.carries_ids {
+        return format!("\n{}\n", super::exemplars::no_ids_note(logs));
+    }
+    let mut out = String::from("\nTheir lines in the stack's logs:\n\n");
+    for request in &logs.requests {
+        let _ = writeln!(out, "- `{}`:\n\n  ```", request.request_id);
+        for line in &request.lines {
+            let _ = writeln!(out, "  {}: {}", line.file, line.text.replace("```", "'''"));
+        }
+        out.push_str("  ```\n");
+    }
     out
 }
 

@@ -14,6 +14,7 @@ use crate::load::OpenReport;
 use crate::metrics::{Exemplars, Failures, Measurements, OutcomeCounts, SecondStats, StepMeasurements};
 use crate::scenario::Plan;
 use crate::seed::SeedReport;
+use crate::server_logs::ServerLogs;
 use crate::slo::Verdict;
 use crate::telemetry::Telemetry;
 
@@ -82,6 +83,9 @@ pub struct Summary {
     /// What the figures may hide (coordinated omission in a closed-model run).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// The stack's log lines of the requests the steps name (a stack the harness ran).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_logs: Option<ServerLogs>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -153,6 +157,8 @@ pub struct RunFacts {
     pub comparison: Option<Comparison>,
     /// The generators of a run on several (empty for one process).
     pub generators: Vec<GeneratorReport>,
+    /// The stack's log lines of the requests the steps name.
+    pub server_logs: Option<ServerLogs>,
 }
 
 impl RunFacts {
@@ -168,6 +174,7 @@ impl RunFacts {
             faults: Vec::new(),
             comparison: None,
             generators: Vec::new(),
+            server_logs: None,
         }
     }
 }
@@ -221,6 +228,7 @@ impl Summary {
             open_model: OpenReport::of(plan, measured),
             generators: facts.generators,
             warnings: super::omission::warning(measured).into_iter().collect(),
+            server_logs: facts.server_logs,
         }
     }
 }

@@ -24,6 +24,7 @@ mod readme;
 mod recorded;
 mod reports;
 mod secrets;
+mod server_logs;
 mod shipped;
 mod tls;
 mod transport;

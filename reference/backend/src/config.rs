@@ -45,6 +45,9 @@ pub struct Settings {
     pub search_cache_ttl: Duration,
     /// `LOG_LEVEL`: `info` (every request), `error` or `off`.
     pub log_level: String,
+    /// `LOG_FORMAT`: `json` (the seed's JSON lines, default) or `gin` (Gin's default
+    /// logger's plain-text access lines, which carry no request id).
+    pub log_format: String,
 }
 
 #[derive(Clone, Debug)]
@@ -136,6 +139,7 @@ impl Settings {
             },
             search_cache_ttl: env.duration("SEARCH_CACHE_TTL", "60s")?,
             log_level: env.string("LOG_LEVEL", "info"),
+            log_format: env.string("LOG_FORMAT", "json"),
         })
     }
 }

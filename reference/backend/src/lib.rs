@@ -84,6 +84,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     log::set_level(&settings.log_level);
+    log::set_format(&settings.log_format);
     let state = AppState::connect(settings).await?;
     db::migrate(&state.db).await?;
     let addr = listener.local_addr()?;

@@ -1,9 +1,11 @@
 //! JSON log lines in the seed's format (`timestamp`, `level`, `service`, `message`,
 //! `user_id`, `request_id`), one per line on stdout, and the middleware that gives
-//! every request an id and logs its completion.
+//! every request an id and logs its completion. `LOG_FORMAT=gin` writes plain text
+//! instead, each request as Gin's default logger writes it (no request id), as a
+//! backend that has not adopted the seed's format does.
 
 use std::io::Write;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::time::Instant;
 
 use axum::extract::Request;
@@ -28,6 +30,14 @@ pub fn set_level(level: &str) {
     LEVEL.store(value, Ordering::Relaxed);
 }
 
+/// Plain text as Gin's default logger writes it, instead of JSON lines (`LOG_FORMAT`).
+static GIN: AtomicBool = AtomicBool::new(false);
+
+/// Sets the format of the lines: `json` (default) or `gin`.
+pub fn set_format(format: &str) {
+    GIN.store(format == "gin", Ordering::Relaxed);
+}
+
 fn enabled(level: &str) -> bool {
     let rank = if level == "ERROR" { 1 } else { 0 };
     rank >= LEVEL.load(Ordering::Relaxed)
@@ -44,6 +54,10 @@ pub fn emit(level: &str, message: &str, user_id: Option<Uuid>, request_id: Optio
     if !enabled(level) {
         return;
     }
+    if GIN.load(Ordering::Relaxed) {
+        let now = chrono::Utc::now().format("%Y/%m/%d - %H:%M:%S");
+        return write_line(&format!("[GIN-debug] {now} {level} {message}"));
+    }
     let mut line = json!({
         "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         "level": level,
@@ -55,9 +69,27 @@ pub fn emit(level: &str, message: &str, user_id: Option<Uuid>, request_id: Optio
     if let (Some(line), Value::Object(extra)) = (line.as_object_mut(), extra) {
         line.extend(extra);
     }
+    write_line(&line.to_string());
+}
+
+fn write_line(line: &str) {
     let mut out = std::io::stdout().lock();
     // A closed stdout must not take the server down with it.
     let _ = writeln!(out, "{line}");
+}
+
+/// A request as Gin's default logger writes it:
+/// `[GIN] 2026/12/05 - 12:00:00 | 200 |    1.234567ms |  127.0.0.1 | GET  "/health"`.
+fn gin_request(status: u16, latency: std::time::Duration, method: &str, path: &str) {
+    if !enabled(if status >= 500 { "ERROR" } else { "INFO" }) {
+        return;
+    }
+    let now = chrono::Utc::now().format("%Y/%m/%d - %H:%M:%S");
+    let latency = format!("{latency:?}");
+    write_line(&format!(
+        "[GIN] {now} | {status:>3} | {latency:>13} | {:>15} | {method:<7} {path:?}",
+        "127.0.0.1"
+    ));
 }
 
 pub fn info(message: &str) {
@@ -89,6 +121,10 @@ pub async fn requests(mut request: Request, next: Next) -> Response {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
     let status = response.status();
+    if GIN.load(Ordering::Relaxed) {
+        gin_request(status.as_u16(), started.elapsed(), method.as_str(), &path);
+        return response;
+    }
     let level = if status.is_server_error() { "ERROR" } else { "INFO" };
     let user = response.extensions().get::<ServedUser>().map(|u| u.0);
     emit(
