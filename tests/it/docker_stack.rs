@@ -44,6 +44,19 @@ fn a_signup_run_in_containers_passes_and_leaves_nothing_behind() {
     for part in ["postgres", "redis", "backend-1", "frontend"] {
         assert!(logs.join(format!("{part}.log")).is_file(), "{part}.log saved");
     }
+    // Each step's slowest request, found by its id in the container's saved log.
+    let server_logs = &summary["server_logs"];
+    assert_eq!(server_logs["carries_ids"], true, "{server_logs}");
+    for step in summary["steps"].as_array().unwrap() {
+        let slowest = step["exemplars"]["slowest"][0]["request_id"].as_str().unwrap();
+        let found = server_logs["requests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["request_id"] == slowest)
+            .unwrap_or_else(|| panic!("{slowest} in {server_logs}"));
+        assert_eq!(found["lines"][0]["file"], "backend-1.log", "{found}");
+    }
     assert_run_gone(&run_id(&run));
 }
 
