@@ -55,6 +55,8 @@
 //! - [`report`]: report data (run summary, capacity report, comparison) and one renderer
 //!   per format (console, JSON, Markdown, HTML, JUnit); the failures and warnings the
 //!   figures alone would hide
+//! - [`alert_rules`]: a scenario's SLOs and the seed's thresholds as Prometheus alerting
+//!   rules, with `promtool test rules` cases
 //! - [`server_logs`]: the stack's log lines of the requests a report names
 //! - [`interrupt`]: Ctrl-C and SIGTERM handling
 //! - [`exit`], [`error`]: exit codes and the errors that map to them
@@ -67,6 +69,7 @@ pub use karigar_perf_model::{
 };
 pub use karigar_perf_stack::{faults, stack, telemetry};
 
+pub mod alert_rules;
 pub mod capacity;
 pub mod cli;
 mod commands;

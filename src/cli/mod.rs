@@ -13,6 +13,7 @@ pub mod reference;
 mod scenario;
 mod seed;
 mod shared;
+mod slo;
 mod stack;
 mod worker;
 
@@ -27,6 +28,7 @@ pub use merge::*;
 pub use scenario::*;
 pub use seed::*;
 pub use shared::*;
+pub use slo::*;
 pub use stack::*;
 pub use worker::*;
 
@@ -101,6 +103,10 @@ pub enum Command {
     Import(ImportCommand),
     #[command(subcommand, about = drill_about())]
     Drill(DrillCommand),
+    /// The SLOs beyond the run: `slo rules` writes them as Prometheus alerting rules
+    /// with their promtool tests.
+    #[command(subcommand)]
+    Slo(SloCommand),
     /// Print a shell completion script, e.g. into
     /// ~/.local/share/bash-completion/completions/karigar-perf.
     Completions {

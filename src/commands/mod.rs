@@ -12,10 +12,11 @@ mod merge;
 mod scenario;
 mod seed;
 mod serve;
+mod slo;
 mod stack;
 mod worker;
 
-use crate::cli::{Command, DeployCommand, DrillCommand, GateCommand, K8sCommand, StackCommand};
+use crate::cli::{Command, DeployCommand, DrillCommand, GateCommand, K8sCommand, SloCommand, StackCommand};
 use crate::error::{Error, Result};
 
 /// Runs one subcommand to its exit code.
@@ -36,6 +37,7 @@ pub async fn dispatch(command: Command) -> Result<u8> {
         Command::Drill(DrillCommand::Restore(args)) => drill::restore(&args, current_exe()?).await,
         Command::Drill(DrillCommand::RedisKill(args)) => drill::redis_kill(&args, current_exe()?).await,
         Command::Import(command) => import::run(&command),
+        Command::Slo(SloCommand::Rules(args)) => slo::rules(&args),
         Command::Completions { shell } => print(&crate::cli::reference::completions(shell)),
         Command::Backend => serve::backend().await,
         Command::Frontend => serve::frontend().await,

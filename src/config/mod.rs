@@ -10,6 +10,7 @@ mod k8s;
 mod merge;
 mod run;
 mod seed;
+mod slo;
 mod stack;
 mod worker;
 
@@ -25,6 +26,7 @@ pub use k8s::{k8s_options, K8sGeneratorsConfig};
 pub use merge::MergeConfig;
 pub use run::{CapacityConfig, Gate, ScenarioConfig};
 pub use seed::{seed_size, seed_target};
+pub use slo::SloRulesConfig;
 pub use stack::{Observe, StackConfig, StackUpConfig};
 pub use worker::worker_settings;
 

@@ -1,6 +1,7 @@
 //! Integration tests, one binary: the reference backend against real Postgres and
 //! Redis, and the harness as a user runs it.
 
+mod alert_rules;
 mod architecture;
 mod backend_api;
 mod backend_process;

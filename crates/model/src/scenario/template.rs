@@ -95,6 +95,18 @@ impl Template {
         }
     }
 
+    /// The template as a pattern: its literal parts through `literal` (an escaper),
+    /// each placeholder as `placeholder` (what any rendered value matches).
+    pub fn pattern(&self, literal: impl Fn(&str) -> String, placeholder: &str) -> String {
+        self.segments
+            .iter()
+            .map(|segment| match segment {
+                Segment::Literal(text) => literal(text),
+                Segment::Var(_) | Segment::Func(_) => placeholder.to_owned(),
+            })
+            .collect()
+    }
+
     pub fn render(&self, ctx: &Context<'_>) -> String {
         let mut out = String::new();
         self.render_into(ctx, &mut out);
