@@ -304,13 +304,14 @@ fn value_of(series: &Value) -> f64 {
 }
 
 /// Prometheus with the Postgres, Redis and process exporters pointed at the kept stack,
-/// scraping them (and the harness's `/metrics` at `harness`) every second.
+/// scraping them (and the harness's `/metrics` at `harness`) every second, and judging
+/// the alerting rules of `rules` (files) every second.
 struct Monitoring {
     url: String,
     _daemons: Vec<Daemon>,
 }
 
-fn monitoring(run: &Run, kept: &Kept, harness: u16) -> Monitoring {
+fn monitoring(run: &Run, kept: &Kept, harness: u16, rules: &[std::path::PathBuf]) -> Monitoring {
     let dir = run.dir.path();
     let port = || karigar_perf::stack::free_port().unwrap();
     let (postgres, redis, process, prometheus) = (port(), port(), port(), port());
@@ -322,8 +323,13 @@ fn monitoring(run: &Run, kept: &Kept, harness: u16) -> Monitoring {
     let job = |name: &str, port: u16| {
         format!("  - job_name: {name}\n    static_configs: [{{targets: ['127.0.0.1:{port}']}}]\n")
     };
+    let rule_files: Vec<String> = rules
+        .iter()
+        .map(|path| format!("{:?}", path.display().to_string()))
+        .collect();
     let config = format!(
-        "global:\n  scrape_interval: 1s\nscrape_configs:\n{}{}{}{}",
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: [{}]\nscrape_configs:\n{}{}{}{}",
+        rule_files.join(", "),
         job("postgres", postgres),
         job("redis", redis),
         job("process", process),
@@ -403,7 +409,7 @@ fn prometheus_gives_the_figures_and_receives_the_runs_series() {
     let run = Run::new();
     let kept = stack_up(&run, &[]);
     let harness = karigar_perf::stack::free_port().unwrap();
-    let prometheus = monitoring(&run, &kept, harness);
+    let prometheus = monitoring(&run, &kept, harness, &[]);
     let scenario = signup_with_process_queries(&run);
     let target = kept.field("backend");
     let remote_write = format!("{}/api/v1/write", prometheus.url);
@@ -611,4 +617,74 @@ fn bad_telemetry_sources_exit_2_before_anything_starts() {
         message.contains("typo.toml:7") && message.contains("db_connections"),
         "{message}"
     );
+}
+
+/// `slo rules` for a scenario whose one SLO is `slo`, written into the run's folder with
+/// alerts that fire at once (`--for 0s`); the rules file.
+fn rules_for(run: &Run, name: &str, slo: &str) -> (String, std::path::PathBuf) {
+    let scenario = roomy_scenario(run, "signup");
+    let text = std::fs::read_to_string(&scenario).unwrap();
+    let text = text.replacen("name = \"signup\"", &format!("name = \"{name}\""), 1);
+    let at = text.find("slos = [").expect("the scenario's SLOs");
+    let end = at + text[at..].find(']').unwrap() + 1;
+    let text = format!("{}slos = [\"{slo}\"]{}", &text[..at], &text[end..]);
+    let path = run.scenario_file(name, &text);
+    let out = run.dir.path().join(format!("rules-{name}.yml"));
+    let written = Command::new(BIN)
+        .args([
+            "slo",
+            "rules",
+            &path,
+            "--for",
+            "0s",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_exit(&written, 0);
+    (path, out)
+}
+
+/// Whether Prometheus fired `alert` of `scenario`'s rules in the last 5 minutes.
+fn fired(prometheus: &str, alert: &str, scenario: &str) -> bool {
+    let promql = format!(
+        "max_over_time(ALERTS{{alertname=\"{alert}\",scenario=\"{scenario}\",alertstate=\"firing\"}}[5m])"
+    );
+    !query(prometheus, &promql).is_empty()
+}
+
+/// The connection SLO as an alert in a real Prometheus, over a kept stack measured by
+/// postgres_exporter: a run breaching `db_connections.max < 4` (the backend keeps 5
+/// connections open) fires its alert; a run holding `db_connections.max < 25` does not.
+#[test]
+fn the_connection_slos_alert_fires_in_prometheus_during_a_breaching_run_and_not_a_passing_one() {
+    let run = Run::new();
+    let (tight, tight_rules) = rules_for(&run, "tight", "db_connections.max < 4");
+    let (roomy, roomy_rules) = rules_for(&run, "roomy", "db_connections.max < 25");
+    let kept = stack_up(&run, &[]);
+    let harness = karigar_perf::stack::free_port().unwrap();
+    let prometheus = monitoring(&run, &kept, harness, &[tight_rules, roomy_rules]);
+    let flags = kept.flags();
+    let alert = "KarigarDbConnectionsPerBackend";
+
+    let passing = run.run(&args(&[&roomy, "--duration", "6s", "--users", "2"], &flags));
+    assert_exit(&passing, 0);
+    assert!(
+        !fired(&prometheus.url, alert, "roomy"),
+        "silent while the SLO holds"
+    );
+
+    let breaching = run.run(&args(&[&tight, "--duration", "6s", "--users", "2"], &flags));
+    assert_exit(&breaching, 3);
+    let slo = &run.summary()["slos"][0];
+    assert_eq!(
+        (&slo["expr"], &slo["pass"]),
+        (&Value::from("db_connections.max < 4"), &Value::Bool(false))
+    );
+    wait_for(Duration::from_secs(30), "the alert fires", || {
+        fired(&prometheus.url, alert, "tight").then_some(())
+    });
+    assert!(!fired(&prometheus.url, alert, "roomy"), "still silent at 25");
+    kept.down(&run);
 }
