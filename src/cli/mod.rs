@@ -6,6 +6,7 @@ mod compare;
 mod deploy;
 mod drill;
 mod gate;
+mod history;
 mod import;
 mod k8s;
 mod merge;
@@ -22,6 +23,7 @@ pub use compare::*;
 pub use deploy::*;
 pub use drill::*;
 pub use gate::*;
+pub use history::*;
 pub use import::*;
 pub use k8s::*;
 pub use merge::*;
@@ -107,6 +109,9 @@ pub enum Command {
     /// with their promtool tests.
     #[command(subcommand)]
     Slo(SloCommand),
+    /// A gate's history over time: `history report` draws its trends.
+    #[command(subcommand)]
+    History(HistoryCommand),
     /// Print a shell completion script, e.g. into
     /// ~/.local/share/bash-completion/completions/karigar-perf.
     Completions {

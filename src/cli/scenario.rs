@@ -75,6 +75,12 @@ pub struct ScenarioArgs {
     #[arg(long, env = "KARIGAR_PERF_BASELINE", value_delimiter = ',')]
     pub baseline: Vec<PathBuf>,
 
+    /// After the run, add it to the history in DIR (its summary as DIR/RUN-ID/summary.json)
+    /// unless it was interrupted, lost a generator or regressed: how a gate's history
+    /// grows build by build (often the --baseline folder).
+    #[arg(long, value_name = "DIR", env = "KARIGAR_PERF_ADD_TO_HISTORY")]
+    pub add_to_history: Option<PathBuf>,
+
     #[command(flatten)]
     pub gate: GateArgs,
 

@@ -6,6 +6,7 @@ mod compare;
 mod deploy;
 mod drill;
 mod gate;
+mod history;
 mod import;
 mod k8s;
 mod merge;
@@ -16,7 +17,9 @@ mod slo;
 mod stack;
 mod worker;
 
-use crate::cli::{Command, DeployCommand, DrillCommand, GateCommand, K8sCommand, SloCommand, StackCommand};
+use crate::cli::{
+    Command, DeployCommand, DrillCommand, GateCommand, HistoryCommand, K8sCommand, SloCommand, StackCommand,
+};
 use crate::error::{Error, Result};
 
 /// Runs one subcommand to its exit code.
@@ -38,6 +41,7 @@ pub async fn dispatch(command: Command) -> Result<u8> {
         Command::Drill(DrillCommand::RedisKill(args)) => drill::redis_kill(&args, current_exe()?).await,
         Command::Import(command) => import::run(&command),
         Command::Slo(SloCommand::Rules(args)) => slo::rules(&args),
+        Command::History(HistoryCommand::Report(args)) => history::report(&args),
         Command::Completions { shell } => print(&crate::cli::reference::completions(shell)),
         Command::Backend => serve::backend().await,
         Command::Frontend => serve::frontend().await,

@@ -351,7 +351,31 @@ fn finish(
     report::write(&summary, report_dir)?;
     write_measurements(judged.measured, &config.source.text, report_dir)?;
     println!("reports: {}", report_dir.display());
+    if let Some(history) = &config.add_to_history {
+        add_to_history(&summary, report_dir, history)?;
+    }
     Ok((exit_code(&summary), summary))
+}
+
+/// Adds the run to `history` (`history/RUN-ID/summary.json`) unless a gate should not
+/// learn from it: interrupted, a generator lost, or slower than the baseline.
+fn add_to_history(summary: &Summary, report_dir: &Path, history: &Path) -> Result<()> {
+    let refused = match summary.verdict {
+        RunVerdict::Interrupted => Some("it was interrupted"),
+        RunVerdict::Incomplete => Some("a load generator was lost"),
+        _ if summary.regressed() => Some("it regressed against the baseline"),
+        _ => None,
+    };
+    if let Some(why) = refused {
+        println!("history: not added to {} ({why})", history.display());
+        return Ok(());
+    }
+    let dir = history.join(&summary.run_id);
+    std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::copy(report_dir.join("summary.json"), dir.join("summary.json")))
+        .map_err(|e| Error::config(format!("--add-to-history {}: {e}", history.display())))?;
+    println!("history: added to {}", history.display());
+    Ok(())
 }
 
 /// `measurements.json`: what the load measured, lossless, and `scenario.toml`, the

@@ -172,7 +172,8 @@ pub fn judge(
     }
 }
 
-fn value(run: &RunFigures, step: &str, figure: Figure) -> Option<f64> {
+/// `run`'s `figure` of `step`, if it has one.
+pub(super) fn value(run: &RunFigures, step: &str, figure: Figure) -> Option<f64> {
     let (_, values) = run.steps.iter().find(|(name, _)| name == step)?;
     values.iter().find(|(f, _)| *f == figure).map(|(_, v)| *v)
 }

@@ -13,9 +13,11 @@
 
 mod changes;
 mod history;
+mod trends;
 
 pub use changes::change_points;
 pub use history::{calibrate, figures, judge, Figure, HistorySettings, RunFigures};
+pub use trends::trends;
 
 use crate::metrics::{Measurements, SecondStats};
 use crate::report::{Comparison, GatePolicy, Row, RowVerdict, StepSummary, Summary};

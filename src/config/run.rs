@@ -32,6 +32,8 @@ pub struct ScenarioConfig {
     pub gate: Option<Gate>,
     /// The dashboard, `/metrics` and remote write.
     pub live: LiveConfig,
+    /// The history this run joins when it completes without a regression.
+    pub add_to_history: Option<std::path::PathBuf>,
 }
 
 /// `capacity`: the scenario, the search and the stack, checked.
@@ -94,6 +96,7 @@ impl ScenarioConfig {
             clients: args.clients.into(),
             gate,
             live: live_config(&args.live)?,
+            add_to_history: args.add_to_history.clone(),
         })
     }
 }

@@ -23,6 +23,9 @@ mod markdown;
 mod omission;
 mod summary;
 mod svg;
+mod trends;
+mod trends_html;
+mod trends_markdown;
 
 use std::path::Path;
 
@@ -33,6 +36,7 @@ use crate::capacity::CapacityReport;
 pub use capacity_text::{capacity_console, step_line};
 pub use comparison::{ChangePoint, Comparison, GatePolicy, HistoryGate, HistoryRow, Row, RowVerdict};
 pub use summary::{Latency, LoadInfo, RunFacts, RunVerdict, StepSummary, Summary, SCHEMA_VERSION};
+pub use trends::{FigureTrend, StepTrend, TrendRun, Trends};
 
 /// The console's table of a run.
 pub fn console(summary: &Summary) -> String {
@@ -47,6 +51,16 @@ pub fn markdown(summary: &Summary) -> String {
 /// `report.html` of a run.
 pub fn html(summary: &Summary) -> String {
     html::render(summary)
+}
+
+/// `trends.html` of a history of runs.
+pub fn trends_html(trends: &Trends) -> String {
+    trends_html::render(trends)
+}
+
+/// `trends.md` of a history of runs, `runs` being its summaries.
+pub fn trends_markdown(trends: &Trends, runs: &[Summary]) -> String {
+    trends_markdown::render(trends, runs)
 }
 
 /// A comparison as Markdown, as `compare` prints it.
