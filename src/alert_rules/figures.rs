@@ -6,7 +6,7 @@ use crate::samples::{SeriesName, PROMETHEUS_DEFAULTS};
 use crate::scenario::Plan;
 use crate::slo::{Cmp, Metric, SloExpr};
 
-use super::ServiceMetrics;
+use super::{Resources, ServiceMetrics};
 
 /// The window rates and quantiles are taken over.
 const WINDOW: &str = "5m";
@@ -57,6 +57,9 @@ pub enum Inputs {
     ConnectionsPerBackend,
     /// A backend container's CPU or memory over its limit (cAdvisor, kube-state-metrics).
     ContainerShare { resource: Resource },
+    /// process-exporter's `backend` group's CPU (cores) or resident memory (bytes) over
+    /// `limit`.
+    ProcessShare { resource: Resource, limit: f64 },
     /// Redis used memory over `maxmemory` (redis_exporter).
     RedisMemory,
     /// postgres_exporter's `pg_up`.
@@ -106,7 +109,14 @@ pub fn number(value: f64) -> String {
 }
 
 /// The rule standing for `slo`, or why there is none.
-pub fn of_slo(slo: &SloExpr, plan: &Plan, service: &ServiceMetrics) -> Result<AlertRule, String> {
+/// `queries` and `resources` are where the exporters' figures come from.
+pub fn of_slo(
+    slo: &SloExpr,
+    plan: &Plan,
+    service: &ServiceMetrics,
+    queries: &[(String, String)],
+    resources: Resources,
+) -> Result<AlertRule, String> {
     let op = breaking_op(slo.cmp).ok_or("an equality is no threshold to alert on")?;
     let labels = step_labels(slo.step.as_deref(), plan, service)?;
     let threshold = slo.unit.to_base(slo.threshold);
@@ -185,7 +195,7 @@ pub fn of_slo(slo: &SloExpr, plan: &Plan, service: &ServiceMetrics) -> Result<Al
             },
         ),
         Metric::Telemetry(series, _) => {
-            let mut rule = telemetry_rule(*series, &[])
+            let mut rule = telemetry_rule(*series, queries, resources)
                 .ok_or_else(|| format!("{} is read by the harness alone; no exporter gives it", slo.text))?;
             rule.op = op;
             rule.threshold = threshold;
@@ -203,7 +213,11 @@ pub fn of_slo(slo: &SloExpr, plan: &Plan, service: &ServiceMetrics) -> Result<Al
 /// The seed's thresholds: responses under 500 ms (p95), at most 25 connections per
 /// backend, CPU under 70 % and memory under 80 % of the limits, Redis under 80 % of
 /// `maxmemory`, and Postgres reachable. `queries` are `[stack.prometheus]`'s.
-pub fn seed_thresholds(service: &ServiceMetrics, queries: &[(String, String)]) -> Vec<AlertRule> {
+pub fn seed_thresholds(
+    service: &ServiceMetrics,
+    queries: &[(String, String)],
+    resources: Resources,
+) -> Vec<AlertRule> {
     let histogram = &service.histogram;
     let mut rules = vec![AlertRule {
         name: "KarigarP95Latency".into(),
@@ -226,7 +240,7 @@ pub fn seed_thresholds(service: &ServiceMetrics, queries: &[(String, String)]) -
         SeriesName::BackendMemory,
         SeriesName::RedisMemory,
     ] {
-        rules.extend(telemetry_rule(series, queries));
+        rules.extend(telemetry_rule(series, queries, resources));
     }
     rules.push(AlertRule {
         name: "KarigarPostgresDown".into(),
@@ -243,7 +257,11 @@ pub fn seed_thresholds(service: &ServiceMetrics, queries: &[(String, String)]) -
 }
 
 /// The rule of a telemetry series the exporters give, at the seed's threshold.
-fn telemetry_rule(series: SeriesName, queries: &[(String, String)]) -> Option<AlertRule> {
+fn telemetry_rule(
+    series: SeriesName,
+    queries: &[(String, String)],
+    resources: Resources,
+) -> Option<AlertRule> {
     let query = |figure: &str| {
         let own = queries.iter().find(|(name, _)| name == figure);
         let default = PROMETHEUS_DEFAULTS.iter().find(|(name, _)| *name == figure);
@@ -257,6 +275,20 @@ fn telemetry_rule(series: SeriesName, queries: &[(String, String)]) -> Option<Al
         let ((a, a_default), (b, b_default)) = (query(a), query(b));
         (format!("({a}) / ({b})"), a_default && b_default)
     };
+    if let (
+        SeriesName::BackendCpu | SeriesName::BackendMemory,
+        Resources::ProcessExporter {
+            cpu_limit,
+            memory_limit,
+        },
+    ) = (series, resources)
+    {
+        return Some(process_rule(
+            series == SeriesName::BackendCpu,
+            cpu_limit,
+            memory_limit as f64,
+        ));
+    }
     let (name, (figure, defaults), threshold, slo, summary, inputs) = match series {
         SeriesName::DbConnections => {
             let ((db, db_default), (replicas, replicas_default)) =
@@ -323,6 +355,45 @@ fn telemetry_rule(series: SeriesName, queries: &[(String, String)]) -> Option<Al
         verified: String::new(),
         inputs: defaults.then_some(inputs),
     })
+}
+
+/// A backend's CPU or memory from process-exporter's `backend` group, over its limit.
+fn process_rule(cpu: bool, cpu_limit: f64, memory_limit: f64) -> AlertRule {
+    let (name, figure, threshold, what, resource, limit) = match cpu {
+        true => (
+            "KarigarBackendCpu",
+            format!(
+                "sum by (groupname) (rate(namedprocess_namegroup_cpu_seconds_total{{groupname=\"backend\"}}[1m])) / {}",
+                number(cpu_limit)
+            ),
+            policy::CPU_TRIGGER,
+            "CPU",
+            Resource::Cpu,
+            cpu_limit,
+        ),
+        false => (
+            "KarigarBackendMemory",
+            format!(
+                "sum by (groupname) (namedprocess_namegroup_memory_bytes{{groupname=\"backend\",memtype=\"resident\"}}) / {}",
+                number(memory_limit)
+            ),
+            policy::MEMORY_TRIGGER,
+            "memory",
+            Resource::Memory,
+            memory_limit,
+        ),
+    };
+    AlertRule {
+        name: name.into(),
+        figure,
+        op: ">",
+        threshold,
+        slo: format!("seed: {what} under {:.0}% of the limit", threshold * 100.0),
+        summary: format!("the backend's {what} above the seed's scale-out trigger"),
+        for_: String::new(),
+        verified: String::new(),
+        inputs: Some(Inputs::ProcessShare { resource, limit }),
+    }
 }
 
 /// The comparison under which `cmp` no longer holds.

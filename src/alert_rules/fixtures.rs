@@ -147,6 +147,19 @@ fn series(inputs: &Inputs, value: f64) -> Vec<Series> {
                 ),
             ]
         }
+        Inputs::ProcessShare { resource, limit } => vec![match resource {
+            Resource::Cpu => counter(
+                "namedprocess_namegroup_cpu_seconds_total",
+                &Vec::new(),
+                &[("groupname", "backend"), ("mode", "user")],
+                value * limit,
+            ),
+            Resource::Memory => gauge(
+                "namedprocess_namegroup_memory_bytes",
+                &[("groupname", "backend"), ("memtype", "resident")],
+                value * limit,
+            ),
+        }],
         Inputs::RedisMemory => vec![
             gauge("redis_memory_used_bytes", &[], value * MEMORY_LIMIT),
             gauge("redis_memory_max_bytes", &[], MEMORY_LIMIT),
@@ -155,10 +168,12 @@ fn series(inputs: &Inputs, value: f64) -> Vec<Series> {
     }
 }
 
-/// The labels the figure's PromQL keeps: the pod of a container's share, else none.
+/// The labels the figure's PromQL keeps: the pod of a container's share, the group of
+/// a process's, else none.
 fn kept(inputs: &Inputs) -> Vec<(String, String)> {
     match inputs {
         Inputs::ContainerShare { .. } => vec![("pod".into(), POD.into())],
+        Inputs::ProcessShare { .. } => vec![("groupname".into(), "backend".into())],
         _ => Vec::new(),
     }
 }

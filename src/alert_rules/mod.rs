@@ -40,6 +40,16 @@ impl Default for ServiceMetrics {
     }
 }
 
+/// Where a backend's CPU and memory come from.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Resources {
+    /// cAdvisor's container figures over kube-state-metrics' limits: the queries
+    /// `--prometheus` reads, a scenario's `[stack.prometheus]` included.
+    Cadvisor,
+    /// process-exporter's `backend` group over these limits (cores, bytes).
+    ProcessExporter { cpu_limit: f64, memory_limit: u64 },
+}
+
 /// The run that verified the SLOs, as each rule names it.
 #[derive(Clone, Debug, Default)]
 pub struct Verification {
@@ -57,23 +67,24 @@ pub struct RuleSet {
 }
 
 /// The rules of `plan`'s SLOs and of the seed's thresholds, each `for` long before it
-/// fires (as Prometheus writes it, `5m`).
+/// fires (as Prometheus writes it, `5m`); `resources` says where CPU and memory come from.
 pub fn rule_set(
     plan: &Plan,
     service: &ServiceMetrics,
     queries: &[(String, String)],
+    resources: Resources,
     verification: Option<&Verification>,
     for_: &str,
 ) -> RuleSet {
     let mut rules = Vec::new();
     let mut skipped = Vec::new();
     for slo in &plan.slos {
-        match figures::of_slo(slo, plan, service) {
+        match figures::of_slo(slo, plan, service, queries, resources) {
             Ok(rule) => rules.push(rule),
             Err(why) => skipped.push((slo.text.clone(), why)),
         }
     }
-    rules.extend(figures::seed_thresholds(service, queries));
+    rules.extend(figures::seed_thresholds(service, queries, resources));
     for rule in &mut rules {
         rule.for_ = for_.to_owned();
         rule.verified = verified_text(&rule.slo, verification);

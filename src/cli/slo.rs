@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
+
+use super::shared::{parse_bytes, parse_cores};
 
 /// `karigar-perf slo ...`: the SLOs beyond the run.
 #[derive(Debug, Subcommand)]
@@ -42,7 +44,28 @@ pub struct SloRulesArgs {
     /// The histogram's label holding the method.
     #[arg(long, default_value = "method", value_name = "LABEL")]
     pub method_label: String,
+    /// Where a backend's CPU and memory come from: cAdvisor with kube-state-metrics'
+    /// limits (the scenario's [stack.prometheus] queries, else `--prometheus`'s
+    /// defaults), or process-exporter's `backend` group against --cpu-limit and
+    /// --memory-limit.
+    #[arg(long, value_enum, default_value = "cadvisor")]
+    pub resources: ResourcesChoice,
+    /// With process-exporter: one backend's CPU limit in cores (default: the seed's
+    /// production budget, 2).
+    #[arg(long, value_parser = parse_cores, default_value = "2")]
+    pub cpu_limit: f64,
+    /// With process-exporter: one backend's memory limit, e.g. 2GiB (the seed's
+    /// production budget).
+    #[arg(long, value_parser = parse_bytes, default_value = "2GiB")]
+    pub memory_limit: u64,
     /// How long a threshold must be broken before its alert fires.
     #[arg(long = "for", default_value = "5m", value_name = "DURATION")]
     pub for_: String,
+}
+
+/// `--resources`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ResourcesChoice {
+    Cadvisor,
+    ProcessExporter,
 }

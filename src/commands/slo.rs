@@ -12,6 +12,7 @@ pub fn rules(args: &SloRulesArgs) -> Result<u8> {
         &config.plan,
         &config.service,
         &config.queries,
+        config.resources,
         config.verification.as_ref(),
         &config.for_,
     );

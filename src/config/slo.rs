@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::alert_rules::{ServiceMetrics, Verification};
-use crate::cli::SloRulesArgs;
+use crate::alert_rules::{Resources, ServiceMetrics, Verification};
+use crate::cli::{ResourcesChoice, SloRulesArgs};
 use crate::error::{Error, Result};
 use crate::scenario::{LoadOverrides, Plan, Source};
 
@@ -13,6 +13,7 @@ pub struct SloRulesConfig {
     pub service: ServiceMetrics,
     /// `[stack.prometheus]`: the scenario's PromQL for the exporters' figures.
     pub queries: Vec<(String, String)>,
+    pub resources: Resources,
     pub verification: Option<Verification>,
     /// How long a threshold is broken before its alert fires, as Prometheus writes it.
     pub for_: String,
@@ -56,6 +57,13 @@ impl SloRulesConfig {
                 status_label: args.status_label.clone(),
                 path_label: args.path_label.clone(),
                 method_label: args.method_label.clone(),
+            },
+            resources: match args.resources {
+                ResourcesChoice::Cadvisor => Resources::Cadvisor,
+                ResourcesChoice::ProcessExporter => Resources::ProcessExporter {
+                    cpu_limit: args.cpu_limit,
+                    memory_limit: args.memory_limit,
+                },
             },
             verification,
             for_: args.for_.clone(),

@@ -73,6 +73,37 @@ fn every_shipped_scenarios_rules_pass_promtool_and_their_tests_bite() {
         }
     }
 
+    // A backend outside Kubernetes: its CPU and memory from process-exporter, over
+    // the limits given.
+    let process = dir.path().join("process");
+    std::fs::create_dir(&process).unwrap();
+    let (rules, tests) = write_rules(
+        "signup",
+        &process,
+        &[
+            "--resources",
+            "process-exporter",
+            "--cpu-limit",
+            "1.5",
+            "--memory-limit",
+            "512MiB",
+        ],
+    );
+    assert_ok(
+        &promtool(&["check", "rules", &rules], &process),
+        "process-exporter",
+    );
+    assert_ok(
+        &promtool(&["test", "rules", &tests], &process),
+        "process-exporter",
+    );
+    let text = std::fs::read_to_string(process.join(&rules)).unwrap();
+    assert!(
+        text.contains("namedprocess_namegroup_cpu_seconds_total{groupname=\"backend\"}[1m])) / 1.5)")
+            && text.contains("memtype=\"resident\"}) / 536870912)"),
+        "{text}"
+    );
+
     // The seed's 25 connections per backend moved to 30: the case at 27.5 no longer
     // fires, and promtool says so.
     let (rules, tests) = write_rules("signup", dir.path(), &[]);
