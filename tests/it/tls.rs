@@ -4,7 +4,7 @@
 //! `--header`, `--basic-auth` and `--http2` against it.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use rcgen::{
@@ -86,7 +86,7 @@ fn add_table(file: &str, table: &str) {
 /// certificate signed by the CA required, and the same guarded location), each request logged with its protocol,
 /// server name and Host.
 pub(crate) struct Nginx {
-    child: Child,
+    _process: crate::common::nginx::Nginx,
     pub(crate) tls: u16,
     pub(crate) mtls: u16,
     log: PathBuf,
@@ -175,57 +175,16 @@ http {{
             log = log.display(),
             ca = pki.path("ca.pem"),
         );
-        let conf = dir.join("nginx.conf");
-        std::fs::write(&conf, config).unwrap();
-        let child = Command::new("/usr/sbin/nginx")
-            .args([
-                "-p",
-                &dir.display().to_string(),
-                "-c",
-                &conf.display().to_string(),
-            ])
-            .args(["-g", "daemon off;"])
-            .spawn()
-            .expect("nginx runs (Debian: apt-get install nginx-light)");
-        let mut nginx = Self {
-            child,
+        Self {
+            _process: crate::common::nginx::Nginx::start(dir, &config, &[tls, mtls]),
             tls,
             mtls,
             log,
-        };
-        nginx.wait_listening();
-        nginx
-    }
-
-    fn wait_listening(&mut self) {
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(20) {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("nginx exited ({status}) before it listened");
-            }
-            let up = [self.tls, self.mtls]
-                .iter()
-                .all(|port| std::net::TcpStream::connect(("127.0.0.1", *port)).is_ok());
-            if up {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("nginx did not listen on {} and {}", self.tls, self.mtls);
     }
 
     fn seen(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Nginx {
-    /// SIGQUIT: the master stops its workers, then itself (a SIGKILL would orphan them).
-    fn drop(&mut self) {
-        unsafe {
-            libc::kill(self.child.id() as i32, libc::SIGQUIT);
-        }
-        let _ = self.child.wait();
     }
 }
 

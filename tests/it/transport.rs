@@ -3,8 +3,6 @@
 //! from, and a server that closes kept-alive connections every few requests.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
-use std::time::{Duration, Instant};
 
 use crate::common::harness::{assert_exit, Run};
 use crate::compose::free_port;
@@ -13,7 +11,7 @@ use crate::compose::free_port;
 /// closed after every 3 requests) and `other` (where one redirect leads); each request
 /// logged with its port, connection, method, path, status and encoding.
 struct Nginx {
-    child: Child,
+    _process: crate::common::nginx::Nginx,
     main: u16,
     other: u16,
     log: PathBuf,
@@ -62,40 +60,12 @@ http {{
             log = log.display(),
             padding = "abc".repeat(100),
         );
-        let conf = dir.join("nginx.conf");
-        std::fs::write(&conf, config).unwrap();
-        let child = Command::new("/usr/sbin/nginx")
-            .args([
-                "-p",
-                &dir.display().to_string(),
-                "-c",
-                &conf.display().to_string(),
-            ])
-            .args(["-g", "daemon off;"])
-            .spawn()
-            .expect("nginx runs (Debian: apt-get install nginx-light)");
-        let nginx = Self {
-            child,
+        Self {
+            _process: crate::common::nginx::Nginx::start(dir, &config, &[main, other]),
             main,
             other,
             log,
-        };
-        nginx.wait_listening();
-        nginx
-    }
-
-    fn wait_listening(&self) {
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(20) {
-            let up = [self.main, self.other]
-                .iter()
-                .all(|port| std::net::TcpStream::connect(("127.0.0.1", *port)).is_ok());
-            if up {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("nginx did not listen on {} and {}", self.main, self.other);
     }
 
     /// The access log's lines, each split into its fields.
@@ -105,16 +75,6 @@ http {{
             .lines()
             .map(|line| line.split(' ').map(str::to_owned).collect())
             .collect()
-    }
-}
-
-impl Drop for Nginx {
-    /// SIGQUIT: the master stops its workers, then itself.
-    fn drop(&mut self) {
-        unsafe {
-            libc::kill(self.child.id() as i32, libc::SIGQUIT);
-        }
-        let _ = self.child.wait();
     }
 }
 

@@ -6,6 +6,7 @@ pub mod browser;
 pub mod cdp;
 pub mod docker;
 pub mod harness;
+pub mod nginx;
 pub mod pages;
 pub mod stall;
 pub mod stores;
