@@ -575,7 +575,7 @@ h1{font-size:22px}h2{font-size:17px;margin-top:28px}code{background:#f3f3f3;padd
 .badge.pass{background:#2ca02c}.badge.fail{background:#d62728}.badge.warn{background:#ff7f0e}\
 td.pass{color:#2ca02c}td.fail{color:#d62728;font-weight:bold}td.warn{color:#ff7f0e}p.meta.warn{color:#d62728;font-weight:bold}\
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:4px 8px;text-align:left}\
-.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:12px}\
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(560px,1fr));gap:12px}\
 .chart{width:100%;height:auto;border:1px solid #eee}\
 .chart .title{font-size:13px;font-weight:600}.chart .tick{font-size:10px;fill:#666}\
 .chart .legend{font-size:11px}.chart .axis{stroke:#999}.chart .grid{stroke:#eee}\
