@@ -111,17 +111,8 @@ impl Nginx {
             pki.path("server.pem"),
             pki.path("server.key")
         );
-        let config = format!(
-            r#"user root;
-worker_processes 1;
-error_log {dir}/error.log;
-pid {dir}/nginx.pid;
-events {{ worker_connections 256; }}
-http {{
-  access_log off;
-  client_body_temp_path {dir}/body; proxy_temp_path {dir}/proxy;
-  fastcgi_temp_path {dir}/fastcgi; uwsgi_temp_path {dir}/uwsgi; scgi_temp_path {dir}/scgi;
-  log_format seen '$server_protocol $ssl_server_name $host $uri $status';
+        let http = format!(
+            r#"  log_format seen '$server_protocol $ssl_server_name $host $uri $status';
   server {{
     listen 127.0.0.1:{tls} ssl http2 default_server; {cert}
     server_name _;
@@ -169,12 +160,11 @@ http {{
       return 200 "client known, let in\n";
     }}
   }}
-}}
 "#,
-            dir = dir.display(),
             log = log.display(),
             ca = pki.path("ca.pem"),
         );
+        let config = crate::common::nginx::config(dir, &http);
         Self {
             _process: crate::common::nginx::Nginx::start(dir, &config, &[tls, mtls]),
             tls,

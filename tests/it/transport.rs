@@ -21,17 +21,8 @@ impl Nginx {
     fn start(dir: &Path) -> Self {
         let (main, other) = (free_port(), free_port());
         let log = dir.join("access.log");
-        let config = format!(
-            r#"user root;
-worker_processes 1;
-error_log {dir}/error.log;
-pid {dir}/nginx.pid;
-events {{ worker_connections 256; }}
-http {{
-  access_log off;
-  client_body_temp_path {dir}/body; proxy_temp_path {dir}/proxy;
-  fastcgi_temp_path {dir}/fastcgi; uwsgi_temp_path {dir}/uwsgi; scgi_temp_path {dir}/scgi;
-  log_format seen '$server_port $connection $request_method $uri $status $sent_http_content_encoding';
+        let http = format!(
+            r#"  log_format seen '$server_port $connection $request_method $uri $status $sent_http_content_encoding';
   default_type application/json;
   gzip on; gzip_min_length 1; gzip_types application/json;
   keepalive_requests 3;
@@ -54,12 +45,11 @@ http {{
     access_log {log} seen;
     location = /elsewhere {{ return 200 '{{"elsewhere":"yes"}}'; }}
   }}
-}}
 "#,
-            dir = dir.display(),
             log = log.display(),
             padding = "abc".repeat(100),
         );
+        let config = crate::common::nginx::config(dir, &http);
         Self {
             _process: crate::common::nginx::Nginx::start(dir, &config, &[main, other]),
             main,

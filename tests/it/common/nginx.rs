@@ -5,6 +5,19 @@ use std::path::Path;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
+/// A whole `nginx.conf` for a test's nginx in `dir`: one worker, its logs, pid and
+/// temporary files in `dir`, and `http` (the `http` block's own directives and servers).
+pub fn config(dir: &Path, http: &str) -> String {
+    let dir = dir.display();
+    format!(
+        "user root;\nworker_processes 1;\nerror_log {dir}/error.log;\npid {dir}/nginx.pid;\n\
+         events {{ worker_connections 256; }}\nhttp {{\n  access_log off;\n\
+         \x20 client_body_temp_path {dir}/body; proxy_temp_path {dir}/proxy;\n\
+         \x20 fastcgi_temp_path {dir}/fastcgi; uwsgi_temp_path {dir}/uwsgi; scgi_temp_path {dir}/scgi;\n\
+         {http}}}\n"
+    )
+}
+
 /// An nginx master process, stopped (SIGQUIT) when dropped.
 pub struct Nginx {
     child: Child,
