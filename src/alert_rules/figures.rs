@@ -118,95 +118,121 @@ pub fn of_slo(
     resources: Resources,
 ) -> Result<AlertRule, String> {
     let op = breaking_op(slo.cmp).ok_or("an equality is no threshold to alert on")?;
-    let labels = step_labels(slo.step.as_deref(), plan, service)?;
     let threshold = slo.unit.to_base(slo.threshold);
-    let of_step = slo
-        .step
-        .as_deref()
-        .map_or(String::new(), |step| format!(" of {step}"));
-    let name_step = slo.step.as_deref().map_or(String::new(), camel);
-    let histogram = &service.histogram;
-    let all = selector(&labels, "");
-    let rule = |name: String, figure: String, threshold: f64, summary: String, inputs| AlertRule {
-        name,
-        figure,
+    if let Metric::Telemetry(series, _) = &slo.metric {
+        let mut rule = telemetry_rule(*series, queries, resources)
+            .ok_or_else(|| format!("{} is read by the harness alone; no exporter gives it", slo.text))?;
+        rule.op = op;
+        rule.threshold = threshold;
+        rule.slo = slo.text.clone();
+        rule.summary = format!("{} breaks {}", rule.summary, slo.text);
+        return Ok(rule);
+    }
+    let step = slo.step.as_deref();
+    let labels = step_labels(step, plan, service)?;
+    let figure = request_figure(&slo.metric, labels, service)?;
+    let of_step = step.map_or(String::new(), |step| format!(" of {step}"));
+    Ok(AlertRule {
+        name: format!("Karigar{}{}", figure.name, step.map_or(String::new(), camel)),
+        figure: figure.promql,
         op,
-        threshold,
+        threshold: threshold * figure.scale,
         slo: slo.text.clone(),
-        summary,
+        summary: format!("{}{of_step} {} {}", figure.what, figure.verb, slo.text),
         for_: String::new(),
         verified: String::new(),
-        inputs: Some(inputs),
-    };
-    Ok(match &slo.metric {
+        inputs: Some(figure.inputs),
+    })
+}
+
+/// A figure of the service's own requests, from its histogram.
+struct RequestFigure {
+    /// The alert's name, between `Karigar` and the step.
+    name: String,
+    promql: String,
+    /// From the SLO's base unit (µs for latencies) to the figure's (seconds).
+    scale: f64,
+    /// What breaks the SLO, and its verb (`p95 latency` `breaks`).
+    what: String,
+    verb: &'static str,
+    inputs: Inputs,
+}
+
+/// The figure of request metric `metric` over the requests `labels` pick; why there is
+/// none for a maximum or a run's counts.
+fn request_figure(
+    metric: &Metric,
+    labels: Labels,
+    service: &ServiceMetrics,
+) -> Result<RequestFigure, String> {
+    let histogram = &service.histogram;
+    let all = selector(&labels, "");
+    let metric_name = histogram.clone();
+    Ok(match metric {
         Metric::Percentile(q) => {
             let label = percentile_label(*q);
-            rule(
-                format!("Karigar{}Latency{name_step}", camel(&label)),
-                format!(
+            RequestFigure {
+                name: format!("{}Latency", camel(&label)),
+                promql: format!(
                     "histogram_quantile({}, sum by (le) (rate({histogram}_bucket{all}[{WINDOW}])))",
                     number(*q)
                 ),
-                threshold / 1e6,
-                format!("{label} latency{of_step} breaks {}", slo.text),
-                Inputs::Quantile {
-                    metric: histogram.clone(),
+                scale: 1e-6,
+                what: format!("{label} latency"),
+                verb: "breaks",
+                inputs: Inputs::Quantile {
+                    metric: metric_name,
                     labels,
                     quantile: *q,
                 },
-            )
+            }
         }
-        Metric::Mean => rule(
-            format!("KarigarMeanLatency{name_step}"),
-            format!(
+        Metric::Mean => RequestFigure {
+            name: "MeanLatency".into(),
+            promql: format!(
                 "sum(rate({histogram}_sum{all}[{WINDOW}])) / sum(rate({histogram}_count{all}[{WINDOW}]))"
             ),
-            threshold / 1e6,
-            format!("mean latency{of_step} breaks {}", slo.text),
-            Inputs::Mean {
-                metric: histogram.clone(),
+            scale: 1e-6,
+            what: "mean latency".into(),
+            verb: "breaks",
+            inputs: Inputs::Mean {
+                metric: metric_name,
                 labels,
             },
-        ),
+        },
         Metric::ErrorRate => {
             let errors = selector(&labels, &format!("{}=~\"5..\"", service.status_label));
-            rule(
-                format!("KarigarErrorRate{name_step}"),
-                format!(
+            RequestFigure {
+                name: "ErrorRate".into(),
+                promql: format!(
                     "sum(rate({histogram}_count{errors}[{WINDOW}])) / sum(rate({histogram}_count{all}[{WINDOW}]))"
                 ),
-                threshold,
-                format!("5xx answers{of_step} break {}", slo.text),
-                Inputs::ErrorRatio {
-                    metric: histogram.clone(),
+                scale: 1.0,
+                what: "5xx answers".into(),
+                verb: "break",
+                inputs: Inputs::ErrorRatio {
+                    metric: metric_name,
                     labels,
                     code_label: service.status_label.clone(),
                 },
-            )
+            }
         }
-        Metric::Rps => rule(
-            format!("KarigarThroughput{name_step}"),
-            format!("sum(rate({histogram}_count{all}[{WINDOW}]))"),
-            threshold,
-            format!("requests per second{of_step} break {}", slo.text),
-            Inputs::Rate {
-                metric: histogram.clone(),
+        Metric::Rps => RequestFigure {
+            name: "Throughput".into(),
+            promql: format!("sum(rate({histogram}_count{all}[{WINDOW}]))"),
+            scale: 1.0,
+            what: "requests per second".into(),
+            verb: "break",
+            inputs: Inputs::Rate {
+                metric: metric_name,
                 labels,
             },
-        ),
-        Metric::Telemetry(series, _) => {
-            let mut rule = telemetry_rule(*series, queries, resources)
-                .ok_or_else(|| format!("{} is read by the harness alone; no exporter gives it", slo.text))?;
-            rule.op = op;
-            rule.threshold = threshold;
-            rule.slo = slo.text.clone();
-            rule.summary = format!("{} breaks {}", rule.summary, slo.text);
-            rule
-        }
+        },
         Metric::Max => return Err("a histogram has no maximum; a high percentile stands for it".into()),
         Metric::Requests | Metric::Errors | Metric::RateLimited => {
             return Err("a count over a run has no meaning in production".into())
         }
+        Metric::Telemetry(..) => return Err("telemetry is no request figure".into()),
     })
 }
 

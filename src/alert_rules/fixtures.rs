@@ -113,58 +113,62 @@ fn series(inputs: &Inputs, value: f64) -> Vec<Series> {
                 2.0,
             ),
         ],
-        Inputs::ContainerShare { resource } => {
-            let container = [("container", "backend"), ("pod", POD)];
-            let (usage, limit) = match resource {
-                Resource::Cpu => (
-                    counter(
-                        "container_cpu_usage_seconds_total",
-                        &Vec::new(),
-                        &container,
-                        value,
-                    ),
-                    1.0,
-                ),
-                Resource::Memory => (
-                    gauge(
-                        "container_memory_working_set_bytes",
-                        &container,
-                        value * MEMORY_LIMIT,
-                    ),
-                    MEMORY_LIMIT,
-                ),
-            };
-            let resource = match resource {
-                Resource::Cpu => "cpu",
-                Resource::Memory => "memory",
-            };
-            vec![
-                usage,
-                gauge(
-                    "kube_pod_container_resource_limits",
-                    &[("container", "backend"), ("pod", POD), ("resource", resource)],
-                    limit,
-                ),
-            ]
-        }
-        Inputs::ProcessShare { resource, limit } => vec![match resource {
-            Resource::Cpu => counter(
-                "namedprocess_namegroup_cpu_seconds_total",
-                &Vec::new(),
-                &[("groupname", "backend"), ("mode", "user")],
-                value * limit,
-            ),
-            Resource::Memory => gauge(
-                "namedprocess_namegroup_memory_bytes",
-                &[("groupname", "backend"), ("memtype", "resident")],
-                value * limit,
-            ),
-        }],
+        Inputs::ContainerShare { resource } => container_series(*resource, value),
+        Inputs::ProcessShare { resource, limit } => vec![process_series(*resource, *limit, value)],
         Inputs::RedisMemory => vec![
             gauge("redis_memory_used_bytes", &[], value * MEMORY_LIMIT),
             gauge("redis_memory_max_bytes", &[], MEMORY_LIMIT),
         ],
         Inputs::PostgresUp => vec![gauge("pg_up", &[], value)],
+    }
+}
+
+/// A backend container's use (cAdvisor) at `value` of its limit (kube-state-metrics).
+fn container_series(resource: Resource, value: f64) -> Vec<Series> {
+    let container = [("container", "backend"), ("pod", POD)];
+    let (usage, limit, name) = match resource {
+        Resource::Cpu => (
+            counter(
+                "container_cpu_usage_seconds_total",
+                &Vec::new(),
+                &container,
+                value,
+            ),
+            1.0,
+            "cpu",
+        ),
+        Resource::Memory => (
+            gauge(
+                "container_memory_working_set_bytes",
+                &container,
+                value * MEMORY_LIMIT,
+            ),
+            MEMORY_LIMIT,
+            "memory",
+        ),
+    };
+    let limits = gauge(
+        "kube_pod_container_resource_limits",
+        &[("container", "backend"), ("pod", POD), ("resource", name)],
+        limit,
+    );
+    vec![usage, limits]
+}
+
+/// process-exporter's `backend` group using `value` of `limit`.
+fn process_series(resource: Resource, limit: f64, value: f64) -> Series {
+    match resource {
+        Resource::Cpu => counter(
+            "namedprocess_namegroup_cpu_seconds_total",
+            &Vec::new(),
+            &[("groupname", "backend"), ("mode", "user")],
+            value * limit,
+        ),
+        Resource::Memory => gauge(
+            "namedprocess_namegroup_memory_bytes",
+            &[("groupname", "backend"), ("memtype", "resident")],
+            value * limit,
+        ),
     }
 }
 

@@ -21,6 +21,7 @@ mod infra_text;
 mod junit;
 mod markdown;
 mod omission;
+mod requests_html;
 mod summary;
 mod svg;
 mod trends;

@@ -41,23 +41,18 @@ fn chart(trends: &Trends, step: &str, figure: &FigureTrend) -> String {
         .enumerate()
         .filter_map(|(i, v)| Some(((i + 1) as f64, (*v)? * scale)))
         .collect();
-    let band = figure
+    // The band's edges, each with its label (the labels outlive the chart's borrow).
+    let edges: Vec<(String, f64)> = figure
         .band
-        .map(|(low, high)| (low.max(0.0) * scale, high * scale));
-    let labels = band.map(|(low, high)| (format!("band low {low:.2}"), format!("band high {high:.2}")));
-    let thresholds = match (&band, &labels) {
-        (Some((low, high)), Some((low_label, high_label))) => vec![
-            Threshold {
-                label: low_label,
-                value: *low,
-            },
-            Threshold {
-                label: high_label,
-                value: *high,
-            },
-        ],
-        _ => Vec::new(),
-    };
+        .map(|(low, high)| [("band low", low.max(0.0) * scale), ("band high", high * scale)])
+        .into_iter()
+        .flatten()
+        .map(|(name, value)| (format!("{name} {value:.2}"), value))
+        .collect();
+    let thresholds = edges
+        .iter()
+        .map(|(label, value)| Threshold { label, value: *value })
+        .collect();
     let title = format!("{step}: {}", figure.metric);
     Chart {
         title: &title,

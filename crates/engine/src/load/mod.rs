@@ -85,10 +85,11 @@ impl HttpClients {
     /// Goose's clients for plain HTTP with no settings; ours otherwise, and for every
     /// `https://` target, where Goose's would offer HTTP/2 that nobody asked for.
     fn new(settings: &crate::http::HttpSettings, clients: Clients, origins: Vec<String>) -> Result<Self> {
+        let first = build_client(settings, &origins)?;
         if clients == Clients::Shared {
-            let fallback = build_client(settings, &origins)?;
+            // `first` also carries what the direct connections do not reach.
             if let Some(direct) =
-                Direct::new(settings, &origins, USER_AGENT, fallback).map_err(Error::config)?
+                Direct::new(settings, &origins, USER_AGENT, first.clone()).map_err(Error::config)?
             {
                 return Ok(Self::Direct(direct));
             }
@@ -97,7 +98,6 @@ impl HttpClients {
         if settings.is_default() && !tls {
             return Ok(Self::Goose);
         }
-        let first = build_client(settings, &origins)?;
         Ok(match clients {
             Clients::Shared => Self::Shared(first),
             Clients::PerUser => Self::PerUser {

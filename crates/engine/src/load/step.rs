@@ -45,6 +45,14 @@ impl<'a> Which<'a> {
     }
 }
 
+/// A request ready to send: the request (or why it cannot be), what its answer's
+/// headers must hold, and its id.
+struct Prepared<'a> {
+    request: Result<Request<'a>, Failure>,
+    expected_headers: Vec<String>,
+    request_id: Option<String>,
+}
+
 /// Everything a step needs that is the same for every user.
 pub struct StepRunner {
     pub plan: Arc<Plan>,
@@ -117,21 +125,11 @@ impl StepRunner {
         let step = &self.plan.steps[index];
         let hook = self.hook.as_deref().filter(|h| h.watches(index));
         for repeat in 0..step.repeat {
-            let (request, expected_headers) = {
-                let ctx = session.context(user, &self.run);
-                let expected: Vec<String> = step.expect_headers.iter().map(|(_, t)| t.render(&ctx)).collect();
-                (self.build(index, &ctx), expected)
-            };
-            let mut request = request;
-            let request_id = self.request_ids.as_ref().and_then(|ids| {
-                let at = Position {
-                    user,
-                    iteration: session.iterations.saturating_sub(1),
-                    step: index,
-                    repeat,
-                };
-                ids.add(&mut request.as_mut().ok()?.headers, at, step.repeat > 1)
-            });
+            let Prepared {
+                request,
+                expected_headers,
+                request_id,
+            } = self.prepare(index, user, repeat, session);
             let which = Which {
                 step: index,
                 request_id: request_id.as_deref(),
@@ -162,6 +160,29 @@ impl StepRunner {
         }
         if !step.think_time.is_zero() {
             tokio::time::sleep(step.think_time).await;
+        }
+    }
+
+    /// The `repeat`-th request of step `index` for `user`, rendered with its id, and the
+    /// header values its answer must carry.
+    fn prepare(&self, index: usize, user: usize, repeat: u32, session: &Session) -> Prepared<'_> {
+        let step = &self.plan.steps[index];
+        let ctx = session.context(user, &self.run);
+        let expected_headers = step.expect_headers.iter().map(|(_, t)| t.render(&ctx)).collect();
+        let mut request = self.build(index, &ctx);
+        let request_id = self.request_ids.as_ref().and_then(|ids| {
+            let at = Position {
+                user,
+                iteration: session.iterations.saturating_sub(1),
+                step: index,
+                repeat,
+            };
+            ids.add(&mut request.as_mut().ok()?.headers, at, step.repeat > 1)
+        });
+        Prepared {
+            request,
+            expected_headers,
+            request_id,
         }
     }
 
