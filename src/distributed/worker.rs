@@ -262,7 +262,7 @@ struct Client {
 
 impl Client {
     fn new(settings: &WorkerSettings) -> Result<Self> {
-        let http = reqwest::Client::builder()
+        let http = crate::client::base()
             .build()
             .map_err(|e| Error::Internal(e.into()))?;
         Ok(Self {

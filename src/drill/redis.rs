@@ -104,7 +104,7 @@ pub async fn recover(
 /// `POST /api/v1/auth/refresh` with each token: true when it was accepted (200), false
 /// when refused (401); anything else is an error of the drill.
 async fn try_tokens(backend: &str, held: &[(super::Ack, bool)]) -> Result<Vec<bool>> {
-    let client = reqwest::Client::builder()
+    let client = crate::client::base()
         .timeout(Duration::from_secs(10))
         .build()
         .map_err(|e| Error::Internal(e.into()))?;

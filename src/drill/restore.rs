@@ -384,7 +384,7 @@ async fn count_rows(url: &str, timing: &RestoreTiming) -> Result<u64> {
 /// `/health/detailed` answers 200 and a new account can register: reads and writes
 /// go through.
 async fn verify_api(backend: &str) -> Result<()> {
-    let client = reqwest::Client::builder()
+    let client = crate::client::base()
         .timeout(Duration::from_secs(10))
         .build()
         .map_err(|e| Error::Internal(e.into()))?;

@@ -171,7 +171,7 @@ async fn tick_until(
 ) {
     let pid = std::process::id();
     let cpu_at_start = cpu_reading(pid);
-    let http = reqwest::Client::new();
+    let http = crate::client::base().build().unwrap_or_default();
     let mut pusher = remote_write.map(Pusher::new);
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);

@@ -244,6 +244,18 @@ fn an_untrusted_certificate_is_refused_with_a_clear_message_and_trusted_with_its
     let http = run.summary()["target"]["http"].to_string();
     assert!(http.contains("trusts the CA in"), "{http}");
 
+    // The system's roots are trusted as they were found (read once for every client):
+    // the CA as the system's only root, no --ca-cert.
+    let run = Run::new();
+    let empty = tempfile::tempdir().unwrap();
+    let system = run
+        .command(&[&scenario(&run, "/"), "--target", &target])
+        .env("SSL_CERT_FILE", &ca)
+        .env("SSL_CERT_DIR", empty.path())
+        .output()
+        .unwrap();
+    assert_clean_run(&system, &run);
+
     let run = Run::new();
     let insecure = run.run(&[&scenario(&run, "/"), "--target", &target, "--insecure"]);
     assert_clean_run(&insecure, &run);

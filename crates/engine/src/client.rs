@@ -2,6 +2,8 @@
 //! [`HttpSettings`](crate::http::HttpSettings): trusted CAs, the client certificate,
 //! `--insecure`, `--resolve`, default headers and basic auth, HTTP/2.
 
+use std::sync::OnceLock;
+
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::http::{Env, HttpOptions, HttpSettings};
@@ -27,7 +29,7 @@ pub fn settings_in(options: &HttpOptions, env: &Env) -> Result<HttpSettings, Str
 /// A client builder with every setting applied, for requests to `origins` (the URLs
 /// whose `--resolve` entries apply); errors name the file or entry at fault.
 pub fn builder(settings: &HttpSettings, origins: &[&str]) -> Result<reqwest::ClientBuilder, String> {
-    let mut builder = reqwest::Client::builder().default_headers(header_map(settings)?);
+    let mut builder = base().default_headers(header_map(settings)?);
     if let Some(ca) = &settings.ca_cert {
         let certs = reqwest::Certificate::from_pem_bundle(&ca.bytes)
             .map_err(|e| format!("{}: not a PEM certificate: {e}", ca.path.display()))?;
@@ -57,6 +59,34 @@ pub fn builder(settings: &HttpSettings, origins: &[&str]) -> Result<reqwest::Cli
         false => builder.http1_only(),
     };
     Ok(builder)
+}
+
+/// reqwest's client builder trusting the system's CA roots, read once per process.
+///
+/// Left to itself, each client reqwest builds reads every root of the system again
+/// (the bundle and each file of the certificates folder): about 3 ms a client, a run
+/// builds several, and each generator process as many again. Every client the harness
+/// builds starts here. A system without readable roots keeps reqwest's own handling.
+pub fn base() -> reqwest::ClientBuilder {
+    let builder = reqwest::Client::builder();
+    match system_roots() {
+        [] => builder,
+        roots => builder.tls_certs_only(roots.iter().cloned()),
+    }
+}
+
+/// The system's trusted roots that make trust anchors (those that do not are left out,
+/// as reqwest's own verifier leaves them), read on first use.
+fn system_roots() -> &'static [reqwest::Certificate] {
+    static ROOTS: OnceLock<Vec<reqwest::Certificate>> = OnceLock::new();
+    ROOTS.get_or_init(|| {
+        rustls_native_certs::load_native_certs()
+            .certs
+            .iter()
+            .filter(|der| webpki::anchor_from_trusted_cert(der).is_ok())
+            .filter_map(|der| reqwest::Certificate::from_der(der).ok())
+            .collect()
+    })
 }
 
 pub(crate) fn header_map(settings: &HttpSettings) -> Result<HeaderMap, String> {

@@ -128,7 +128,7 @@ impl App {
         let mut process = ManagedProcess::spawn(self.name, command, &log, libc::SIGTERM, libc::SIGTERM)?;
         let url = format!("http://127.0.0.1:{port}");
         let health = format!("{url}{}", self.health_path);
-        let client = reqwest::Client::builder()
+        let client = crate::client::base()
             .timeout(Duration::from_secs(2))
             .build()
             .map_err(|e| Error::Internal(e.into()))?;

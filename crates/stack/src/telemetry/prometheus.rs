@@ -72,7 +72,7 @@ struct Series {
 
 impl PrometheusProbe {
     pub(super) fn new(source: PrometheusSource) -> Self {
-        let http = reqwest::Client::builder()
+        let http = crate::client::base()
             .timeout(QUERY_TIMEOUT)
             .build()
             .unwrap_or_default();
