@@ -137,7 +137,8 @@ choice! {
         /// kept-alive connection (TLS and HTTP/2 through one shared pool); about 60 KB
         /// per user instead of 160 KB, and 10,000 users start in well under a second.
         Shared,
-        /// Goose's default: each user its own client, connection pool and cookie jar.
+        /// Each user its own client: its connection pool and a cookie jar that sends back
+        /// the cookies its answers set, as a browser keeps its session.
         PerUser,
     }
 }

@@ -1,6 +1,7 @@
 //! Plain HTTP as the load sends it on each user's own connections, against a real nginx
 //! (Debian's): redirects in and out of the target's origin, gzipped answers captured
-//! from, and a server that closes kept-alive connections every few requests.
+//! from, and a server that closes kept-alive connections every few requests; and each
+//! user's cookies with `--clients per-user`.
 
 use std::path::{Path, PathBuf};
 
@@ -138,4 +139,85 @@ fn redirects_gzip_and_closed_connections_reach_every_step_as_a_browser_would() {
         connections.len(),
         main.len()
     );
+}
+
+/// nginx where `/login` sets cookie `session` (the request's id) and `/me` answers 401
+/// without it; each request logged with its connection, path, status, the request's id
+/// and the session cookie it carried.
+fn session_server(dir: &Path) -> (crate::common::nginx::Nginx, u16, PathBuf) {
+    let port = free_port();
+    let log = dir.join("sessions.log");
+    let http = format!(
+        r#"  log_format sessions '$connection $uri $status $request_id $cookie_session';
+  keepalive_requests 100000;
+  server {{
+    listen 127.0.0.1:{port};
+    access_log {log} sessions;
+    location = /login {{ add_header Set-Cookie "session=$request_id"; return 200 "in\n"; }}
+    location = /me {{ if ($cookie_session = "") {{ return 401; }} return 200 "me\n"; }}
+  }}
+"#,
+        log = log.display(),
+    );
+    let config = crate::common::nginx::config(dir, &http);
+    let nginx = crate::common::nginx::Nginx::start(dir, &config, &[port]);
+    (nginx, port, log)
+}
+
+#[test]
+fn per_user_clients_keep_each_users_cookies_and_the_shared_client_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_nginx, port, log) = session_server(dir.path());
+    let target = format!("http://127.0.0.1:{port}");
+    let text = "name = \"session\"\n[load]\nusers = 3\nduration = \"2s\"\n\
+                [[steps]]\nname = \"login\"\npath = \"/login\"\nexpect = [200]\n\
+                [[steps]]\nname = \"me\"\npath = \"/me\"\nexpect = [200]\n";
+    let step = |run: &Run, name: &str| {
+        let summary = run.summary();
+        let step = summary["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap()
+            .clone();
+        (step["count"].as_u64().unwrap(), step["errors"].as_u64().unwrap())
+    };
+
+    let run = Run::new();
+    let scenario = run.scenario_file("session", text);
+    assert_exit(
+        &run.run(&[&scenario, "--target", &target, "--clients", "per-user"]),
+        0,
+    );
+    let (count, errors) = step(&run, "me");
+    assert!(count > 0 && errors == 0, "{errors} of {count} /me refused");
+    // Each /me carried the session its own user's last /login set: users (one
+    // connection each) never see each other's cookies.
+    let lines = std::fs::read_to_string(&log).unwrap();
+    let mut last_set = std::collections::HashMap::new();
+    let mut checked = 0;
+    for fields in lines.lines().map(|l| l.split(' ').collect::<Vec<_>>()) {
+        match fields[1] {
+            "/login" => {
+                last_set.insert(fields[0], fields[3]);
+            }
+            "/me" => {
+                assert_eq!(last_set.get(fields[0]), Some(&fields[4]), "{fields:?}");
+                checked += 1;
+            }
+            _ => {} // the reachability check's
+        }
+    }
+    assert!(
+        checked as u64 >= count,
+        "{checked} /me lines for {count} requests"
+    );
+
+    // The shared client keeps no cookies: every /me is refused.
+    let run = Run::new();
+    let scenario = run.scenario_file("session", text);
+    assert_exit(&run.run(&[&scenario, "--target", &target]), 0);
+    let (count, errors) = step(&run, "me");
+    assert!(count > 0 && errors == count, "{errors} of {count} /me refused");
 }

@@ -61,19 +61,19 @@ pub enum Clients {
     /// per user instead of 160 KB, and 10,000 users start in well under a second.
     #[default]
     Shared,
-    /// Goose's default: each user its own client, connection pool and cookie jar.
+    /// Each user its own client: its connection pool and a cookie jar that sends back
+    /// the cookies its answers set, as a browser keeps its session.
     PerUser,
 }
 
 /// Where each user's client comes from: plain HTTP/1.1 on the user's own connections
-/// when one client is shared and the run allows it (see [`Direct::new`]); otherwise
-/// Goose's, unless the run has HTTP settings of its own (TLS, routing, headers), which
-/// Goose's builder cannot carry.
+/// when one client is shared and the run allows it (see [`Direct::new`]); otherwise one
+/// client of ours for everybody, or one each with its own cookie jar.
 enum HttpClients {
     Direct(Direct),
-    Goose,
     Shared(reqwest::Client),
-    /// One per user, built on its first request; `first` proves the settings build.
+    /// One per user with its cookie jar, built on its first request; `first` proves the
+    /// settings build.
     PerUser {
         settings: Box<crate::http::HttpSettings>,
         origins: Vec<String>,
@@ -82,49 +82,28 @@ enum HttpClients {
 }
 
 impl HttpClients {
-    /// Goose's clients for plain HTTP with no settings; ours otherwise, and for every
-    /// `https://` target, where Goose's would offer HTTP/2 that nobody asked for.
     fn new(settings: &crate::http::HttpSettings, clients: Clients, origins: Vec<String>) -> Result<Self> {
-        let first = build_client(settings, &origins)?;
-        if clients == Clients::Shared {
-            // `first` also carries what the direct connections do not reach.
-            if let Some(direct) =
-                Direct::new(settings, &origins, USER_AGENT, first.clone()).map_err(Error::config)?
-            {
-                return Ok(Self::Direct(direct));
-            }
-        }
-        let tls = origins.iter().any(|url| url.starts_with("https://"));
-        if settings.is_default() && !tls {
-            return Ok(Self::Goose);
-        }
         Ok(match clients {
-            Clients::Shared => Self::Shared(first),
+            Clients::Shared => {
+                let shared = build_client(settings, &origins, Cookies::Off)?;
+                // `shared` also carries what the direct connections do not reach.
+                match Direct::new(settings, &origins, USER_AGENT, shared.clone()).map_err(Error::config)? {
+                    Some(direct) => Self::Direct(direct),
+                    None => Self::Shared(shared),
+                }
+            }
             Clients::PerUser => Self::PerUser {
+                first: build_client(settings, &origins, Cookies::Kept)?,
                 settings: Box::new(settings.clone()),
                 origins,
-                first,
             },
         })
     }
 
-    /// Whether users take Goose's clients (the others are left alone).
-    fn takes_goose_clients(&self) -> bool {
-        matches!(self, Self::Goose)
-    }
-
-    /// The client of a user whose Goose client is `goose` (given when
-    /// [`takes_goose_clients`](Self::takes_goose_clients)) and whose own connections
-    /// are `connections`.
-    fn for_user<'a>(
-        &'a self,
-        goose: Option<reqwest::Client>,
-        session: &mut Session,
-        connections: &'a mut Connections,
-    ) -> Client<'a> {
+    /// The client of a user whose own connections are `connections`.
+    fn for_user<'a>(&'a self, session: &mut Session, connections: &'a mut Connections) -> Client<'a> {
         Client::Reqwest(match self {
             Self::Direct(direct) => return Client::Direct(direct, connections),
-            Self::Goose => goose.expect("Goose's client is taken when users use it"),
             Self::Shared(client) => client.clone(),
             Self::PerUser {
                 settings,
@@ -132,22 +111,36 @@ impl HttpClients {
                 first,
             } => session
                 .client
-                .get_or_insert_with(|| build_client(settings, origins).unwrap_or_else(|_| first.clone()))
+                .get_or_insert_with(|| {
+                    build_client(settings, origins, Cookies::Kept).unwrap_or_else(|_| first.clone())
+                })
                 .clone(),
         })
     }
 }
 
+/// Whether a client keeps the cookies its answers set and sends them back.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cookies {
+    Off,
+    Kept,
+}
+
 /// What the load's own clients call themselves.
 const USER_AGENT: &str = concat!("karigar-perf/", env!("CARGO_PKG_VERSION"));
 
-/// A client as Goose builds its own (its user agent, gzip, no cookies) with `settings`.
-fn build_client(settings: &crate::http::HttpSettings, origins: &[String]) -> Result<reqwest::Client> {
+/// A client as Goose builds its own (its user agent, gzip) with `settings`.
+fn build_client(
+    settings: &crate::http::HttpSettings,
+    origins: &[String],
+    cookies: Cookies,
+) -> Result<reqwest::Client> {
     let origins: Vec<&str> = origins.iter().map(String::as_str).collect();
     crate::client::builder(settings, &origins)
         .map_err(Error::config)?
         .user_agent(USER_AGENT)
         .gzip(true)
+        .cookie_store(cookies == Cookies::Kept)
         .build()
         .map_err(|e| Error::config(format!("HTTP settings: {}", crate::error::error_chain(&e))))
 }
@@ -240,9 +233,9 @@ pub async fn run(
         .cloned()
         .collect();
     let clients = Arc::new(HttpClients::new(&options.http, options.clients, origins)?);
-    let (choice, quiet) = (options.clients, options.quiet);
+    let quiet = options.quiet;
     let runner = step_runner(plan, collector, options, &stop);
-    let attack = attack(&runner, &clients, choice)?;
+    let attack = attack(&runner, &clients)?;
     let progress = progress::spawn(runner.collector.clone(), planned_duration(&runner.plan), quiet);
     let cpu_before = crate::cpu::cpu_reading(std::process::id());
     let outcome = attack_until_stopped(attack, &runner.collector, &stop).await;
@@ -302,15 +295,13 @@ fn step_runner(
 }
 
 /// Goose's attack: one scenario per kind of user, its transactions the steps.
-fn attack(runner: &Arc<StepRunner>, clients: &Arc<HttpClients>, choice: Clients) -> Result<GooseAttack> {
+fn attack(runner: &Arc<StepRunner>, clients: &Arc<HttpClients>) -> Result<GooseAttack> {
     let mut attack = goose_attack(&runner.plan, &runner.backend_url).config_context(|| "load settings")?;
-    // Goose's clients go unused when the run makes its own: one shared then costs least.
-    if choice == Clients::Shared || !matches!(**clients, HttpClients::Goose) {
-        let shared = goose::client::GooseClientBuilder::new().without_cookies();
-        attack = attack
-            .set_client_builder_without_cookies(shared)
-            .config_context(|| "load settings")?;
-    }
+    // Goose's clients go unused (the run makes its own): one shared costs least.
+    let shared = goose::client::GooseClientBuilder::new().without_cookies();
+    attack = attack
+        .set_client_builder_without_cookies(shared)
+        .config_context(|| "load settings")?;
     for kind in runner.plan.kinds.iter().filter(|k| k.weight > 0) {
         attack = attack.register_scenario(scenario(runner, clients, kind)?);
     }
@@ -429,7 +420,6 @@ fn scenario(runner: &Arc<StepRunner>, clients: &Arc<HttpClients>, kind: &Kind) -
             let runner = runner.clone();
             let clients = clients.clone();
             Box::pin(async move {
-                let goose_client = clients.takes_goose_clients().then(|| user.client.clone());
                 let id = runner.user_offset + user.weighted_users_index;
                 if user.get_session_data::<Session>().is_none() {
                     user.set_session_data(Session::default());
@@ -437,7 +427,7 @@ fn scenario(runner: &Arc<StepRunner>, clients: &Arc<HttpClients>, kind: &Kind) -
                 let session = user.get_session_data_unchecked_mut::<Session>();
                 // Out of the session while the step runs, which takes the session too.
                 let mut connections = std::mem::take(&mut session.connections);
-                let mut client = clients.for_user(goose_client, session, &mut connections);
+                let mut client = clients.for_user(session, &mut connections);
                 runner.run(index, id, &mut client, session).await;
                 drop(client);
                 session.connections = connections;
