@@ -5,9 +5,13 @@
 //! (the wake-up for each send, the wake-up for each answer, the socket calls), which
 //! benches/generators/run.sh sets beside karigar-perf's open model at the same rate.
 //!
-//!   open_floor 127.0.0.1:18080 2000 20    # address, requests per second, seconds
+//!   open_floor 127.0.0.1:18080 2000 20      # address, requests per second, seconds
+//!   open_floor 127.0.0.1:18080 2000 20 1    # ... woken on 1 ms ticks
 //!
-//! Prints `requests=N`. Reconnects when the server closes a kept-alive connection.
+//! With TICK_MS, each send waits for the first tick at or after its time, as a timer
+//! wheel of that resolution (tokio's is 1 ms) wakes: sends due within one tick share a
+//! wake-up. Prints `requests=N`. Reconnects when the server closes a kept-alive
+//! connection.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -15,14 +19,21 @@ use std::time::{Duration, Instant};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let [address, rate, seconds] = args.as_slice() else {
-        eprintln!("usage: open_floor ADDRESS RATE SECONDS");
+    let (address, rate, seconds, tick) = match args.as_slice() {
+        [address, rate, seconds] => (address, rate, seconds, "0"),
+        [address, rate, seconds, tick] => (address, rate, seconds, tick.as_str()),
+        _ => {
+            eprintln!("usage: open_floor ADDRESS RATE SECONDS [TICK_MS]");
+            std::process::exit(2);
+        }
+    };
+    let (Ok(rate), Ok(seconds), Ok(tick)) =
+        (rate.parse::<u32>(), seconds.parse::<u32>(), tick.parse::<u64>())
+    else {
+        eprintln!("RATE, SECONDS and TICK_MS are whole numbers");
         std::process::exit(2);
     };
-    let (Ok(rate), Ok(seconds)) = (rate.parse::<u32>(), seconds.parse::<u32>()) else {
-        eprintln!("RATE and SECONDS are whole numbers");
-        std::process::exit(2);
-    };
+    let tick_ns = tick * 1_000_000;
     let request = format!("GET / HTTP/1.1\r\nHost: {address}\r\n\r\n");
     let mut connection: Option<TcpStream> = None;
     let mut answer = Vec::with_capacity(4096);
@@ -30,7 +41,11 @@ fn main() {
     let total = u64::from(rate) * u64::from(seconds);
     let mut sent = 0;
     for n in 0..total {
-        let due = start + Duration::from_nanos(n * 1_000_000_000 / u64::from(rate));
+        let mut due_ns = n * 1_000_000_000 / u64::from(rate);
+        if tick_ns > 0 {
+            due_ns = due_ns.div_ceil(tick_ns) * tick_ns;
+        }
+        let due = start + Duration::from_nanos(due_ns);
         if let Some(wait) = due.checked_duration_since(Instant::now()) {
             std::thread::sleep(wait);
         }

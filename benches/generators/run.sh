@@ -108,11 +108,15 @@ find_k6() {
 
 k6_requests() { jq '.metrics.http_reqs.count' "$work/k6.json"; }
 
+# The floor's timer resolution in ms: 1 for the floor-tick runs (as tokio's timers wake),
+# else 0 (each send at its exact time).
+tick() { [[ $1 == floor-tick* ]] && echo 1 || echo 0; }
 floor_requests() { grep -oE '^requests=[0-9]+' "$work/out" | cut -d= -f2 | paste -sd+ | bc; }
 
 # CPU microseconds per request of an open-model run at RATE/s ("karigar-perf", "k6",
-# "karigar-perf-3" for three generators, "floor", the plainest generator there is, or
-# "floor-3", three of them sharing the rate); appended to $work/NAME-RATE.cpu.
+# "karigar-perf-3" for three generators, "floor", the plainest generator there is,
+# "floor-3", three of them sharing the rate, or "floor-tick" and "floor-tick-3", the
+# same woken on 1 ms ticks); appended to $work/NAME-RATE.cpu.
 run_open() {
     local name=$1 rate=$2
     case $name in
@@ -132,10 +136,11 @@ export default function () { http.get('$url'); }
 K6
             rm -f "$work/k6.json"
             measure k6 k6_requests "$k6" run -q --summary-export "$work/k6.json" "$work/open.js" ;;
-        floor) measure floor floor_requests "$floor" "127.0.0.1:$PORT" "$rate" "$DURATION" ;;
-        floor-3)
-            local each="$floor 127.0.0.1:$PORT $((rate / 3)) $DURATION"
-            measure floor-3 floor_requests bash -c "$each & $each & $each & wait" ;;
+        floor | floor-tick) measure "$name" floor_requests "$floor" "127.0.0.1:$PORT" "$rate" "$DURATION" "$(tick "$name")" ;;
+        floor-3 | floor-tick-3)
+            local each
+            each="$floor 127.0.0.1:$PORT $((rate / 3)) $DURATION $(tick "$name")"
+            measure "$name" floor_requests bash -c "$each & $each & $each & wait" ;;
     esac
     read -r requests cpu _ <"$work/last"
     echo "$cpu * 1000000 / $requests" | bc -l >>"$work/$name-$rate.cpu"
@@ -177,7 +182,7 @@ for run in $(seq "$RUNS"); do
     done
     say "run $run/$RUNS: karigar-perf over 3 generators, open model at 2000/s, ${DURATION}s"
     run_open karigar-perf-3 2000
-    run_open floor-3 2000
+    for name in floor-3 floor-tick floor-tick-3; do run_open "$name" 2000; done
 done
 
 # Many users: always busy (each holds a connection), then as users are, with think time.
@@ -232,7 +237,10 @@ if [[ -s "$work/karigar-perf-2000.cpu" ]]; then
     printf "3 generators at 2000/s: %.1f µs per request over all processes, %.2fx one process" "$three" "$(echo "$three / $one" | bc -l)"
     floor_one=$(median <"$work/floor-2000.cpu")
     floor_three=$(median <"$work/floor-3-2000.cpu")
-    printf " (the floor: 3 processes %.1f µs, %.2fx one).\n" "$floor_three" "$(echo "$floor_three / $floor_one" | bc -l)"
+    tick_one=$(median <"$work/floor-tick-2000.cpu")
+    tick_three=$(median <"$work/floor-tick-3-2000.cpu")
+    printf " (the floor: 3 processes %.1f µs, %.2fx one; woken on 1 ms ticks as tokio's timers are, %.1f µs, %.2fx one).\n" \
+        "$floor_three" "$(echo "$floor_three / $floor_one" | bc -l)" "$tick_three" "$(echo "$tick_three / $tick_one" | bc -l)"
 else
     printf "3 generators at 2000/s: %.1f µs per request over all processes (2000 is not in RATES: no one-process figure).\n" "$three"
 fi
