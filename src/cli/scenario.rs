@@ -52,9 +52,8 @@ pub struct ScenarioArgs {
     )]
     pub workers: Option<usize>,
 
-    /// HTTP clients: shared by every virtual user (no cookies; plain HTTP on each user's
-    /// own kept-alive connection), or one per user (its own connection pool and cookie
-    /// jar, as Goose does by default).
+    /// Cookies: none kept (shared), or each virtual user its own cookie jar, as a browser
+    /// (per-user); plain HTTP goes on each user's own kept-alive connection either way.
     #[arg(long, value_enum, default_value = "shared", env = "KARIGAR_PERF_CLIENTS")]
     pub clients: ClientsChoice,
 
@@ -133,12 +132,12 @@ choice! {
 choice! {
     /// `--clients`.
     ClientsChoice => crate::load::Clients {
-        /// One client without cookies, shared: plain HTTP/1.1 goes on each user's own
-        /// kept-alive connection (TLS and HTTP/2 through one shared pool); about 60 KB
-        /// per user instead of 160 KB, and 10,000 users start in well under a second.
+        /// No cookies kept: plain HTTP/1.1 goes on each user's own kept-alive connection,
+        /// TLS and HTTP/2 through one pool shared by every user (about 60 KB a user).
         Shared,
-        /// Each user its own client: its connection pool and a cookie jar that sends back
-        /// the cookies its answers set, as a browser keeps its session.
+        /// Each user keeps the cookies its answers set and sends them back, as a browser
+        /// keeps its session: plain HTTP/1.1 on its own connections, TLS and HTTP/2 through
+        /// a client of its own.
         PerUser,
     }
 }

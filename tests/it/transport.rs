@@ -141,26 +141,35 @@ fn redirects_gzip_and_closed_connections_reach_every_step_as_a_browser_would() {
     );
 }
 
-/// nginx where `/login` sets cookie `session` (the request's id) and `/me` answers 401
-/// without it; each request logged with its connection, path, status, the request's id
-/// and the session cookie it carried.
+/// nginx where `/login` sets cookie `session` (the request's id), `/enter` sets it and
+/// redirects to `/me`, `/away` redirects to `/me` on a second port (another origin), and
+/// `/me` answers 401 without the cookie; each request logged with its port, connection,
+/// path, status, the request's id and the session cookie it carried.
 fn session_server(dir: &Path) -> (crate::common::nginx::Nginx, u16, PathBuf) {
-    let port = free_port();
+    let (port, other) = (free_port(), free_port());
     let log = dir.join("sessions.log");
     let http = format!(
-        r#"  log_format sessions '$connection $uri $status $request_id $cookie_session';
+        r#"  log_format sessions '$server_port $connection $uri $status $request_id $cookie_session';
   keepalive_requests 100000;
+  absolute_redirect off;
   server {{
     listen 127.0.0.1:{port};
     access_log {log} sessions;
     location = /login {{ add_header Set-Cookie "session=$request_id"; return 200 "in\n"; }}
+    location = /enter {{ add_header Set-Cookie "session=$request_id"; return 302 /me; }}
+    location = /away {{ return 302 http://127.0.0.1:{other}/me; }}
+    location = /me {{ if ($cookie_session = "") {{ return 401; }} return 200 "me\n"; }}
+  }}
+  server {{
+    listen 127.0.0.1:{other};
+    access_log {log} sessions;
     location = /me {{ if ($cookie_session = "") {{ return 401; }} return 200 "me\n"; }}
   }}
 "#,
         log = log.display(),
     );
     let config = crate::common::nginx::config(dir, &http);
-    let nginx = crate::common::nginx::Nginx::start(dir, &config, &[port]);
+    let nginx = crate::common::nginx::Nginx::start(dir, &config, &[port, other]);
     (nginx, port, log)
 }
 
@@ -171,7 +180,9 @@ fn per_user_clients_keep_each_users_cookies_and_the_shared_client_none() {
     let target = format!("http://127.0.0.1:{port}");
     let text = "name = \"session\"\n[load]\nusers = 3\nduration = \"2s\"\n\
                 [[steps]]\nname = \"login\"\npath = \"/login\"\nexpect = [200]\n\
-                [[steps]]\nname = \"me\"\npath = \"/me\"\nexpect = [200]\n";
+                [[steps]]\nname = \"me\"\npath = \"/me\"\nexpect = [200]\n\
+                [[steps]]\nname = \"enter\"\npath = \"/enter\"\nexpect = [200]\n\
+                [[steps]]\nname = \"away\"\npath = \"/away\"\nexpect = [200]\n";
     let step = |run: &Run, name: &str| {
         let summary = run.summary();
         let step = summary["steps"]
@@ -190,29 +201,41 @@ fn per_user_clients_keep_each_users_cookies_and_the_shared_client_none() {
         &run.run(&[&scenario, "--target", &target, "--clients", "per-user"]),
         0,
     );
-    let (count, errors) = step(&run, "me");
-    assert!(count > 0 && errors == 0, "{errors} of {count} /me refused");
-    // Each /me carried the session its own user's last /login set: users (one
-    // connection each) never see each other's cookies.
+    for name in ["login", "me", "enter", "away"] {
+        let (count, errors) = step(&run, name);
+        assert!(count > 0 && errors == 0, "{name}: {errors} of {count} failed");
+    }
+    // On the target, each /me carried the session its own user's last /login or
+    // /enter set (the redirect of /enter carried the cookie its answer set): users, each
+    // on its own connection, never see each other's cookies. On the other origin (a
+    // redirect there goes through the user's own client) a session was carried too.
     let lines = std::fs::read_to_string(&log).unwrap();
     let mut last_set = std::collections::HashMap::new();
-    let mut checked = 0;
+    let (mut checked, mut elsewhere) = (0, 0);
     for fields in lines.lines().map(|l| l.split(' ').collect::<Vec<_>>()) {
-        match fields[1] {
-            "/login" => {
-                last_set.insert(fields[0], fields[3]);
+        let here = fields[0] == port.to_string();
+        match fields[2] {
+            "/login" | "/enter" => {
+                last_set.insert(fields[1], fields[4]);
             }
-            "/me" => {
-                assert_eq!(last_set.get(fields[0]), Some(&fields[4]), "{fields:?}");
+            "/me" if here => {
+                assert_eq!(last_set.get(fields[1]), Some(&fields[5]), "{fields:?}");
                 checked += 1;
             }
-            _ => {} // the reachability check's
+            "/me" => {
+                assert!(fields[3] == "200" && fields[5] != "-", "{fields:?}");
+                elsewhere += 1;
+            }
+            _ => {} // /away, and the reachability check's
         }
     }
+    let (me, _) = step(&run, "me");
+    let (enter, _) = step(&run, "enter");
     assert!(
-        checked as u64 >= count,
-        "{checked} /me lines for {count} requests"
+        checked as u64 >= me + enter,
+        "{checked} /me lines for {me} + {enter} requests"
     );
+    assert!(elsewhere > 0, "no request reached the other origin");
 
     // The shared client keeps no cookies: every /me is refused.
     let run = Run::new();

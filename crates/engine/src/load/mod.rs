@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::metrics::{Collector, Measurements, Schedule};
 use crate::scenario::{Kind, Plan, Rate};
 use crate::stop::{Ending, Stop};
-use crate::transport::{Client, Connections, Direct};
+use crate::transport::{Client, Connections, Direct, Fallback};
 
 pub use hook::RequestHook;
 pub use pacer::{intended_start, Pacer, Slot};
@@ -52,23 +52,24 @@ pub struct LoadOptions {
     pub generator: Option<usize>,
 }
 
-/// One HTTP client (connection pool) for every virtual user, or one each.
+/// Whether virtual users keep cookies, each its own, or none.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Clients {
-    /// One client without cookies, shared: plain HTTP/1.1 goes on each user's own
-    /// kept-alive connection (TLS and HTTP/2 through one shared pool); about 60 KB
-    /// per user instead of 160 KB, and 10,000 users start in well under a second.
+    /// No cookies kept: plain HTTP/1.1 goes on each user's own kept-alive connection,
+    /// TLS and HTTP/2 through one pool shared by every user (about 60 KB a user).
     #[default]
     Shared,
-    /// Each user its own client: its connection pool and a cookie jar that sends back
-    /// the cookies its answers set, as a browser keeps its session.
+    /// Each user keeps the cookies its answers set and sends them back, as a browser
+    /// keeps its session: plain HTTP/1.1 on its own connections, TLS and HTTP/2 through
+    /// a client of its own.
     PerUser,
 }
 
 /// Where each user's client comes from: plain HTTP/1.1 on the user's own connections
-/// when one client is shared and the run allows it (see [`Direct::new`]); otherwise one
-/// client of ours for everybody, or one each with its own cookie jar.
+/// when the run allows it (see [`Direct::new`]), with the user's cookies when each user
+/// keeps them; otherwise one client of ours for everybody, or one each with its own
+/// cookie jar.
 enum HttpClients {
     Direct(Direct),
     Shared(reqwest::Client),
@@ -83,19 +84,26 @@ enum HttpClients {
 
 impl HttpClients {
     fn new(settings: &crate::http::HttpSettings, clients: Clients, origins: Vec<String>) -> Result<Self> {
-        Ok(match clients {
-            Clients::Shared => {
-                let shared = build_client(settings, &origins, Cookies::Off)?;
-                // `shared` also carries what the direct connections do not reach.
-                match Direct::new(settings, &origins, USER_AGENT, shared.clone()).map_err(Error::config)? {
-                    Some(direct) => Self::Direct(direct),
-                    None => Self::Shared(shared),
-                }
+        let first = build_client(settings, &origins, None)?;
+        // The fallback also carries what the direct connections do not reach.
+        let fallback = match clients {
+            Clients::Shared => Fallback::Shared(first.clone()),
+            Clients::PerUser => {
+                let (settings, origins, first) = (settings.clone(), origins.clone(), first.clone());
+                Fallback::PerUser(Box::new(move |jar| {
+                    build_client(&settings, &origins, Some(jar)).unwrap_or_else(|_| first.clone())
+                }))
             }
+        };
+        if let Some(direct) = Direct::new(settings, &origins, USER_AGENT, fallback).map_err(Error::config)? {
+            return Ok(Self::Direct(direct));
+        }
+        Ok(match clients {
+            Clients::Shared => Self::Shared(first),
             Clients::PerUser => Self::PerUser {
-                first: build_client(settings, &origins, Cookies::Kept)?,
                 settings: Box::new(settings.clone()),
                 origins,
+                first,
             },
         })
     }
@@ -112,35 +120,33 @@ impl HttpClients {
             } => session
                 .client
                 .get_or_insert_with(|| {
-                    build_client(settings, origins, Cookies::Kept).unwrap_or_else(|_| first.clone())
+                    build_client(settings, origins, Some(Default::default()))
+                        .unwrap_or_else(|_| first.clone())
                 })
                 .clone(),
         })
     }
 }
 
-/// Whether a client keeps the cookies its answers set and sends them back.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Cookies {
-    Off,
-    Kept,
-}
-
 /// What the load's own clients call themselves.
 const USER_AGENT: &str = concat!("karigar-perf/", env!("CARGO_PKG_VERSION"));
 
-/// A client as Goose builds its own (its user agent, gzip) with `settings`.
+/// A client as Goose builds its own (its user agent, gzip) with `settings`; keeping
+/// cookies in `jar` when it has one.
 fn build_client(
     settings: &crate::http::HttpSettings,
     origins: &[String],
-    cookies: Cookies,
+    jar: Option<std::sync::Arc<reqwest::cookie::Jar>>,
 ) -> Result<reqwest::Client> {
     let origins: Vec<&str> = origins.iter().map(String::as_str).collect();
-    crate::client::builder(settings, &origins)
+    let mut builder = crate::client::builder(settings, &origins)
         .map_err(Error::config)?
         .user_agent(USER_AGENT)
-        .gzip(true)
-        .cookie_store(cookies == Cookies::Kept)
+        .gzip(true);
+    if let Some(jar) = jar {
+        builder = builder.cookie_provider(jar);
+    }
+    builder
         .build()
         .map_err(|e| Error::config(format!("HTTP settings: {}", crate::error::error_chain(&e))))
 }

@@ -8,15 +8,18 @@
 //! request. The connection itself is [`super::connection`].
 //!
 //! It carries the run's plain-HTTP traffic whatever the settings (headers, basic auth,
-//! `--resolve`); TLS, HTTP/2, per-user cookie jars and proxies stay with `reqwest`
-//! ([`Direct::new`] says which). Redirects are followed as `reqwest` follows them;
+//! `--resolve`) and, with `--clients per-user`, each user's cookies (in a jar of the
+//! user's, which its `reqwest` client for other URLs shares); TLS, HTTP/2 and proxies
+//! stay with `reqwest` ([`Direct::new`] says which). Redirects are followed as `reqwest` follows them;
 //! one that leaves the run's origins, and any URL outside them, goes through `reqwest`.
 
 use std::borrow::Cow;
 use std::io::Read as _;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use bytes::Bytes;
+use reqwest::cookie::{CookieStore as _, Jar};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 
@@ -35,7 +38,16 @@ const PROXY_VARIABLES: [&str; 4] = ["http_proxy", "HTTP_PROXY", "all_proxy", "AL
 pub struct Direct {
     origins: Vec<Origin>,
     defaults: HeaderMap,
-    fallback: reqwest::Client,
+    fallback: Fallback,
+}
+
+/// The `reqwest` client for URLs outside the origins.
+pub enum Fallback {
+    /// One for every user, keeping no cookies.
+    Shared(reqwest::Client),
+    /// Each user's own, built on its first such URL with the user's cookie jar: users
+    /// keep the cookies their answers set, as browsers do.
+    PerUser(Box<dyn Fn(Arc<Jar>) -> reqwest::Client + Send + Sync>),
 }
 
 /// One base URL's server: how its URLs start, its `Host`, where to connect.
@@ -54,10 +66,13 @@ enum Address {
     Name(String, u16),
 }
 
-/// A user's open connections, one slot per origin.
+/// A user's open connections, one slot per origin; with per-user clients, its cookies
+/// and its own `reqwest` client.
 #[derive(Default)]
 pub struct Connections {
     open: Vec<Option<Connection>>,
+    jar: Option<Arc<Jar>>,
+    client: Option<reqwest::Client>,
 }
 
 /// Goose keeps session data cloneable; a connection is one user's alone, so a copy
@@ -78,13 +93,14 @@ impl std::fmt::Debug for Connections {
 impl Direct {
     /// The direct client for `origins` (base URLs), or `None` where `reqwest` must carry
     /// the load: an `https://` origin or one with a user in it, HTTP/2, or a proxy in the
-    /// environment. `fallback` carries URLs outside the origins; `user_agent` goes with
-    /// every request, beside the settings' headers and basic auth.
+    /// environment. `fallback` carries URLs outside the origins, and says whether users
+    /// keep cookies; `user_agent` goes with every request, beside the settings' headers
+    /// and basic auth.
     pub fn new(
         settings: &HttpSettings,
         origins: &[String],
         user_agent: &str,
-        fallback: reqwest::Client,
+        fallback: Fallback,
     ) -> Result<Option<Self>, String> {
         if settings.http2 || proxy_in_environment() {
             return Ok(None);
@@ -127,7 +143,7 @@ impl Direct {
             Ok(answer) => answer,
             Err(_) => {
                 // The connection in use is somewhere in a request: no other may follow.
-                *connections = Connections::default();
+                connections.open.clear();
                 Err(Failure::timeout(timeout))
             }
         }
@@ -141,9 +157,17 @@ impl Direct {
     ) -> Result<Response, Failure> {
         for _ in 0..=MAX_REDIRECTS {
             let Some((origin, path)) = self.route(request.url.as_str()) else {
-                return send_reqwest(&self.fallback, request).await;
+                return send_reqwest(&self.fallback_of(connections), request).await;
             };
-            let response = self.exchange(connections, origin, &path, &request).await?;
+            let url = self.keeps_cookies().then(|| cookie_url(&request)).flatten();
+            let cookie = url.as_ref().and_then(|url| user_jar(connections).cookies(url));
+            let response = self
+                .exchange(connections, origin, &path, &request, cookie)
+                .await?;
+            if let Some(url) = &url {
+                let mut set = response.headers.get_all(header::SET_COOKIE).iter();
+                user_jar(connections).set_cookies(&mut set, url);
+            }
             match redirected(request, &response) {
                 Some(next) => request = next,
                 None => return Ok(response),
@@ -153,6 +177,23 @@ impl Direct {
             FailureKind::Transport,
             format!("more than {MAX_REDIRECTS} redirects"),
         ))
+    }
+
+    /// Whether each user keeps its cookies (`--clients per-user`).
+    fn keeps_cookies(&self) -> bool {
+        matches!(self.fallback, Fallback::PerUser(_))
+    }
+
+    /// The client for a URL outside the origins: the shared one, or the user's own
+    /// (sharing its jar with its direct requests).
+    fn fallback_of(&self, connections: &mut Connections) -> reqwest::Client {
+        match &self.fallback {
+            Fallback::Shared(client) => client.clone(),
+            Fallback::PerUser(build) => {
+                let jar = user_jar(connections).clone();
+                connections.client.get_or_insert_with(|| build(jar)).clone()
+            }
+        }
     }
 
     /// The origin `url` belongs to, and its path as a request line takes it; `None` for
@@ -175,20 +216,32 @@ impl Direct {
         })
     }
 
-    /// One request and its answer on the user's connection to `origin`.
+    /// One request and its answer on the user's connection to `origin`, with the
+    /// user's `cookie` unless the step sets its own.
     async fn exchange(
         &self,
         connections: &mut Connections,
         origin: usize,
         path: &str,
         request: &Request<'_>,
+        cookie: Option<HeaderValue>,
     ) -> Result<Response, Failure> {
         let url = request.url.as_str();
+        let with_cookie;
+        let headers = match cookie {
+            Some(cookie) if !request.headers.contains_key(header::COOKIE) => {
+                let mut headers = request.headers.clone();
+                headers.insert(header::COOKIE, cookie);
+                with_cookie = headers;
+                &with_cookie
+            }
+            _ => &request.headers,
+        };
         let outgoing = Outgoing {
             method: &request.method,
             path,
             host: &self.origins[origin].host,
-            headers: &request.headers,
+            headers,
             defaults: &self.defaults,
             body: request.body.as_deref().unwrap_or_default(),
         };
@@ -241,6 +294,19 @@ impl Direct {
             *slot = Some(connect(&self.origins[origin], url).await?);
         }
         Ok((slot.as_mut().expect("filled above"), reused))
+    }
+}
+
+/// The user's cookie jar, made on its first use.
+fn user_jar(connections: &mut Connections) -> &Arc<Jar> {
+    connections.jar.get_or_insert_with(Default::default)
+}
+
+/// `request`'s URL as the cookie jar takes it.
+fn cookie_url(request: &Request<'_>) -> Option<reqwest::Url> {
+    match &request.url {
+        Url::Static(url) => Some(url.parsed.clone()),
+        Url::Rendered(text) => reqwest::Url::parse(text).ok(),
     }
 }
 
@@ -370,7 +436,13 @@ mod tests {
 
     fn direct(origins: &[&str], settings: &HttpSettings) -> Option<Direct> {
         let origins: Vec<String> = origins.iter().map(|o| (*o).to_owned()).collect();
-        Direct::new(settings, &origins, "k/1", reqwest::Client::new()).unwrap()
+        Direct::new(
+            settings,
+            &origins,
+            "k/1",
+            Fallback::Shared(reqwest::Client::new()),
+        )
+        .unwrap()
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //!
 //! Two carriers: [`direct`] sends plain HTTP/1.1 over connections each user owns, as
 //! wrk does (one parse of a path, no pool to look up); a `reqwest` client carries the
-//! rest (TLS, HTTP/2, cookie jars, proxies) and whatever the direct one does not reach.
+//! rest (TLS, HTTP/2, proxies) and whatever the direct one does not reach.
 
 pub mod connection;
 pub mod direct;
@@ -15,7 +15,7 @@ use bytes::Bytes;
 use reqwest::header::HeaderMap;
 use reqwest::Method;
 
-pub use direct::{Connections, Direct};
+pub use direct::{Connections, Direct, Fallback};
 
 /// One request of a step, rendered.
 pub struct Request<'a> {
