@@ -2,11 +2,10 @@
 //! [`HttpSettings`](crate::http::HttpSettings): trusted CAs, the client certificate,
 //! `--insecure`, `--resolve`, default headers and basic auth, HTTP/2.
 
-use std::sync::OnceLock;
-
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::http::{Env, HttpOptions, HttpSettings};
+use crate::tls::Alpn;
 
 /// `options` resolved (files read, `${VAR}`s replaced) and checked by building a client
 /// from them, so that a file that is no certificate fails before any load starts.
@@ -29,28 +28,14 @@ pub fn settings_in(options: &HttpOptions, env: &Env) -> Result<HttpSettings, Str
 /// A client builder with every setting applied, for requests to `origins` (the URLs
 /// whose `--resolve` entries apply); errors name the file or entry at fault.
 pub fn builder(settings: &HttpSettings, origins: &[&str]) -> Result<reqwest::ClientBuilder, String> {
-    let mut builder = base().default_headers(header_map(settings)?);
-    if let Some(ca) = &settings.ca_cert {
-        let certs = reqwest::Certificate::from_pem_bundle(&ca.bytes)
-            .map_err(|e| format!("{}: not a PEM certificate: {e}", ca.path.display()))?;
-        builder = builder.tls_certs_merge(certs);
-    }
-    if let Some(identity) = &settings.identity {
-        let mut pem = identity.cert.bytes.clone();
-        pem.push(b'\n');
-        pem.extend_from_slice(&identity.key.bytes);
-        let identity = reqwest::Identity::from_pem(&pem).map_err(|e| {
-            format!(
-                "{} and {}: not a PEM certificate and private key: {e}",
-                identity.cert.path.display(),
-                identity.key.path.display()
-            )
-        })?;
-        builder = builder.identity(identity);
-    }
-    if settings.insecure {
-        builder = builder.tls_danger_accept_invalid_certs(true);
-    }
+    let alpn = match settings.http2 {
+        true => Alpn::Http2,
+        false => Alpn::Http1,
+    };
+    let tls = crate::tls::config(settings, alpn)?;
+    let mut builder = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .default_headers(header_map(settings)?);
     for (host, addr) in crate::http::routes(&settings.resolve, origins)? {
         builder = builder.resolve(&host, addr);
     }
@@ -61,32 +46,15 @@ pub fn builder(settings: &HttpSettings, origins: &[&str]) -> Result<reqwest::Cli
     Ok(builder)
 }
 
-/// reqwest's client builder trusting the system's CA roots, read once per process.
-///
-/// Left to itself, each client reqwest builds reads every root of the system again
-/// (the bundle and each file of the certificates folder): about 3 ms a client, a run
-/// builds several, and each generator process as many again. Every client the harness
-/// builds starts here. A system without readable roots keeps reqwest's own handling.
+/// reqwest's client builder trusting the system's CA roots, for the harness's own
+/// calls (probes, generators to their coordinator, telemetry): every client shares the
+/// roots, read and parsed once per process (see [`crate::tls`]).
 pub fn base() -> reqwest::ClientBuilder {
     let builder = reqwest::Client::builder();
-    match system_roots() {
-        [] => builder,
-        roots => builder.tls_certs_only(roots.iter().cloned()),
+    match crate::tls::config(&HttpSettings::default(), Alpn::Any) {
+        Ok(tls) => builder.tls_backend_preconfigured(tls),
+        Err(_) => builder,
     }
-}
-
-/// The system's trusted roots that make trust anchors (those that do not are left out,
-/// as reqwest's own verifier leaves them), read on first use.
-fn system_roots() -> &'static [reqwest::Certificate] {
-    static ROOTS: OnceLock<Vec<reqwest::Certificate>> = OnceLock::new();
-    ROOTS.get_or_init(|| {
-        rustls_native_certs::load_native_certs()
-            .certs
-            .iter()
-            .filter(|der| webpki::anchor_from_trusted_cert(der).is_ok())
-            .filter_map(|der| reqwest::Certificate::from_der(der).ok())
-            .collect()
-    })
 }
 
 pub(crate) fn header_map(settings: &HttpSettings) -> Result<HeaderMap, String> {

@@ -9,10 +9,12 @@
 //! - [`transport`]: a request sent and its whole answer read, on the user's own
 //!   HTTP/1.1 connections or through `reqwest`
 //! - [`stop`]: one stop signal for a load, with its reason, handed back as a value
+//! - [`tls`]: the TLS configuration of every client, its trusted roots read once
 
 pub mod client;
 pub mod load;
 pub mod stop;
+pub mod tls;
 pub mod transport;
 
 // The model's modules under the names the whole harness uses.
