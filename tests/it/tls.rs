@@ -255,6 +255,22 @@ fn an_untrusted_certificate_is_refused_with_a_clear_message_and_trusted_with_its
         .output()
         .unwrap();
     assert_clean_run(&system, &run);
+    // A system with no roots at all trusts nothing, and says so.
+    let run = Run::new();
+    let none = empty.path().join("none.pem");
+    std::fs::write(&none, "").unwrap();
+    let untrusted = run
+        .command(&[&scenario(&run, "/"), "--target", &target])
+        .env("SSL_CERT_FILE", &none)
+        .env("SSL_CERT_DIR", empty.path())
+        .output()
+        .unwrap();
+    assert_exit(&untrusted, 5);
+    assert!(
+        stderr(&untrusted).contains("not trusted"),
+        "{}",
+        stderr(&untrusted)
+    );
 
     let run = Run::new();
     let insecure = run.run(&[&scenario(&run, "/"), "--target", &target, "--insecure"]);

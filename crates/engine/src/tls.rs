@@ -3,14 +3,16 @@
 //! certificate (mTLS), `--insecure`, and the protocols it offers (ALPN).
 //!
 //! Built here rather than by `reqwest` so that the trusted roots are read and parsed
-//! once per process and shared: `reqwest` read the system's bundle and every file of its
-//! certificates folder for each client it built (about 3 ms), and each client kept its
-//! own parse of them (about 86 KB: 2,000 `--clients per-user` users over TLS held 419 MB
-//! where one shared set of roots leaves 246 MB).
+//! once per process, on the first handshake that needs them, and shared: `reqwest` read
+//! the system's bundle and every file of its certificates folder for each client it
+//! built (about 3 ms), TLS or not, and each client kept its own parse of them (about
+//! 86 KB: 2,000 `--clients per-user` users over HTTP/2 held 419 MB where one shared set
+//! of roots leaves 240 MB).
 
 use std::sync::{Arc, Mutex, OnceLock};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
@@ -35,12 +37,11 @@ pub fn config(settings: &HttpSettings, alpn: Alpn) -> Result<ClientConfig, Strin
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS: {e}"))?;
-    let builder = match settings.insecure {
-        true => builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider))),
-        false => builder.with_root_certificates(roots(settings.ca_cert.as_ref())?),
+    let verifier: Arc<dyn ServerCertVerifier> = match settings.insecure {
+        true => Arc::new(AnyCertificate(provider)),
+        false => Arc::new(Roots::new(settings.ca_cert.clone(), provider)?),
     };
+    let builder = builder.dangerous().with_custom_certificate_verifier(verifier);
     let mut config = match &settings.identity {
         Some(identity) => {
             let (certs, key) = identity_of(identity)?;
@@ -62,6 +63,88 @@ pub fn config(settings: &HttpSettings, alpn: Alpn) -> Result<ClientConfig, Strin
     Ok(config)
 }
 
+/// The server's certificate checked against the system's roots and `ca`'s, as
+/// `reqwest`'s own verifier checks it; the roots taken on the first handshake.
+#[derive(Debug)]
+struct Roots {
+    ca: Option<Pem>,
+    provider: Arc<CryptoProvider>,
+    verifier: OnceLock<Result<Arc<WebPkiServerVerifier>, rustls::Error>>,
+}
+
+impl Roots {
+    /// Fails now, naming the file, when `ca` holds no CA certificate.
+    fn new(ca: Option<Pem>, provider: Arc<CryptoProvider>) -> Result<Self, String> {
+        if let Some(ca) = &ca {
+            ca_certificates(ca)?;
+        }
+        Ok(Self {
+            ca,
+            provider,
+            verifier: OnceLock::new(),
+        })
+    }
+
+    /// The verifier over the roots; with no root at all (a system without CA
+    /// certificates, no `--ca-cert`) every certificate is one of an unknown issuer.
+    fn verifier(&self) -> Result<&Arc<WebPkiServerVerifier>, rustls::Error> {
+        self.verifier
+            .get_or_init(|| {
+                let roots = roots(self.ca.as_ref()).map_err(rustls::Error::General)?;
+                if roots.is_empty() {
+                    return Err(rustls::Error::InvalidCertificate(
+                        rustls::CertificateError::UnknownIssuer,
+                    ));
+                }
+                WebPkiServerVerifier::builder_with_provider(roots, self.provider.clone())
+                    .build()
+                    .map_err(|e| rustls::Error::General(e.to_string()))
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+impl ServerCertVerifier for Roots {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        self.verifier()?
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let algorithms = &self.provider.signature_verification_algorithms;
+        rustls::crypto::verify_tls12_signature(message, cert, dss, algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let algorithms = &self.provider.signature_verification_algorithms;
+        rustls::crypto::verify_tls13_signature(message, cert, dss, algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
 /// The system's roots, with `ca`'s certificates when given; each set parsed once and
 /// shared (the last CA's set is kept: a run has one).
 fn roots(ca: Option<&Pem>) -> Result<Arc<RootCertStore>, String> {
@@ -76,15 +159,7 @@ fn roots(ca: Option<&Pem>) -> Result<Arc<RootCertStore>, String> {
         }
     }
     let mut store = RootCertStore::clone(system_roots());
-    let certs = pem_certificates(ca)?;
-    if certs.is_empty() {
-        return Err(format!("{}: not a PEM certificate", ca.path.display()));
-    }
-    for cert in certs {
-        store
-            .add(cert)
-            .map_err(|e| format!("{}: not a CA certificate: {e}", ca.path.display()))?;
-    }
+    store.roots.extend(ca_certificates(ca)?.roots);
     let store = Arc::new(store);
     *kept = Some((ca.bytes.clone(), store.clone()));
     Ok(store)
@@ -99,6 +174,22 @@ fn system_roots() -> &'static Arc<RootCertStore> {
         store.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
         Arc::new(store)
     })
+}
+
+/// `ca`'s certificates as trust anchors; an error names the file when it has none, or
+/// one that is no CA certificate.
+fn ca_certificates(ca: &Pem) -> Result<RootCertStore, String> {
+    let certs = pem_certificates(ca)?;
+    if certs.is_empty() {
+        return Err(format!("{}: not a PEM certificate", ca.path.display()));
+    }
+    let mut store = RootCertStore::empty();
+    for cert in certs {
+        store
+            .add(cert)
+            .map_err(|e| format!("{}: not a CA certificate: {e}", ca.path.display()))?;
+    }
+    Ok(store)
 }
 
 fn pem_certificates(pem: &Pem) -> Result<Vec<CertificateDer<'static>>, String> {
