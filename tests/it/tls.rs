@@ -246,25 +246,23 @@ fn an_untrusted_certificate_is_refused_with_a_clear_message_and_trusted_with_its
 
     // The system's roots are trusted as they were found (read once for every client):
     // the CA as the system's only root, no --ca-cert.
-    let run = Run::new();
     let empty = tempfile::tempdir().unwrap();
-    let system = run
-        .command(&[&scenario(&run, "/"), "--target", &target])
-        .env("SSL_CERT_FILE", &ca)
-        .env("SSL_CERT_DIR", empty.path())
-        .output()
-        .unwrap();
+    let with_roots = |file: &Path| {
+        let run = Run::new();
+        let output = run
+            .command(&[&scenario(&run, "/"), "--target", &target])
+            .env("SSL_CERT_FILE", file)
+            .env("SSL_CERT_DIR", empty.path())
+            .output()
+            .unwrap();
+        (run, output)
+    };
+    let (run, system) = with_roots(Path::new(&ca));
     assert_clean_run(&system, &run);
     // A system with no roots at all trusts nothing, and says so.
-    let run = Run::new();
     let none = empty.path().join("none.pem");
     std::fs::write(&none, "").unwrap();
-    let untrusted = run
-        .command(&[&scenario(&run, "/"), "--target", &target])
-        .env("SSL_CERT_FILE", &none)
-        .env("SSL_CERT_DIR", empty.path())
-        .output()
-        .unwrap();
+    let (_, untrusted) = with_roots(&none);
     assert_exit(&untrusted, 5);
     assert!(
         stderr(&untrusted).contains("not trusted"),

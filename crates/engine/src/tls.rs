@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
-use rustls::crypto::CryptoProvider;
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
@@ -37,11 +37,10 @@ pub fn config(settings: &HttpSettings, alpn: Alpn) -> Result<ClientConfig, Strin
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS: {e}"))?;
-    let verifier: Arc<dyn ServerCertVerifier> = match settings.insecure {
-        true => Arc::new(AnyCertificate(provider)),
-        false => Arc::new(Roots::new(settings.ca_cert.clone(), provider)?),
-    };
-    let builder = builder.dangerous().with_custom_certificate_verifier(verifier);
+    let verifier = Verifier::new(settings, provider)?;
+    let builder = builder
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier));
     let mut config = match &settings.identity {
         Some(identity) => {
             let (certs, key) = identity_of(identity)?;
@@ -63,49 +62,72 @@ pub fn config(settings: &HttpSettings, alpn: Alpn) -> Result<ClientConfig, Strin
     Ok(config)
 }
 
-/// The server's certificate checked against the system's roots and `ca`'s, as
-/// `reqwest`'s own verifier checks it; the roots taken on the first handshake.
+/// The server's certificate checked against the system's roots and `--ca-cert`'s, as
+/// `reqwest`'s own verifier checks it, the roots taken on the first handshake; or, with
+/// `--insecure`, nothing checked (no certificate, no name, no signature).
+#[derive(Debug)]
+struct Verifier {
+    provider: Arc<CryptoProvider>,
+    /// `None`: `--insecure`.
+    roots: Option<Roots>,
+}
+
 #[derive(Debug)]
 struct Roots {
     ca: Option<Pem>,
-    provider: Arc<CryptoProvider>,
     verifier: OnceLock<Result<Arc<WebPkiServerVerifier>, rustls::Error>>,
 }
 
-impl Roots {
-    /// Fails now, naming the file, when `ca` holds no CA certificate.
-    fn new(ca: Option<Pem>, provider: Arc<CryptoProvider>) -> Result<Self, String> {
-        if let Some(ca) = &ca {
-            ca_certificates(ca)?;
-        }
-        Ok(Self {
-            ca,
-            provider,
-            verifier: OnceLock::new(),
-        })
+impl Verifier {
+    /// Fails now, naming the file, when `--ca-cert` holds no CA certificate.
+    fn new(settings: &HttpSettings, provider: Arc<CryptoProvider>) -> Result<Self, String> {
+        let roots = match settings.insecure {
+            true => None,
+            false => {
+                if let Some(ca) = &settings.ca_cert {
+                    ca_certificates(ca)?;
+                }
+                Some(Roots {
+                    ca: settings.ca_cert.clone(),
+                    verifier: OnceLock::new(),
+                })
+            }
+        };
+        Ok(Self { provider, roots })
     }
 
     /// The verifier over the roots; with no root at all (a system without CA
     /// certificates, no `--ca-cert`) every certificate is one of an unknown issuer.
-    fn verifier(&self) -> Result<&Arc<WebPkiServerVerifier>, rustls::Error> {
-        self.verifier
+    fn webpki(&self, roots: &Roots) -> Result<Arc<WebPkiServerVerifier>, rustls::Error> {
+        roots
+            .verifier
             .get_or_init(|| {
-                let roots = roots(self.ca.as_ref()).map_err(rustls::Error::General)?;
-                if roots.is_empty() {
+                let store = self::roots(roots.ca.as_ref()).map_err(rustls::Error::General)?;
+                if store.is_empty() {
                     return Err(rustls::Error::InvalidCertificate(
                         rustls::CertificateError::UnknownIssuer,
                     ));
                 }
-                WebPkiServerVerifier::builder_with_provider(roots, self.provider.clone())
+                WebPkiServerVerifier::builder_with_provider(store, self.provider.clone())
                     .build()
                     .map_err(|e| rustls::Error::General(e.to_string()))
             })
-            .as_ref()
-            .map_err(Clone::clone)
+            .clone()
+    }
+
+    /// A handshake's signature checked by `check`, unless nothing is checked.
+    fn signature(
+        &self,
+        check: impl FnOnce(&WebPkiSupportedAlgorithms) -> Result<HandshakeSignatureValid, rustls::Error>,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        match self.roots {
+            None => Ok(HandshakeSignatureValid::assertion()),
+            Some(_) => check(&self.provider.signature_verification_algorithms),
+        }
     }
 }
 
-impl ServerCertVerifier for Roots {
+impl ServerCertVerifier for Verifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -114,8 +136,16 @@ impl ServerCertVerifier for Roots {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        self.verifier()?
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        match &self.roots {
+            None => Ok(ServerCertVerified::assertion()),
+            Some(roots) => self.webpki(roots)?.verify_server_cert(
+                end_entity,
+                intermediates,
+                server_name,
+                ocsp_response,
+                now,
+            ),
+        }
     }
 
     fn verify_tls12_signature(
@@ -124,8 +154,7 @@ impl ServerCertVerifier for Roots {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        let algorithms = &self.provider.signature_verification_algorithms;
-        rustls::crypto::verify_tls12_signature(message, cert, dss, algorithms)
+        self.signature(|algorithms| rustls::crypto::verify_tls12_signature(message, cert, dss, algorithms))
     }
 
     fn verify_tls13_signature(
@@ -134,8 +163,7 @@ impl ServerCertVerifier for Roots {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        let algorithms = &self.provider.signature_verification_algorithms;
-        rustls::crypto::verify_tls13_signature(message, cert, dss, algorithms)
+        self.signature(|algorithms| rustls::crypto::verify_tls13_signature(message, cert, dss, algorithms))
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
@@ -217,43 +245,4 @@ fn identity_of(
     }
     let key = PrivateKeyDer::from_pem_slice(&identity.key.bytes).map_err(|e| unusable(e.to_string()))?;
     Ok((certs, key))
-}
-
-/// `--insecure`: every certificate and signature accepted, no name checked.
-#[derive(Debug)]
-struct AnyCertificate(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for AnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        _message: &[u8],
-        _cert: &CertificateDer<'_>,
-        _dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Ok(HandshakeSignatureValid::assertion())
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        _message: &[u8],
-        _cert: &CertificateDer<'_>,
-        _dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        Ok(HandshakeSignatureValid::assertion())
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
 }
