@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 use crate::metrics::{Collector, Measurements, Schedule};
 use crate::scenario::{Kind, Plan, Rate};
 use crate::stop::{Ending, Stop};
-use crate::transport::{Client, Connections, Direct, Fallback};
+use crate::transport::{Client, Connections, Direct, Fallback, UserClient};
 
 pub use hook::RequestHook;
 pub use pacer::{intended_start, Pacer, Slot};
@@ -73,39 +73,33 @@ pub enum Clients {
 enum HttpClients {
     Direct(Direct),
     Shared(reqwest::Client),
-    /// One per user with its cookie jar, built on its first request; `first` proves the
-    /// settings build.
-    PerUser {
-        settings: Box<crate::http::HttpSettings>,
-        origins: Vec<String>,
-        first: reqwest::Client,
-    },
+    /// One per user with its cookie jar, built on its first request.
+    PerUser(UserClient),
 }
 
 impl HttpClients {
     fn new(settings: &crate::http::HttpSettings, clients: Clients, origins: Vec<String>) -> Result<Self> {
+        // Built first, so that settings that make no client fail before the load.
         let first = build_client(settings, &origins, None)?;
         // The fallback also carries what the direct connections do not reach.
         let fallback = match clients {
             Clients::Shared => Fallback::Shared(first.clone()),
             Clients::PerUser => {
-                let (settings, origins, first) = (settings.clone(), origins.clone(), first.clone());
-                Fallback::PerUser(Box::new(move |jar| {
+                let (settings, origins) = (settings.clone(), origins.clone());
+                Fallback::PerUser(Arc::new(move |jar| {
                     build_client(&settings, &origins, Some(jar)).unwrap_or_else(|_| first.clone())
                 }))
             }
         };
-        if let Some(direct) = Direct::new(settings, &origins, USER_AGENT, fallback).map_err(Error::config)? {
-            return Ok(Self::Direct(direct));
-        }
-        Ok(match clients {
-            Clients::Shared => Self::Shared(first),
-            Clients::PerUser => Self::PerUser {
-                settings: Box::new(settings.clone()),
-                origins,
-                first,
+        Ok(
+            match Direct::new(settings, &origins, USER_AGENT, fallback.clone()).map_err(Error::config)? {
+                Some(direct) => Self::Direct(direct),
+                None => match fallback {
+                    Fallback::Shared(client) => Self::Shared(client),
+                    Fallback::PerUser(build) => Self::PerUser(build),
+                },
             },
-        })
+        )
     }
 
     /// The client of a user whose own connections are `connections`.
@@ -113,16 +107,9 @@ impl HttpClients {
         Client::Reqwest(match self {
             Self::Direct(direct) => return Client::Direct(direct, connections),
             Self::Shared(client) => client.clone(),
-            Self::PerUser {
-                settings,
-                origins,
-                first,
-            } => session
+            Self::PerUser(build) => session
                 .client
-                .get_or_insert_with(|| {
-                    build_client(settings, origins, Some(Default::default()))
-                        .unwrap_or_else(|_| first.clone())
-                })
+                .get_or_insert_with(|| build(Default::default()))
                 .clone(),
         })
     }

@@ -42,13 +42,17 @@ pub struct Direct {
 }
 
 /// The `reqwest` client for URLs outside the origins.
+#[derive(Clone)]
 pub enum Fallback {
     /// One for every user, keeping no cookies.
     Shared(reqwest::Client),
     /// Each user's own, built on its first such URL with the user's cookie jar: users
     /// keep the cookies their answers set, as browsers do.
-    PerUser(Box<dyn Fn(Arc<Jar>) -> reqwest::Client + Send + Sync>),
+    PerUser(UserClient),
 }
+
+/// Builds a user's own client around its cookie jar.
+pub type UserClient = Arc<dyn Fn(Arc<Jar>) -> reqwest::Client + Send + Sync>;
 
 /// One base URL's server: how its URLs start, its `Host`, where to connect.
 struct Origin {

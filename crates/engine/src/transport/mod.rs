@@ -15,7 +15,7 @@ use bytes::Bytes;
 use reqwest::header::HeaderMap;
 use reqwest::Method;
 
-pub use direct::{Connections, Direct, Fallback};
+pub use direct::{Connections, Direct, Fallback, UserClient};
 
 /// One request of a step, rendered.
 pub struct Request<'a> {

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
-use super::exemplars::Exemplar;
+use super::exemplars::Sighting;
 use super::gaps::{Gaps, Silences};
 use super::measurements::{add, new_histogram, Interval, Measurements, StepMeasurements};
 use super::outcome::{OutcomeCounts, RequestOutcome};
@@ -54,36 +54,6 @@ pub struct DeltaCursor {
     steps: Vec<StepMeasurements>,
     seconds_sent: Vec<usize>,
     schedule: super::Schedule,
-}
-
-/// A request as a step's exemplar would name it.
-#[derive(Clone, Copy, Debug)]
-pub struct Sighting<'a> {
-    pub request_id: Option<&'a str>,
-    /// Its answer's status; `None` without one.
-    pub status: Option<u16>,
-    /// From sending to the last byte of the answer (or the failure).
-    pub service: Duration,
-    /// Open model: how late its iteration began (zero under the closed model).
-    pub delay: Duration,
-}
-
-impl Sighting<'_> {
-    fn latency_us(&self) -> u64 {
-        (self.service + self.delay).as_micros() as u64
-    }
-
-    /// The exemplar, `now` being the load's clock when it ended.
-    fn exemplar(&self, now: Duration, failure: Option<&str>) -> Exemplar {
-        let sent = now.saturating_sub(self.service);
-        Exemplar {
-            request_id: self.request_id.map(str::to_owned),
-            at_s: sent.as_micros() as f64 / 1e6,
-            latency_ms: self.latency_us() as f64 / 1000.0,
-            status: self.status,
-            failure: failure.map(str::to_owned),
-        }
-    }
 }
 
 /// Requests of a range of seconds merged: what a sliding-window SLO looks at.

@@ -3,12 +3,44 @@
 //! response time and status. Kept exact when generators merge: each keeps its own
 //! slowest and first, and the slowest (the first) of their union are the run's.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
 /// Slowest requests kept per step.
 pub(super) const SLOWEST: usize = 5;
 /// First failed requests kept per step.
 pub(super) const FIRST_FAILED: usize = 10;
+
+/// A request as a step's exemplar would name it.
+#[derive(Clone, Copy, Debug)]
+pub struct Sighting<'a> {
+    pub request_id: Option<&'a str>,
+    /// Its answer's status; `None` without one.
+    pub status: Option<u16>,
+    /// From sending to the last byte of the answer (or the failure).
+    pub service: Duration,
+    /// Open model: how late its iteration began (zero under the closed model).
+    pub delay: Duration,
+}
+
+impl Sighting<'_> {
+    pub(super) fn latency_us(&self) -> u64 {
+        (self.service + self.delay).as_micros() as u64
+    }
+
+    /// The exemplar, `now` being the load's clock when it ended.
+    pub(super) fn exemplar(&self, now: Duration, failure: Option<&str>) -> Exemplar {
+        let sent = now.saturating_sub(self.service);
+        Exemplar {
+            request_id: self.request_id.map(str::to_owned),
+            at_s: sent.as_micros() as f64 / 1e6,
+            latency_ms: self.latency_us() as f64 / 1000.0,
+            status: self.status,
+            failure: failure.map(str::to_owned),
+        }
+    }
+}
 
 /// One request, as its step's exemplar.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -10,8 +10,8 @@ mod measurements;
 mod outcome;
 mod second;
 
-pub use collector::{Collector, DeltaCursor, Sighting, Window};
-pub use exemplars::{Exemplar, Exemplars};
+pub use collector::{Collector, DeltaCursor, Window};
+pub use exemplars::{Exemplar, Exemplars, Sighting};
 pub use failures::{sanitise, Failure, Failures};
 pub use gaps::{Gap, Silences};
 pub use measurements::{Interval, Measurements, Schedule, SecondStats, StepMeasurements};
