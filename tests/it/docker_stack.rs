@@ -184,6 +184,9 @@ fn a_teams_own_images_run_one_built_from_a_dockerfile_and_one_given_by_name() {
         context.join("karigar-backend"),
     )
     .unwrap();
+    // An image an earlier build left under the tag: the rebuild takes the tag, and the
+    // image it replaced goes rather than piling up unnamed.
+    let earlier = build_image(&run, BUILT_TAG);
     let scenario = roomy_scenario(&run, "signup");
     let output = run.run(&[
         &scenario,
@@ -200,10 +203,59 @@ fn a_teams_own_images_run_one_built_from_a_dockerfile_and_one_given_by_name() {
     ]);
     assert_exit(&output, 0);
     let stack = std::fs::read_to_string(run.report_dir().join("stack.json")).unwrap();
-    assert!(stack.contains("karigar-perf/backend-build:latest"), "{stack}");
+    assert!(stack.contains(BUILT_TAG), "{stack}");
     assert!(stack.contains("karigar-perf/frontend:latest"), "{stack}");
     assert_eq!(run.summary()["totals"]["errors"], 0);
     assert_run_gone(&run_id(&run));
+    assert_ne!(image_id(BUILT_TAG).as_deref(), Some(earlier.as_str()));
+    assert_eq!(
+        image_id(&earlier),
+        None,
+        "the replaced image {earlier} is still there"
+    );
+}
+
+/// The tag `--backend-build` builds under.
+const BUILT_TAG: &str = "karigar-perf/backend-build:latest";
+
+/// Builds an image of its own (the base image with the run's folder as a label) as
+/// `tag`, removing the one the tag named before; returns its id.
+fn build_image(run: &Run, tag: &str) -> String {
+    let before = image_id(tag);
+    let context = run.dir.path().join("earlier");
+    std::fs::create_dir(&context).unwrap();
+    let label = run.dir.path().display();
+    std::fs::write(
+        context.join("Dockerfile"),
+        format!("FROM karigar-perf/base:bookworm\nLABEL karigar-perf-test=\"{label}\"\n"),
+    )
+    .unwrap();
+    let output = Command::new("docker")
+        .args(["build", "-q", "-t", tag])
+        .arg(&context)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    if let Some(before) = before {
+        let _ = Command::new("docker").args(["rmi", &before]).output();
+    }
+    image_id(tag).expect("just built")
+}
+
+/// The id of the image `name` (a tag or an id) names, if it exists.
+fn image_id(name: &str) -> Option<String> {
+    let output = Command::new("docker")
+        .args(["image", "inspect", "-f", "{{.Id}}", name])
+        .output()
+        .unwrap();
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
 #[test]

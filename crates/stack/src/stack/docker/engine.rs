@@ -10,7 +10,7 @@ use futures::StreamExt;
 use testcontainers::bollard::models::NetworkCreateRequest;
 use testcontainers::bollard::query_parameters::{
     ListContainersOptionsBuilder, ListNetworksOptionsBuilder, LogsOptionsBuilder,
-    RemoveContainerOptionsBuilder,
+    RemoveContainerOptionsBuilder, RemoveImageOptions,
 };
 use testcontainers::bollard::Docker;
 
@@ -75,6 +75,18 @@ pub(super) async fn create_network(docker: &Docker, name: &str, run_id: &str) ->
 /// Whether an image is in the local store (nothing is pulled to find out).
 pub(super) async fn has_image(docker: &Docker, image: &str) -> bool {
     docker.inspect_image(image).await.is_ok()
+}
+
+/// The id of the image a name points at, if it is in the local store.
+pub(super) async fn image_id(docker: &Docker, image: &str) -> Option<String> {
+    docker.inspect_image(image).await.ok()?.id
+}
+
+/// Removes an image a rebuild left without a name, so that repeated builds under one
+/// tag do not pile up. Best effort: an image still named elsewhere or used by a
+/// container stays (Docker refuses without force).
+pub(super) async fn remove_untagged(docker: &Docker, id: &str) {
+    let _ = docker.remove_image(id, None::<RemoveImageOptions>, None).await;
 }
 
 /// Writes a container's stdout and stderr to `path`; best effort.

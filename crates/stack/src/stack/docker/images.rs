@@ -74,9 +74,22 @@ pub(super) fn name_and_tag(image: &str) -> (&str, &str) {
     }
 }
 
+/// Builds `context` as `tag` (see [`build`]) and removes the image the tag named
+/// before, which the build left without a name: every run rebuilds, and each would
+/// otherwise leave one more unnamed image behind.
+pub(super) async fn rebuild(docker: &Docker, context: &std::path::Path, tag: &str, base: &str) -> Result<()> {
+    let before = engine::image_id(docker, tag).await;
+    build(context, tag, base)?;
+    let after = engine::image_id(docker, tag).await;
+    if let Some(replaced) = before.filter(|id| Some(id) != after.as_ref()) {
+        engine::remove_untagged(docker, &replaced).await;
+    }
+    Ok(())
+}
+
 /// Builds `context` (a folder with a Dockerfile) as `tag` with the docker CLI, passing
 /// the runtime image as `BASE_IMAGE` for Dockerfiles that take one.
-pub(super) fn build(context: &std::path::Path, tag: &str, base: &str) -> Result<()> {
+fn build(context: &std::path::Path, tag: &str, base: &str) -> Result<()> {
     if !context.join("Dockerfile").is_file() {
         return Err(Error::config(format!(
             "--backend-build {}: no Dockerfile in that folder",

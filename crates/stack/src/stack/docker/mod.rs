@@ -114,7 +114,7 @@ pub(super) async fn start(options: &StackOptions) -> Result<Stack> {
     if let Some(context) = &options.docker.backend_build {
         let tag = "karigar-perf/backend-build:latest";
         crate::console::status(&format!("building {tag} from {}", context.display()));
-        images::build(context, tag, &images.runtime)?;
+        images::rebuild(&docker, context, tag, &images.runtime).await?;
         images.backend = Some(tag.to_owned());
     }
     let network = format!("karigar-{}", options.run_id);
