@@ -141,7 +141,7 @@ fn decode(text: &str) -> String {
 }
 
 /// `multipart/form-data; boundary=XyZ` -> `XyZ` (its case kept: it is matched exactly).
-fn boundary(content_type: &str) -> Option<String> {
+pub(super) fn boundary(content_type: &str) -> Option<String> {
     if !content_type.to_ascii_lowercase().starts_with("multipart/") {
         return None;
     }

@@ -47,11 +47,7 @@ fn entry_of(entry: &Value) -> Result<Exchange, String> {
     let url_text = text(request, "url").map_err(|why| format!("request.{why}"))?;
     let url = Url::parse(&url_text).map_err(|e| format!("request.url: {url_text:?} is not a URL ({e})"))?;
     let headers = headers_of(request).map_err(|why| format!("request.{why}"))?;
-    let body = request
-        .pointer("/postData/text")
-        .and_then(Value::as_str)
-        .filter(|t| !t.is_empty())
-        .map(str::to_owned);
+    let body = body_of(request, &headers).map_err(|why| format!("request.postData.{why}"))?;
     let timing = entry
         .get("startedDateTime")
         .and_then(Value::as_str)
@@ -82,6 +78,88 @@ fn entry_of(entry: &Value) -> Result<Exchange, String> {
         timing,
         answer,
     })
+}
+
+/// The body a request sent: `postData.text`, or, where the recorder wrote a form's
+/// fields instead (HAR's `params`, which some proxies write in place of the text), the
+/// body those fields make in the form's own encoding: multipart with the boundary the
+/// request was sent with, else `name=value&...`.
+fn body_of(request: &Value, headers: &[(String, String)]) -> Result<Option<String>, String> {
+    let Some(post) = request.get("postData") else {
+        return Ok(None);
+    };
+    if let Some(text) = post.get("text").and_then(Value::as_str).filter(|t| !t.is_empty()) {
+        return Ok(Some(text.to_owned()));
+    }
+    let Some(params) = post
+        .get("params")
+        .and_then(Value::as_array)
+        .filter(|p| !p.is_empty())
+    else {
+        return Ok(None);
+    };
+    let params = params
+        .iter()
+        .enumerate()
+        .map(|(i, param)| param_of(param).map_err(|why| format!("params[{i}].{why}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let sent_as = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+        .map(|(_, value)| value.as_str())
+        .or_else(|| post.get("mimeType").and_then(Value::as_str))
+        .unwrap_or_default();
+    if let Some(boundary) = super::fields::boundary(sent_as) {
+        return Ok(Some(multipart(&params, &boundary)));
+    }
+    if sent_as.to_ascii_lowercase().starts_with("multipart/") {
+        return Err(format!(
+            "params: a multipart form ({sent_as:?}) without a boundary"
+        ));
+    }
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    for param in &params {
+        form.append_pair(&param.name, &param.value);
+    }
+    Ok(Some(form.finish()))
+}
+
+/// One of a form's fields as HAR writes it; a file's content is often left out.
+struct Param {
+    name: String,
+    value: String,
+    file_name: Option<String>,
+    content_type: Option<String>,
+}
+
+fn param_of(param: &Value) -> Result<Param, String> {
+    let optional = |field: &str| param.get(field).and_then(Value::as_str).map(str::to_owned);
+    Ok(Param {
+        name: optional("name").ok_or("name: missing or not a string")?,
+        value: optional("value").unwrap_or_default(),
+        file_name: optional("fileName"),
+        content_type: optional("contentType"),
+    })
+}
+
+/// A multipart/form-data body of `params` between `boundary` lines.
+fn multipart(params: &[Param], boundary: &str) -> String {
+    let mut body = String::new();
+    for param in params {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"",
+            param.name
+        ));
+        if let Some(file_name) = &param.file_name {
+            body.push_str(&format!("; filename=\"{file_name}\""));
+        }
+        if let Some(content_type) = &param.content_type {
+            body.push_str(&format!("\r\nContent-Type: {content_type}"));
+        }
+        body.push_str(&format!("\r\n\r\n{}\r\n", param.value));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    body
 }
 
 fn answer_of(response: &Value) -> Result<Answer, String> {
@@ -157,6 +235,65 @@ mod tests {
         assert_eq!(exchanges[1].answer.as_ref().unwrap().body.as_deref(), Some("hi"));
         let gap = exchanges[1].timing.unwrap().started_ms - exchanges[0].timing.unwrap().ended_ms();
         assert_eq!(gap, 1495.0);
+    }
+
+    /// One POST entry with `headers` and `postData`, read.
+    fn posted(headers: &str, post_data: &str) -> Result<Vec<Exchange>, String> {
+        let har = format!(
+            r#"{{"log": {{"entries": [{{"request": {{"method": "POST", "url": "http://a.test/login",
+               "headers": {headers}, "postData": {post_data}}}}}]}}}}"#
+        );
+        read("s.har", &har)
+    }
+
+    #[test]
+    fn a_form_written_as_params_is_sent_as_the_form_it_was() {
+        let form = posted(
+            "[]",
+            r#"{"mimeType": "application/x-www-form-urlencoded",
+                "params": [{"name": "email", "value": "a+b@x.test"}, {"name": "password", "value": "p w&d"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            form[0].body.as_deref(),
+            Some("email=a%2Bb%40x.test&password=p+w%26d")
+        );
+
+        let multipart = posted(
+            r#"[{"name": "Content-Type", "value": "multipart/form-data; boundary=XyZ"}]"#,
+            r#"{"mimeType": "multipart/form-data",
+                "params": [{"name": "title", "value": "Lamp"},
+                           {"name": "photo", "fileName": "l.png", "contentType": "image/png"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            multipart[0].body.as_deref(),
+            Some(concat!(
+                "--XyZ\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nLamp\r\n",
+                "--XyZ\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"l.png\"\r\n",
+                "Content-Type: image/png\r\n\r\n\r\n--XyZ--\r\n"
+            ))
+        );
+
+        let text_wins = posted(
+            "[]",
+            r#"{"mimeType": "text/plain", "text": "hi", "params": [{"name": "a", "value": "b"}]}"#,
+        );
+        assert_eq!(text_wins.unwrap()[0].body.as_deref(), Some("hi"));
+        let err = posted(
+            "[]",
+            r#"{"mimeType": "multipart/form-data", "params": [{"name": "a"}]}"#,
+        )
+        .unwrap_err();
+        assert!(
+            err.starts_with("s.har: log.entries[0].request.postData.params: a multipart form"),
+            "{err}"
+        );
+        let err = posted("[]", r#"{"params": [{"value": "a"}]}"#).unwrap_err();
+        assert_eq!(
+            err,
+            "s.har: log.entries[0].request.postData.params[0].name: missing or not a string"
+        );
     }
 
     #[test]

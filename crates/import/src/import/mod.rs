@@ -462,6 +462,23 @@ mod tests {
         format!(r#"{{"log": {{"entries": [{}]}}}}"#, entries.join(","))
     }
 
+    /// `har` with each form body written as HAR's `params` instead of its text.
+    fn as_params(har: &str) -> String {
+        let mut har: serde_json::Value = serde_json::from_str(har).unwrap();
+        for entry in har["log"]["entries"].as_array_mut().unwrap() {
+            let Some(post) = entry["request"].get_mut("postData") else {
+                continue;
+            };
+            let text = post.as_object_mut().unwrap().remove("text").unwrap();
+            let params: Vec<serde_json::Value> =
+                url::form_urlencoded::parse(text.as_str().unwrap().as_bytes())
+                    .map(|(name, value)| serde_json::json!({"name": name, "value": value}))
+                    .collect();
+            post["params"] = params.into();
+        }
+        har.to_string()
+    }
+
     fn assert_no_recorded_secret(kind: &str, har: &str) {
         let exchanges = har::read("s.har", har).unwrap();
         let text = import("s.har", &exchanges, &options()).unwrap().text;
@@ -497,7 +514,9 @@ mod tests {
                 .extend_pairs(fields)
                 .finish()
         };
-        assert_no_recorded_secret("a form", &session("application/x-www-form-urlencoded", form));
+        let form_session = session("application/x-www-form-urlencoded", form);
+        assert_no_recorded_secret("a form", &form_session);
+        assert_no_recorded_secret("a form written as params", &as_params(&form_session));
         let multipart = |fields: &[(&str, &str)]| {
             let parts: String = fields
                 .iter()
