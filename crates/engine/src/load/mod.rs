@@ -56,17 +56,17 @@ pub struct LoadOptions {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Clients {
-    /// No cookies kept: plain HTTP/1.1 goes on each user's own kept-alive connection,
-    /// TLS and HTTP/2 through one pool shared by every user (about 60 KB a user).
+    /// No cookies kept: HTTP/1.1 goes on each user's own kept-alive connection, HTTP/2
+    /// through one pool shared by every user (about 60 KB a user).
     #[default]
     Shared,
     /// Each user keeps the cookies its answers set and sends them back, as a browser
-    /// keeps its session: plain HTTP/1.1 on its own connections, TLS and HTTP/2 through
-    /// a client of its own.
+    /// keeps its session: HTTP/1.1 on its own connections, HTTP/2 through a client of
+    /// its own.
     PerUser,
 }
 
-/// Where each user's client comes from: plain HTTP/1.1 on the user's own connections
+/// Where each user's client comes from: HTTP/1.1 on the user's own connections
 /// when the run allows it (see [`Direct::new`]), with the user's cookies when each user
 /// keeps them; otherwise one client of ours for everybody, or one each with its own
 /// cookie jar.

@@ -1,5 +1,6 @@
-//! One kept-alive HTTP/1.1 connection of one virtual user: a request written whole, its
-//! response read whole, framed by its length, its chunks or the connection's end.
+//! One kept-alive HTTP/1.1 connection of one virtual user, plain or over TLS: a request
+//! written whole, its response read whole, framed by its length, its chunks or the
+//! connection's end.
 //!
 //! Written for the load's shape, as wrk's client is: one request at a time, so no
 //! channel, no task of its own and no buffer but the read buffer, which holds a
@@ -8,13 +9,16 @@
 //! read buffers, its task).
 
 use std::io::ErrorKind;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::{Buf as _, Bytes, BytesMut};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::Method;
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _, ReadBuf};
 use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
 
 /// What a read asks the kernel for at least; a response's head fits in one.
 const READ_SIZE: usize = 4096;
@@ -30,9 +34,16 @@ const CHECK_IDLE: Duration = Duration::from_secs(1);
 const KEEP_BUFFER: usize = 64 * 1024;
 
 pub struct Connection {
-    stream: TcpStream,
+    stream: Stream,
     buffer: BytesMut,
     idle_since: Instant,
+}
+
+/// The bytes a connection carries: over TCP as they are, or through TLS.
+pub enum Stream {
+    Plain(TcpStream),
+    /// Boxed: a TLS session's state is about 1 KB beside the socket's few bytes.
+    Tls(Box<TlsStream<TcpStream>>),
 }
 
 /// A response read whole, and whether its connection may carry another request.
@@ -85,8 +96,8 @@ pub struct Outgoing<'a> {
 impl Connection {
     /// A connection on `stream`, with no delay before small writes (requests are
     /// answered one at a time: nothing would join them).
-    pub fn new(stream: TcpStream) -> Self {
-        let _ = stream.set_nodelay(true);
+    pub fn new(stream: Stream) -> Self {
+        let _ = stream.tcp().set_nodelay(true);
         Self {
             stream,
             buffer: BytesMut::new(),
@@ -96,17 +107,31 @@ impl Connection {
 
     /// Whether the connection can take a request: one idle a while is checked for the
     /// server's close (or stray bytes) without waiting.
-    pub fn usable(&self) -> bool {
+    pub fn usable(&mut self) -> bool {
         if self.idle_since.elapsed() < CHECK_IDLE {
             return true;
         }
         let mut probe = [0u8; 1];
-        matches!(self.stream.try_read(&mut probe), Err(e) if e.kind() == ErrorKind::WouldBlock)
+        match &mut self.stream {
+            Stream::Plain(tcp) => {
+                matches!(tcp.try_read(&mut probe), Err(e) if e.kind() == ErrorKind::WouldBlock)
+            }
+            // The socket's bytes are TLS records only the session may read: a read that
+            // does not wait, through it. Nothing to read yet is a connection still open
+            // (a session ticket or a close alert is taken in by the session itself).
+            Stream::Tls(tls) => {
+                let mut context = Context::from_waker(std::task::Waker::noop());
+                let mut buffer = ReadBuf::new(&mut probe);
+                Pin::new(tls).poll_read(&mut context, &mut buffer).is_pending()
+            }
+        }
     }
 
     /// Writes `request` and reads its whole response.
     pub async fn exchange(&mut self, request: &Outgoing<'_>) -> Result<Answer, ExchangeError> {
         self.stream.write_all(&encode(request)).await?;
+        // TLS may hold records back that the socket did not take yet.
+        self.stream.flush().await?;
         let answer = self.read_answer(*request.method == Method::HEAD).await?;
         if self.buffer.capacity() > KEEP_BUFFER {
             self.buffer = BytesMut::new();
@@ -149,11 +174,16 @@ impl Connection {
             if self.buffer.len() > MAX_HEAD {
                 return Err(ExchangeError::Malformed(format!("a head over {MAX_HEAD} bytes")));
             }
-            if self.fill().await? == 0 {
-                return Err(match first && self.buffer.is_empty() {
-                    true => ExchangeError::ClosedBeforeAnswer,
-                    false => closed_early(),
-                });
+            let nothing_yet = first && self.buffer.is_empty();
+            match self.fill().await {
+                Ok(0) if nothing_yet => return Err(ExchangeError::ClosedBeforeAnswer),
+                Ok(0) => return Err(closed_early()),
+                Ok(_) => {}
+                // TLS's word for a connection closed without its close alert.
+                Err(e) if nothing_yet && e.kind() == ErrorKind::UnexpectedEof => {
+                    return Err(ExchangeError::ClosedBeforeAnswer)
+                }
+                Err(e) => return Err(e.into()),
             }
         }
     }
@@ -228,6 +258,51 @@ impl Connection {
     async fn read_to_end(&mut self) -> Result<Bytes, ExchangeError> {
         while self.fill().await? > 0 {}
         Ok(self.buffer.split().freeze())
+    }
+}
+
+impl Stream {
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Self::Plain(tcp) => tcp,
+            Self::Tls(tls) => tls.get_ref().0,
+        }
+    }
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(tcp) => Pin::new(tcp).poll_read(cx, buf),
+            Self::Tls(tls) => Pin::new(tls).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Self::Plain(tcp) => Pin::new(tcp).poll_write(cx, buf),
+            Self::Tls(tls) => Pin::new(tls).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(tcp) => Pin::new(tcp).poll_flush(cx),
+            Self::Tls(tls) => Pin::new(tls).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Self::Plain(tcp) => Pin::new(tcp).poll_shutdown(cx),
+            Self::Tls(tls) => Pin::new(tls).poll_shutdown(cx),
+        }
     }
 }
 
@@ -478,7 +553,7 @@ mod tests {
             b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil the end",
         ])
         .await;
-        let mut connection = Connection::new(TcpStream::connect(address).await.unwrap());
+        let mut connection = Connection::new(Stream::Plain(TcpStream::connect(address).await.unwrap()));
         let chunked = exchange(&mut connection, &Method::GET).await.unwrap();
         assert_eq!(
             (chunked.status, &chunked.body[..], chunked.reusable),
@@ -503,11 +578,73 @@ mod tests {
     #[tokio::test]
     async fn a_response_cut_short_is_an_error_not_a_short_body() {
         let address = serve(&[b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort"]).await;
-        let mut connection = Connection::new(TcpStream::connect(address).await.unwrap());
+        let mut connection = Connection::new(Stream::Plain(TcpStream::connect(address).await.unwrap()));
         let error = exchange(&mut connection, &Method::GET).await.err().unwrap();
         assert!(
             error.to_string().contains("before the response was complete"),
             "{error}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_tls_connection_closed_without_its_alert_is_closed_before_any_answer() {
+        use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+        use std::sync::Arc;
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let server = rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![cert.der().clone()],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+            )
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let mut tls = acceptor.accept(tcp).await.unwrap();
+            let mut request = [0u8; 4096];
+            let _ = tls.read(&mut request).await;
+            tls.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                .await
+                .unwrap();
+            tls.flush().await.unwrap();
+            // The next request finds the socket closed without TLS's close alert, as a
+            // server's idle timeout and that request may cross.
+            let _ = tls.read(&mut request).await;
+            drop(tls.into_inner().0);
+        });
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(cert.der().clone()).unwrap();
+        let client = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let tcp = TcpStream::connect(address).await.unwrap();
+        let tls = tokio_rustls::TlsConnector::from(Arc::new(client))
+            .connect(ServerName::try_from("127.0.0.1").unwrap(), tcp)
+            .await
+            .unwrap();
+        let mut connection = Connection::new(Stream::Tls(Box::new(tls)));
+        let first = exchange(&mut connection, &Method::GET).await.unwrap();
+        assert_eq!(
+            (first.status, &first.body[..], first.reusable),
+            (200, &b"ok"[..], true)
+        );
+        let second = exchange(&mut connection, &Method::GET).await;
+        assert!(
+            matches!(second, Err(ExchangeError::ClosedBeforeAnswer)),
+            "{:?}",
+            second.err()
         );
     }
 }

@@ -1,5 +1,5 @@
-//! Plain HTTP/1.1 on connections each virtual user owns, kept alive between its
-//! requests, as wrk does. A user sends one request at a time, so it needs no pool: its
+//! HTTP/1.1, plain or over TLS, on connections each virtual user owns, kept alive
+//! between its requests, as wrk does. A user sends one request at a time, so it needs no pool: its
 //! connection to each origin is a slot, reopened when the server closed it.
 //!
 //! Measured against nginx `return 200` (callgrind, instructions per request): a bare
@@ -7,11 +7,14 @@
 //! parses each URL twice more, hashes its pool's key and checks out a connection per
 //! request. The connection itself is [`super::connection`].
 //!
-//! It carries the run's plain-HTTP traffic whatever the settings (headers, basic auth,
-//! `--resolve`) and, with `--clients per-user`, each user's cookies (in a jar of the
-//! user's, which its `reqwest` client for other URLs shares); TLS, HTTP/2 and proxies
-//! stay with `reqwest` ([`Direct::new`] says which). Redirects are followed as `reqwest` follows them;
-//! one that leaves the run's origins, and any URL outside them, goes through `reqwest`.
+//! It carries the run's HTTP/1.1 traffic whatever the settings (headers, basic auth,
+//! `--resolve`, and over TLS the trusted CAs, the client certificate and `--insecure`,
+//! through the one rustls configuration of [`crate::tls`], whose session cache lets a
+//! reconnecting user resume) and, with `--clients per-user`, each user's cookies (in a
+//! jar of the user's, which its `reqwest` client for other URLs shares); HTTP/2 and
+//! proxies stay with `reqwest` ([`Direct::new`] says which). Redirects are followed as
+//! `reqwest` follows them; one that leaves the run's origins, and any URL outside them,
+//! goes through `reqwest`.
 
 use std::borrow::Cow;
 use std::io::Read as _;
@@ -22,16 +25,21 @@ use bytes::Bytes;
 use reqwest::cookie::{CookieStore as _, Jar};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
+use rustls::pki_types::ServerName;
+use tokio_rustls::TlsConnector;
 
-use super::connection::{Connection, ExchangeError, Outgoing};
+use super::connection::{Connection, ExchangeError, Outgoing, Stream};
 use super::{send_reqwest, Failure, FailureKind, Request, Response, Url};
 use crate::http::HttpSettings;
+use crate::tls::Alpn;
 
 /// Redirects followed before a request fails, as `reqwest`'s default policy.
 const MAX_REDIRECTS: usize = 10;
 
 /// Environment variables through which `reqwest` sends plain HTTP through a proxy.
 const PROXY_VARIABLES: [&str; 4] = ["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"];
+/// And HTTPS.
+const TLS_PROXY_VARIABLES: [&str; 4] = ["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"];
 
 /// What every user's direct requests share: the origins, the headers every request
 /// gets, and the `reqwest` client for URLs outside the origins.
@@ -39,6 +47,8 @@ pub struct Direct {
     origins: Vec<Origin>,
     defaults: HeaderMap,
     fallback: Fallback,
+    /// For `https://` origins: the run's TLS settings, offering HTTP/1.1.
+    tls: Option<TlsConnector>,
 }
 
 /// The `reqwest` client for URLs outside the origins.
@@ -56,11 +66,14 @@ pub type UserClient = Arc<dyn Fn(Arc<Jar>) -> reqwest::Client + Send + Sync>;
 
 /// One base URL's server: how its URLs start, its `Host`, where to connect.
 struct Origin {
-    /// `http://host[:port]` exactly as the base URL spells it (the step runner builds
+    /// `http[s]://host[:port]` exactly as the base URL spells it (the step runner builds
     /// every URL from that text).
     prefix: String,
     host: HeaderValue,
     address: Address,
+    /// For `https://`: the name the server's certificate must carry (the URL's host,
+    /// wherever `--resolve` sends the connection).
+    server_name: Option<ServerName<'static>>,
 }
 
 enum Address {
@@ -96,8 +109,8 @@ impl std::fmt::Debug for Connections {
 
 impl Direct {
     /// The direct client for `origins` (base URLs), or `None` where `reqwest` must carry
-    /// the load: an `https://` origin or one with a user in it, HTTP/2, or a proxy in the
-    /// environment. `fallback` carries URLs outside the origins, and says whether users
+    /// the load: an origin with a user in it, HTTP/2, or a proxy in the environment for
+    /// the origins' schemes. `fallback` carries URLs outside the origins, and says whether users
     /// keep cookies; `user_agent` goes with every request, beside the settings' headers
     /// and basic auth.
     pub fn new(
@@ -106,7 +119,7 @@ impl Direct {
         user_agent: &str,
         fallback: Fallback,
     ) -> Result<Option<Self>, String> {
-        if settings.http2 || proxy_in_environment() {
+        if settings.http2 {
             return Ok(None);
         }
         let names: Vec<&str> = origins.iter().map(String::as_str).collect();
@@ -118,6 +131,17 @@ impl Direct {
                 None => return Ok(None),
             }
         }
+        let tls = parsed.iter().any(|origin| origin.server_name.is_some());
+        if proxy_in_environment(&PROXY_VARIABLES) || (tls && proxy_in_environment(&TLS_PROXY_VARIABLES)) {
+            return Ok(None);
+        }
+        let tls = match tls {
+            true => Some(TlsConnector::from(Arc::new(crate::tls::config(
+                settings,
+                Alpn::Http1,
+            )?))),
+            false => None,
+        };
         let mut defaults = crate::client::header_map(settings)?;
         for (name, value) in [
             (header::USER_AGENT, user_agent),
@@ -132,6 +156,7 @@ impl Direct {
             origins: parsed,
             defaults,
             fallback,
+            tls,
         }))
     }
 
@@ -293,9 +318,9 @@ impl Direct {
                 .resize_with(self.origins.len().max(origin + 1), || None);
         }
         let slot = &mut connections.open[origin];
-        let reused = slot.as_ref().is_some_and(Connection::usable);
+        let reused = slot.as_mut().is_some_and(Connection::usable);
         if !reused {
-            *slot = Some(connect(&self.origins[origin], url).await?);
+            *slot = Some(connect(&self.origins[origin], self.tls.as_ref(), url).await?);
         }
         Ok((slot.as_mut().expect("filled above"), reused))
     }
@@ -315,12 +340,15 @@ fn cookie_url(request: &Request<'_>) -> Option<reqwest::Url> {
 }
 
 impl Origin {
-    /// `base`'s origin when it is plain HTTP without a user; `routes` are `--resolve`'s.
+    /// `base`'s origin when it is HTTP or HTTPS without a user; `routes` are
+    /// `--resolve`'s.
     fn of(base: &str, routes: &[(String, SocketAddr)]) -> Option<Self> {
         let scheme_end = base.find("://")? + 3;
-        if !base[..scheme_end].eq_ignore_ascii_case("http://") {
-            return None;
-        }
+        let tls = match &base[..scheme_end] {
+            scheme if scheme.eq_ignore_ascii_case("http://") => false,
+            scheme if scheme.eq_ignore_ascii_case("https://") => true,
+            _ => return None,
+        };
         let authority_end = base[scheme_end..]
             .find(['/', '?', '#'])
             .map_or(base.len(), |at| scheme_end + at);
@@ -339,17 +367,26 @@ impl Origin {
                 url::Host::Domain(name) => Address::Name(name.to_owned(), port),
             },
         };
+        let server_name = match tls {
+            true => Some(match url.host()? {
+                url::Host::Ipv4(ip) => ServerName::IpAddress(std::net::IpAddr::from(ip).into()),
+                url::Host::Ipv6(ip) => ServerName::IpAddress(std::net::IpAddr::from(ip).into()),
+                url::Host::Domain(name) => ServerName::try_from(name.to_owned()).ok()?,
+            }),
+            false => None,
+        };
         Some(Self {
             prefix: base[..authority_end].to_owned(),
             host: HeaderValue::from_str(authority).ok()?,
             address,
+            server_name,
         })
     }
 }
 
-/// A new connection to `origin`.
-async fn connect(origin: &Origin, url: &str) -> Result<Connection, Failure> {
-    let stream = match &origin.address {
+/// A new connection to `origin`, through TLS for an `https://` one.
+async fn connect(origin: &Origin, tls: Option<&TlsConnector>, url: &str) -> Result<Connection, Failure> {
+    let tcp = match &origin.address {
         Address::Socket(address) => tokio::net::TcpStream::connect(address).await,
         Address::Name(name, port) => tokio::net::TcpStream::connect((name.as_str(), *port)).await,
     }
@@ -359,7 +396,16 @@ async fn connect(origin: &Origin, url: &str) -> Result<Connection, Failure> {
             format!("{url}: connect to {}: {e}", origin.prefix),
         )
     })?;
-    Ok(Connection::new(stream))
+    let (Some(tls), Some(name)) = (tls, &origin.server_name) else {
+        return Ok(Connection::new(Stream::Plain(tcp)));
+    };
+    let stream = tls.connect(name.clone(), tcp).await.map_err(|e| {
+        Failure::new(
+            FailureKind::Connect,
+            format!("{url}: TLS handshake with {}: {e}", origin.prefix),
+        )
+    })?;
+    Ok(Connection::new(Stream::Tls(Box::new(stream))))
 }
 
 /// The request a redirect asks for, as `reqwest` makes it: 301, 302 and 303 become a
@@ -427,9 +473,9 @@ fn decoded(headers: &mut HeaderMap, body: Bytes) -> Result<Bytes, String> {
     Ok(plain.into())
 }
 
-/// A proxy `reqwest` would send plain HTTP through (it reads these itself).
-fn proxy_in_environment() -> bool {
-    PROXY_VARIABLES
+/// A proxy `reqwest` would send requests through (it reads these itself).
+fn proxy_in_environment(variables: &[&str]) -> bool {
+    variables
         .iter()
         .any(|name| std::env::var_os(name).is_some_and(|value| !value.is_empty()))
 }
@@ -450,14 +496,33 @@ mod tests {
     }
 
     #[test]
-    fn plain_http_origins_go_direct_and_the_rest_to_reqwest() {
+    fn http_1_origins_go_direct_and_the_rest_to_reqwest() {
         let settings = HttpSettings::default();
         assert!(direct(
             &["http://127.0.0.1:8080", "http://localhost:3000/app/"],
             &settings
         )
         .is_some());
-        assert!(direct(&["http://127.0.0.1:8080", "https://127.0.0.1:8443"], &settings).is_none());
+        let tls = direct(
+            &[
+                "http://127.0.0.1:8080",
+                "https://example.test:8443",
+                "HTTPS://[::1]",
+            ],
+            &settings,
+        )
+        .unwrap();
+        assert!(tls.origins[0].server_name.is_none());
+        assert_eq!(
+            tls.origins[1].server_name,
+            Some(ServerName::try_from("example.test").unwrap())
+        );
+        assert_eq!(
+            tls.origins[2].server_name,
+            Some(ServerName::try_from("::1").unwrap())
+        );
+        assert!(matches!(tls.origins[2].address, Address::Socket(a) if a.port() == 443));
+        assert!(direct(&["ftp://127.0.0.1:8080"], &settings).is_none());
         assert!(direct(&["http://user:pw@127.0.0.1:8080"], &settings).is_none());
         let http2 = HttpSettings {
             http2: true,
