@@ -1,6 +1,6 @@
 //! HTTP/1.1, plain or over TLS, on connections each virtual user owns, kept alive
-//! between its requests, as wrk does. A user sends one request at a time, so it needs no pool: its
-//! connection to each origin is a slot, reopened when the server closed it.
+//! between its requests, as wrk does. A user sends one request at a time, so it needs
+//! no pool: its connection to each origin is a slot, reopened when the server closed it.
 //!
 //! Measured against nginx `return 200` (callgrind, instructions per request): a bare
 //! `reqwest` loop costs about 58,000, one on hyper's connection about 17,500; `reqwest`
@@ -110,9 +110,9 @@ impl std::fmt::Debug for Connections {
 impl Direct {
     /// The direct client for `origins` (base URLs), or `None` where `reqwest` must carry
     /// the load: an origin with a user in it, HTTP/2, or a proxy in the environment for
-    /// the origins' schemes. `fallback` carries URLs outside the origins, and says whether users
-    /// keep cookies; `user_agent` goes with every request, beside the settings' headers
-    /// and basic auth.
+    /// the origins' schemes. `fallback` carries URLs outside the origins, and says
+    /// whether users keep cookies; `user_agent` goes with every request, beside the
+    /// settings' headers and basic auth.
     pub fn new(
         settings: &HttpSettings,
         origins: &[String],
