@@ -62,24 +62,8 @@ find_oha() {
     return 1
 }
 
-# Runs a generator pinned to the generator CPU; leaves "requests seconds-of-cpu rss-kb"
-# in $work/last.
-measure() {
-    local name=$1 count_requests=$2
-    shift 2
-    taskset -c "$GENERATOR_CPU" /usr/bin/time -f "%U %S %M" -o "$work/time" "$@" >"$work/out" 2>&1 || {
-        say "$name failed:"; tail -5 "$work/out" >&2; return 1
-    }
-    local requests user sys rss
-    requests=$($count_requests)
-    read -r user sys rss <"$work/time"
-    echo "$requests $(echo "$user + $sys" | bc -l) $rss" >"$work/last"
-}
-
-wrk_requests() { grep -oE '^ *[0-9]+ requests in' "$work/out" | grep -oE '[0-9]+'; }
 oha_requests() { grep -oE '\[200\] [0-9]+ responses' "$work/out" | grep -oE '[0-9]+ ' | tr -d ' '; }
 goose_requests() { grep -oE '^requests=[0-9]+' "$work/out" | cut -d= -f2; }
-karigar_requests() { jq '.totals.count' "$work/kp/summary.json"; }
 
 run_generator() {
     local name=$1
@@ -146,7 +130,6 @@ K6
     echo "$cpu * 1000000 / $requests" | bc -l >>"$work/$name-$rate.cpu"
 }
 
-median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 install_missing
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
@@ -164,10 +147,7 @@ for run in $(seq "$RUNS"); do
     for name in "${generators[@]}"; do
         say "run $run/$RUNS: $name, $USERS connections, ${DURATION}s"
         run_generator "$name"
-        read -r requests cpu rss <"$work/last"
-        echo "$requests / $DURATION" | bc -l >>"$work/$name.rps"
-        echo "$cpu * 1000000 / $requests" | bc -l >>"$work/$name.cpu"
-        echo "$rss / 1024" | bc -l >>"$work/$name.rss"
+        record "$name"
     done
 done
 
