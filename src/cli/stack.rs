@@ -110,9 +110,9 @@ pub enum StackCommand {
     /// Boot the stack a run would boot, print its URLs and the flags that point a run
     /// at it (--target, --postgres-url, ...), and keep it until Ctrl-C or `stack down`.
     Up(Box<StackUpArgs>),
-    /// Stop a stack `stack up` keeps, then remove every container and network of
-    /// karigar-perf runs (labelled with a run id), e.g. after a harness was killed
-    /// with SIGKILL.
+    /// Stop a stack `stack up` keeps, then remove every container, network and built
+    /// image of karigar-perf runs (labelled with a run id), e.g. after a harness was
+    /// killed with SIGKILL.
     Down {
         /// Only those whose harness process is gone (what every Docker run sweeps at start).
         #[arg(long)]

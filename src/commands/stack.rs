@@ -65,10 +65,7 @@ pub async fn down(orphans_only: bool) -> Result<u8> {
         stop_kept().await?;
     }
     match crate::stack::down(orphans_only).await? {
-        Some(swept) => println!(
-            "removed {} container(s) and {} network(s)",
-            swept.containers, swept.networks
-        ),
+        Some(swept) => println!("removed {swept}"),
         None => println!("no Docker daemon answers: no container or network to remove"),
     }
     Ok(crate::exit::PASS)

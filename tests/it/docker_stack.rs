@@ -171,22 +171,7 @@ fn a_teams_own_images_run_one_built_from_a_dockerfile_and_one_given_by_name() {
         return;
     }
     let run = Run::new();
-    let context = run.dir.path().join("context");
-    std::fs::create_dir(&context).unwrap();
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    std::fs::copy(
-        root.join("reference/backend/Dockerfile"),
-        context.join("Dockerfile"),
-    )
-    .unwrap();
-    std::fs::copy(
-        docker::reference_backend_binary(),
-        context.join("karigar-backend"),
-    )
-    .unwrap();
-    // An image an earlier build left under the tag: the rebuild takes the tag, and the
-    // image it replaced goes rather than piling up unnamed.
-    let earlier = build_image(&run, BUILT_TAG);
+    let context = backend_context(&run);
     let scenario = roomy_scenario(&run, "signup");
     let output = run.run(&[
         &scenario,
@@ -203,59 +188,31 @@ fn a_teams_own_images_run_one_built_from_a_dockerfile_and_one_given_by_name() {
     ]);
     assert_exit(&output, 0);
     let stack = std::fs::read_to_string(run.report_dir().join("stack.json")).unwrap();
-    assert!(stack.contains(BUILT_TAG), "{stack}");
+    // The run's own tag, so that runs beside each other each start what they built;
+    // gone with the run (assert_run_gone).
+    let built = format!("karigar-perf/backend-build:{}", run_id(&run));
+    assert!(stack.contains(&built), "{stack}");
     assert!(stack.contains("karigar-perf/frontend:latest"), "{stack}");
     assert_eq!(run.summary()["totals"]["errors"], 0);
     assert_run_gone(&run_id(&run));
-    assert_ne!(image_id(BUILT_TAG).as_deref(), Some(earlier.as_str()));
-    assert_eq!(
-        image_id(&earlier),
-        None,
-        "the replaced image {earlier} is still there"
-    );
 }
 
-/// The tag `--backend-build` builds under.
-const BUILT_TAG: &str = "karigar-perf/backend-build:latest";
-
-/// Builds an image of its own (the base image with the run's folder as a label) as
-/// `tag`, removing the one the tag named before; returns its id.
-fn build_image(run: &Run, tag: &str) -> String {
-    let before = image_id(tag);
-    let context = run.dir.path().join("earlier");
+/// A Docker build context of the reference backend: its Dockerfile and binary.
+fn backend_context(run: &Run) -> std::path::PathBuf {
+    let context = run.dir.path().join("context");
     std::fs::create_dir(&context).unwrap();
-    let label = run.dir.path().display();
-    std::fs::write(
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::copy(
+        root.join("reference/backend/Dockerfile"),
         context.join("Dockerfile"),
-        format!("FROM karigar-perf/base:bookworm\nLABEL karigar-perf-test=\"{label}\"\n"),
     )
     .unwrap();
-    let output = Command::new("docker")
-        .args(["build", "-q", "-t", tag])
-        .arg(&context)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    if let Some(before) = before {
-        let _ = Command::new("docker").args(["rmi", &before]).output();
-    }
-    image_id(tag).expect("just built")
-}
-
-/// The id of the image `name` (a tag or an id) names, if it exists.
-fn image_id(name: &str) -> Option<String> {
-    let output = Command::new("docker")
-        .args(["image", "inspect", "-f", "{{.Id}}", name])
-        .output()
-        .unwrap();
-    output
-        .status
-        .success()
-        .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    std::fs::copy(
+        docker::reference_backend_binary(),
+        context.join("karigar-backend"),
+    )
+    .unwrap();
+    context
 }
 
 #[test]
@@ -264,7 +221,7 @@ fn sigint_mid_run_removes_every_container_and_writes_a_partial_report() {
         return;
     }
     let run = Run::new();
-    let mut child = start_long_run(&run);
+    let mut child = start_long_run(&run, &[]);
     let status = signal_and_wait(&mut child, libc::SIGINT, Duration::from_secs(30));
     assert_eq!(status.code(), Some(130), "{}", run.read_log("err.log"));
     assert_eq!(run.summary()["interrupted"], true);
@@ -277,13 +234,14 @@ fn stack_down_removes_what_a_killed_harness_left() {
         return;
     }
     let run = Run::new();
-    let mut child = start_long_run(&run);
+    let context = backend_context(&run);
+    let mut child = start_long_run(&run, &["--backend-build", context.to_str().unwrap()]);
     let stack = std::fs::read_to_string(run.report_dir().join("stack.json")).unwrap();
     let run_id = stack_run_id(&stack);
     signal_and_wait(&mut child, libc::SIGKILL, Duration::from_secs(5));
     assert!(
-        !containers_of(&run_id).is_empty(),
-        "SIGKILL leaves the containers"
+        !containers_of(&run_id).is_empty() && !docker::images_of(&run_id).is_empty(),
+        "SIGKILL leaves the containers and the image built"
     );
     let output = Command::new(BIN)
         .args(["stack", "down", "--orphans"])
@@ -295,10 +253,13 @@ fn stack_down_removes_what_a_killed_harness_left() {
     assert_run_gone(&run_id);
 }
 
-/// A minute-long signup run on the Docker stack, returned once its load has begun.
-fn start_long_run(run: &Run) -> std::process::Child {
+/// A minute-long signup run on the Docker stack with `extra` flags, returned once its
+/// load has begun.
+fn start_long_run(run: &Run, extra: &[&str]) -> std::process::Child {
+    let mut args = vec!["signup", "--stack", "docker", "--duration", "60s", "--users", "2"];
+    args.extend_from_slice(extra);
     let child = run
-        .command(&["signup", "--stack", "docker", "--duration", "60s", "--users", "2"])
+        .command(&args)
         .stdout(run.log_file("out.log"))
         .stderr(run.log_file("err.log"))
         .spawn()

@@ -67,6 +67,14 @@ pub fn networks_of(run_id: &str) -> Vec<String> {
     )
 }
 
+/// Ids of the images labelled with `run_id` (built by `--backend-build`).
+pub fn images_of(run_id: &str) -> Vec<String> {
+    listed(
+        "images",
+        &["-q", "--filter", &format!("label=dev.karigar-perf.run={run_id}")],
+    )
+}
+
 fn listed(command: &str, args: &[&str]) -> Vec<String> {
     let output = Command::new("docker")
         .arg(command)
@@ -90,6 +98,11 @@ pub fn assert_run_gone(run_id: &str) {
         networks_of(run_id),
         Vec::<String>::new(),
         "networks of {run_id} remain"
+    );
+    assert_eq!(
+        images_of(run_id),
+        Vec::<String>::new(),
+        "images of {run_id} remain"
     );
 }
 

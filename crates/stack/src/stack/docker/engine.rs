@@ -9,15 +9,16 @@ use std::time::Duration;
 use futures::StreamExt;
 use testcontainers::bollard::models::NetworkCreateRequest;
 use testcontainers::bollard::query_parameters::{
-    ListContainersOptionsBuilder, ListNetworksOptionsBuilder, LogsOptionsBuilder,
-    RemoveContainerOptionsBuilder, RemoveImageOptions,
+    ListContainersOptionsBuilder, ListImagesOptionsBuilder, ListNetworksOptionsBuilder, LogsOptionsBuilder,
+    RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder,
 };
 use testcontainers::bollard::Docker;
 
 use crate::error::Context as _;
 use crate::error::{Error, Result};
 
-/// Every container and network of a run carries its run id under this label ...
+/// Every container, network and built image of a run carries its run id under this
+/// label ...
 pub(super) const RUN_LABEL: &str = "dev.karigar-perf.run";
 /// ... and the pid of the harness that owns it, so that a sweep knows which are orphans.
 pub(super) const PID_LABEL: &str = "dev.karigar-perf.pid";
@@ -77,16 +78,33 @@ pub(super) async fn has_image(docker: &Docker, image: &str) -> bool {
     docker.inspect_image(image).await.is_ok()
 }
 
-/// The id of the image a name points at, if it is in the local store.
-pub(super) async fn image_id(docker: &Docker, image: &str) -> Option<String> {
-    docker.inspect_image(image).await.ok()?.id
+/// The images labelled `label` (`NAME` or `NAME=VALUE`): their ids and labels.
+async fn images_labelled(docker: &Docker, label: &str) -> Result<Vec<(String, HashMap<String, String>)>> {
+    let filters = HashMap::from([("label", vec![label])]);
+    let images = docker
+        .list_images(Some(
+            ListImagesOptionsBuilder::default().filters(&filters).build(),
+        ))
+        .await
+        .stack_context(|| "cannot list images")?;
+    Ok(images.into_iter().map(|image| (image.id, image.labels)).collect())
 }
 
-/// Removes an image a rebuild left without a name, so that repeated builds under one
-/// tag do not pile up. Best effort: an image still named elsewhere or used by a
-/// container stays (Docker refuses without force).
-pub(super) async fn remove_untagged(docker: &Docker, id: &str) {
-    let _ = docker.remove_image(id, None::<RemoveImageOptions>, None).await;
+/// Removes the images a run built (`--backend-build`), once its containers are gone;
+/// best effort.
+pub(super) async fn remove_images_of(docker: &Docker, run_id: &str) {
+    for (id, _) in images_labelled(docker, &format!("{RUN_LABEL}={run_id}"))
+        .await
+        .unwrap_or_default()
+    {
+        remove_image(docker, &id).await;
+    }
+}
+
+/// Removes an image and its tags; whether it went.
+async fn remove_image(docker: &Docker, id: &str) -> bool {
+    let force = RemoveImageOptionsBuilder::default().force(true).build();
+    docker.remove_image(id, Some(force), None).await.is_ok()
 }
 
 /// Writes a container's stdout and stderr to `path`; best effort.
@@ -129,9 +147,20 @@ pub(super) async fn remove_container(docker: &Docker, id: &str) {
 pub struct Swept {
     pub containers: usize,
     pub networks: usize,
+    pub images: usize,
 }
 
-/// Removes the containers and networks of karigar-perf runs: all of them, or (with
+impl std::fmt::Display for Swept {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} container(s), {} network(s) and {} image(s)",
+            self.containers, self.networks, self.images
+        )
+    }
+}
+
+/// Removes the containers, networks and built images of karigar-perf runs: all of them, or (with
 /// `orphans_only`) those whose harness process is gone, i.e. leftovers of a run that
 /// was killed before it could tear down.
 pub(super) async fn sweep(docker: &Docker, orphans_only: bool) -> Result<Swept> {
@@ -169,6 +198,14 @@ pub(super) async fn sweep(docker: &Docker, orphans_only: bool) -> Result<Swept> 
             if docker.remove_network(&name).await.is_ok() {
                 swept.networks += 1;
             }
+        }
+    }
+    for (id, labels) in images_labelled(docker, RUN_LABEL).await? {
+        if orphans_only && owner_alive(Some(&labels)) {
+            continue;
+        }
+        if remove_image(docker, &id).await {
+            swept.images += 1;
         }
     }
     Ok(swept)

@@ -74,39 +74,48 @@ pub(super) fn name_and_tag(image: &str) -> (&str, &str) {
     }
 }
 
-/// Builds `context` as `tag` (see [`build`]) and removes the image the tag named
-/// before, which the build left without a name: every run rebuilds, and each would
-/// otherwise leave one more unnamed image behind.
-pub(super) async fn rebuild(docker: &Docker, context: &std::path::Path, tag: &str, base: &str) -> Result<()> {
-    let before = engine::image_id(docker, tag).await;
-    build(context, tag, base)?;
-    let after = engine::image_id(docker, tag).await;
-    if let Some(replaced) = before.filter(|id| Some(id) != after.as_ref()) {
-        engine::remove_untagged(docker, &replaced).await;
-    }
-    Ok(())
+/// The tag `--backend-build` builds a run's image under: the run's own, from its id
+/// (a tag takes letters, digits, `_`, `.` and `-`).
+pub(super) fn built_tag(run_id: &str) -> String {
+    let tag: String = run_id
+        .chars()
+        .map(|c| match c.is_ascii_alphanumeric() || "_.-".contains(c) {
+            true => c,
+            false => '-',
+        })
+        .take(128)
+        .collect();
+    format!("karigar-perf/backend-build:{tag}")
 }
 
 /// Builds `context` (a folder with a Dockerfile) as `tag` with the docker CLI, passing
-/// the runtime image as `BASE_IMAGE` for Dockerfiles that take one.
-fn build(context: &std::path::Path, tag: &str, base: &str) -> Result<()> {
+/// the runtime image as `BASE_IMAGE` for Dockerfiles that take one, and labelled with
+/// `labels` (the run's, so that its teardown or a later sweep removes it).
+pub(super) fn build(
+    context: &std::path::Path,
+    tag: &str,
+    base: &str,
+    labels: &std::collections::HashMap<String, String>,
+) -> Result<()> {
     if !context.join("Dockerfile").is_file() {
         return Err(Error::config(format!(
             "--backend-build {}: no Dockerfile in that folder",
             context.display()
         )));
     }
-    let output = std::process::Command::new("docker")
+    let mut command = std::process::Command::new("docker");
+    command
         .args(["build", "-q", "--build-arg"])
         .arg(format!("BASE_IMAGE={base}"))
-        .args(["-t", tag])
-        .arg(context)
-        .output()
-        .map_err(|e| {
-            Error::stack(format!(
-                "cannot run `docker build` (is the docker CLI installed?): {e}"
-            ))
-        })?;
+        .args(["-t", tag]);
+    for (name, value) in labels {
+        command.arg("--label").arg(format!("{name}={value}"));
+    }
+    let output = command.arg(context).output().map_err(|e| {
+        Error::stack(format!(
+            "cannot run `docker build` (is the docker CLI installed?): {e}"
+        ))
+    })?;
     if output.status.success() {
         return Ok(());
     }
@@ -120,6 +129,15 @@ fn build(context: &std::path::Path, tag: &str, base: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_builds_under_a_tag_of_its_own() {
+        assert_eq!(
+            built_tag("signup-20261205-163133-yawe"),
+            "karigar-perf/backend-build:signup-20261205-163133-yawe"
+        );
+        assert_eq!(built_tag("a b/c:d"), "karigar-perf/backend-build:a-b-c-d");
+    }
 
     #[test]
     fn tags_are_told_from_registry_ports() {

@@ -105,18 +105,9 @@ pub(super) async fn start(options: &StackOptions) -> Result<Stack> {
     let docker = engine::connect().await?;
     let swept = engine::sweep(&docker, true).await?;
     if swept != engine::Swept::default() {
-        eprintln!(
-            "karigar-perf: removed {} container(s) and {} network(s) left by killed runs",
-            swept.containers, swept.networks
-        );
+        eprintln!("karigar-perf: removed {swept} left by killed runs");
     }
     let mut images = options.docker.images.resolve(&docker).await;
-    if let Some(context) = &options.docker.backend_build {
-        let tag = "karigar-perf/backend-build:latest";
-        crate::console::status(&format!("building {tag} from {}", context.display()));
-        images::rebuild(&docker, context, tag, &images.runtime).await?;
-        images.backend = Some(tag.to_owned());
-    }
     let network = format!("karigar-{}", options.run_id);
     engine::create_network(&docker, &network, &options.run_id).await?;
     let mut stack = Stack {
@@ -132,6 +123,14 @@ pub(super) async fn start(options: &StackOptions) -> Result<Stack> {
         )),
     };
     let parts = stack.docker.as_mut().expect("just set");
+    if let Some(context) = &options.docker.backend_build {
+        // The run's own tag, removed with the run: runs beside each other each start
+        // what they built.
+        let tag = images::built_tag(&options.run_id);
+        crate::console::status(&format!("building {tag} from {}", context.display()));
+        images::build(context, &tag, &images.runtime, &engine::labels(&options.run_id))?;
+        images.backend = Some(tag);
+    }
     let secrets = Secrets::new();
     let (postgres_url, redis_url) = start_stores(parts, &images, options, &secrets).await?;
     stack.endpoints.postgres = Some(postgres_url);

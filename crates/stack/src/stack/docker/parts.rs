@@ -255,8 +255,8 @@ impl DockerParts {
     }
 
     /// Saves every container's log, counts requests per replica, removes everything
-    /// labelled with the run id (also what failed half-way through starting) and the
-    /// network.
+    /// labelled with the run id (also what failed half-way through starting), the
+    /// network and the images the run built.
     pub fn teardown(&mut self) {
         if std::mem::replace(&mut self.torn_down, true) {
             return;
@@ -321,6 +321,7 @@ impl DockerParts {
             }
         }
         let _ = self.docker.remove_network(&self.network).await;
+        engine::remove_images_of(&self.docker, &self.run_id).await;
     }
 }
 
