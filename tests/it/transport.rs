@@ -76,6 +76,14 @@ impl Nginx {
         }
     }
 
+    /// `scenario` run against `main` with `flags`.
+    fn run(&self, run: &Run, scenario: &str, flags: &[&str]) -> std::process::Output {
+        let target = format!("{}://127.0.0.1:{}", self.scheme, self.main);
+        let mut args = vec![scenario, "--target", &target];
+        args.extend_from_slice(flags);
+        run.run(&args)
+    }
+
     /// The access log's lines, each split into its fields.
     fn seen(&self) -> Vec<Vec<String>> {
         std::fs::read_to_string(&self.log)
@@ -141,10 +149,7 @@ fn idle_connections_the_server_closed_lose_no_request(nginx: &Nginx, flags: &[&s
         "name = \"idle\"\n[load]\nusers = 2\nduration = \"2s\"\n\
          [[steps]]\nname = \"idle\"\npath = \"/idle\"\nexpect = [200]\nthink_time = \"600ms\"\n",
     );
-    let target = format!("{}://127.0.0.1:{}", nginx.scheme, nginx.main);
-    let mut args = vec![scenario.as_str(), "--target", &target];
-    args.extend_from_slice(flags);
-    assert_exit(&run.run(&args), 0);
+    assert_exit(&nginx.run(&run, &scenario, flags), 0);
     let totals = &run.summary()["totals"];
     assert!(
         totals["count"].as_u64().unwrap() >= 4 && totals["errors"] == 0,
@@ -176,10 +181,7 @@ fn redirects_gzip_and_closed_connections(nginx: &Nginx, flags: &[&str]) -> Vec<V
          expect = [200]\ncapture = { accepted = \"/accepted\" }\n\
          [[steps]]\nname = \"away\"\npath = \"/away\"\nexpect = [200]\ncapture = { elsewhere = \"/elsewhere\" }\n",
     );
-    let target = format!("{}://127.0.0.1:{}", nginx.scheme, nginx.main);
-    let mut args = vec![scenario.as_str(), "--target", &target];
-    args.extend_from_slice(flags);
-    let output = run.run(&args);
+    let output = nginx.run(&run, &scenario, flags);
     assert_exit(&output, 0);
     let totals = &run.summary()["totals"];
     let requests = totals["count"].as_u64().unwrap();
